@@ -1,0 +1,101 @@
+/* cli: program name, diagnostics, --version and the stdout epilogue. */
+#include "config.h"
+#include "cli.h"
+#include "ice_version.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *program = "ice";
+
+void ice_cli_init(const char *name)
+{
+	program = name;
+	signal(SIGPIPE, SIG_IGN);
+}
+
+const char *ice_cli_program(void)
+{
+	return program;
+}
+
+static void vreport(const char *level, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s: ", program, level);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void ice_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("error", fmt, ap);
+	va_end(ap);
+}
+
+void ice_cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("warning", fmt, ap);
+	va_end(ap);
+}
+
+int ice_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("error", fmt, ap);
+	va_end(ap);
+	return ice_cli_usage_hint();
+}
+
+int ice_cli_usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", program);
+	return ICE_EXIT_USAGE;
+}
+
+void ice_cli_version(void)
+{
+	char buf[512];
+
+	fputs(ice_version_string(program, buf, sizeof buf), stdout);
+}
+
+int ice_cli_finish(int status)
+{
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE) {
+			ice_cli_error("write error on standard output: %s", strerror(errno));
+			status = status ? status : ICE_EXIT_FAILURE;
+		}
+	}
+	errno = 0;
+	if (fclose(stdout) != 0 && errno != EPIPE && errno != EBADF) {
+		ice_cli_error("closing standard output: %s", strerror(errno));
+		status = status ? status : ICE_EXIT_FAILURE;
+	}
+	return status;
+}
+
+bool ice_cli_parse_count(const char *s, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return false;
+	*out = v;
+	return true;
+}

@@ -1,0 +1,44 @@
+/* cli: what every IceCache program does the same way at its edges.
+ *
+ * Diagnostics go to stderr as "PROGRAM: error: ...". Exit statuses are
+ * shared by all programs and documented in their man pages. */
+#ifndef ICE_CLI_H
+#define ICE_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ice_error.h"
+
+enum {
+	ICE_EXIT_OK = 0,
+	ICE_EXIT_FAILURE = 1, /* some input could not be processed */
+	ICE_EXIT_USAGE = 2,   /* bad flags or arguments */
+	ICE_EXIT_BACKEND = 3  /* the cache backend is unreachable */
+};
+
+/* Remember the program name, ignore SIGPIPE (EPIPE is handled as an
+ * ordinary write error and ends the program quietly). */
+void ice_cli_init(const char *program);
+const char *ice_cli_program(void);
+
+void ice_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ice_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print a usage error with a pointer to --help; returns ICE_EXIT_USAGE. */
+int ice_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* After getopt reported a bad option itself: the pointer to --help. */
+int ice_cli_usage_hint(void);
+
+/* Print --version to stdout. */
+void ice_cli_version(void);
+
+/* Flush and close stdout. A closed pipe is quiet; any other failure is
+ * reported. Returns the exit status to use given the one so far. */
+int ice_cli_finish(int status);
+
+/* Parse a non-negative integer option value; false on junk. */
+bool ice_cli_parse_count(const char *s, long long *out);
+
+#endif

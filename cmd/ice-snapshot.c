@@ -1,0 +1,617 @@
+/* ice-snapshot: read Iceberg table metadata and emit snapshot records:
+ * show the current snapshot, log the history, watch for new commits, or
+ * poll once against a saved cursor (for cron). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ice_cursor.h"
+#include "ice_jsonl.h"
+#include "ice_metadata.h"
+#include "ice_snaprec.h"
+#include "ice_table.h"
+#include "ice_time.h"
+#include "ice_track.h"
+
+#define DEFAULT_INTERVAL_MS 5000
+
+static const char usage_text[] =
+	"Usage: ice-snapshot [OPTION]... COMMAND TABLE...\n"
+	"Read Iceberg table metadata and print snapshot records as JSON lines.\n"
+	"\n"
+	"Commands:\n"
+	"  show TABLE...          the current snapshot of each table\n"
+	"  log TABLE              the snapshots of the current branch, oldest first\n"
+	"  watch TABLE...         poll forever; one record per new snapshot, in commit order\n"
+	"  poll TABLE... --state PATH\n"
+	"                         the snapshots since the cursor saved in PATH, then save it\n"
+	"\n"
+	"TABLE is a table folder, its metadata folder or a metadata file (plain, .gz\n"
+	"or .zst); NAME=TABLE names it in the records (default: the last two folder\n"
+	"names joined with a dot, as in db.orders).\n"
+	"\n"
+	"Options:\n"
+	"      --name NAME        the table name, for a single TABLE\n"
+	"      --ref NAME         show/log: a branch or tag instead of the current snapshot\n"
+	"  -a, --all              log: every snapshot in the metadata, by sequence number\n"
+	"  -i, --interval DUR     watch: time between polls (default 5s; 500ms, 2m, ...)\n"
+	"      --once             watch: poll once and exit\n"
+	"  -n, --count N          watch: exit after N snapshot records\n"
+	"      --from-start       watch, poll: begin with the whole history of the\n"
+	"                         current branch instead of the current snapshot\n"
+	"  -s, --state PATH       poll: the cursor file (created when missing)\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show versions and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 a table could not be read, 2 usage error.\n"
+	"See ice-snapshot(1) for the record fields.\n";
+
+typedef enum { CMD_SHOW, CMD_LOG, CMD_WATCH, CMD_POLL } command;
+
+typedef struct {
+	command cmd;
+	const char *name;
+	const char *ref;
+	const char *state;
+	bool all, once, from_start;
+	long long count; /* 0: unlimited */
+	int64_t interval_ms;
+} options;
+
+/* One TABLE argument and, for watch, what was last seen of it. */
+typedef struct {
+	char *name;
+	const char *path;
+	ice_table table;
+	bool opened;
+	ice_table_probe probe;
+	bool have_probe;
+	ice_cursor cursor;
+	bool have_cursor;
+	char *last_error; /* to report a lasting error once, not every poll */
+} target;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* ---- table arguments ---------------------------------------------------- */
+
+/* NAME=PATH, unless the whole argument is an existing path or NAME has a
+ * slash (a path that merely contains '='). */
+static void split_target(const char *arg, const char **name, const char **path)
+{
+	const char *eq = strchr(arg, '=');
+	struct stat st;
+
+	*name = NULL;
+	*path = arg;
+	if (!eq || eq == arg || stat(arg, &st) == 0 || memchr(arg, '/', (size_t)(eq - arg)))
+		return;
+	*name = arg;
+	*path = eq + 1;
+}
+
+static int init_targets(int argc, char **argv, const options *o, target **out)
+{
+	target *t = calloc((size_t)argc + 1, sizeof *t);
+
+	if (!t)
+		return -1;
+	for (int i = 0; i < argc; i++) {
+		const char *name;
+		split_target(argv[i], &name, &t[i].path);
+		if (name)
+			t[i].name = strndup(name, (size_t)(strchr(name, '=') - name));
+		else if (o->name)
+			t[i].name = strdup(o->name);
+	}
+	*out = t;
+	return 0;
+}
+
+static void free_targets(target *t, int n)
+{
+	for (int i = 0; t && i < n; i++) {
+		free(t[i].name);
+		free(t[i].last_error);
+		ice_table_free(&t[i].table);
+		ice_cursor_clear(&t[i].cursor);
+	}
+	free(t);
+}
+
+/* Open the table folder and name it (once). */
+static int open_target(target *t, ice_err *err)
+{
+	if (t->opened)
+		return ICE_OK;
+	if (ice_table_open(t->path, &t->table, err))
+		return err->code;
+	if (!t->name && !(t->name = ice_table_default_name(&t->table))) {
+		ice_table_free(&t->table);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	t->opened = true;
+	return ICE_OK;
+}
+
+static int load_target(target *t, ice_metadata **md, ice_err *err)
+{
+	char *path = NULL;
+	int rc;
+
+	*md = NULL;
+	if ((rc = open_target(t, err)))
+		return rc;
+	if ((rc = ice_table_current_metadata(&t->table, &path, err)) == ICE_OK)
+		rc = ice_metadata_load(path, md, err);
+	free(path);
+	return rc;
+}
+
+static const char *target_name(const target *t)
+{
+	return t->name ? t->name : t->path;
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+/* Write and consume `rec`. Returns ICE_EPIPE when the reader went away. */
+static int emit(json_t *rec)
+{
+	ice_err err;
+	int rc;
+
+	if (!rec) {
+		ice_cli_error("out of memory");
+		return ICE_ENOMEM;
+	}
+	rc = ice_jsonl_write(stdout, rec, &err);
+	json_decref(rec);
+	if (rc && rc != ICE_EPIPE)
+		ice_cli_error("%s", err.msg);
+	return rc;
+}
+
+static int emit_error_record(const target *t, const ice_err *err)
+{
+	json_t *r = ice_record_new("error");
+
+	if (!r)
+		return ICE_ENOMEM;
+	json_object_set_new(r, "program", json_string("ice-snapshot"));
+	json_object_set_new(r, "table", json_string(target_name(t)));
+	json_object_set_new(r, "table_path", json_string(t->path));
+	json_object_set_new(r, "error", json_string(err->msg));
+	json_object_set_new(r, "code", json_string(ice_code_name(err->code)));
+	return emit(r);
+}
+
+static json_t *record_for(const target *t, const ice_metadata *md, const ice_snapshot *s,
+                          const ice_track_event *ev, const char *event)
+{
+	return ice_snapshot_record(md, target_name(t), t->table.root, s, ev, event);
+}
+
+/* ---- show and log --------------------------------------------------------- */
+
+static const ice_snapshot *head_of(const ice_metadata *md, const char *ref, ice_err *err)
+{
+	const ice_ref *r;
+	const ice_snapshot *s;
+
+	if (!ref)
+		return ice_metadata_current(md);
+	if (!(r = ice_metadata_ref(md, ref))) {
+		ice_err_set(err, ICE_ENOENT, "%s: no branch or tag named '%s'", md->path, ref);
+		return NULL;
+	}
+	if (!(s = ice_metadata_snapshot(md, r->snapshot_id)))
+		ice_err_set(err, ICE_EFORMAT, "%s: ref '%s' names missing snapshot %lld",
+		            md->path, ref, (long long)r->snapshot_id);
+	return s;
+}
+
+static int show_one(target *t, const options *o)
+{
+	ice_metadata *md = NULL;
+	const ice_snapshot *s;
+	ice_err err = { 0 };
+	int rc;
+
+	if ((rc = load_target(t, &md, &err)))
+		goto report;
+	s = head_of(md, o->ref, &err);
+	if (!s && err.code) {
+		rc = err.code;
+		goto report;
+	}
+	rc = emit(record_for(t, md, s, NULL, "current"));
+	goto out;
+report:
+	ice_cli_error("%s", err.msg);
+out:
+	ice_metadata_free(md);
+	return rc;
+}
+
+static int emit_list(target *t, const ice_metadata *md, const ice_snapshot **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = emit(record_for(t, md, list[i], NULL, "history"));
+		if (rc)
+			return rc;
+	}
+	return ICE_OK;
+}
+
+static int log_one(target *t, const options *o)
+{
+	ice_metadata *md = NULL;
+	const ice_snapshot **list = NULL, *head;
+	size_t n = 0;
+	bool complete = true;
+	ice_err err = { 0 };
+	int rc;
+
+	if ((rc = load_target(t, &md, &err)))
+		goto report;
+	if (o->all) {
+		rc = ice_metadata_sorted_snapshots(md, &list, &n, &err);
+	} else {
+		head = head_of(md, o->ref, &err);
+		if (!head && err.code) {
+			rc = err.code;
+			goto report;
+		}
+		rc = head ? ice_metadata_ancestry(md, head, &list, &n, &complete, &err) : ICE_OK;
+	}
+	if (rc)
+		goto report;
+	if (!complete)
+		ice_cli_warn("%s: history is truncated: the oldest ancestors have expired", target_name(t));
+	rc = emit_list(t, md, list, n);
+	goto out;
+report:
+	ice_cli_error("%s", err.msg);
+out:
+	free(list);
+	ice_metadata_free(md);
+	return rc;
+}
+
+/* ---- watch ----------------------------------------------------------------- */
+
+/* Report an error once per distinct message; the watch goes on. */
+static int watch_error(target *t, const ice_err *err)
+{
+	if (t->last_error && strcmp(t->last_error, err->msg) == 0)
+		return ICE_OK;
+	free(t->last_error);
+	t->last_error = strdup(err->msg);
+	ice_cli_error("%s", err->msg);
+	return emit_error_record(t, err);
+}
+
+static int emit_events(target *t, const ice_metadata *md, const ice_track_event *ev, size_t n,
+                       long long *emitted, long long limit)
+{
+	for (size_t i = 0; i < n && (!limit || *emitted < limit); i++) {
+		int rc = emit(record_for(t, md, ev[i].snapshot, &ev[i], NULL));
+		if (rc)
+			return rc;
+		(*emitted)++;
+	}
+	return ICE_OK;
+}
+
+static int advance(target *t, const ice_metadata *md, const ice_table_probe *probe, ice_err *err)
+{
+	int rc = ice_track_cursor_of(md, &t->cursor, err);
+
+	if (rc == ICE_OK) {
+		t->have_cursor = true;
+		t->probe = *probe;
+		t->have_probe = true;
+		free(t->last_error);
+		t->last_error = NULL;
+	}
+	return rc;
+}
+
+/* One poll of one table. Only write errors end the watch. */
+static int watch_poll(target *t, const options *o, bool first, long long *emitted)
+{
+	ice_metadata *md = NULL;
+	ice_track_event *ev = NULL;
+	ice_table_probe probe;
+	size_t n = 0;
+	ice_err err = { 0 };
+	int rc = ICE_OK;
+
+	/* The idle path: a few stat calls, no metadata read. */
+	if (t->opened && ice_table_probe_now(&t->table, &probe, &err) == ICE_OK &&
+	    t->have_probe && ice_table_probe_equal(&probe, &t->probe))
+		return ICE_OK;
+	if (load_target(t, &md, &err) || ice_table_probe_now(&t->table, &probe, &err) ||
+	    ice_track_events(md, t->have_cursor ? &t->cursor : NULL, first && o->from_start,
+	                     &ev, &n, &err)) {
+		rc = watch_error(t, &err);
+		goto out;
+	}
+	rc = emit_events(t, md, ev, n, emitted, o->count);
+	if (rc == ICE_OK && (rc = ice_jsonl_flush(stdout, &err)) == ICE_OK)
+		rc = advance(t, md, &probe, &err);
+out:
+	free(ev);
+	ice_metadata_free(md);
+	return rc;
+}
+
+/* Sleep for the interval; wake early on a signal or when stdout is a pipe
+ * whose reader has gone (so an idle watch still ends with its pipeline). */
+static void wait_interval(int64_t ms)
+{
+	struct stat st;
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = 0 };
+	bool is_pipe = fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	int64_t end = ice_monotonic_ms() + ms, left;
+
+	while (!stop_requested && (left = end - ice_monotonic_ms()) > 0) {
+		int r = poll(is_pipe ? &pfd : NULL, is_pipe ? 1 : 0, (int)(left > 1000 ? 1000 : left));
+		if (r > 0 && (pfd.revents & (POLLERR | POLLHUP))) {
+			stop_requested = 1;
+			return;
+		}
+	}
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int run_watch(target *targets, int n, const options *o)
+{
+	long long emitted = 0;
+	bool first = true;
+
+	install_signals();
+	while (!stop_requested) {
+		for (int i = 0; i < n && !stop_requested; i++) {
+			int rc = watch_poll(&targets[i], o, first, &emitted);
+			if (rc == ICE_EPIPE)
+				return ICE_EXIT_OK;
+			if (rc && rc != ICE_EFORMAT && rc != ICE_ENOENT)
+				return ICE_EXIT_FAILURE;
+			if (o->count && emitted >= o->count)
+				return ICE_EXIT_OK;
+		}
+		first = false;
+		if (o->once)
+			break;
+		wait_interval(o->interval_ms);
+	}
+	return ICE_EXIT_OK;
+}
+
+/* ---- poll ------------------------------------------------------------------ */
+
+static int poll_one(target *t, const options *o, ice_cursor_file *cf)
+{
+	ice_metadata *md = NULL;
+	ice_track_event *ev = NULL;
+	ice_cursor saved = { 0 }, next = { 0 };
+	size_t n = 0;
+	long long emitted = 0;
+	ice_err err = { 0 };
+	int found, rc;
+
+	if ((rc = load_target(t, &md, &err)))
+		goto report;
+	found = ice_cursor_file_get(cf, target_name(t), &saved);
+	if ((rc = ice_track_events(md, found ? &saved : NULL, o->from_start, &ev, &n, &err)))
+		goto report;
+	if ((rc = emit_events(t, md, ev, n, &emitted, 0)))
+		goto out;
+	if ((rc = ice_track_cursor_of(md, &next, &err)) ||
+	    (rc = ice_cursor_file_set(cf, target_name(t), &next, md->path, &err)))
+		goto report;
+	goto out;
+report:
+	ice_cli_error("%s", err.msg);
+out:
+	ice_cursor_clear(&saved);
+	ice_cursor_clear(&next);
+	free(ev);
+	ice_metadata_free(md);
+	return rc;
+}
+
+static int run_poll(target *targets, int n, const options *o)
+{
+	ice_cursor_file *cf = NULL;
+	ice_err err = { 0 };
+	int status = ICE_EXIT_OK, rc;
+
+	if (ice_cursor_file_open(o->state, &cf, &err)) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_FAILURE;
+	}
+	for (int i = 0; i < n; i++) {
+		rc = poll_one(&targets[i], o, cf);
+		if (rc == ICE_EPIPE)
+			goto out; /* nothing reached the reader for sure: keep the old cursor */
+		if (rc)
+			status = ICE_EXIT_FAILURE;
+	}
+	/* The cursor moves only once the records are out of our hands. */
+	if (ice_jsonl_flush(stdout, &err)) {
+		if (err.code != ICE_EPIPE)
+			ice_cli_error("%s", err.msg);
+		status = ICE_EXIT_FAILURE;
+		goto out;
+	}
+	if (ice_cursor_file_save(cf, &err)) {
+		ice_cli_error("%s", err.msg);
+		status = ICE_EXIT_FAILURE;
+	}
+out:
+	ice_cursor_file_close(cf);
+	return status;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static int run_each(target *targets, int n, const options *o)
+{
+	int status = ICE_EXIT_OK;
+
+	for (int i = 0; i < n; i++) {
+		int rc = o->cmd == CMD_SHOW ? show_one(&targets[i], o) : log_one(&targets[i], o);
+		if (rc == ICE_EPIPE)
+			break;
+		if (rc)
+			status = ICE_EXIT_FAILURE;
+	}
+	return status;
+}
+
+static int parse_command(const char *word, command *cmd)
+{
+	static const struct { const char *name; command cmd; } cmds[] = {
+		{ "show", CMD_SHOW }, { "log", CMD_LOG }, { "watch", CMD_WATCH }, { "poll", CMD_POLL },
+	};
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(word, cmds[i].name) == 0) {
+			*cmd = cmds[i].cmd;
+			return 0;
+		}
+	return -1;
+}
+
+enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START };
+
+static const struct option long_options[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "ref", required_argument, NULL, OPT_REF },
+	{ "all", no_argument, NULL, 'a' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "count", required_argument, NULL, 'n' },
+	{ "from-start", no_argument, NULL, OPT_FROM_START },
+	{ "state", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_option(int c, options *o)
+{
+	ice_err err;
+
+	switch (c) {
+	case OPT_NAME: o->name = optarg; break;
+	case OPT_REF: o->ref = optarg; break;
+	case 'a': o->all = true; break;
+	case OPT_ONCE: o->once = true; break;
+	case OPT_FROM_START: o->from_start = true; break;
+	case 's': o->state = optarg; break;
+	case 'i':
+		if (ice_parse_duration(optarg, &o->interval_ms, &err))
+			return ice_cli_usage_error("--interval: %s", err.msg);
+		break;
+	case 'n':
+		if (!ice_cli_parse_count(optarg, &o->count) || o->count == 0)
+			return ice_cli_usage_error("--count: '%s' is not a positive number", optarg);
+		break;
+	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
+	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
+	default: return ice_cli_usage_hint();
+	}
+	return -1;
+}
+
+/* Flags that only one command takes are refused elsewhere. */
+static int check_options(const options *o, int ntables)
+{
+	if (ntables == 0)
+		return ice_cli_usage_error("no TABLE given");
+	if (o->name && ntables > 1)
+		return ice_cli_usage_error("--name applies to a single TABLE; use NAME=TABLE");
+	if (o->cmd == CMD_LOG && ntables > 1)
+		return ice_cli_usage_error("log takes one TABLE");
+	if (o->all && o->cmd != CMD_LOG)
+		return ice_cli_usage_error("--all is for log");
+	if (o->all && o->ref)
+		return ice_cli_usage_error("--all and --ref exclude each other");
+	if (o->ref && o->cmd != CMD_SHOW && o->cmd != CMD_LOG)
+		return ice_cli_usage_error("--ref is for show and log");
+	if ((o->once || o->count || o->interval_ms) && o->cmd != CMD_WATCH)
+		return ice_cli_usage_error("--interval, --once and --count are for watch");
+	if (o->from_start && o->cmd != CMD_WATCH && o->cmd != CMD_POLL)
+		return ice_cli_usage_error("--from-start is for watch and poll");
+	if ((o->cmd == CMD_POLL) != (o->state != NULL))
+		return ice_cli_usage_error(o->state ? "--state is for poll" : "poll needs --state PATH");
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	options o = { 0 };
+	target *targets = NULL;
+	int c, status, ntables = 0;
+
+	ice_cli_init("ice-snapshot");
+	while ((c = getopt_long(argc, argv, "ai:n:s:hV", long_options, NULL)) != -1)
+		if ((status = parse_option(c, &o)) >= 0)
+			goto out;
+	if (optind >= argc) {
+		status = ice_cli_usage_error("no COMMAND given (show, log, watch or poll)");
+		goto out;
+	}
+	if (parse_command(argv[optind], &o.cmd) != 0) {
+		status = ice_cli_usage_error("unknown command '%s'", argv[optind]);
+		goto out;
+	}
+	ntables = argc - optind - 1;
+	if ((status = check_options(&o, ntables)) >= 0)
+		goto out;
+	if (!o.interval_ms)
+		o.interval_ms = DEFAULT_INTERVAL_MS;
+	if (init_targets(ntables, argv + optind + 1, &o, &targets) != 0) {
+		ice_cli_error("out of memory");
+		status = ICE_EXIT_FAILURE;
+		goto out;
+	}
+	switch (o.cmd) {
+	case CMD_WATCH: status = run_watch(targets, ntables, &o); break;
+	case CMD_POLL: status = run_poll(targets, ntables, &o); break;
+	default: status = run_each(targets, ntables, &o); break;
+	}
+	status = ice_cli_finish(status);
+out:
+	free_targets(targets, ntables);
+	return status;
+}

@@ -1,0 +1,208 @@
+/* fileio: whole-file reads through libarchive's decompression filters,
+ * file identity from stat(2), and atomic replacement of small files. */
+#include "config.h"
+#include "ice_fileio.h"
+
+#include <archive.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *archive_why(struct archive *a)
+{
+	const char *why = archive_error_string(a);
+
+	return why ? why : "corrupt or truncated compressed data";
+}
+
+static int append_data(struct archive *a, const char *path, size_t max,
+                       char **buf, size_t *len, ice_err *err)
+{
+	/* One byte more than max may be read: that is how "over max" shows. */
+	size_t cap = max < 64 * 1024 ? max + 1 : 64 * 1024, n = 0;
+	char *p = malloc(cap + 1);
+	la_ssize_t got;
+	int rc = ICE_OK;
+
+	if (!p)
+		return ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
+	for (;;) {
+		if (n == cap) {
+			char *q;
+			if (cap > max) {
+				rc = ice_err_set(err, ICE_ETOOBIG, "%s: larger than %zu bytes", path, max);
+				goto out;
+			}
+			cap = cap * 2 > max ? max + 1 : cap * 2;
+			q = realloc(p, cap + 1);
+			if (!q) {
+				rc = ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
+				goto out;
+			}
+			p = q;
+		}
+		got = archive_read_data(a, p + n, cap - n);
+		if (got < 0) {
+			rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", path, archive_why(a));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	p = NULL;
+out:
+	free(p);
+	return rc;
+}
+
+int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *entry;
+	int fd, rc = ICE_OK, ar;
+
+	*buf = NULL;
+	*len = 0;
+	if (!max)
+		max = ICE_READ_DEFAULT_MAX;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
+		                   "%s: %s", path, strerror(errno));
+	a = archive_read_new();
+	if (!a) {
+		rc = ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	archive_read_support_format_empty(a);
+	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", path, archive_why(a));
+		goto out;
+	}
+	ar = archive_read_next_header(a, &entry);
+	if (ar == ARCHIVE_EOF) {
+		/* An empty file: nothing to decompress. */
+		*buf = calloc(1, 1);
+		rc = *buf ? ICE_OK : ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", path, archive_why(a));
+		goto out;
+	}
+	rc = append_data(a, path, max, buf, len, err);
+out:
+	if (a)
+		archive_read_free(a);
+	close(fd);
+	return rc;
+}
+
+int ice_file_id_of(const char *path, ice_file_id *id, ice_err *err)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof *id);
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return ICE_OK;
+		return ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+	}
+	id->exists = true;
+	id->dev = (uint64_t)st.st_dev;
+	id->ino = (uint64_t)st.st_ino;
+	id->size = (uint64_t)st.st_size;
+	id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	return ICE_OK;
+}
+
+bool ice_file_id_equal(const ice_file_id *a, const ice_file_id *b)
+{
+	if (a->exists != b->exists)
+		return false;
+	if (!a->exists)
+		return true;
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = -1;
+
+	if (!copy)
+		return -1;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int ice_write_file_atomic(const char *path, const void *data, size_t len, ice_err *err)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = malloc(n);
+	int fd = -1, rc = ICE_OK;
+
+	if (!tmp)
+		return ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
+	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: rename: %s", path, strerror(errno));
+		goto out;
+	}
+	fsync_dir_of(path);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != ICE_OK)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}

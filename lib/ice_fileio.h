@@ -1,0 +1,41 @@
+/* ice_fileio: read whole files, compressed or not, and tell files apart.
+ *
+ * ice_read_file() sniffs the content, not the name: plain, gzip, zstd, bzip2
+ * and xz files all come back decompressed (libarchive's raw format with all
+ * filters), so `v3.gz.metadata.json`, `x.metadata.json.gz` and `.zst`
+ * metadata read like plain JSON. */
+#ifndef ICE_FILEIO_H
+#define ICE_FILEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ice_error.h"
+
+#define ICE_READ_DEFAULT_MAX (256u * 1024u * 1024u)
+
+/* Read `path` whole and decompressed into *buf (malloc'd, NUL-terminated,
+ * owned by the caller) and *len. More than max bytes (0: the default) after
+ * decompression is ICE_ETOOBIG. */
+int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err *err);
+
+/* What identifies one version of a file cheaply, without reading it. */
+typedef struct {
+	bool exists;
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+} ice_file_id;
+
+/* Fill *id from stat(2). A missing file gives exists=false and ICE_OK;
+ * other stat failures are errors. */
+int ice_file_id_of(const char *path, ice_file_id *id, ice_err *err);
+
+bool ice_file_id_equal(const ice_file_id *a, const ice_file_id *b);
+
+/* Write `len` bytes to `path` atomically: a temporary file in the same
+ * folder, fsync, rename over path, fsync of the folder. A reader sees the
+ * old content or the new one, never a part. */
+int ice_write_file_atomic(const char *path, const void *data, size_t len, ice_err *err);
+
+#endif

@@ -1,0 +1,23 @@
+/* ice_snaprec: the "snapshot" record of ice-snapshot's output.
+ *
+ * Fields (documented in ice-snapshot(1)): kind, event, table, table_uuid,
+ * snapshot_id (null for a table with no snapshot), parent_id,
+ * previous_snapshot_id (watch/poll: the snapshot seen before this one;
+ * null after the empty table), sequence_number, timestamp_ms, timestamp,
+ * operation, summary, manifest_list or manifests, schema_id,
+ * format_version, metadata_file, table_path, location, reason. */
+#ifndef ICE_SNAPREC_H
+#define ICE_SNAPREC_H
+
+#include <jansson.h>
+
+#include "ice_metadata.h"
+#include "ice_track.h"
+
+/* A new record (caller owns it), or NULL on ENOMEM. `table_path` is the
+ * local table folder. `s` may be NULL (no snapshot); `ev` may be NULL
+ * (show/log), then `event` names the event. */
+json_t *ice_snapshot_record(const ice_metadata *md, const char *table, const char *table_path,
+                            const ice_snapshot *s, const ice_track_event *ev, const char *event);
+
+#endif

@@ -1,0 +1,52 @@
+/* ice_table: find a table's current metadata file from a TABLE argument.
+ *
+ * TABLE is a table directory (Hadoop layout: DIR/metadata/...), its
+ * metadata directory, or one metadata file. For a directory the current
+ * metadata is what metadata/version-hint.text names (a number N meaning
+ * vN.metadata.json or a compressed variant, or a file name without
+ * ".metadata.json"); without a hint, the metadata file with the highest
+ * version number (vN. or NNNNN-uuid. names); without numbers, the one with
+ * the highest last-updated-ms. A hint that names no file is an error: a
+ * table whose pointer is broken is not silently read at another version. */
+#ifndef ICE_TABLE_H
+#define ICE_TABLE_H
+
+#include <stdbool.h>
+
+#include "ice_error.h"
+#include "ice_fileio.h"
+
+typedef struct ice_table {
+	char *arg;           /* as given */
+	char *root;          /* the table directory (metadata location maps here) */
+	char *metadata_dir;  /* root/metadata, or the folder of a given file */
+	char *file;          /* the metadata file given as TABLE, else NULL */
+} ice_table;
+
+/* Cheap identity of "what the current metadata is", for idle polls: the
+ * version hint and the metadata folder (a new file changes its mtime). */
+typedef struct ice_table_probe {
+	ice_file_id hint;
+	ice_file_id dir;
+	ice_file_id file;
+} ice_table_probe;
+
+/* Resolve `arg` into the table's folders. ICE_ENOENT when nothing is
+ * there, ICE_EINVAL when it is not an Iceberg table. */
+int ice_table_open(const char *arg, ice_table *t, ice_err *err);
+void ice_table_free(ice_table *t);
+
+/* The current metadata file's path (caller frees). */
+int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err);
+
+int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err);
+bool ice_table_probe_equal(const ice_table_probe *a, const ice_table_probe *b);
+
+/* "db.table" from the last two folder names of the root (caller frees). */
+char *ice_table_default_name(const ice_table *t);
+
+/* Is `name` a metadata file name, and its version number (-1: none)? */
+bool ice_is_metadata_name(const char *name);
+long long ice_metadata_name_version(const char *name);
+
+#endif

@@ -1,0 +1,388 @@
+/* table: resolve TABLE arguments and find the current metadata file. */
+#include "config.h"
+#include "ice_table.h"
+#include "ice_metadata.h"
+#include "ice_path.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const metadata_suffixes[] = {
+	".metadata.json", ".metadata.json.gz", ".metadata.json.zst", NULL
+};
+
+/* Suffixes a hint N (as vN) or NAME may take, most common first. */
+static const char *const hint_suffixes[] = {
+	".metadata.json", ".gz.metadata.json", ".metadata.json.gz",
+	".zst.metadata.json", ".metadata.json.zst", NULL
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+bool ice_is_metadata_name(const char *name)
+{
+	if (name[0] == '.')
+		return false;
+	for (size_t i = 0; metadata_suffixes[i]; i++)
+		if (ends_with(name, metadata_suffixes[i]))
+			return true;
+	return false;
+}
+
+long long ice_metadata_name_version(const char *name)
+{
+	const char *p = name;
+	long long v = 0;
+
+	if (*p == 'v')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > 100000000000LL)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	/* vN.metadata.json / vN.gz.metadata.json, or NNNNN-uuid.metadata.json */
+	if ((name[0] == 'v' && *p == '.') || (name[0] != 'v' && *p == '-'))
+		return v;
+	return -1;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int open_file_arg(const char *arg, ice_table *t, ice_err *err)
+{
+	char *base;
+
+	t->file = strdup(arg);
+	t->metadata_dir = ice_path_dirname(arg);
+	if (!t->file || !t->metadata_dir)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	base = ice_path_basename(t->metadata_dir);
+	if (!base)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	t->root = strcmp(base, "metadata") == 0 ? ice_path_dirname(t->metadata_dir)
+	                                        : strdup(t->metadata_dir);
+	free(base);
+	return t->root ? ICE_OK : ice_err_set(err, ICE_ENOMEM, "out of memory");
+}
+
+static bool dir_has_metadata(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d)))
+		found = ice_is_metadata_name(e->d_name) || strcmp(e->d_name, "version-hint.text") == 0;
+	closedir(d);
+	return found;
+}
+
+static int open_dir_arg(const char *arg, ice_table *t, ice_err *err)
+{
+	char *meta = ice_path_join(arg, "metadata");
+	char *base = ice_path_basename(arg);
+	int rc = ICE_OK;
+
+	if (!meta || !base) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (is_dir(meta)) {
+		t->root = ice_location_normalize(arg);
+		t->metadata_dir = meta;
+		meta = NULL;
+	} else if (dir_has_metadata(arg)) {
+		/* The metadata folder itself was given. */
+		t->metadata_dir = ice_location_normalize(arg);
+		t->root = strcmp(base, "metadata") == 0 ? ice_path_dirname(t->metadata_dir)
+		                                        : strdup(t->metadata_dir);
+	} else {
+		rc = ice_err_set(err, ICE_EINVAL, "%s: not an Iceberg table (no metadata/ folder)", arg);
+		goto out;
+	}
+	if (!t->root || !t->metadata_dir)
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+out:
+	free(meta);
+	free(base);
+	return rc;
+}
+
+int ice_table_open(const char *arg, ice_table *t, ice_err *err)
+{
+	struct stat st;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	if (!(t->arg = strdup(arg)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (stat(arg, &st) != 0) {
+		rc = ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
+		                 "%s: %s", arg, strerror(errno));
+		goto fail;
+	}
+	rc = S_ISDIR(st.st_mode) ? open_dir_arg(arg, t, err) : open_file_arg(arg, t, err);
+	if (rc == ICE_OK)
+		return ICE_OK;
+fail:
+	ice_table_free(t);
+	return rc;
+}
+
+void ice_table_free(ice_table *t)
+{
+	free(t->arg);
+	free(t->root);
+	free(t->metadata_dir);
+	free(t->file);
+	memset(t, 0, sizeof *t);
+}
+
+static char *trimmed(char *s)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* A file in the metadata folder with version number v (any naming). */
+static char *find_numbered(const ice_table *t, long long v)
+{
+	DIR *d = opendir(t->metadata_dir);
+	struct dirent *e;
+	char *found = NULL;
+
+	if (!d)
+		return NULL;
+	while (!found && (e = readdir(d)))
+		if (ice_is_metadata_name(e->d_name) && ice_metadata_name_version(e->d_name) == v)
+			found = ice_path_join(t->metadata_dir, e->d_name);
+	closedir(d);
+	return found;
+}
+
+static int resolve_hint(const ice_table *t, char *hint, char **path, ice_err *err)
+{
+	char name[4096];
+	const char *h = trimmed(hint);
+
+	if (!*h)
+		return ice_err_set(err, ICE_EFORMAT, "%s/version-hint.text: empty", t->metadata_dir);
+	if (strchr(h, '/'))
+		return ice_err_set(err, ICE_EFORMAT, "%s/version-hint.text: '%s' is not a file name",
+		                   t->metadata_dir, h);
+	if (ice_is_metadata_name(h)) {
+		*path = ice_path_join(t->metadata_dir, h);
+		if (*path && is_file(*path))
+			return ICE_OK;
+		free(*path);
+		*path = NULL;
+	}
+	snprintf(name, sizeof name, "%s%s", all_digits(h) ? "v" : "", h);
+	for (size_t i = 0; hint_suffixes[i]; i++) {
+		char file[4200];
+		char *p;
+
+		snprintf(file, sizeof file, "%s%s", name, hint_suffixes[i]);
+		p = ice_path_join(t->metadata_dir, file);
+		if (p && is_file(p)) {
+			*path = p;
+			return ICE_OK;
+		}
+		free(p);
+	}
+	if (all_digits(h) && (*path = find_numbered(t, atoll(h))))
+		return ICE_OK;
+	return ice_err_set(err, ICE_ENOENT,
+	                   "%s/version-hint.text: names version '%s' but no such metadata file exists",
+	                   t->metadata_dir, h);
+}
+
+static int64_t updated_ms_of(const char *path)
+{
+	ice_metadata *md = NULL;
+	int64_t ms = -1;
+
+	if (ice_metadata_load(path, &md, NULL) == ICE_OK)
+		ms = md->last_updated_ms;
+	ice_metadata_free(md);
+	return ms;
+}
+
+/* Better candidate: higher version; equal versions (or none) by
+ * last-updated-ms; then by name so the choice is stable. */
+static bool better(const ice_table *t, const char *name, long long v,
+                   const char *best, long long best_v)
+{
+	char *a, *b;
+	int64_t ma, mb;
+
+	if (!best)
+		return true;
+	if (v != best_v)
+		return v > best_v;
+	a = ice_path_join(t->metadata_dir, name);
+	b = ice_path_join(t->metadata_dir, best);
+	ma = a ? updated_ms_of(a) : -1;
+	mb = b ? updated_ms_of(b) : -1;
+	free(a);
+	free(b);
+	if (ma != mb)
+		return ma > mb;
+	return strcmp(name, best) > 0;
+}
+
+static int scan_dir(const ice_table *t, char **path, ice_err *err)
+{
+	DIR *d = opendir(t->metadata_dir);
+	struct dirent *e;
+	char *best = NULL;
+	long long best_v = -1;
+	int rc = ICE_OK;
+
+	if (!d)
+		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
+		                   "%s: %s", t->metadata_dir, strerror(errno));
+	while ((e = readdir(d))) {
+		long long v;
+		if (!ice_is_metadata_name(e->d_name))
+			continue;
+		v = ice_metadata_name_version(e->d_name);
+		if (better(t, e->d_name, v, best, best_v)) {
+			free(best);
+			if (!(best = strdup(e->d_name))) {
+				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+				goto out;
+			}
+			best_v = v;
+		}
+	}
+	if (!best) {
+		rc = ice_err_set(err, ICE_ENOENT, "%s: no metadata file found", t->metadata_dir);
+		goto out;
+	}
+	*path = ice_path_join(t->metadata_dir, best);
+	if (!*path)
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+out:
+	free(best);
+	closedir(d);
+	return rc;
+}
+
+int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
+{
+	char *hint_path = NULL, *hint = NULL;
+	size_t len = 0;
+	int rc;
+
+	*path = NULL;
+	if (t->file) {
+		*path = strdup(t->file);
+		return *path ? ICE_OK : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	hint_path = ice_path_join(t->metadata_dir, "version-hint.text");
+	if (!hint_path)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	rc = ice_read_file(hint_path, 4096, &hint, &len, err);
+	if (rc == ICE_ENOENT)
+		rc = scan_dir(t, path, err);
+	else if (rc == ICE_OK)
+		rc = resolve_hint(t, hint, path, err);
+	free(hint);
+	free(hint_path);
+	return rc;
+}
+
+int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err)
+{
+	char *hint = ice_path_join(t->metadata_dir, "version-hint.text");
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	if (!hint)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	rc = ice_file_id_of(hint, &p->hint, err);
+	if (rc == ICE_OK)
+		rc = ice_file_id_of(t->metadata_dir, &p->dir, err);
+	if (rc == ICE_OK && t->file)
+		rc = ice_file_id_of(t->file, &p->file, err);
+	free(hint);
+	return rc;
+}
+
+bool ice_table_probe_equal(const ice_table_probe *a, const ice_table_probe *b)
+{
+	return ice_file_id_equal(&a->hint, &b->hint) && ice_file_id_equal(&a->dir, &b->dir) &&
+	       ice_file_id_equal(&a->file, &b->file);
+}
+
+char *ice_table_default_name(const ice_table *t)
+{
+	/* The real path, so that "." and "../t" name the table, not the dots. */
+	char *root = realpath(t->root, NULL), *parent = NULL, *a = NULL, *b = NULL;
+	char *out = NULL;
+
+	if (!root && !(root = ice_location_normalize(t->root)))
+		return NULL;
+	parent = ice_path_dirname(root);
+	a = parent ? ice_path_basename(parent) : NULL;
+	b = ice_path_basename(root);
+	if (!a || !b)
+		goto out;
+	if (!*a || strcmp(a, ".") == 0 || strcmp(a, "/") == 0 || strcmp(a, "..") == 0) {
+		out = strdup(b);
+		goto out;
+	}
+	out = malloc(strlen(a) + strlen(b) + 2);
+	if (out)
+		sprintf(out, "%s.%s", a, b);
+out:
+	free(root);
+	free(parent);
+	free(a);
+	free(b);
+	return out;
+}

@@ -1,0 +1,16 @@
+/* tests: the unit test groups run by test-lib, and shared helpers. */
+#ifndef ICE_TESTS_H
+#define ICE_TESTS_H
+
+#include "tap.h"
+
+void test_core(void);
+void test_metadata(void);
+void test_track(void);
+
+/* A fresh temporary folder (caller frees the string; removed at exit). */
+char *test_tmpdir(void);
+/* Write `text` to dir/name, creating folders on the way; returns the path. */
+char *test_write(const char *dir, const char *name, const char *text);
+
+#endif
