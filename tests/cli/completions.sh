@@ -1,0 +1,33 @@
+#!/bin/sh
+# completions: the bash completions complete commands and the options of
+# each command; the zsh completions parse.
+. "$top_srcdir/tests/cli/lib.sh"
+
+[ -r /usr/share/bash-completion/bash_completion ] || skip_all "bash-completion not installed"
+
+# complete PROGRAM WORDS...: what bash offers for the last word.
+complete_words() {
+	bash -c '
+		. /usr/share/bash-completion/bash_completion
+		. "$1/completions/$2"
+		shift 2
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_${COMP_WORDS[0]//-/_}
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "
+	' _ "$top_srcdir" "$@"
+}
+
+is "$(complete_words ice-snapshot ice-snapshot '')" "log poll show watch " "ice-snapshot: commands"
+is "$(complete_words ice-snapshot ice-snapshot watch --)" \
+	"--count --from-start --help --interval --name --once --version " "ice-snapshot watch: its options"
+is "$(complete_words ice-snapshot ice-snapshot log --a)" "--all " "ice-snapshot log: --all"
+is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state " "ice-snapshot poll: --state"
+
+if command -v zsh > /dev/null; then
+	for f in "$top_srcdir"/completions/_*; do
+		zsh -n "$f"
+		ok $? "zsh completion $(basename "$f") parses"
+	done
+fi
+done_testing

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""jsonq: print a Python expression over each JSON line of stdin, for tests.
+
+Usage: jsonq.py EXPR [--all]
+  EXPR is evaluated with `r` bound to each record (or `rs` to the list of all
+  records with --all). Integers stay exact (jq 1.6 rounds 64-bit ids).
+  Output: str() of the value, one per line; None prints as null.
+"""
+import json
+import sys
+
+
+def show(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, separators=(",", ":"))
+    return str(v)
+
+
+def main():
+    expr = sys.argv[1]
+    records = [json.loads(line) for line in sys.stdin if line.strip()]
+    if "--all" in sys.argv[2:]:
+        print(show(eval(expr, {}, {"rs": records})))
+        return
+    for r in records:
+        print(show(eval(expr, {}, {"r": r})))
+
+
+main()

@@ -1,0 +1,79 @@
+# lib.sh: TAP helpers for the command-line tests (sourced, POSIX sh).
+# Tests run the real binaries from the build tree in a private temp folder.
+
+: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
+ICE_SNAPSHOT="$top_builddir/ice-snapshot"
+MKTABLE="$top_builddir/tests/mktable/ice-mktable"
+SHARED="$top_srcdir/../shared/iceberg"
+JSONQ="python3 $top_srcdir/tests/cli/jsonq.py"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ice-test.XXXXXX")
+_bg_pids=""
+cleanup() {
+	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+_n=0
+_failed=0
+
+ok() { # ok STATUS DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_n - $2"
+	else
+		echo "not ok $_n - $2"
+		_failed=$((_failed + 1))
+	fi
+}
+
+check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+	_d=$1
+	shift
+	if "$@"; then ok 0 "$_d"; else ok 1 "$_d"; fi
+}
+
+is() { # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+	fi
+}
+
+like() { # like TEXT SUBSTRING DESCRIPTION
+	case "$1" in
+	*"$2"*) ok 0 "$3" ;;
+	*) ok 1 "$3"; printf '#   text: %s\n#   lacks: %s\n' "$1" "$2" ;;
+	esac
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+}
+
+# Remember a background process so it is stopped by PID at exit.
+track_pid() { _bg_pids="$_bg_pids $1"; }
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+wait_for() {
+	_t=$(( $1 * 10 ))
+	shift
+	while [ "$_t" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_t=$((_t - 1))
+	done
+	return 1
+}
+
+# Count lines of FILE matching PATTERN (0 when none or missing).
+count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
