@@ -342,11 +342,16 @@ static int watch_poll(target *t, const options *o, bool first, long long *emitte
 	ice_err err = { 0 };
 	int rc = ICE_OK;
 
+	/* The probe is taken before the read: a commit landing in between
+	 * changes the folder again, so the next poll reads it. */
+	if (open_target(t, &err) || ice_table_probe_now(&t->table, &probe, &err)) {
+		rc = watch_error(t, &err);
+		goto out;
+	}
 	/* The idle path: a few stat calls, no metadata read. */
-	if (t->opened && ice_table_probe_now(&t->table, &probe, &err) == ICE_OK &&
-	    t->have_probe && ice_table_probe_equal(&probe, &t->probe))
-		return ICE_OK;
-	if (load_target(t, &md, &err) || ice_table_probe_now(&t->table, &probe, &err) ||
+	if (t->have_probe && ice_table_probe_equal(&probe, &t->probe))
+		goto out;
+	if (load_target(t, &md, &err) ||
 	    ice_track_events(md, t->have_cursor ? &t->cursor : NULL, first && o->from_start,
 	                     &ev, &n, &err)) {
 		rc = watch_error(t, &err);
@@ -548,7 +553,7 @@ static int parse_option(int c, options *o)
 		break;
 	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
 	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
-	default: return ice_cli_usage_hint();
+	default: return -2; /* reported by the caller, which has argv */
 	}
 	return -1;
 }
@@ -584,9 +589,14 @@ int main(int argc, char **argv)
 	int c, status, ntables = 0;
 
 	ice_cli_init("ice-snapshot");
-	while ((c = getopt_long(argc, argv, "ai:n:s:hV", long_options, NULL)) != -1)
-		if ((status = parse_option(c, &o)) >= 0)
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ai:n:s:hV", long_options, NULL)) != -1) {
+		status = parse_option(c, &o);
+		if (status == -2)
+			status = ice_cli_bad_option(c, argv);
+		if (status >= 0)
 			goto out;
+	}
 	if (optind >= argc) {
 		status = ice_cli_usage_error("no COMMAND given (show, log, watch or poll)");
 		goto out;
