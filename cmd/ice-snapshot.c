@@ -298,12 +298,16 @@ out:
 /* Report an error once per distinct message; the watch goes on. */
 static int watch_error(target *t, const ice_err *err)
 {
+	int rc;
+
 	if (t->last_error && strcmp(t->last_error, err->msg) == 0)
 		return ICE_OK;
 	free(t->last_error);
 	t->last_error = strdup(err->msg);
 	ice_cli_error("%s", err->msg);
-	return emit_error_record(t, err);
+	rc = emit_error_record(t, err);
+	/* Downstream should hear of the problem now, not at the next commit. */
+	return rc ? rc : ice_jsonl_flush(stdout, NULL);
 }
 
 static int emit_events(target *t, const ice_metadata *md, const ice_track_event *ev, size_t n,

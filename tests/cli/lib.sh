@@ -3,7 +3,7 @@
 
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
 ICE_SNAPSHOT="$top_builddir/ice-snapshot"
-MKTABLE="$top_builddir/tests/mktable/ice-mktable"
+MKTABLE="${ICE_MKTABLE:-$top_builddir/tests/mktable/ice-mktable}"
 SHARED="$top_srcdir/../shared/iceberg"
 JSONQ="python3 $top_srcdir/tests/cli/jsonq.py"
 
@@ -13,7 +13,9 @@ cleanup() {
 	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
 	rm -rf "$TMP"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 _n=0
 _failed=0
