@@ -4,6 +4,7 @@
 #include "ice_version.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -61,6 +62,17 @@ int ice_cli_usage_hint(void)
 {
 	fprintf(stderr, "Try '%s --help' for more information.\n", program);
 	return ICE_EXIT_USAGE;
+}
+
+int ice_cli_bad_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return ice_cli_usage_error("option '%s' needs a value", arg);
+	if (optopt && strncmp(arg, "--", 2) != 0)
+		return ice_cli_usage_error("unknown option '-%c'", optopt);
+	return ice_cli_usage_error("unknown option '%s'", arg);
 }
 
 void ice_cli_version(void)

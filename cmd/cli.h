@@ -28,8 +28,12 @@ void ice_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage error with a pointer to --help; returns ICE_EXIT_USAGE. */
 int ice_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* After getopt reported a bad option itself: the pointer to --help. */
+/* The pointer to --help after a usage message. */
 int ice_cli_usage_hint(void);
+
+/* Report getopt's '?' (unknown option) or ':' (missing argument) in our
+ * own words; call with opterr = 0 and an optstring starting with ':'. */
+int ice_cli_bad_option(int c, char **argv);
 
 /* Print --version to stdout. */
 void ice_cli_version(void);
