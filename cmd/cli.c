@@ -24,6 +24,9 @@ const char *ice_cli_program(void)
 }
 
 static void vreport(const char *level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vreport(const char *level, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: %s: ", program, level);
 	vfprintf(stderr, fmt, ap);

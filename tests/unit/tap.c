@@ -8,6 +8,8 @@
 
 static int count, failed;
 
+static bool report(bool cond, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static bool report(bool cond, const char *fmt, va_list ap)
 {
 	printf("%s %d - ", cond ? "ok" : "not ok", ++count);
