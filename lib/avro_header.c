@@ -1,0 +1,148 @@
+/* avro_header: read an Avro container file's header map by hand (it is a
+ * magic number and a map of zig-zag varint-prefixed strings and bytes). */
+#include "config.h"
+#include "ice_avro_header.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	FILE *f;
+	const char *name;
+	size_t used; /* bytes consumed, bounded by ICE_AVRO_HEADER_MAX */
+	ice_err *err;
+} hreader;
+
+static int truncated(hreader *h)
+{
+	return ice_err_set(h->err, ICE_EFORMAT, "%s: not an Avro file or truncated header (at byte %zu)",
+	                   h->name, h->used);
+}
+
+static int read_long(hreader *h, int64_t *out)
+{
+	uint64_t v = 0;
+	int shift = 0, c;
+
+	do {
+		if (shift > 63 || (c = getc(h->f)) == EOF)
+			return truncated(h);
+		h->used++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	} while (c & 0x80);
+	*out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+	return ICE_OK;
+}
+
+/* A length-prefixed string or bytes value, NUL-terminated (caller frees). */
+static int read_bytes(hreader *h, char **out)
+{
+	int64_t len;
+	char *p;
+	int rc;
+
+	*out = NULL;
+	if ((rc = read_long(h, &len)))
+		return rc;
+	if (len < 0 || (uint64_t)len > ICE_AVRO_HEADER_MAX - h->used)
+		return ice_err_set(h->err, ICE_EFORMAT, "%s: bad header entry length %lld",
+		                   h->name, (long long)len);
+	p = malloc((size_t)len + 1);
+	if (!p)
+		return ice_err_set(h->err, ICE_ENOMEM, "out of memory");
+	if (fread(p, 1, (size_t)len, h->f) != (size_t)len) {
+		free(p);
+		return truncated(h);
+	}
+	h->used += (size_t)len;
+	p[len] = '\0';
+	*out = p;
+	return ICE_OK;
+}
+
+static int read_entry(hreader *h, json_t *meta)
+{
+	char *key = NULL, *value = NULL;
+	int rc;
+
+	if ((rc = read_bytes(h, &key)) == ICE_OK && (rc = read_bytes(h, &value)) == ICE_OK &&
+	    json_object_set_new(meta, key, json_string(value)) != 0)
+		rc = ice_err_set(h->err, ICE_EFORMAT, "%s: header entry '%s' is not UTF-8", h->name, key);
+	free(key);
+	free(value);
+	return rc;
+}
+
+static int read_map(hreader *h, json_t *meta)
+{
+	int64_t count, size;
+	int rc;
+
+	for (;;) {
+		if ((rc = read_long(h, &count)))
+			return rc;
+		if (count == 0)
+			return ICE_OK;
+		if (count < 0) {
+			/* A negative count is followed by the block's size in bytes. */
+			count = -count;
+			if ((rc = read_long(h, &size)))
+				return rc;
+		}
+		if (count > 100000)
+			return ice_err_set(h->err, ICE_EFORMAT, "%s: implausible header map size", h->name);
+		while (count-- > 0)
+			if ((rc = read_entry(h, meta)))
+				return rc;
+	}
+}
+
+int ice_avro_header_read(const char *path, const char *name, json_t **meta, ice_err *err)
+{
+	hreader h = { NULL, name, 0, err };
+	char magic[4];
+	json_t *m = NULL;
+	int rc;
+
+	*meta = NULL;
+	h.f = fopen(path, "rb");
+	if (!h.f)
+		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO, "%s: %s", name, strerror(errno));
+	if (fread(magic, 1, 4, h.f) != 4 || memcmp(magic, "Obj\1", 4) != 0) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: not an Avro container file", name);
+		goto out;
+	}
+	h.used = 4;
+	if (!(m = json_object())) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = read_map(&h, m)))
+		goto out;
+	*meta = m;
+	m = NULL;
+out:
+	json_decref(m);
+	fclose(h.f);
+	return rc;
+}
+
+json_t *ice_avro_header_schema(const json_t *meta, const char *name, ice_err *err)
+{
+	const char *text = json_string_value(json_object_get(meta, "avro.schema"));
+	json_error_t jerr;
+	json_t *schema;
+
+	if (!text) {
+		ice_err_set(err, ICE_EFORMAT, "%s: Avro header has no avro.schema", name);
+		return NULL;
+	}
+	schema = json_loads(text, 0, &jerr);
+	if (!schema)
+		ice_err_set(err, ICE_EFORMAT, "%s: avro.schema is not JSON: %s", name, jerr.text);
+	return schema;
+}
