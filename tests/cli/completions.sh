@@ -24,6 +24,9 @@ is "$(complete_words ice-snapshot ice-snapshot watch --)" \
 is "$(complete_words ice-snapshot ice-snapshot log --a)" "--all " "ice-snapshot log: --all"
 is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state " "ice-snapshot poll: --state"
 
+is "$(complete_words ice-diff ice-diff --p)" "--partitions " "ice-diff: --partitions"
+is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: none"
+
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do
 		zsh -n "$f"

@@ -3,6 +3,7 @@
 
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
 ICE_SNAPSHOT="$top_builddir/ice-snapshot"
+ICE_DIFF="$top_builddir/ice-diff"
 MKTABLE="${ICE_MKTABLE:-$top_builddir/tests/mktable/ice-mktable}"
 SHARED="$top_srcdir/../shared/iceberg"
 JSONQ="python3 $top_srcdir/tests/cli/jsonq.py"

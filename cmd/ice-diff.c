@@ -1,0 +1,333 @@
+/* ice-diff: turn snapshot transitions into file- and partition-level change
+ * records by reading manifest lists and manifests. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ice_diff.h"
+#include "ice_jsonl.h"
+#include "ice_metadata.h"
+#include "ice_path.h"
+#include "ice_table.h"
+
+static const char usage_text[] =
+	"Usage: ice-diff [OPTION]... [TABLE [--from ID|none] [--to ID]]\n"
+	"Print the files and partitions that changed between two snapshots of an\n"
+	"Iceberg table, as JSON lines.\n"
+	"\n"
+	"With TABLE: the change from --from (default: the parent of --to; 'none' is\n"
+	"the empty table) to --to (default: the current snapshot).\n"
+	"Without TABLE: read snapshot records (ice-snapshot's output) on standard\n"
+	"input, pass every record through and follow each snapshot record with its\n"
+	"diff, from its previous_snapshot_id (or its parent).\n"
+	"\n"
+	"Options:\n"
+	"      --from ID|none     the earlier snapshot\n"
+	"      --to ID            the later snapshot\n"
+	"      --name NAME        the table name in records (default: db.table)\n"
+	"      --remap FROM=TO    read paths written under FROM from TO (repeatable)\n"
+	"      --partitions       one record per partition touched, no file records\n"
+	"      --full             read every manifest of both snapshots (slow; checks\n"
+	"                         the fast path, which reads manifests listed by one side)\n"
+	"      --strict           stop at the first error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show versions and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 a transition could not be diffed precisely (its\n"
+	"summary says scope \"table\") or bad input lines, 2 usage error.\n"
+	"See ice-diff(1) for the record fields.\n";
+
+typedef struct {
+	const char *from, *to, *name;
+	bool partitions, full, strict;
+	ice_remap remap;
+} options;
+
+static int emit_record(void *ctx, json_t *rec)
+{
+	ice_err err;
+	int rc = ice_jsonl_write(stdout, rec, &err);
+
+	(void)ctx;
+	json_decref(rec);
+	if (rc && rc != ICE_EPIPE)
+		ice_cli_error("%s", err.msg);
+	return rc;
+}
+
+static int emit_owned(json_t *rec)
+{
+	if (!rec) {
+		ice_cli_error("out of memory");
+		return ICE_ENOMEM;
+	}
+	return emit_record(NULL, rec);
+}
+
+/* The remap for a table: --remap rules, then its location onto its folder. */
+static int table_remap(const options *o, const ice_metadata *md, const char *root, ice_remap *m,
+                       ice_err *err)
+{
+	ice_remap_init(m);
+	if (ice_remap_copy_rules(m, &o->remap, err))
+		return err->code;
+	return ice_remap_set_location(m, md->location, root, err);
+}
+
+static int run_diff(const options *o, const ice_metadata *md, const char *root, const char *table,
+                    const ice_snapshot *from, const ice_snapshot *to)
+{
+	ice_diff_opts dopts = { NULL, o->full, o->partitions };
+	ice_diff_sink sink = { emit_record, NULL };
+	ice_diff_stats stats;
+	ice_remap m;
+	ice_err err = { 0 };
+	int rc = table_remap(o, md, root, &m, &err);
+
+	dopts.remap = &m;
+	if (rc == ICE_OK)
+		rc = ice_diff_run(md, table, from, to, &dopts, &sink, &stats, &err);
+	if (rc && rc != ICE_EPIPE)
+		ice_cli_error("%s: %s", table, err.msg);
+	ice_remap_free(&m);
+	return rc;
+}
+
+/* Parse an id argument: an integer, or "none" (when allowed). */
+static bool parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (end == s || *end)
+		return false;
+	*id = v;
+	return true;
+}
+
+static int resolve_snapshots(const options *o, const ice_metadata *md, const ice_snapshot **from,
+                             const ice_snapshot **to, const char **reason)
+{
+	int64_t id;
+
+	*reason = NULL;
+	if (o->to) {
+		if (!parse_id(o->to, &id) || !(*to = ice_metadata_snapshot(md, id)))
+			return ice_cli_usage_error("--to: no snapshot '%s' in %s", o->to, md->path);
+	} else if (!(*to = ice_metadata_current(md))) {
+		ice_cli_error("%s: the table has no snapshot", md->path);
+		return ICE_EXIT_FAILURE;
+	}
+	*from = NULL;
+	if (o->from && strcmp(o->from, "none") == 0)
+		return -1;
+	if (!o->from) {
+		if ((*to)->has_parent && !(*from = ice_metadata_snapshot(md, (*to)->parent_id)))
+			*reason = "from-snapshot expired";
+		return -1;
+	}
+	if (!parse_id(o->from, &id))
+		return ice_cli_usage_error("--from: '%s' is not a snapshot id or 'none'", o->from);
+	if (!(*from = ice_metadata_snapshot(md, id)))
+		*reason = "from-snapshot expired";
+	return -1;
+}
+
+static int run_table(const options *o, const char *arg)
+{
+	ice_table t;
+	ice_metadata *md = NULL;
+	const ice_snapshot *from = NULL, *to = NULL;
+	const char *reason;
+	char *path = NULL, *name = NULL;
+	ice_err err = { 0 };
+	int status = ICE_EXIT_FAILURE, rc;
+
+	if (ice_table_open(arg, &t, &err)) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_FAILURE;
+	}
+	if (ice_table_current_metadata(&t, &path, &err) || ice_metadata_load(path, &md, &err)) {
+		ice_cli_error("%s", err.msg);
+		goto out;
+	}
+	name = o->name ? strdup(o->name) : ice_table_default_name(&t);
+	if ((rc = resolve_snapshots(o, md, &from, &to, &reason)) >= 0) {
+		status = rc;
+		goto out;
+	}
+	if (reason) {
+		ice_cli_error("%s: %s; the whole table is stale", name, reason);
+		emit_owned(ice_diff_table_scope(name, true, from ? from->id : to->parent_id, true, to->id,
+		                                to->operation, reason));
+		goto out;
+	}
+	rc = run_diff(o, md, t.root, name, from, to);
+	status = rc == ICE_OK || rc == ICE_EPIPE ? ICE_EXIT_OK : ICE_EXIT_FAILURE;
+out:
+	free(name);
+	free(path);
+	ice_metadata_free(md);
+	ice_table_free(&t);
+	return status;
+}
+
+/* ---- stdin: snapshot records ----------------------------------------------- */
+
+/* Why a snapshot event cannot be diffed precisely, or NULL. */
+static const char *event_reason(const json_t *rec)
+{
+	const char *event = ice_json_get_str(rec, "event");
+
+	if (event && strcmp(event, "recreated") == 0)
+		return "table was recreated (table-uuid changed)";
+	if (event && strcmp(event, "reset") == 0)
+		return "history since the previous snapshot is unknown";
+	return NULL;
+}
+
+static int diff_record(const options *o, const json_t *rec)
+{
+	const char *table = ice_json_get_str(rec, "table"), *mfile = ice_json_get_str(rec, "metadata_file");
+	const char *root = ice_json_get_str(rec, "table_path"), *reason;
+	const json_t *prev = json_object_get(rec, "previous_snapshot_id");
+	ice_metadata *md = NULL;
+	const ice_snapshot *to, *from = NULL;
+	int64_t to_id, from_id = 0;
+	bool has_from;
+	ice_err err = { 0 };
+	int rc = ICE_EFORMAT;
+
+	if (!table || !mfile || !root || !ice_json_get_i64(rec, "snapshot_id", &to_id))
+		return ICE_OK; /* a table with no snapshot: nothing to diff */
+	has_from = prev ? json_is_integer(prev) : ice_json_get_i64(rec, "parent_id", &from_id);
+	if (prev && has_from)
+		from_id = (int64_t)json_integer_value(prev);
+	if ((reason = event_reason(rec)))
+		goto table_scope;
+	if (ice_metadata_load(mfile, &md, &err)) {
+		reason = err.msg;
+		ice_cli_error("%s", err.msg);
+		goto table_scope;
+	}
+	to = ice_metadata_snapshot(md, to_id);
+	if (has_from && !(from = ice_metadata_snapshot(md, from_id)))
+		reason = "from-snapshot expired";
+	if (!to)
+		reason = "snapshot not in its metadata file";
+	if (reason)
+		goto table_scope;
+	rc = run_diff(o, md, root, table, from, to);
+	goto out;
+table_scope:
+	rc = emit_owned(ice_diff_table_scope(table, has_from, from_id, true, to_id,
+	                                     ice_json_get_str(rec, "operation"), reason));
+	if (rc == ICE_OK)
+		rc = ICE_EFORMAT;
+out:
+	ice_metadata_free(md);
+	return rc;
+}
+
+static int run_stdin(const options *o)
+{
+	ice_jsonl_reader *r = ice_jsonl_reader_new(stdin, "stdin", 0);
+	json_t *rec;
+	ice_err err = { 0 };
+	int status = ICE_EXIT_OK, got, rc;
+
+	if (!r)
+		return ICE_EXIT_FAILURE;
+	while ((got = ice_jsonl_next(r, &rec, &err)) != 0) {
+		if (got < 0) {
+			ice_cli_error("%s", err.msg);
+			status = ICE_EXIT_FAILURE;
+			if (o->strict || err.code == ICE_EIO)
+				break;
+			continue;
+		}
+		json_incref(rec);
+		rc = emit_record(NULL, rec);
+		if (rc == ICE_OK && strcmp(ice_record_kind(rec), "snapshot") == 0)
+			rc = diff_record(o, rec);
+		json_decref(rec);
+		if (rc == ICE_EPIPE)
+			break;
+		if (rc) {
+			status = ICE_EXIT_FAILURE;
+			if (o->strict)
+				break;
+		}
+		fflush(stdout); /* each transition reaches the invalidator as it is done */
+	}
+	ice_jsonl_reader_free(r);
+	return status;
+}
+
+/* ---- main --------------------------------------------------------------------- */
+
+enum { OPT_FROM = 256, OPT_TO, OPT_NAME, OPT_REMAP, OPT_PARTITIONS, OPT_FULL, OPT_STRICT };
+
+static const struct option long_options[] = {
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "remap", required_argument, NULL, OPT_REMAP },
+	{ "partitions", no_argument, NULL, OPT_PARTITIONS },
+	{ "full", no_argument, NULL, OPT_FULL },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_option(int c, char **argv, options *o)
+{
+	ice_err err;
+
+	switch (c) {
+	case OPT_FROM: o->from = optarg; break;
+	case OPT_TO: o->to = optarg; break;
+	case OPT_NAME: o->name = optarg; break;
+	case OPT_PARTITIONS: o->partitions = true; break;
+	case OPT_FULL: o->full = true; break;
+	case OPT_STRICT: o->strict = true; break;
+	case OPT_REMAP:
+		if (ice_remap_add_arg(&o->remap, optarg, &err))
+			return ice_cli_usage_error("--remap: %s", err.msg);
+		break;
+	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
+	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
+	default: return ice_cli_bad_option(c, argv);
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	options o = { 0 };
+	int c, status;
+
+	ice_cli_init("ice-diff");
+	ice_remap_init(&o.remap);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", long_options, NULL)) != -1)
+		if ((status = parse_option(c, argv, &o)) >= 0)
+			goto out;
+	if (argc - optind > 1) {
+		status = ice_cli_usage_error("one TABLE at a time");
+		goto out;
+	}
+	if (optind == argc && (o.from || o.to || o.name)) {
+		status = ice_cli_usage_error("--from, --to and --name need a TABLE");
+		goto out;
+	}
+	status = optind < argc ? run_table(&o, argv[optind]) : run_stdin(&o);
+	status = ice_cli_finish(status);
+out:
+	ice_remap_free(&o.remap);
+	return status;
+}

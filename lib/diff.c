@@ -1,0 +1,656 @@
+/* diff: compute a snapshot transition from the manifests listed by only one
+ * side, then report rows deleted by added delete files. */
+#include "config.h"
+#include "ice_diff.h"
+#include "ice_manifest.h"
+#include "ice_partition.h"
+#include "ice_strset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* One side of the transition: its manifests, and which the other side
+ * lists too. */
+typedef struct {
+	ice_manifest_file *files;
+	size_t n;
+	bool *shared;
+} side;
+
+/* What rows_deleted needs of one added delete file. */
+typedef struct {
+	int spec_id;
+	bool global;       /* unpartitioned spec: applies to the whole table */
+	char *key;         /* partition key */
+	json_t *partition; /* raw values */
+	int64_t seq;
+	int content;
+	char *path, *ref;
+} added_delete;
+
+typedef struct {
+	const ice_metadata *md;
+	const char *table;
+	const ice_snapshot *from, *to;
+	const ice_diff_opts *o;
+	const ice_diff_sink *sink;
+	ice_diff_stats *stats;
+	ice_err *err;
+	side a, b;
+	ice_strset *a_keys, *touched, *rows_done;
+	json_t *touched_list, *by_partition;
+	added_delete *deletes;
+	size_t n_deletes, cap_deletes;
+	int64_t data_added, data_removed, deletes_added, deletes_removed, rows_deleted;
+} dctx;
+
+/* A manifest being scanned, for inheritance and partition rendering. */
+typedef struct {
+	const ice_manifest_file *mf;
+	int spec_id;
+	ice_part_decoder *dec;
+} mscan;
+
+typedef int (*entry_fn)(dctx *c, const mscan *m, ice_manifest_entry *e);
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static int64_t data_seq(const mscan *m, const ice_manifest_entry *e)
+{
+	if (e->has_sequence_number)
+		return e->sequence_number;
+	return e->status == ICE_STATUS_ADDED ? m->mf->sequence_number : 0;
+}
+
+static bool is_dv(const ice_manifest_entry *e)
+{
+	return e->content == ICE_CONTENT_POSITION_DELETES &&
+	       (e->has_content_offset || (e->file_format && strcasecmp(e->file_format, "puffin") == 0));
+}
+
+static const char *content_name(const ice_manifest_entry *e)
+{
+	if (e->content == ICE_CONTENT_DATA)
+		return "data";
+	if (e->content == ICE_CONTENT_EQUALITY_DELETES)
+		return "equality_deletes";
+	return is_dv(e) ? "deletion_vector" : "position_deletes";
+}
+
+/* The live-set key: the path, plus the offset for deletion vectors (several
+ * vectors live in one Puffin file). */
+static char *entry_key(const ice_manifest_entry *e)
+{
+	char *k;
+
+	if (!is_dv(e))
+		return strdup(e->file_path);
+	if (asprintf(&k, "%s#%lld", e->file_path, (long long)e->content_offset) < 0)
+		return NULL;
+	return k;
+}
+
+static bool is_live(const ice_manifest_entry *e)
+{
+	return e->status != ICE_STATUS_DELETED;
+}
+
+static json_t *id_or_null(const ice_snapshot *s)
+{
+	return s ? json_integer(s->id) : json_null();
+}
+
+static int emit(dctx *c, json_t *rec)
+{
+	if (!rec)
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	return c->sink->emit(c->sink->ctx, rec);
+}
+
+/* ---- reading manifests ----------------------------------------------------- */
+
+static char *local_path(const dctx *c, const char *path)
+{
+	return ice_remap_resolve(c->o->remap, path);
+}
+
+static int spec_of(const dctx *c, const ice_manifest_file *mf, ice_manifest_reader *r)
+{
+	const char *h;
+
+	if (mf->spec_id >= 0)
+		return mf->spec_id;
+	/* Format 1 inline manifests: the header says which spec wrote them. */
+	h = json_string_value(json_object_get(ice_manifest_header(r), "partition-spec-id"));
+	return h ? atoi(h) : c->md->default_spec_id;
+}
+
+static int open_scan(dctx *c, const ice_manifest_file *mf, ice_manifest_reader **r, mscan *m)
+{
+	char *path = local_path(c, mf->path);
+	const ice_partition_spec *spec;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	m->mf = mf;
+	if (!path)
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	rc = ice_manifest_open(path, mf->path, r, c->err);
+	free(path);
+	if (rc)
+		return rc;
+	m->spec_id = spec_of(c, mf, *r);
+	spec = ice_metadata_spec(c->md, m->spec_id);
+	if (!spec)
+		return ice_err_set(c->err, ICE_EFORMAT, "%s: partition spec %d is not in the metadata",
+		                   mf->path, m->spec_id);
+	return ice_part_decoder_new(c->md, spec, ice_manifest_partition_schema(*r), &m->dec, c->err);
+}
+
+static int scan(dctx *c, const ice_manifest_file *mf, entry_fn fn)
+{
+	ice_manifest_reader *r = NULL;
+	ice_manifest_entry e;
+	mscan m;
+	int rc, got = 0;
+
+	rc = open_scan(c, mf, &r, &m);
+	if (rc == ICE_OK) {
+		c->stats->manifests_read++;
+		while ((got = ice_manifest_next(r, &e, c->err)) == 1) {
+			c->stats->entries_read++;
+			if ((rc = fn(c, &m, &e)))
+				break;
+		}
+		if (got < 0)
+			rc = c->err->code ? c->err->code : ICE_EFORMAT;
+	}
+	ice_part_decoder_free(m.dec);
+	ice_manifest_close(r);
+	return rc;
+}
+
+static int read_side(dctx *c, const ice_snapshot *s, side *sd)
+{
+	char *path;
+	int rc;
+
+	if (!s)
+		return ICE_OK;
+	if (!s->manifest_list) {
+		/* Format 1 inline manifest paths: only the paths are known. */
+		size_t n = json_array_size(s->manifests);
+		sd->files = calloc(n + 1, sizeof *sd->files);
+		if (!sd->files)
+			return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			sd->files[i].path = strdup(json_string_value(json_array_get(s->manifests, i)) ? json_string_value(json_array_get(s->manifests, i)) : "");
+			sd->files[i].spec_id = -1;
+			sd->n++;
+		}
+		return ICE_OK;
+	}
+	if (!(path = local_path(c, s->manifest_list)))
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	rc = ice_manifest_list_read(path, s->manifest_list, &sd->files, &sd->n, c->err);
+	free(path);
+	return rc;
+}
+
+/* Mark the manifests both sides list (never in --full mode). */
+static int mark_shared(dctx *c)
+{
+	ice_strset *in_a = ice_strset_new();
+	int rc = ICE_OK;
+
+	c->a.shared = calloc(c->a.n + 1, sizeof(bool));
+	c->b.shared = calloc(c->b.n + 1, sizeof(bool));
+	if (!in_a || !c->a.shared || !c->b.shared) {
+		rc = ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (c->o->full)
+		goto out;
+	for (size_t i = 0; i < c->a.n; i++)
+		if (ice_strset_add(in_a, c->a.files[i].path) < 0) {
+			rc = ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+			goto out;
+		}
+	for (size_t i = 0; i < c->b.n; i++)
+		if (ice_strset_mark(in_a, c->b.files[i].path))
+			c->b.shared[i] = true;
+	for (size_t i = 0; i < c->a.n; i++)
+		c->a.shared[i] = ice_strset_marked(in_a, c->a.files[i].path);
+out:
+	ice_strset_free(in_a);
+	return rc;
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static json_t *base_record(dctx *c, const char *kind)
+{
+	json_t *r = json_object();
+
+	if (!r)
+		return NULL;
+	json_object_set_new(r, "kind", json_string(kind));
+	json_object_set_new(r, "table", json_string(c->table));
+	json_object_set_new(r, "from", id_or_null(c->from));
+	json_object_set_new(r, "to", json_integer(c->to->id));
+	return r;
+}
+
+static json_t *equality_ids(ice_manifest_entry *e)
+{
+	json_t *arr = json_array();
+	size_t n = 0;
+
+	avro_value_get_size(&e->equality_ids, &n);
+	for (size_t i = 0; i < n; i++) {
+		avro_value_t v;
+		int32_t id;
+		if (avro_value_get_by_index(&e->equality_ids, i, &v, NULL) == 0 &&
+		    avro_value_get_int(&v, &id) == 0)
+			json_array_append_new(arr, json_integer(id));
+	}
+	return arr;
+}
+
+static void add_delete_fields(json_t *r, ice_manifest_entry *e)
+{
+	if (e->referenced_data_file)
+		json_object_set_new(r, "referenced_data_file", json_string(e->referenced_data_file));
+	if (e->has_content_offset) {
+		json_object_set_new(r, "content_offset", json_integer(e->content_offset));
+		json_object_set_new(r, "content_size_in_bytes", json_integer(e->content_size_in_bytes));
+	}
+	if (e->has_equality_ids)
+		json_object_set_new(r, "equality_ids", equality_ids(e));
+}
+
+static json_t *file_record(dctx *c, const mscan *m, ice_manifest_entry *e, const char *change,
+                           json_t *partition, const char *key)
+{
+	json_t *r = base_record(c, "file");
+
+	if (!r)
+		return NULL;
+	json_object_set_new(r, "change", json_string(change));
+	json_object_set_new(r, "content", json_string(content_name(e)));
+	json_object_set_new(r, "file_path", json_string(e->file_path));
+	json_object_set_new(r, "file_format", e->file_format ? json_string(e->file_format) : json_null());
+	json_object_set_new(r, "spec_id", json_integer(m->spec_id));
+	json_object_set_new(r, "partition", json_incref(partition));
+	json_object_set_new(r, "partition_key", json_string(key));
+	json_object_set_new(r, "record_count", json_integer(e->record_count));
+	json_object_set_new(r, "file_size_in_bytes", json_integer(e->file_size_in_bytes));
+	json_object_set_new(r, "sequence_number", json_integer(data_seq(m, e)));
+	add_delete_fields(r, e);
+	return r;
+}
+
+/* Count a change against its partition (for the summary and --partitions). */
+static int touch(dctx *c, int spec_id, json_t *partition, const char *key, const char *what)
+{
+	char *id = NULL;
+	json_t *p;
+	int rc = ICE_OK;
+
+	if (asprintf(&id, "%d/%s", spec_id, key) < 0)
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	if (ice_strset_add(c->touched, id) == 1)
+		json_array_append_new(c->touched_list,
+		                      json_pack("{s:i, s:s}", "spec_id", spec_id, "partition_key", key));
+	p = json_object_get(c->by_partition, id);
+	if (!p) {
+		p = json_pack("{s:i, s:O, s:s, s:i, s:i, s:i}", "spec_id", spec_id, "partition", partition,
+		              "partition_key", key, "added", 0, "removed", 0, "rows_deleted", 0);
+		if (!p || json_object_set_new(c->by_partition, id, p) != 0)
+			rc = ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	}
+	if (p)
+		json_object_set_new(p, what, json_integer(json_integer_value(json_object_get(p, what)) + 1));
+	free(id);
+	return rc;
+}
+
+static int report_change(dctx *c, const mscan *m, ice_manifest_entry *e, const char *change)
+{
+	json_t *partition = NULL;
+	char *key = NULL;
+	bool data = e->content == ICE_CONTENT_DATA;
+	int rc;
+
+	if ((rc = ice_part_decode(m->dec, &e->partition, &partition, NULL, &key, c->err)))
+		goto out;
+	if (strcmp(change, "added") == 0)
+		data ? c->data_added++ : c->deletes_added++;
+	else
+		data ? c->data_removed++ : c->deletes_removed++;
+	if ((rc = touch(c, m->spec_id, partition, key, change)))
+		goto out;
+	if (!c->o->partitions_only)
+		rc = emit(c, file_record(c, m, e, change, partition, key));
+out:
+	json_decref(partition);
+	free(key);
+	return rc;
+}
+
+/* ---- the passes -------------------------------------------------------------- */
+
+static int remember_a(dctx *c, const mscan *m, ice_manifest_entry *e)
+{
+	char *k;
+	int rc = ICE_OK;
+
+	(void)m;
+	if (!is_live(e))
+		return ICE_OK;
+	if (!(k = entry_key(e)) || ice_strset_add(c->a_keys, k) < 0)
+		rc = ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	free(k);
+	return rc;
+}
+
+static int keep_delete(dctx *c, const mscan *m, ice_manifest_entry *e)
+{
+	const ice_partition_spec *spec = ice_metadata_spec(c->md, m->spec_id);
+	added_delete *d;
+
+	if (c->n_deletes == c->cap_deletes) {
+		added_delete *q = realloc(c->deletes, (c->cap_deletes = c->cap_deletes * 2 + 8) * sizeof *q);
+		if (!q)
+			return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+		c->deletes = q;
+	}
+	d = &c->deletes[c->n_deletes];
+	memset(d, 0, sizeof *d);
+	d->spec_id = m->spec_id;
+	d->global = !spec || spec->n_fields == 0;
+	d->seq = data_seq(m, e);
+	d->content = e->content;
+	d->path = strdup(e->file_path);
+	d->ref = e->referenced_data_file ? strdup(e->referenced_data_file) : NULL;
+	c->n_deletes++;
+	return ice_part_decode(m->dec, &e->partition, &d->partition, NULL, &d->key, c->err);
+}
+
+static int visit_b(dctx *c, const mscan *m, ice_manifest_entry *e)
+{
+	char *k;
+	int rc;
+
+	if (!is_live(e))
+		return ICE_OK;
+	if (!(k = entry_key(e)))
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	if (ice_strset_mark(c->a_keys, k)) {
+		free(k);
+		return ICE_OK; /* live on both sides */
+	}
+	free(k);
+	if ((rc = report_change(c, m, e, "added")))
+		return rc;
+	return e->content == ICE_CONTENT_DATA ? ICE_OK : keep_delete(c, m, e);
+}
+
+static int visit_a_again(dctx *c, const mscan *m, ice_manifest_entry *e)
+{
+	char *k;
+	bool gone;
+
+	if (!is_live(e))
+		return ICE_OK;
+	if (!(k = entry_key(e)))
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	gone = !ice_strset_marked(c->a_keys, k);
+	free(k);
+	return gone ? report_change(c, m, e, "removed") : ICE_OK;
+}
+
+static int scan_side(dctx *c, side *sd, entry_fn fn)
+{
+	for (size_t i = 0; i < sd->n; i++) {
+		int rc;
+		if (sd->shared[i])
+			continue;
+		if ((rc = scan(c, &sd->files[i], fn)))
+			return rc;
+	}
+	return ICE_OK;
+}
+
+/* ---- rows deleted -------------------------------------------------------------- */
+
+static int emit_rows_deleted(dctx *c, const char *path, int spec_id, json_t *partition,
+                             const char *key, const char *by)
+{
+	json_t *r;
+	int rc;
+
+	if (ice_strset_add(c->rows_done, path) != 1)
+		return ICE_OK; /* already reported, or ENOMEM (reported below) */
+	c->rows_deleted++;
+	if ((rc = touch(c, spec_id, partition, key, "rows_deleted")) || c->o->partitions_only)
+		return rc;
+	r = base_record(c, "file");
+	if (!r)
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	json_object_set_new(r, "change", json_string("rows_deleted"));
+	json_object_set_new(r, "content", json_string("data"));
+	json_object_set_new(r, "file_path", json_string(path));
+	json_object_set_new(r, "spec_id", json_integer(spec_id));
+	json_object_set_new(r, "partition", json_incref(partition));
+	json_object_set_new(r, "partition_key", json_string(key));
+	json_object_set_new(r, "deleted_by", json_string(by));
+	return emit(c, r);
+}
+
+/* Does an unreferenced delete apply to this live data file? */
+static const added_delete *applies(const dctx *c, int spec_id, const char *key, int64_t seq)
+{
+	for (size_t i = 0; i < c->n_deletes; i++) {
+		const added_delete *d = &c->deletes[i];
+		bool newer = d->content == ICE_CONTENT_EQUALITY_DELETES ? seq < d->seq : seq <= d->seq;
+		if (d->ref || !newer)
+			continue;
+		if (d->global || (d->spec_id == spec_id && strcmp(d->key, key) == 0))
+			return d;
+	}
+	return NULL;
+}
+
+static int visit_data_for_deletes(dctx *c, const mscan *m, ice_manifest_entry *e)
+{
+	const added_delete *d;
+	json_t *partition = NULL;
+	char *key = NULL;
+	int rc;
+
+	if (!is_live(e) || e->content != ICE_CONTENT_DATA)
+		return ICE_OK;
+	if ((rc = ice_part_decode(m->dec, &e->partition, &partition, NULL, &key, c->err)))
+		return rc;
+	d = applies(c, m->spec_id, key, data_seq(m, e));
+	if (d)
+		rc = emit_rows_deleted(c, e->file_path, m->spec_id, partition, key, d->path);
+	json_decref(partition);
+	free(key);
+	return rc;
+}
+
+/* The highest sequence number of an unreferenced delete, or -1. */
+static int64_t max_unreferenced_seq(const dctx *c)
+{
+	int64_t max = -1;
+
+	for (size_t i = 0; i < c->n_deletes; i++)
+		if (!c->deletes[i].ref && c->deletes[i].seq > max)
+			max = c->deletes[i].seq;
+	return max;
+}
+
+static int rows_deleted(dctx *c)
+{
+	int64_t max = max_unreferenced_seq(c);
+	int rc;
+
+	for (size_t i = 0; i < c->n_deletes; i++) {
+		const added_delete *d = &c->deletes[i];
+		if (d->ref && (rc = emit_rows_deleted(c, d->ref, d->spec_id, d->partition, d->key, d->path)))
+			return rc;
+	}
+	if (max < 0)
+		return ICE_OK;
+	/* Unreferenced deletes apply to older live data files of their partition:
+	 * data manifests whose files are all newer are skipped. */
+	for (size_t i = 0; i < c->b.n; i++) {
+		const ice_manifest_file *mf = &c->b.files[i];
+		if (mf->content != ICE_CONTENT_DATA || mf->min_sequence_number > max)
+			continue;
+		if ((rc = scan(c, mf, visit_data_for_deletes)))
+			return rc;
+	}
+	return ICE_OK;
+}
+
+/* ---- summary -------------------------------------------------------------------- */
+
+json_t *ice_diff_table_scope(const char *table, bool has_from, int64_t from, bool has_to,
+                             int64_t to, const char *operation, const char *reason)
+{
+	json_t *r = json_object();
+
+	if (!r)
+		return NULL;
+	json_object_set_new(r, "kind", json_string("diff"));
+	json_object_set_new(r, "table", json_string(table));
+	json_object_set_new(r, "from", has_from ? json_integer(from) : json_null());
+	json_object_set_new(r, "to", has_to ? json_integer(to) : json_null());
+	json_object_set_new(r, "operation", operation ? json_string(operation) : json_null());
+	json_object_set_new(r, "data_preserving", json_false());
+	json_object_set_new(r, "scope", json_string("table"));
+	json_object_set_new(r, "reason", json_string(reason));
+	return r;
+}
+
+static const char *table_reason(const dctx *c)
+{
+	if (c->from && c->to->has_schema_id && c->from->has_schema_id &&
+	    c->from->schema_id != c->to->schema_id)
+		return "schema changed";
+	return NULL;
+}
+
+static json_t *summary(dctx *c, const char *failure)
+{
+	const char *reason = failure ? failure : table_reason(c);
+	json_t *r = base_record(c, "diff");
+	bool preserving = c->to->operation && strcmp(c->to->operation, "replace") == 0;
+
+	if (!r)
+		return NULL;
+	json_object_set_new(r, "operation", c->to->operation ? json_string(c->to->operation) : json_null());
+	json_object_set_new(r, "data_preserving", json_boolean(preserving && !reason));
+	json_object_set_new(r, "scope", json_string(reason ? "table" : "files"));
+	if (reason)
+		json_object_set_new(r, "reason", json_string(reason));
+	json_object_set_new(r, "counts", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+	                    "data_added", (json_int_t)c->data_added, "data_removed", (json_int_t)c->data_removed,
+	                    "deletes_added", (json_int_t)c->deletes_added,
+	                    "deletes_removed", (json_int_t)c->deletes_removed,
+	                    "rows_deleted", (json_int_t)c->rows_deleted,
+	                    "partitions", (json_int_t)json_array_size(c->touched_list)));
+	json_object_set_new(r, "partitions", json_incref(c->touched_list));
+	json_object_set_new(r, "manifests_read", json_integer((json_int_t)c->stats->manifests_read));
+	json_object_set_new(r, "entries_read", json_integer((json_int_t)c->stats->entries_read));
+	return r;
+}
+
+static int emit_partitions(dctx *c)
+{
+	const char *id;
+	json_t *p;
+	int rc;
+
+	json_object_foreach(c->by_partition, id, p) {
+		json_t *r = base_record(c, "partition");
+		if (!r)
+			return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+		json_object_update(r, p);
+		if ((rc = emit(c, r)))
+			return rc;
+	}
+	return ICE_OK;
+}
+
+/* ---- driver ------------------------------------------------------------------------ */
+
+static int compute(dctx *c)
+{
+	int rc;
+
+	if ((rc = read_side(c, c->from, &c->a)) || (rc = read_side(c, c->to, &c->b)) ||
+	    (rc = mark_shared(c)))
+		return rc;
+	if ((rc = scan_side(c, &c->a, remember_a)) || (rc = scan_side(c, &c->b, visit_b)) ||
+	    (rc = scan_side(c, &c->a, visit_a_again)) || (rc = rows_deleted(c)))
+		return rc;
+	return c->o->partitions_only ? emit_partitions(c) : ICE_OK;
+}
+
+static void free_ctx(dctx *c)
+{
+	ice_manifest_files_free(c->a.files, c->a.n);
+	ice_manifest_files_free(c->b.files, c->b.n);
+	free(c->a.shared);
+	free(c->b.shared);
+	ice_strset_free(c->a_keys);
+	ice_strset_free(c->touched);
+	ice_strset_free(c->rows_done);
+	json_decref(c->touched_list);
+	json_decref(c->by_partition);
+	for (size_t i = 0; i < c->n_deletes; i++) {
+		free(c->deletes[i].key);
+		free(c->deletes[i].path);
+		free(c->deletes[i].ref);
+		json_decref(c->deletes[i].partition);
+	}
+	free(c->deletes);
+}
+
+int ice_diff_run(const ice_metadata *md, const char *table, const ice_snapshot *from,
+                 const ice_snapshot *to, const ice_diff_opts *o, const ice_diff_sink *sink,
+                 ice_diff_stats *stats, ice_err *err)
+{
+	dctx c = { .md = md, .table = table, .from = from, .to = to, .o = o, .sink = sink,
+	           .stats = stats, .err = err };
+	ice_err local = { 0 };
+	int rc, src;
+
+	memset(stats, 0, sizeof *stats);
+	if (!err)
+		c.err = &local;
+	c.a_keys = ice_strset_new();
+	c.touched = ice_strset_new();
+	c.rows_done = ice_strset_new();
+	c.touched_list = json_array();
+	c.by_partition = json_object();
+	if (!c.a_keys || !c.touched || !c.rows_done || !c.touched_list || !c.by_partition)
+		rc = ice_err_set(c.err, ICE_ENOMEM, "out of memory");
+	else
+		rc = compute(&c);
+	if (rc == ICE_EPIPE)
+		goto out;
+	/* A failed diff still says what it knows: the whole table is stale. */
+	src = emit(&c, summary(&c, rc ? c.err->msg : NULL));
+	if (!rc)
+		rc = src;
+out:
+	free_ctx(&c);
+	return rc;
+}
