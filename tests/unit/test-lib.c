@@ -66,5 +66,6 @@ int main(void)
 	test_core();
 	test_metadata();
 	test_track();
+	test_partition();
 	return tap_done();
 }
