@@ -140,8 +140,10 @@ static int projected_open(projected_file *pf, const char *path, const char *name
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", name, avro_strerror());
 		goto out;
 	}
+	/* A new reference: the resolver keeps its own, so ours is released. */
 	writer = avro_file_reader_get_writer_schema(pf->file);
 	pf->resolver = avro_resolved_writer_new(writer, pf->reader_schema);
+	avro_schema_decref(writer);
 	pf->dest_class = avro_generic_class_from_schema(pf->reader_schema);
 	if (!pf->resolver || !pf->dest_class ||
 	    avro_resolved_writer_new_value(pf->resolver, &pf->resolved) != 0) {

@@ -23,14 +23,14 @@ def show(v):
 def main():
     expr = sys.argv[1]
     if "--doc" in sys.argv[2:]:
-        print(show(eval(expr, {}, {"r": json.load(sys.stdin)})))
+        print(show(eval(expr, {"r": json.load(sys.stdin)})))
         return
     records = [json.loads(line) for line in sys.stdin if line.strip()]
     if "--all" in sys.argv[2:]:
-        print(show(eval(expr, {}, {"rs": records})))
+        print(show(eval(expr, {"rs": records})))
         return
     for r in records:
-        print(show(eval(expr, {}, {"r": r})))
+        print(show(eval(expr, {"r": r})))
 
 
 try:

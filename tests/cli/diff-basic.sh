@@ -1,0 +1,162 @@
+#!/bin/sh
+# diff-basic: ice-diff on tables written by ice-mktable. Every transition of
+# a history mixing appends, deletes, overwrites, compaction, position and
+# equality deletes, deletion vectors, spec evolution and a rollback equals
+# the set difference of the live files that `ice-mktable list` reads back,
+# on the fast path and with --full; small commits read only new manifests;
+# broken input gives table scope, a clear error and exit 1.
+. "$top_srcdir/tests/cli/lib.sh"
+
+D="$ICE_DIFF"
+
+# oracle TABLE FROM TO: expected "change content path" lines, sorted.
+oracle() {
+	if [ "$2" = none ]; then : > "$TMP/a"; else "$MKTABLE" list "$1" --snapshot "$2" > "$TMP/a"; fi
+	"$MKTABLE" list "$1" --snapshot "$3" > "$TMP/b"
+	python3 - "$TMP/a" "$TMP/b" <<'PY'
+import json, sys
+def live(p):
+    out = {}
+    for l in open(p):
+        if l.strip():
+            r = json.loads(l)
+            key = r["file_path"] + ("#%s" % r["content_offset"] if r.get("content_offset") is not None else "")
+            out[key] = r
+    return out
+a, b = live(sys.argv[1]), live(sys.argv[2])
+names = {0: "data", 1: "pos", 2: "equality_deletes"}
+for k in sorted(set(b) - set(a)): print("added", names[b[k]["content"]], b[k]["file_path"])
+for k in sorted(set(a) - set(b)): print("removed", names[a[k]["content"]], a[k]["file_path"])
+PY
+}
+
+# ours FILE: the same lines from ice-diff output.
+ours() {
+	python3 -c '
+import json, sys
+rows = []
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["kind"] == "file" and r["change"] in ("added", "removed"):
+        c = "pos" if r["content"] in ("position_deletes", "deletion_vector") else r["content"]
+        rows.append((r["change"] == "removed", r["change"], c, r["file_path"]))
+for x in sorted(rows): print(x[1], x[2], x[3])' "$1"
+}
+
+check_history() { # TABLE: every transition of the branch, both paths
+	"$ICE_SNAPSHOT" log --all "$1" | $JSONQ '(r["parent_id"] if r["parent_id"] is not None else "none", r["snapshot_id"], r["operation"])' |
+		tr -d '(),'"'" > "$TMP/pairs"
+	while read -r from to op; do
+		want=$(oracle "$1" "$from" "$to")
+		for mode in "" --full; do
+			"$D" $mode "$1" --from "$from" --to "$to" > "$TMP/out" 2> "$TMP/err"
+			is "$?:$(ours "$TMP/out")" "0:$want" "$2 $op ($from -> $to)${mode:+ $mode}: live-set difference"
+		done
+	done < "$TMP/pairs"
+}
+
+for fv in 2 3; do
+	t="$TMP/wh/db/t$fv"
+	"$MKTABLE" create "$t" --format-version $fv --seed $fv --schema "id:long,day:date,cat:string" \
+		--partition "day(day),identity(cat)" --location "s3://b/wh/db/t$fv" > /dev/null
+	"$MKTABLE" append "$t" --files 8 --manifests 2 > /dev/null
+	"$MKTABLE" append "$t" --files 3 > /dev/null
+	"$MKTABLE" delete "$t" --files 2 > /dev/null
+	"$MKTABLE" overwrite "$t" --files 1 --add 2 > /dev/null
+	victim=$("$MKTABLE" list "$t" | head -n 1 | $JSONQ 'r["file_path"]')
+	[ $fv = 2 ] && victim2=$victim
+	if [ $fv = 3 ]; then
+		"$MKTABLE" dv "$t" --target "$victim" > /dev/null
+	else
+		"$MKTABLE" pos-delete "$t" --target "$victim" > /dev/null
+		"$MKTABLE" pos-delete "$t" --target "$victim" --no-reference > /dev/null
+	fi
+	"$MKTABLE" eq-delete "$t" > /dev/null
+	"$MKTABLE" replace "$t" > /dev/null
+	"$MKTABLE" evolve-spec "$t" --partition "identity(cat)" > /dev/null
+	"$MKTABLE" append "$t" --files 2 > /dev/null
+	check_history "$t" "v$fv"
+done
+
+# Format 1 and an unpartitioned table.
+t="$TMP/wh/db/t1"
+"$MKTABLE" create "$t" --format-version 1 --seed 21 --partition "identity(category)" > /dev/null
+"$MKTABLE" append "$t" --files 4 > /dev/null
+"$MKTABLE" delete "$t" --files 1 > /dev/null
+check_history "$t" "v1"
+u="$TMP/wh/db/unpart"
+"$MKTABLE" create "$u" --seed 22 > /dev/null
+"$MKTABLE" append "$u" --files 3 > /dev/null
+"$MKTABLE" append "$u" --files 2 > /dev/null
+"$MKTABLE" eq-delete "$u" > /dev/null
+"$D" "$u" > "$TMP/out"
+is "$($JSONQ 'r.get("change")' < "$TMP/out" | grep -c rows_deleted)" "5" \
+	"unpartitioned equality delete: every older live data file has rows deleted"
+
+# rows_deleted: a referenced delete names one file; an unreferenced one the
+# older files of its partition only.
+t="$TMP/wh/db/t2"
+snap() { "$ICE_SNAPSHOT" log "$t" | $JSONQ 'r["snapshot_id"]' | sed -n "$1p"; }
+"$D" "$t" --to "$(snap 5)" > "$TMP/out"
+is "$($JSONQ 'r.get("change")' < "$TMP/out" | grep -c rows_deleted)" "1" "referenced position delete: one data file"
+like "$(grep rows_deleted "$TMP/out")" "$victim2" "referenced position delete: the referenced file"
+"$D" "$t" --to "$(snap 6)" > "$TMP/out"
+want=$("$MKTABLE" list "$t" --snapshot "$(snap 5)" | python3 -c '
+import json, sys
+rs = [json.loads(l) for l in sys.stdin]
+v = [r for r in rs if r["file_path"] == sys.argv[1]][0]
+print(sum(1 for r in rs if r["content"] == 0 and r["partition"] == v["partition"]))' "$victim2")
+is "$($JSONQ 'r.get("change")' < "$TMP/out" | grep -c rows_deleted)" "$want" \
+	"unreferenced position delete: every live data file of its partition"
+
+# Cost: an append onto a table reads only the manifest it wrote.
+big="$TMP/wh/db/big"
+"$MKTABLE" create "$big" --seed 30 --partition "day(day)" > /dev/null
+"$MKTABLE" append "$big" --files 2000 --manifests 20 > /dev/null
+"$MKTABLE" append "$big" --files 5 > /dev/null
+"$D" "$big" > "$TMP/out"
+is "$(tail -n 1 "$TMP/out" | $JSONQ '(r["manifests_read"], r["entries_read"])')" "(1, 5)" \
+	"append onto 2000 files: reads 1 manifest, 5 entries"
+"$D" --full "$big" > "$TMP/full"
+is "$(tail -n 1 "$TMP/full" | $JSONQ 'r["manifests_read"]')" "61" \
+	"--full reads every manifest of both sides (the earlier side twice: keys, then removals)"
+"$D" --partitions "$big" --from none > "$TMP/out"
+is "$($JSONQ 'sorted(set((k, [x["kind"] for x in rs].count(k)) for k in [x["kind"] for x in rs]))' --all < "$TMP/out")" \
+	"[[\"diff\",1],[\"partition\",$(tail -n 1 "$TMP/out" | $JSONQ 'r["counts"]["partitions"]')]]" \
+	"--partitions: one record per partition, no file records"
+
+# Scope: compaction preserves data; a schema change invalidates the table.
+t="$TMP/wh/db/t3"
+is "$("$ICE_SNAPSHOT" log "$t" | $JSONQ 'r["operation"]' | grep -n replace | cut -d: -f1 | head -n 1 | xargs -I{} sh -c "\"$ICE_SNAPSHOT\" log '$t' | sed -n {}p" | $JSONQ 'r["snapshot_id"]' | xargs -I{} "$D" "$t" --to {} | tail -n 1 | $JSONQ 'r["data_preserving"]')" \
+	"true" "replace: data preserving"
+s="$TMP/wh/db/schema"
+"$MKTABLE" create "$s" --seed 40 > /dev/null
+"$MKTABLE" append "$s" --files 1 > /dev/null
+"$MKTABLE" evolve-schema "$s" --add-column extra:string > /dev/null
+"$MKTABLE" append "$s" --files 1 > /dev/null
+is "$("$D" "$s" | tail -n 1 | $JSONQ '(r["scope"], r["reason"])')" "('table', 'schema changed')" \
+	"schema change: table scope with the reason"
+
+# Bad input: a truncated manifest, a missing manifest list, garbage on stdin.
+b="$TMP/wh/db/broken"
+"$MKTABLE" create "$b" --seed 50 > /dev/null
+"$MKTABLE" append "$b" --files 50 > /dev/null
+m=$(ls "$b"/metadata/*-m0.avro | head -n 1)
+head -c 300 "$m" > "$m.tmp" && mv "$m.tmp" "$m"
+"$D" "$b" > "$TMP/out" 2> "$TMP/err"
+is "$?" "1" "truncated manifest: exit 1"
+like "$(cat "$TMP/err")" "ice-diff: error: " "truncated manifest: error line"
+like "$(cat "$TMP/err")" "$(basename "$m")" "truncated manifest: names the manifest"
+is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["scope"]')" "table" "truncated manifest: table scope"
+rm "$b"/metadata/snap-*.avro
+"$D" "$b" > "$TMP/out" 2> "$TMP/err"
+is "$?" "1" "missing manifest list: exit 1"
+is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["scope"]')" "table" "missing manifest list: table scope"
+printf '%s\n' '{"kind":"note","x":1}' 'not json' '{"kind":"other"}' | "$D" > "$TMP/out" 2> "$TMP/err"
+is "$?" "1" "garbage on stdin: exit 1"
+like "$(cat "$TMP/err")" "stdin:2:" "garbage on stdin: names the line"
+is "$($JSONQ 'r["kind"]' < "$TMP/out" | tr '\n' ' ')" "note other " "garbage on stdin: other records pass through"
+"$D" --from 1 > /dev/null 2> "$TMP/err"
+is "$?" "2" "--from without TABLE: usage error"
+
+done_testing
