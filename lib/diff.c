@@ -483,6 +483,21 @@ static int visit_data_for_deletes(dctx *c, const mscan *m, ice_manifest_entry *e
 	return rc;
 }
 
+/* Can this data manifest hold files an unreferenced delete applies to?
+ * Its files must be older than the newest such delete, and of the delete's
+ * spec unless the delete is global. (Partition bounds could prune more.) */
+static bool may_apply(const dctx *c, const ice_manifest_file *mf, int64_t max_seq)
+{
+	if (mf->content != ICE_CONTENT_DATA || mf->min_sequence_number > max_seq)
+		return false;
+	for (size_t i = 0; i < c->n_deletes; i++) {
+		const added_delete *d = &c->deletes[i];
+		if (!d->ref && (d->global || mf->spec_id < 0 || d->spec_id == mf->spec_id))
+			return true;
+	}
+	return false;
+}
+
 /* The highest sequence number of an unreferenced delete, or -1. */
 static int64_t max_unreferenced_seq(const dctx *c)
 {
@@ -506,15 +521,10 @@ static int rows_deleted(dctx *c)
 	}
 	if (max < 0)
 		return ICE_OK;
-	/* Unreferenced deletes apply to older live data files of their partition:
-	 * data manifests whose files are all newer are skipped. */
-	for (size_t i = 0; i < c->b.n; i++) {
-		const ice_manifest_file *mf = &c->b.files[i];
-		if (mf->content != ICE_CONTENT_DATA || mf->min_sequence_number > max)
-			continue;
-		if ((rc = scan(c, mf, visit_data_for_deletes)))
+	/* Unreferenced deletes apply to older live data files of their partition. */
+	for (size_t i = 0; i < c->b.n; i++)
+		if (may_apply(c, &c->b.files[i], max) && (rc = scan(c, &c->b.files[i], visit_data_for_deletes)))
 			return rc;
-	}
 	return ICE_OK;
 }
 
