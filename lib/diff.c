@@ -2,6 +2,7 @@
  * side, then report rows deleted by added delete files. */
 #include "config.h"
 #include "ice_diff.h"
+#include "ice_avro_header.h"
 #include "ice_manifest.h"
 #include "ice_partition.h"
 #include "ice_strset.h"
@@ -43,6 +44,8 @@ typedef struct {
 	json_t *touched_list, *by_partition;
 	added_delete *deletes;
 	size_t n_deletes, cap_deletes;
+	ice_part_decoder **spec_dec; /* per spec id, for partition bounds */
+	int n_spec_dec;
 	int64_t data_added, data_removed, deletes_added, deletes_removed, rows_deleted;
 } dctx;
 
@@ -483,16 +486,133 @@ static int visit_data_for_deletes(dctx *c, const mscan *m, ice_manifest_entry *e
 	return rc;
 }
 
+/* The partition decoder of a spec, built once from the partition schema
+ * in the header of a manifest written with it (NULL when unavailable: the
+ * caller then does not prune). */
+static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
+{
+	json_t *meta = NULL, *schema = NULL;
+	const json_t *df, *f, *g, *part = NULL;
+	const ice_partition_spec *spec = ice_metadata_spec(c->md, mf->spec_id);
+	char *path;
+	size_t i, k;
+
+	if (mf->spec_id < 0 || !spec)
+		return NULL;
+	if (mf->spec_id < c->n_spec_dec && c->spec_dec[mf->spec_id])
+		return c->spec_dec[mf->spec_id];
+	if (mf->spec_id >= c->n_spec_dec) {
+		ice_part_decoder **q = realloc(c->spec_dec, (size_t)(mf->spec_id + 1) * sizeof *q);
+		if (!q)
+			return NULL;
+		memset(q + c->n_spec_dec, 0, (size_t)(mf->spec_id + 1 - c->n_spec_dec) * sizeof *q);
+		c->spec_dec = q;
+		c->n_spec_dec = mf->spec_id + 1;
+	}
+	if ((path = local_path(c, mf->path)) && ice_avro_header_read(path, mf->path, &meta, NULL) == ICE_OK &&
+	    (schema = ice_avro_header_schema(meta, mf->path, NULL))) {
+		json_array_foreach(json_object_get(schema, "fields"), i, f)
+			if (json_integer_value(json_object_get(f, "field-id")) == 2 &&
+			    (df = json_object_get(f, "type")))
+				json_array_foreach(json_object_get(df, "fields"), k, g)
+					if (json_integer_value(json_object_get(g, "field-id")) == 102)
+						part = json_object_get(g, "type");
+		if (part)
+			ice_part_decoder_new(c->md, spec, part, &c->spec_dec[mf->spec_id], NULL);
+	}
+	free(path);
+	json_decref(schema);
+	json_decref(meta);
+	return c->spec_dec[mf->spec_id];
+}
+
+/* Is a source column a decimal? Its raw values are two's complement hex,
+ * which does not order like the numbers. */
+static bool is_decimal_source(const ice_metadata *md, int source_id)
+{
+	json_t *schema, *field;
+	size_t i, k;
+
+	json_array_foreach(md->schemas, i, schema)
+		json_array_foreach(json_object_get(schema, "fields"), k, field)
+			if (json_integer_value(json_object_get(field, "id")) == source_id) {
+				const char *t = json_string_value(json_object_get(field, "type"));
+				return t && strncmp(t, "decimal", 7) == 0;
+			}
+	return false;
+}
+
+/* Compare a raw value with a bound: -1, 0, 1, or 2 when they do not order. */
+static int cmp_raw(const json_t *v, const json_t *bound)
+{
+	if (json_is_integer(v) && json_is_integer(bound))
+		return (json_integer_value(v) > json_integer_value(bound)) -
+		       (json_integer_value(v) < json_integer_value(bound));
+	if (json_is_number(v) && json_is_number(bound))
+		return (json_number_value(v) > json_number_value(bound)) -
+		       (json_number_value(v) < json_number_value(bound));
+	if (json_is_string(v) && json_is_string(bound)) {
+		int r = strcmp(json_string_value(v), json_string_value(bound));
+		return (r > 0) - (r < 0);
+	}
+	return 2;
+}
+
+/* Can the summary of one partition field hold `v`? */
+static bool field_may_hold(const ice_part_decoder *dec, size_t i, const ice_field_summary *s,
+                           const json_t *v)
+{
+	json_t *lo = NULL, *hi = NULL;
+	bool may = true;
+	int r;
+
+	if (json_is_null(v))
+		return s->contains_null;
+	if (s->lower && ice_part_bound_to_json(dec, i, s->lower, s->lower_len, &lo, NULL) == ICE_OK &&
+	    (r = cmp_raw(v, lo)) != 2 && r < 0)
+		may = false;
+	if (may && s->upper && ice_part_bound_to_json(dec, i, s->upper, s->upper_len, &hi, NULL) == ICE_OK &&
+	    (r = cmp_raw(v, hi)) != 2 && r > 0)
+		may = false;
+	json_decref(lo);
+	json_decref(hi);
+	return may;
+}
+
+/* Can manifest mf hold files of the delete's partition? Decided by the
+ * manifest list's partition summaries; unknown means yes. */
+static bool partition_may_hold(dctx *c, const ice_manifest_file *mf, const added_delete *d)
+{
+	const ice_partition_spec *spec = ice_metadata_spec(c->md, d->spec_id);
+	ice_part_decoder *dec;
+
+	if (!mf->has_partitions || !spec || mf->n_partitions != spec->n_fields ||
+	    !(dec = spec_decoder(c, mf)))
+		return true;
+	for (size_t i = 0; i < spec->n_fields; i++) {
+		const json_t *v = json_object_get(d->partition, spec->fields[i].name);
+		if (!v || is_decimal_source(c->md, spec->fields[i].source_id))
+			continue;
+		if (!field_may_hold(dec, i, &mf->partitions[i], v))
+			return false;
+	}
+	return true;
+}
+
 /* Can this data manifest hold files an unreferenced delete applies to?
- * Its files must be older than the newest such delete, and of the delete's
- * spec unless the delete is global. (Partition bounds could prune more.) */
-static bool may_apply(const dctx *c, const ice_manifest_file *mf, int64_t max_seq)
+ * Files older than the delete, of its spec (unless the delete is global),
+ * within the manifest's partition bounds. */
+static bool may_apply(dctx *c, const ice_manifest_file *mf, int64_t max_seq)
 {
 	if (mf->content != ICE_CONTENT_DATA || mf->min_sequence_number > max_seq)
 		return false;
 	for (size_t i = 0; i < c->n_deletes; i++) {
 		const added_delete *d = &c->deletes[i];
-		if (!d->ref && (d->global || mf->spec_id < 0 || d->spec_id == mf->spec_id))
+		if (d->ref)
+			continue;
+		if (d->global || mf->spec_id < 0)
+			return true;
+		if (d->spec_id == mf->spec_id && partition_may_hold(c, mf, d))
 			return true;
 	}
 	return false;
@@ -631,6 +751,9 @@ static void free_ctx(dctx *c)
 		json_decref(c->deletes[i].partition);
 	}
 	free(c->deletes);
+	for (int i = 0; i < c->n_spec_dec; i++)
+		ice_part_decoder_free(c->spec_dec[i]);
+	free(c->spec_dec);
 }
 
 int ice_diff_run(const ice_metadata *md, const char *table, const ice_snapshot *from,

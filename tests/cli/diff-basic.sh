@@ -125,6 +125,20 @@ is "$($JSONQ 'sorted(set((k, [x["kind"] for x in rs].count(k)) for k in [x["kind
 	"[[\"diff\",1],[\"partition\",$(tail -n 1 "$TMP/out" | $JSONQ 'r["counts"]["partitions"]')]]" \
 	"--partitions: one record per partition, no file records"
 
+# rows_deleted reads only the data manifests whose partition bounds can
+# hold the delete's partition (manifest list summaries).
+pr="$TMP/wh/db/prune"
+"$MKTABLE" create "$pr" --seed 80 --schema "id:long,day:date,cat:string" --partition "day(day)" > /dev/null
+for d in 01 02 03 04 05 06 07 08 09 10; do
+	"$MKTABLE" append "$pr" --files 50 --partition-value "day_day=2024-01-$d" > /dev/null
+done
+"$MKTABLE" eq-delete "$pr" --partition-value day_day=2024-01-03 > /dev/null
+"$D" "$pr" > "$TMP/out"
+is "$(tail -n 1 "$TMP/out" | $JSONQ '(r["counts"]["rows_deleted"], r["manifests_read"], r["entries_read"])')" \
+	"(50, 2, 51)" "equality delete on one day of ten: reads its delete manifest and one data manifest"
+"$D" --full "$pr" > "$TMP/full"
+is "$(tail -n 1 "$TMP/full" | $JSONQ 'r["counts"]["rows_deleted"]')" "50" "--full finds the same rows_deleted"
+
 # Scope: compaction preserves data; a schema change invalidates the table.
 t="$TMP/wh/db/t3"
 is "$("$ICE_SNAPSHOT" log "$t" | $JSONQ 'r["operation"]' | grep -n replace | cut -d: -f1 | head -n 1 | xargs -I{} sh -c "\"$ICE_SNAPSHOT\" log '$t' | sed -n {}p" | $JSONQ 'r["snapshot_id"]' | xargs -I{} "$D" "$t" --to {} | tail -n 1 | $JSONQ 'r["data_preserving"]')" \
