@@ -4,12 +4,11 @@
 # equal the independently computed ones, on the fast path and with --full.
 . "$top_srcdir/tests/cli/lib.sh"
 
-[ -d "$SHARED/tables" ] && [ -d "$SHARED/expected" ] ||
-	skip_all "../shared/iceberg not present (a user's clone has no shared/)"
+require_shared
 
 for exp in "$SHARED"/expected/*.diffs.jsonl; do
 	base=$(basename "$exp" .diffs.jsonl)
-	rel=$(printf '%s' "$base" | sed 's|__|/|g')
+	rel=$(shared_rel "$exp")
 	table="$SHARED/tables/$rel"
 	i=0
 	python3 -c '

@@ -53,6 +53,14 @@ like() { # like TEXT SUBSTRING DESCRIPTION
 	esac
 }
 
+# The real tables in ../shared: skip the whole test when absent, and map an
+# expected file (a__b__c.diffs.jsonl) to its table (a/b/c).
+require_shared() {
+	[ -d "$SHARED/tables" ] && [ -d "$SHARED/expected" ] ||
+		skip_all "../shared/iceberg not present (a user's clone has no shared/)"
+}
+shared_rel() { basename "$1" .diffs.jsonl | sed 's|__|/|g'; }
+
 skip_all() {
 	echo "1..0 # SKIP $1"
 	exit 0

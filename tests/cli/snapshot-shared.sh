@@ -3,12 +3,11 @@
 # snapshot and history that the independently computed expected files list.
 . "$top_srcdir/tests/cli/lib.sh"
 
-[ -d "$SHARED/tables" ] && [ -d "$SHARED/expected" ] ||
-	skip_all "../shared/iceberg not present (a user's clone has no shared/)"
+require_shared
 
 for exp in "$SHARED"/expected/*.diffs.jsonl; do
 	base=$(basename "$exp" .diffs.jsonl)
-	rel=$(printf '%s' "$base" | sed 's|__|/|g')
+	rel=$(shared_rel "$exp")
 	table="$SHARED/tables/$rel"
 	out="$TMP/$base"
 
