@@ -67,5 +67,6 @@ int main(void)
 	test_metadata();
 	test_track();
 	test_partition();
+	test_redis();
 	return tap_done();
 }

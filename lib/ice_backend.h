@@ -1,0 +1,136 @@
+/* ice_backend: the cache store behind every tool (Redis today).
+ *
+ * An ice_backend is opened from a URL and owns its connection; close it with
+ * ice_backend_close(). Values handed back (*val, ice_entry_meta strings,
+ * json_t) are owned by the caller. The key layout in Redis is a public
+ * contract described in icecache-keys(7). Errors never contain a password.
+ * After ICE_EBACKEND or ICE_ETIMEOUT from a lost or timed-out connection
+ * the backend stays unusable: close it and open again. Not thread-safe. */
+#ifndef ICE_BACKEND_H
+#define ICE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "ice_error.h"
+
+typedef struct ice_backend ice_backend;
+
+typedef struct ice_backend_opts {
+	const char *prefix;        /* key namespace, default "icecache" */
+	int connect_timeout_ms;    /* default 2000 */
+	int command_timeout_ms;    /* default 5000 */
+} ice_backend_opts;
+
+/* Filled by get/scan; the strings are owned by the struct:
+ * ice_entry_meta_clear() frees them. */
+typedef struct ice_entry_meta {
+	int64_t created_ms, expires_ms; /* expires 0: no TTL */
+	uint64_t size, hits;
+	char *origin;               /* free text: "put", "exec", ... may be NULL */
+	char *table;                /* the entry's table ("_" when none) */
+	char **tags;
+	size_t n_tags;
+} ice_entry_meta;
+
+void ice_entry_meta_clear(ice_entry_meta *m);
+
+/* url: redis://[user:password@]host[:port][/db] or
+ * unix:///path/to/redis.sock[?db=N]. Unreachable: ICE_EBACKEND with
+ * "cannot connect to redis://host:port: reason". o may be NULL. */
+int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **out, ice_err *err);
+void ice_backend_close(ice_backend *b);
+
+/* tags: "table:T", "partition:T:KEY", "file:T:PATH", "snapshot:T:ID" or
+ * free-form; no tag may be empty or contain "\n", and all table-scoped tags
+ * of one entry must name the same table (else ICE_EINVAL). ttl_ms 0: none.
+ * Replaces an existing entry of the same key atomically. */
+int ice_backend_put(ice_backend *b, const char *key, const void *val, size_t len,
+                    const char *const *tags, size_t n_tags, int64_t ttl_ms,
+                    const char *origin, ice_err *err);
+
+/* ICE_OK hit (*val malloc'd with a NUL after len bytes, caller frees; meta
+ * optional, caller clears), ICE_ENOENT miss. Counts a hit or a miss. */
+int ice_backend_get(ice_backend *b, const char *key, void **val, size_t *len,
+                    ice_entry_meta *meta, ice_err *err);
+
+int ice_backend_delete(ice_backend *b, const char *const *keys, size_t n,
+                       uint64_t *removed, ice_err *err);
+
+/* Remove every entry carrying any of the tags and every reference to them,
+ * atomically per table (one Lua script call per table). A free-form tag is
+ * looked up in every table in use, found with SCAN. *removed = entries
+ * removed (removed may be NULL). Adds to the invalidations/invalidated
+ * counters. Tolerates dangling references (expired entries). */
+int ice_backend_invalidate(ice_backend *b, const char *const *tags, size_t n,
+                           uint64_t *removed, ice_err *err);
+
+/* Entries, optionally only of a table and/or carrying a tag, the key matching
+ * a glob pattern (NULL: all). cb returns non-zero to stop. An entry changed
+ * during the scan may be reported twice or not at all. */
+typedef int (*ice_backend_scan_cb)(void *ctx, const char *key, const ice_entry_meta *m);
+int ice_backend_scan(ice_backend *b, const char *table, const char *tag, const char *pattern,
+                     ice_backend_scan_cb cb, void *ctx, ice_err *err);
+
+/* {"hits":N,"misses":N,"puts":N,"invalidations":N,"invalidated":N}, a new
+ * reference; table NULL: global. */
+int ice_backend_counters(ice_backend *b, const char *table, json_t **out, ice_err *err);
+
+/* An opaque JSON value per (table, name), table NULL meaning "_". *value is
+ * a new reference; ICE_ENOENT when unset. */
+int ice_backend_cursor_get(ice_backend *b, const char *table, const char *name,
+                           json_t **value, ice_err *err);
+int ice_backend_cursor_set(ice_backend *b, const char *table, const char *name,
+                           const json_t *value, ice_err *err);
+
+/* Remove tag-set references to entries that no longer exist (TTL expiry). */
+int ice_backend_gc(ice_backend *b, uint64_t *removed_refs, ice_err *err);
+
+/* ---- URL parsing (exposed for tests and error messages) ---- */
+
+typedef struct ice_backend_url {
+	char *scheme;   /* "redis" or "unix" */
+	char *host;     /* redis: host name or address; unix: NULL */
+	int port;       /* redis: default 6379 */
+	char *path;     /* unix: socket path; redis: NULL */
+	char *user;     /* percent-decoded; NULL when absent */
+	char *password; /* percent-decoded; NULL when absent */
+	int db;         /* default 0 */
+} ice_backend_url;
+
+/* Parse url into *u (caller clears it). Bad URLs: ICE_EINVAL, the message
+ * never contains the password. */
+int ice_backend_url_parse(const char *url, ice_backend_url *u, ice_err *err);
+void ice_backend_url_clear(ice_backend_url *u);
+
+/* The table of a table-scoped tag: *t and *tlen set and 1 returned, else 0. */
+int ice_backend_tag_table(const char *tag, const char **t, size_t *tlen);
+
+/* ---- for backend implementations only ---- */
+
+typedef struct ice_backend_ops {
+	void (*close)(void *impl);
+	int (*put)(void *impl, const char *key, const void *val, size_t len,
+	           const char *const *tags, size_t n_tags, int64_t ttl_ms,
+	           const char *origin, ice_err *err);
+	int (*get)(void *impl, const char *key, void **val, size_t *len,
+	           ice_entry_meta *meta, ice_err *err);
+	int (*del)(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err);
+	int (*invalidate)(void *impl, const char *const *tags, size_t n, uint64_t *removed,
+	                  ice_err *err);
+	int (*scan)(void *impl, const char *table, const char *tag, const char *pattern,
+	            ice_backend_scan_cb cb, void *ctx, ice_err *err);
+	int (*counters)(void *impl, const char *table, json_t **out, ice_err *err);
+	int (*cursor_get)(void *impl, const char *table, const char *name, json_t **value,
+	                  ice_err *err);
+	int (*cursor_set)(void *impl, const char *table, const char *name,
+	                  const json_t *value, ice_err *err);
+	int (*gc)(void *impl, uint64_t *removed_refs, ice_err *err);
+} ice_backend_ops;
+
+/* redis.c: connect to a parsed redis:// or unix:// URL. */
+int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
+                   const ice_backend_ops **ops, void **impl, ice_err *err);
+
+#endif

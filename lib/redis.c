@@ -1,0 +1,1224 @@
+/* redis: the Redis cache backend (hiredis), keys as in icecache-keys(7). */
+#include "config.h"
+#include "ice_backend.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+/* ---- Lua scripts (all keys are built from ARGV[1], the prefix) ---- */
+
+/* unref(pre, k, tags, skip): drop k from the tag sets of its tags (except
+ * skip) and forget tags whose set became empty. */
+#define LUA_UNREF \
+	"local function unref(pre, k, tl, skip)\n" \
+	"  for ot in string.gmatch(tl, '[^\\n]+') do\n" \
+	"    if ot ~= skip then\n" \
+	"      local s = pre .. 't:' .. ot\n" \
+	"      redis.call('SREM', s, k)\n" \
+	"      if redis.call('SCARD', s) == 0 then redis.call('SREM', pre .. 'tags', ot) end\n" \
+	"    end\n" \
+	"  end\n" \
+	"end\n"
+
+/* ARGV: p k t v created expires size ttl has_origin origin tagsjoined tag... */
+static const char lua_put[] = LUA_UNREF
+	"local p, k, t = ARGV[1], ARGV[2], ARGV[3]\n"
+	"local kk = p .. ':k:' .. k\n"
+	"local old = redis.call('GET', kk)\n"
+	"local pre = p .. ':{' .. t .. '}:'\n"
+	"local e = pre .. 'e:' .. k\n"
+	"for _, ot in ipairs({old or false, t}) do\n"
+	"  if ot then\n"
+	"    local opre = p .. ':{' .. ot .. '}:'\n"
+	"    local tl = redis.call('HGET', opre .. 'e:' .. k, 'tags')\n"
+	"    if tl then unref(opre, k, tl, nil) end\n"
+	"    redis.call('DEL', opre .. 'e:' .. k)\n"
+	"  end\n"
+	"end\n"
+	"redis.call('HSET', e, 'v', ARGV[4], 'created', ARGV[5], 'expires', ARGV[6],\n"
+	"           'size', ARGV[7], 'hits', '0', 'tags', ARGV[11])\n"
+	"if ARGV[9] == '1' then redis.call('HSET', e, 'origin', ARGV[10]) end\n"
+	"redis.call('SET', kk, t)\n"
+	"for i = 12, #ARGV do\n"
+	"  redis.call('SADD', pre .. 't:' .. ARGV[i], k)\n"
+	"  redis.call('SADD', pre .. 'tags', ARGV[i])\n"
+	"end\n"
+	"local ttl = tonumber(ARGV[8])\n"
+	"if ttl > 0 then\n"
+	"  redis.call('PEXPIRE', e, ttl)\n"
+	"  redis.call('PEXPIRE', kk, ttl)\n"
+	"end\n"
+	"redis.call('HINCRBY', p .. ':stats', 'puts', 1)\n"
+	"redis.call('HINCRBY', pre .. 'stats', 'puts', 1)\n"
+	"return 1\n";
+
+/* ARGV: p k. Returns nil (miss) or {v, created, expires, size, hits, origin, tags}. */
+static const char lua_get[] =
+	"local p, k = ARGV[1], ARGV[2]\n"
+	"local t = redis.call('GET', p .. ':k:' .. k)\n"
+	"if not t then\n"
+	"  redis.call('HINCRBY', p .. ':stats', 'misses', 1)\n"
+	"  return false\n"
+	"end\n"
+	"local pre = p .. ':{' .. t .. '}:'\n"
+	"local e = pre .. 'e:' .. k\n"
+	"if redis.call('EXISTS', e) == 0 then\n"
+	"  redis.call('HINCRBY', p .. ':stats', 'misses', 1)\n"
+	"  redis.call('HINCRBY', pre .. 'stats', 'misses', 1)\n"
+	"  return false\n"
+	"end\n"
+	"redis.call('HINCRBY', e, 'hits', 1)\n"
+	"redis.call('HINCRBY', p .. ':stats', 'hits', 1)\n"
+	"redis.call('HINCRBY', pre .. 'stats', 'hits', 1)\n"
+	"return redis.call('HMGET', e, 'v', 'created', 'expires', 'size', 'hits', 'origin', 'tags')\n";
+
+/* ARGV: p key... Returns the number of entries removed. */
+static const char lua_del[] = LUA_UNREF
+	"local p = ARGV[1]\n"
+	"local removed = 0\n"
+	"for i = 2, #ARGV do\n"
+	"  local k = ARGV[i]\n"
+	"  local kk = p .. ':k:' .. k\n"
+	"  local t = redis.call('GET', kk)\n"
+	"  if t then\n"
+	"    local pre = p .. ':{' .. t .. '}:'\n"
+	"    local tl = redis.call('HGET', pre .. 'e:' .. k, 'tags')\n"
+	"    if tl then\n"
+	"      unref(pre, k, tl, nil)\n"
+	"      redis.call('DEL', pre .. 'e:' .. k)\n"
+	"      removed = removed + 1\n"
+	"    end\n"
+	"    redis.call('DEL', kk)\n"
+	"  end\n"
+	"end\n"
+	"return removed\n";
+
+/* ARGV: p t count_global explicit tag... Returns the number of entries removed. */
+static const char lua_inval[] = LUA_UNREF
+	"local p, t = ARGV[1], ARGV[2]\n"
+	"local pre = p .. ':{' .. t .. '}:'\n"
+	"local removed = 0\n"
+	"for i = 5, #ARGV do\n"
+	"  local tag = ARGV[i]\n"
+	"  local ts = pre .. 't:' .. tag\n"
+	"  for _, k in ipairs(redis.call('SMEMBERS', ts)) do\n"
+	"    local e = pre .. 'e:' .. k\n"
+	"    local tl = redis.call('HGET', e, 'tags')\n"
+	"    if tl then\n"
+	"      unref(pre, k, tl, tag)\n"
+	"      redis.call('DEL', e)\n"
+	"      local kk = p .. ':k:' .. k\n"
+	"      if redis.call('GET', kk) == t then redis.call('DEL', kk) end\n"
+	"      removed = removed + 1\n"
+	"    end\n"
+	"  end\n"
+	"  redis.call('DEL', ts)\n"
+	"  redis.call('SREM', pre .. 'tags', tag)\n"
+	"end\n"
+	"if removed > 0 or ARGV[4] == '1' then\n"
+	"  redis.call('HINCRBY', pre .. 'stats', 'invalidations', 1)\n"
+	"  redis.call('HINCRBY', pre .. 'stats', 'invalidated', removed)\n"
+	"end\n"
+	"if ARGV[3] == '1' then redis.call('HINCRBY', p .. ':stats', 'invalidations', 1) end\n"
+	"redis.call('HINCRBY', p .. ':stats', 'invalidated', removed)\n"
+	"return removed\n";
+
+/* ARGV: p t. Returns the number of dangling references removed. */
+static const char lua_gc[] =
+	"local pre = ARGV[1] .. ':{' .. ARGV[2] .. '}:'\n"
+	"local removed = 0\n"
+	"for _, tag in ipairs(redis.call('SMEMBERS', pre .. 'tags')) do\n"
+	"  local ts = pre .. 't:' .. tag\n"
+	"  for _, k in ipairs(redis.call('SMEMBERS', ts)) do\n"
+	"    if redis.call('EXISTS', pre .. 'e:' .. k) == 0 then\n"
+	"      redis.call('SREM', ts, k)\n"
+	"      removed = removed + 1\n"
+	"    end\n"
+	"  end\n"
+	"  if redis.call('SCARD', ts) == 0 then redis.call('SREM', pre .. 'tags', tag) end\n"
+	"end\n"
+	"return removed\n";
+
+enum { S_PUT, S_GET, S_DEL, S_INVAL, S_GC, S_COUNT };
+
+static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_del, lua_inval, lua_gc };
+
+typedef struct redis_be {
+	redisContext *ctx;
+	char *where;  /* "redis://host:port" or "unix:///path", never a password */
+	char *prefix;
+	char sha[S_COUNT][41];
+} redis_be;
+
+/* ---- argument vectors (every argument copied, lengths explicit) ---- */
+
+typedef struct cmd {
+	char **v;
+	size_t *l;
+	size_t n, cap;
+	int oom;
+} cmd;
+
+static void cmd_free(cmd *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->v[i]);
+	free(c->v);
+	free(c->l);
+	memset(c, 0, sizeof *c);
+}
+
+static void cmd_addn(cmd *c, const void *s, size_t n)
+{
+	char **v;
+	size_t *l;
+	char *d;
+
+	if (c->oom)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		v = realloc(c->v, cap * sizeof *v);
+		if (v)
+			c->v = v;
+		l = realloc(c->l, cap * sizeof *l);
+		if (l)
+			c->l = l;
+		if (!v || !l) {
+			c->oom = 1;
+			return;
+		}
+		c->cap = cap;
+	}
+	if (!(d = malloc(n + 1))) {
+		c->oom = 1;
+		return;
+	}
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	c->v[c->n] = d;
+	c->l[c->n++] = n;
+}
+
+static void cmd_add(cmd *c, const char *s)
+{
+	cmd_addn(c, s, strlen(s));
+}
+
+static void cmd_addf(cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void cmd_addf(cmd *c, const char *fmt, ...)
+{
+	char buf[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	cmd_add(c, buf);
+}
+
+/* Append P:{T}:SUFFIX as one argument (T has length tlen). */
+static void cmd_addkey(cmd *c, const redis_be *r, const char *t, size_t tlen, const char *suffix,
+                       const char *rest)
+{
+	size_t lp = strlen(r->prefix), ls = strlen(suffix), lr = rest ? strlen(rest) : 0;
+	char *k = malloc(lp + tlen + ls + lr + 4);
+
+	if (!k) {
+		c->oom = 1;
+		return;
+	}
+	memcpy(k, r->prefix, lp);
+	memcpy(k + lp, ":{", 2);
+	memcpy(k + lp + 2, t, tlen);
+	k[lp + 2 + tlen] = '}';
+	k[lp + 3 + tlen] = ':';
+	memcpy(k + lp + 4 + tlen, suffix, ls);
+	if (lr)
+		memcpy(k + lp + 4 + tlen + ls, rest, lr);
+	cmd_addn(c, k, lp + tlen + ls + lr + 4);
+	free(k);
+}
+
+/* Append P:stats (the global counters). */
+static void cmd_addstats(cmd *c, const redis_be *r)
+{
+	size_t lp = strlen(r->prefix);
+	char *k = malloc(lp + 7);
+
+	if (!k) {
+		c->oom = 1;
+		return;
+	}
+	memcpy(k, r->prefix, lp);
+	memcpy(k + lp, ":stats", 7);
+	cmd_addn(c, k, lp + 6);
+	free(k);
+}
+
+/* ---- running commands ---- */
+
+/* Run c; *out gets a non-error reply. An error reply is ICE_EBACKEND and,
+ * when keep is set, left in *out for the caller to inspect. */
+static int run(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
+{
+	redisReply *rep;
+
+	*out = NULL;
+	if (c->oom)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	rep = redisCommandArgv(r->ctx, (int)c->n, (const char **)c->v, c->l);
+	if (!rep) {
+		/* A timed-out read leaves EAGAIN; either way the context is dead. */
+		int timeout = r->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+		return ice_err_set(err, timeout ? ICE_ETIMEOUT : ICE_EBACKEND, "%s: %s", r->where,
+		                   timeout ? "command timed out" : r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		ice_err_set(err, ICE_EBACKEND, "%s: %s: %.*s", r->where, c->v[0], (int)rep->len, rep->str);
+		if (keep)
+			*out = rep;
+		else
+			freeReplyObject(rep);
+		return ICE_EBACKEND;
+	}
+	*out = rep;
+	return ICE_OK;
+}
+
+static int load_script(redis_be *r, int s, ice_err *err)
+{
+	cmd c = { 0 };
+	redisReply *rep = NULL;
+	int rc;
+
+	cmd_add(&c, "SCRIPT");
+	cmd_add(&c, "LOAD");
+	cmd_add(&c, script_src[s]);
+	if ((rc = run(r, &c, &rep, 0, err)))
+		goto out;
+	if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: SCRIPT LOAD: unexpected reply", r->where);
+		goto out;
+	}
+	memcpy(r->sha[s], rep->str, 40);
+	r->sha[s][40] = '\0';
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* EVALSHA script s with the arguments in args (args->v[0..2] are reserved
+ * for EVALSHA SHA 0 and filled here); reloads the script on NOSCRIPT. */
+static int eval(redis_be *r, int s, cmd *args, redisReply **out, ice_err *err)
+{
+	int rc = ICE_OK, attempt;
+
+	*out = NULL;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (!r->sha[s][0] && (rc = load_script(r, s, err)))
+			return rc;
+		if (args->oom)
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		free(args->v[1]);
+		args->v[1] = strdup(r->sha[s]);
+		if (!args->v[1]) {
+			args->oom = 1;
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		}
+		args->l[1] = 40;
+		rc = run(r, args, out, 1, err);
+		if (rc != ICE_EBACKEND || !*out)
+			return rc;
+		if (strncmp((*out)->str, "NOSCRIPT", 8) != 0) {
+			freeReplyObject(*out);
+			*out = NULL;
+			return rc;
+		}
+		freeReplyObject(*out);
+		*out = NULL;
+		r->sha[s][0] = '\0';
+	}
+	return rc;
+}
+
+static void eval_init(cmd *c, const redis_be *r)
+{
+	cmd_add(c, "EVALSHA");
+	cmd_add(c, "-");
+	cmd_add(c, "0");
+	cmd_add(c, r->prefix);
+}
+
+/* ---- helpers ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *dup_reply(const redisReply *e)
+{
+	char *s;
+
+	if (!e || e->type != REDIS_REPLY_STRING)
+		return NULL;
+	if ((s = malloc(e->len + 1))) {
+		memcpy(s, e->str, e->len);
+		s[e->len] = '\0';
+	}
+	return s;
+}
+
+static long long reply_num(const redisReply *e)
+{
+	if (!e)
+		return 0;
+	if (e->type == REDIS_REPLY_INTEGER)
+		return e->integer;
+	if (e->type == REDIS_REPLY_STRING)
+		return strtoll(e->str, NULL, 10);
+	return 0;
+}
+
+/* The entry table from a tag list: the table of the first table-scoped tag. */
+static char *table_of(const char *const *tags, size_t n)
+{
+	const char *t;
+	size_t i, tl;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		if (ice_backend_tag_table(tags[i], &t, &tl))
+			break;
+	if (i == n) {
+		t = "_";
+		tl = 1;
+	}
+	if ((s = malloc(tl + 1))) {
+		memcpy(s, t, tl);
+		s[tl] = '\0';
+	}
+	return s;
+}
+
+/* Fill m from created, expires, size, hits, origin, tags (6 replies). */
+static int fill_meta(ice_entry_meta *m, redisReply **f, ice_err *err)
+{
+	const char *s, *nl;
+	size_t n = 0, len, tl;
+
+	memset(m, 0, sizeof *m);
+	m->created_ms = reply_num(f[0]);
+	m->expires_ms = reply_num(f[1]);
+	m->size = (uint64_t)reply_num(f[2]);
+	m->hits = (uint64_t)reply_num(f[3]);
+	m->origin = dup_reply(f[4]);
+	s = f[5] && f[5]->type == REDIS_REPLY_STRING ? f[5]->str : "";
+	len = f[5] && f[5]->type == REDIS_REPLY_STRING ? f[5]->len : 0;
+	m->tags = calloc(len / 2 + 2, sizeof *m->tags);
+	if (!m->tags)
+		goto oom;
+	while (len) {
+		nl = memchr(s, '\n', len);
+		tl = nl ? (size_t)(nl - s) : len;
+		if (tl && !(m->tags[n++] = strndup(s, tl)))
+			goto oom;
+		m->n_tags = n;
+		s += tl + (nl ? 1 : 0);
+		len -= tl + (nl ? 1 : 0);
+	}
+	if (!(m->table = table_of((const char *const *)m->tags, m->n_tags)))
+		goto oom;
+	return ICE_OK;
+oom:
+	ice_entry_meta_clear(m);
+	return ice_err_set(err, ICE_ENOMEM, "out of memory");
+}
+
+/* ---- open / close ---- */
+
+static void redis_close(void *impl)
+{
+	redis_be *r = impl;
+
+	if (!r)
+		return;
+	if (r->ctx)
+		redisFree(r->ctx);
+	free(r->where);
+	free(r->prefix);
+	free(r);
+}
+
+static struct timeval tv_ms(int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+/* AUTH, then SELECT (or PING) so that open fails early. */
+static int handshake(redis_be *r, const ice_backend_url *u, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc = ICE_OK;
+
+	if (u->password) {
+		cmd_add(&c, "AUTH");
+		if (u->user)
+			cmd_add(&c, u->user);
+		cmd_add(&c, u->password);
+		rc = run(r, &c, &rep, 1, err);
+		if (rc == ICE_EBACKEND && rep)
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: authentication failed: %.*s",
+			                 r->where, (int)rep->len, rep->str);
+		freeReplyObject(rep);
+		rep = NULL;
+		cmd_free(&c);
+		if (rc)
+			return rc;
+	}
+	if (u->db) {
+		cmd_add(&c, "SELECT");
+		cmd_addf(&c, "%d", u->db);
+	} else {
+		cmd_add(&c, "PING"); /* catches a server that wants AUTH */
+	}
+	rc = run(r, &c, &rep, 0, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static const ice_backend_ops redis_ops;
+
+static int connect_url(redis_be *r, const ice_backend_url *u, int cto, ice_err *err)
+{
+	size_t n = (u->host ? strlen(u->host) : strlen(u->path)) + 32;
+
+	if (!(r->where = malloc(n)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (u->path) {
+		snprintf(r->where, n, "unix://%s", u->path);
+		r->ctx = redisConnectUnixWithTimeout(u->path, tv_ms(cto));
+	} else {
+		snprintf(r->where, n, strchr(u->host, ':') ? "redis://[%s]:%d" : "redis://%s:%d",
+		         u->host, u->port);
+		r->ctx = redisConnectWithTimeout(u->host, u->port, tv_ms(cto));
+	}
+	if (!r->ctx)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (r->ctx->err)
+		return ice_err_set(err, ICE_EBACKEND, "cannot connect to %s: %s", r->where, r->ctx->errstr);
+	return ICE_OK;
+}
+
+int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
+                   const ice_backend_ops **ops, void **impl, ice_err *err)
+{
+	redis_be *r = calloc(1, sizeof *r);
+	int cto = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 2000;
+	int mto = o && o->command_timeout_ms > 0 ? o->command_timeout_ms : 5000;
+	const char *prefix = o && o->prefix && o->prefix[0] ? o->prefix : "icecache";
+	int rc;
+
+	*impl = NULL;
+	if (!r || !(r->prefix = strdup(prefix))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = connect_url(r, u, cto, err)))
+		goto out;
+	if (redisSetTimeout(r->ctx, tv_ms(mto)) != REDIS_OK) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: cannot set the command timeout", r->where);
+		goto out;
+	}
+	if ((rc = handshake(r, u, err)))
+		goto out;
+	*ops = &redis_ops;
+	*impl = r;
+	r = NULL;
+out:
+	redis_close(r);
+	return rc;
+}
+
+/* ---- put / get / delete ---- */
+
+static int check_tags(const char *const *tags, size_t n, ice_err *err)
+{
+	const char *t0 = NULL, *t;
+	size_t i, l0 = 0, tl;
+
+	for (i = 0; i < n; i++) {
+		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n'))
+			return ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
+		if (!ice_backend_tag_table(tags[i], &t, &tl))
+			continue;
+		if (!t0) {
+			t0 = t;
+			l0 = tl;
+		} else if (tl != l0 || memcmp(t, t0, tl) != 0) {
+			return ice_err_set(err, ICE_EINVAL, "tag '%s': an entry's table-scoped tags must name one table ('%.*s')",
+			                   tags[i], (int)l0, t0);
+		}
+	}
+	return ICE_OK;
+}
+
+static int redis_put(void *impl, const char *key, const void *val, size_t len,
+                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
+                     const char *origin, ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	char *t = NULL;
+	int64_t now = now_ms();
+	size_t i, ji;
+	int rc;
+
+	if (!key || ttl_ms < 0)
+		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
+	if ((rc = check_tags(tags, n_tags, err)))
+		return rc;
+	if (!(t = table_of(tags, n_tags)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	eval_init(&c, r);
+	cmd_add(&c, key);
+	cmd_add(&c, t);
+	cmd_addn(&c, val, len);
+	cmd_addf(&c, "%lld", (long long)now);
+	cmd_addf(&c, "%lld", ttl_ms ? (long long)(now + ttl_ms) : 0LL);
+	cmd_addf(&c, "%zu", len);
+	cmd_addf(&c, "%lld", (long long)ttl_ms);
+	cmd_add(&c, origin ? "1" : "0");
+	cmd_add(&c, origin ? origin : "");
+	cmd_addn(&c, "", 0);
+	ji = c.n - 1;
+	for (i = 0; i < n_tags && !c.oom; i++) { /* the joined tags, built in place */
+		size_t l = c.l[ji], tl = strlen(tags[i]);
+		char *j = realloc(c.v[ji], l + tl + 2);
+		if (!j) {
+			c.oom = 1;
+			break;
+		}
+		if (i)
+			j[l++] = '\n';
+		memcpy(j + l, tags[i], tl + 1);
+		c.v[ji] = j;
+		c.l[ji] = l + tl;
+	}
+	for (i = 0; i < n_tags; i++)
+		cmd_add(&c, tags[i]);
+	rc = eval(r, S_PUT, &c, &rep, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	free(t);
+	return rc;
+}
+
+static int redis_get(void *impl, const char *key, void **val, size_t *len,
+                     ice_entry_meta *meta, ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	*val = NULL;
+	*len = 0;
+	if (meta)
+		memset(meta, 0, sizeof *meta);
+	eval_init(&c, r);
+	cmd_add(&c, key);
+	if ((rc = eval(r, S_GET, &c, &rep, err)))
+		goto out;
+	if (rep->type == REDIS_REPLY_NIL) {
+		rc = ICE_ENOENT;
+		ice_err_set(err, ICE_ENOENT, "%s: no entry", key);
+		goto out;
+	}
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: get: unexpected reply", r->where);
+		goto out;
+	}
+	if (meta && (rc = fill_meta(meta, rep->element + 1, err)))
+		goto out;
+	if (!(*val = dup_reply(rep->element[0]))) {
+		ice_entry_meta_clear(meta);
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	*len = rep->element[0]->len;
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int redis_del(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	size_t i;
+	int rc = ICE_OK;
+
+	if (removed)
+		*removed = 0;
+	if (!n)
+		return ICE_OK;
+	eval_init(&c, r);
+	for (i = 0; i < n; i++)
+		cmd_add(&c, keys[i]);
+	if (!(rc = eval(r, S_DEL, &c, &rep, err)) && removed)
+		*removed = (uint64_t)reply_num(rep);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* ---- tables ---- */
+
+typedef struct strlist {
+	char **v;
+	size_t n;
+} strlist;
+
+static void strlist_free(strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* Add s[0..n) unless present; returns its index or -1 when out of memory. */
+static long strlist_add(strlist *l, const char *s, size_t n)
+{
+	char **v;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strlen(l->v[i]) == n && memcmp(l->v[i], s, n) == 0)
+			return (long)i;
+	if (!(v = realloc(l->v, (l->n + 1) * sizeof *v)))
+		return -1;
+	l->v = v;
+	if (!(l->v[l->n] = strndup(s, n)))
+		return -1;
+	return (long)l->n++;
+}
+
+/* A SCAN MATCH pattern: pre + s + post with glob characters of s escaped
+ * (pre and post are used as given). Caller frees. */
+static char *glob_join(const char *pre, const char *s, const char *post)
+{
+	size_t n = strlen(pre) + 2 * strlen(s) + strlen(post) + 1, j;
+	char *g = malloc(n);
+
+	if (!g)
+		return NULL;
+	j = strlen(pre);
+	memcpy(g, pre, j);
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s))
+			g[j++] = '\\';
+		g[j++] = *s;
+	}
+	strcpy(g + j, post);
+	return g;
+}
+
+/* SCAN the keyspace for keys matching glob; calls fn for each key (fn
+ * returns -1 to stop). */
+typedef int (*key_fn)(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err);
+
+static int scan_keys(redis_be *r, const char *glob, key_fn fn, void *ctx, ice_err *err)
+{
+	char cursor[32] = "0";
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	size_t i;
+	int rc = ICE_OK, stop = 0;
+
+	do {
+		cmd_add(&c, "SCAN");
+		cmd_add(&c, cursor);
+		cmd_add(&c, "MATCH");
+		cmd_add(&c, glob);
+		cmd_add(&c, "COUNT");
+		cmd_add(&c, "1000");
+		if ((rc = run(r, &c, &rep, 0, err)))
+			break;
+		cmd_free(&c);
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+		    rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= sizeof cursor ||
+		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: SCAN: unexpected reply", r->where);
+			break;
+		}
+		memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+		cursor[rep->element[0]->len] = '\0';
+		for (i = 0; i < rep->element[1]->elements && !rc && !stop; i++) {
+			redisReply *k = rep->element[1]->element[i];
+			rc = fn(r, k->str, k->len, ctx, err);
+			if (rc < 0) {
+				stop = 1;
+				rc = ICE_OK;
+			}
+		}
+		freeReplyObject(rep);
+		rep = NULL;
+	} while (!rc && !stop && strcmp(cursor, "0") != 0);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int table_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
+{
+	size_t lp = strlen(r->prefix);
+
+	(void)err;
+	if (n < lp + 8 || memcmp(k, r->prefix, lp) != 0 || memcmp(k + lp, ":{", 2) != 0 ||
+	    memcmp(k + n - 6, "}:tags", 6) != 0 || memchr(k, '\0', n))
+		return ICE_OK;
+	if (strlist_add(ctx, k + lp + 2, n - lp - 8) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
+/* Every table with tags in use (P:{T}:tags exists). */
+static int list_tables(redis_be *r, strlist *out, ice_err *err)
+{
+	char *glob = glob_join("", r->prefix, ":{*}:tags");
+	int rc;
+
+	if (!glob)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	rc = scan_keys(r, glob, table_key, out, err);
+	free(glob);
+	return rc;
+}
+
+/* ---- invalidate ---- */
+
+typedef struct group {
+	strlist tables;
+	strlist *tags;  /* per table */
+	int *explicit_; /* per table: named by a table-scoped tag */
+} group;
+
+static void group_free(group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->tables.n; i++)
+		strlist_free(&g->tags[i]);
+	free(g->tags);
+	free(g->explicit_);
+	strlist_free(&g->tables);
+}
+
+static int group_add(group *g, const char *t, size_t tl, const char *tag, int expl)
+{
+	size_t n = g->tables.n;
+	long i = strlist_add(&g->tables, t, tl);
+	strlist *tags;
+	int *ex;
+
+	if (i < 0)
+		return ICE_ENOMEM;
+	if (g->tables.n != n) {
+		tags = realloc(g->tags, g->tables.n * sizeof *tags);
+		if (tags)
+			g->tags = tags;
+		ex = realloc(g->explicit_, g->tables.n * sizeof *ex);
+		if (ex)
+			g->explicit_ = ex;
+		if (!tags || !ex) {
+			free(g->tables.v[--g->tables.n]);
+			return ICE_ENOMEM;
+		}
+		memset(&g->tags[i], 0, sizeof g->tags[i]);
+		g->explicit_[i] = 0;
+	}
+	g->explicit_[i] |= expl;
+	return strlist_add(&g->tags[i], tag, strlen(tag)) < 0 ? ICE_ENOMEM : ICE_OK;
+}
+
+/* Group the tags by table; free-form tags go to every table in use. */
+static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, ice_err *err)
+{
+	strlist all = { 0 };
+	const char *t;
+	size_t i, j, tl;
+	int rc = ICE_OK, loaded = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n')) {
+			rc = ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
+		} else if (ice_backend_tag_table(tags[i], &t, &tl)) {
+			if (group_add(g, t, tl, tags[i], 1))
+				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		} else {
+			if (!loaded && (rc = list_tables(r, &all, err)))
+				break;
+			loaded = 1;
+			for (j = 0; j < all.n && !rc; j++)
+				if (group_add(g, all.v[j], strlen(all.v[j]), tags[i], 0))
+					rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		}
+	}
+	strlist_free(&all);
+	return rc;
+}
+
+static int inval_table(redis_be *r, group *g, size_t i, int first, uint64_t *removed, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	size_t j;
+	int rc;
+
+	eval_init(&c, r);
+	cmd_add(&c, g->tables.v[i]);
+	cmd_add(&c, first ? "1" : "0");
+	cmd_add(&c, g->explicit_[i] ? "1" : "0");
+	for (j = 0; j < g->tags[i].n; j++)
+		cmd_add(&c, g->tags[i].v[j]);
+	if (!(rc = eval(r, S_INVAL, &c, &rep, err)))
+		*removed += (uint64_t)reply_num(rep);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int count_global(redis_be *r, const char *field, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	cmd_add(&c, "HINCRBY");
+	cmd_addstats(&c, r);
+	cmd_add(&c, field);
+	cmd_add(&c, "1");
+	rc = run(r, &c, &rep, 0, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int redis_invalidate(void *impl, const char *const *tags, size_t n, uint64_t *removed,
+                            ice_err *err)
+{
+	redis_be *r = impl;
+	group g = { 0 };
+	uint64_t total = 0;
+	size_t i;
+	int rc;
+
+	if (removed)
+		*removed = 0;
+	if ((rc = group_tags(r, tags, n, &g, err)))
+		goto out;
+	for (i = 0; i < g.tables.n && !rc; i++)
+		rc = inval_table(r, &g, i, i == 0, &total, err);
+	if (!rc && g.tables.n == 0)
+		rc = count_global(r, "invalidations", err);
+out:
+	if (removed)
+		*removed = total;
+	group_free(&g);
+	return rc;
+}
+
+/* ---- scan ---- */
+
+typedef struct scan_ctx {
+	const char *table, *pattern;
+	ice_backend_scan_cb cb;
+	void *ctx;
+	int stopped;
+} scan_ctx;
+
+/* Report the entry P:{T}:e:KEY (key = KEY, T known) unless filtered out;
+ * returns -1 when the callback asks to stop. */
+static int report_entry(redis_be *r, const char *t, const char *key, scan_ctx *s, ice_err *err)
+{
+	redisReply *rep = NULL;
+	ice_entry_meta m = { 0 };
+	cmd c = { 0 };
+	int rc;
+
+	if (s->pattern && fnmatch(s->pattern, key, 0) != 0)
+		return ICE_OK;
+	cmd_add(&c, "HMGET");
+	cmd_addkey(&c, r, t, strlen(t), "e:", key);
+	cmd_add(&c, "created");
+	cmd_add(&c, "expires");
+	cmd_add(&c, "size");
+	cmd_add(&c, "hits");
+	cmd_add(&c, "origin");
+	cmd_add(&c, "tags");
+	if ((rc = run(r, &c, &rep, 0, err)))
+		goto out;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6 ||
+	    rep->element[0]->type == REDIS_REPLY_NIL)
+		goto out; /* gone (expired or removed meanwhile) */
+	if ((rc = fill_meta(&m, rep->element, err)))
+		goto out;
+	if (strcmp(m.table, t) != 0 || (s->table && strcmp(s->table, t) != 0))
+		goto out; /* a key that only looks like an entry of T */
+	if (s->cb(s->ctx, key, &m)) {
+		s->stopped = 1;
+		rc = -1;
+	}
+out:
+	ice_entry_meta_clear(&m);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* A key from SCAN MATCH P:{...}:e:...: find T, KEY by trying each "}:e:". */
+static int entry_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
+{
+	size_t lp = strlen(r->prefix), i;
+	char *t, *key;
+	int rc = ICE_OK;
+
+	if (n < lp + 6 || memchr(k, '\0', n) || memcmp(k + lp, ":{", 2) != 0)
+		return ICE_OK;
+	for (i = lp + 2; i + 4 <= n && rc == ICE_OK; i++) {
+		if (memcmp(k + i, "}:e:", 4) != 0)
+			continue;
+		t = strndup(k + lp + 2, i - lp - 2);
+		key = strndup(k + i + 4, n - i - 4);
+		if (!t || !key)
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		else
+			rc = report_entry(r, t, key, ctx, err);
+		free(t);
+		free(key);
+	}
+	return rc;
+}
+
+static int scan_tag_table(redis_be *r, const char *t, const char *tag, scan_ctx *s, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	size_t i;
+	int rc;
+
+	cmd_add(&c, "SMEMBERS");
+	cmd_addkey(&c, r, t, strlen(t), "t:", tag);
+	if ((rc = run(r, &c, &rep, 0, err)))
+		goto out;
+	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements && !rc && !s->stopped; i++) {
+		redisReply *k = rep->element[i];
+		if (k->type == REDIS_REPLY_STRING && !memchr(k->str, '\0', k->len))
+			rc = report_entry(r, t, k->str, s, err);
+	}
+	if (rc < 0)
+		rc = ICE_OK;
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int scan_by_tag(redis_be *r, const char *tag, scan_ctx *s, ice_err *err)
+{
+	strlist tables = { 0 };
+	const char *t;
+	size_t i, tl;
+	int rc = ICE_OK;
+
+	if (ice_backend_tag_table(tag, &t, &tl)) {
+		if (strlist_add(&tables, t, tl) < 0)
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	} else if (s->table) {
+		if (strlist_add(&tables, s->table, strlen(s->table)) < 0)
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	} else {
+		rc = list_tables(r, &tables, err);
+	}
+	for (i = 0; i < tables.n && !rc && !s->stopped; i++)
+		if (!s->table || strcmp(s->table, tables.v[i]) == 0)
+			rc = scan_tag_table(r, tables.v[i], tag, s, err);
+	strlist_free(&tables);
+	return rc;
+}
+
+static int redis_scan(void *impl, const char *table, const char *tag, const char *pattern,
+                      ice_backend_scan_cb cb, void *ctx, ice_err *err)
+{
+	redis_be *r = impl;
+	scan_ctx s = { table, pattern, cb, ctx, 0 };
+	char *pre, *tail, *glob;
+	size_t n;
+	int rc;
+
+	if (tag)
+		return scan_by_tag(r, tag, &s, err);
+	/* MATCH P:{T}:e:PATTERN with P and T escaped, the pattern as given. */
+	n = strlen(pattern ? pattern : "*") + 8;
+	tail = malloc(n);
+	if (tail)
+		snprintf(tail, n, "%s}:e:%s", table ? "" : "*", pattern ? pattern : "*");
+	pre = glob_join("", r->prefix, ":{");
+	glob = tail && pre ? glob_join(pre, table ? table : "", tail) : NULL;
+	rc = glob ? scan_keys(r, glob, entry_key, &s, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	free(tail);
+	free(pre);
+	free(glob);
+	return rc;
+}
+
+/* ---- counters, cursors, gc ---- */
+
+static int redis_counters(void *impl, const char *table, json_t **out, ice_err *err)
+{
+	static const char *const names[] = { "hits", "misses", "puts", "invalidations", "invalidated" };
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	cmd_add(&c, "HMGET");
+	if (table) {
+		cmd_addkey(&c, r, table, strlen(table), "stats", NULL);
+	} else {
+		cmd_addstats(&c, r);
+	}
+	for (i = 0; i < 5; i++)
+		cmd_add(&c, names[i]);
+	if ((rc = run(r, &c, &rep, 0, err)))
+		goto out;
+	if (!(*out = json_object())) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < 5; i++)
+		json_object_set_new(*out, names[i],
+		                    json_integer(rep->type == REDIS_REPLY_ARRAY && i < rep->elements
+		                                     ? reply_num(rep->element[i]) : 0));
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int redis_cursor_get(void *impl, const char *table, const char *name, json_t **value,
+                            ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	json_error_t jerr;
+	cmd c = { 0 };
+	int rc;
+
+	*value = NULL;
+	if (!table)
+		table = "_";
+	cmd_add(&c, "GET");
+	cmd_addkey(&c, r, table, strlen(table), "c:", name);
+	if ((rc = run(r, &c, &rep, 0, err)))
+		goto out;
+	if (rep->type == REDIS_REPLY_NIL) {
+		rc = ice_err_set(err, ICE_ENOENT, "%s: no cursor '%s'", table, name);
+		goto out;
+	}
+	if (rep->type != REDIS_REPLY_STRING ||
+	    !(*value = json_loadb(rep->str, rep->len, JSON_DECODE_ANY, &jerr)))
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: cursor '%s' is not JSON", table, name);
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int redis_cursor_set(void *impl, const char *table, const char *name,
+                            const json_t *value, ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+	cmd c = { 0 };
+	int rc;
+
+	if (!table)
+		table = "_";
+	if (!text)
+		return ice_err_set(err, ICE_EINVAL, "%s: cursor '%s': value not serializable", table, name);
+	cmd_add(&c, "SET");
+	cmd_addkey(&c, r, table, strlen(table), "c:", name);
+	cmd_add(&c, text);
+	rc = run(r, &c, &rep, 0, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	free(text);
+	return rc;
+}
+
+static int redis_gc(void *impl, uint64_t *removed_refs, ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	strlist tables = { 0 };
+	uint64_t total = 0;
+	size_t i;
+	int rc;
+
+	if ((rc = list_tables(r, &tables, err)))
+		goto out;
+	for (i = 0; i < tables.n && !rc; i++) {
+		cmd c = { 0 };
+		eval_init(&c, r);
+		cmd_add(&c, tables.v[i]);
+		if (!(rc = eval(r, S_GC, &c, &rep, err)))
+			total += (uint64_t)reply_num(rep);
+		freeReplyObject(rep);
+		rep = NULL;
+		cmd_free(&c);
+	}
+out:
+	if (removed_refs)
+		*removed_refs = total;
+	strlist_free(&tables);
+	return rc;
+}
+
+static const ice_backend_ops redis_ops = {
+	redis_close, redis_put, redis_get, redis_del, redis_invalidate, redis_scan,
+	redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
+};
