@@ -68,5 +68,6 @@ int main(void)
 	test_track();
 	test_partition();
 	test_redis();
+	test_stale();
 	return tap_done();
 }

@@ -1,0 +1,197 @@
+/* stale: collect the tags a transition makes stale from ice-diff records. */
+#include "config.h"
+#include "ice_stale.h"
+#include "ice_jsonl.h"
+#include "ice_strset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ice_stale {
+	ice_grain grain;
+	bool finished;           /* the last record ended a transition */
+	char *table, *reason;
+	json_t *removed_files;   /* paths of removed data files (and rows_deleted) */
+	json_t *removed_other;   /* paths of removed delete files */
+	json_t *file_partitions; /* partition keys of those files */
+	ice_strset *seen;
+	char **tags;
+	size_t n_tags, cap_tags;
+	ice_stale_result result;
+};
+
+ice_stale *ice_stale_new(ice_grain grain)
+{
+	ice_stale *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return NULL;
+	s->grain = grain;
+	return s;
+}
+
+static void reset(ice_stale *s)
+{
+	for (size_t i = 0; i < s->n_tags; i++)
+		free(s->tags[i]);
+	s->n_tags = 0;
+	free(s->table);
+	free(s->reason);
+	s->table = s->reason = NULL;
+	json_decref(s->removed_files);
+	json_decref(s->removed_other);
+	json_decref(s->file_partitions);
+	s->removed_files = s->removed_other = s->file_partitions = NULL;
+	ice_strset_free(s->seen);
+	s->seen = NULL;
+	memset(&s->result, 0, sizeof s->result);
+	s->finished = false;
+}
+
+void ice_stale_free(ice_stale *s)
+{
+	if (!s)
+		return;
+	reset(s);
+	free(s->tags);
+	free(s);
+}
+
+static int start(ice_stale *s, const char *table, ice_err *err)
+{
+	s->table = strdup(table);
+	s->removed_files = json_array();
+	s->removed_other = json_array();
+	s->file_partitions = json_array();
+	s->seen = ice_strset_new();
+	if (!s->table || !s->removed_files || !s->removed_other || !s->file_partitions || !s->seen)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
+static int add_tag(ice_stale *s, const char *kind, const char *rest, ice_err *err)
+{
+	char *tag = NULL;
+	int added;
+
+	if ((rest ? asprintf(&tag, "%s:%s:%s", kind, s->table, rest)
+	          : asprintf(&tag, "%s:%s", kind, s->table)) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	added = ice_strset_add(s->seen, tag);
+	if (added <= 0) {
+		free(tag);
+		return added < 0 ? ice_err_set(err, ICE_ENOMEM, "out of memory") : ICE_OK;
+	}
+	if (s->n_tags == s->cap_tags) {
+		char **q = realloc(s->tags, (s->cap_tags = s->cap_tags * 2 + 16) * sizeof *q);
+		if (!q) {
+			free(tag);
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		}
+		s->tags = q;
+	}
+	s->tags[s->n_tags++] = tag;
+	return ICE_OK;
+}
+
+static int add_file(ice_stale *s, const json_t *rec, ice_err *err)
+{
+	const char *change = ice_json_get_str(rec, "change");
+	const char *content = ice_json_get_str(rec, "content");
+	const char *path = ice_json_get_str(rec, "file_path");
+	const char *key = ice_json_get_str(rec, "partition_key");
+	bool data = content && strcmp(content, "data") == 0;
+
+	if (!path || !change)
+		return ice_err_set(err, ICE_EINVAL, "file record without file_path or change");
+	if (strcmp(change, "removed") == 0 || strcmp(change, "rows_deleted") == 0)
+		json_array_append_new(data ? s->removed_files : s->removed_other, json_string(path));
+	if (key && strcmp(change, "added") != 0)
+		json_array_append_new(s->file_partitions, json_string(key));
+	return ICE_OK;
+}
+
+static int strings_as_tags(ice_stale *s, const char *kind, const json_t *arr, ice_err *err)
+{
+	const json_t *v;
+	size_t i;
+	int rc;
+
+	json_array_foreach(arr, i, v) {
+		const char *str = json_is_string(v) ? json_string_value(v)
+		                                    : ice_json_get_str(v, "partition_key");
+		if (str && (rc = add_tag(s, kind, str, err)))
+			return rc;
+	}
+	return ICE_OK;
+}
+
+static int finish(ice_stale *s, const json_t *diff, ice_err *err)
+{
+	const char *scope = ice_json_get_str(diff, "scope");
+	bool preserving = json_is_true(json_object_get(diff, "data_preserving"));
+	int rc = ICE_OK;
+
+	const char *why = ice_json_get_str(diff, "reason");
+
+	/* A delete file removed outside compaction brings rows back in data
+	 * files no record names: only the whole table is certainly right. */
+	if (!preserving && json_array_size(s->removed_other) > 0)
+		why = "delete files removed: rows restored in files not listed";
+	else if (!scope || strcmp(scope, "table") != 0)
+		why = NULL;
+	if (why) {
+		s->result.whole_table = true;
+		if (!(s->reason = strdup(why)))
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		return add_tag(s, "table", NULL, err);
+	}
+	if (s->grain == ICE_GRAIN_TABLE)
+		return add_tag(s, "table", NULL, err);
+	if (s->grain == ICE_GRAIN_PARTITION)
+		rc = strings_as_tags(s, "partition", s->file_partitions, err);
+	else
+		rc = strings_as_tags(s, "file", s->removed_files, err);
+	/* Compaction keeps rows: partition- and table-level results stay valid. */
+	if (rc || preserving)
+		return rc;
+	if ((rc = strings_as_tags(s, "partition", json_object_get(diff, "partitions"), err)))
+		return rc;
+	return add_tag(s, "table", NULL, err);
+}
+
+int ice_stale_add(ice_stale *s, const json_t *rec, bool *done, ice_err *err)
+{
+	const char *kind = ice_record_kind(rec), *table = ice_json_get_str(rec, "table");
+	int rc;
+
+	*done = false;
+	if (!kind || (strcmp(kind, "file") != 0 && strcmp(kind, "diff") != 0))
+		return ICE_OK;
+	if (!table)
+		return ice_err_set(err, ICE_EINVAL, "%s record without table", kind);
+	if (s->finished)
+		reset(s);
+	if (!s->table && (rc = start(s, table, err)))
+		return rc;
+	if (strcmp(s->table, table) != 0)
+		return ice_err_set(err, ICE_EINVAL, "record of table '%s' inside a transition of '%s'",
+		                   table, s->table);
+	if (strcmp(kind, "file") == 0)
+		return add_file(s, rec, err);
+	if ((rc = finish(s, rec, err)))
+		return rc;
+	s->finished = true;
+	s->result.table = s->table;
+	s->result.reason = s->reason;
+	s->result.tags = (const char *const *)s->tags;
+	s->result.n_tags = s->n_tags;
+	*done = true;
+	return ICE_OK;
+}
+
+const ice_stale_result *ice_stale_result_get(const ice_stale *s)
+{
+	return s->finished ? &s->result : NULL;
+}
