@@ -1,6 +1,7 @@
 /* cli: program name, diagnostics, --version and the stdout epilogue. */
 #include "config.h"
 #include "cli.h"
+#include "ice_jsonl.h"
 #include "ice_version.h"
 
 #include <errno.h>
@@ -113,4 +114,69 @@ bool ice_cli_parse_count(const char *s, long long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+int ice_cli_emit(json_t *rec)
+{
+	ice_err err;
+	int rc;
+
+	if (!rec) {
+		ice_cli_error("out of memory");
+		return ICE_ENOMEM;
+	}
+	rc = ice_jsonl_write(stdout, rec, &err);
+	json_decref(rec);
+	if (rc && rc != ICE_EPIPE)
+		ice_cli_error("%s", err.msg);
+	return rc;
+}
+
+/* Pass one record through and hand it on; the exit status it implies, or
+ * -1 to go on. */
+static int filter_one(int (*on_record)(void *, const json_t *), void *ctx, json_t *rec,
+                      bool strict, int *status)
+{
+	int rc = ice_cli_emit(json_incref(rec));
+
+	if (rc == ICE_OK)
+		rc = on_record(ctx, rec);
+	if (rc == ICE_EPIPE)
+		return *status;
+	if (rc == ICE_EBACKEND || rc == ICE_ETIMEOUT)
+		return ICE_EXIT_BACKEND;
+	if (rc) {
+		*status = ICE_EXIT_FAILURE;
+		if (strict)
+			return *status;
+	}
+	/* Each record reaches the next stage as soon as it is handled. */
+	fflush(stdout);
+	return -1;
+}
+
+int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict)
+{
+	ice_jsonl_reader *in = ice_jsonl_reader_new(stdin, "stdin", 0);
+	json_t *rec;
+	ice_err err = { 0 };
+	int status = ICE_EXIT_OK, got, end = -1;
+
+	if (!in) {
+		ice_cli_error("out of memory");
+		return ICE_EXIT_FAILURE;
+	}
+	while (end < 0 && (got = ice_jsonl_next(in, &rec, &err)) != 0) {
+		if (got < 0) {
+			ice_cli_error("%s", err.msg);
+			status = ICE_EXIT_FAILURE;
+			if (strict || err.code == ICE_EIO)
+				break;
+			continue;
+		}
+		end = filter_one(on_record, ctx, rec, strict, &status);
+		json_decref(rec);
+	}
+	ice_jsonl_reader_free(in);
+	return end >= 0 ? end : status;
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "ice_error.h"
 
 enum {
@@ -41,6 +43,19 @@ void ice_cli_version(void);
 /* Flush and close stdout. A closed pipe is quiet; any other failure is
  * reported. Returns the exit status to use given the one so far. */
 int ice_cli_finish(int status);
+
+/* Write `rec` to stdout as one JSON line and release it. Reports write
+ * errors (not a closed pipe); NULL (failed allocation) is reported too.
+ * Returns the ice_code (ICE_EPIPE when the reader went away). */
+int ice_cli_emit(json_t *rec);
+
+/* The stdin filter of the pipeline programs: every record is passed
+ * through, then given to on_record (which may emit more). A malformed line
+ * is reported with its number and skipped (or ends the run with strict).
+ * on_record's ICE_EBACKEND/ICE_ETIMEOUT stop the run with
+ * ICE_EXIT_BACKEND; other errors give ICE_EXIT_FAILURE (stop if strict);
+ * a closed stdout stops quietly. Returns the exit status. */
+int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict);
 
 /* Parse a non-negative integer option value; false on junk. */
 bool ice_cli_parse_count(const char *s, long long *out);

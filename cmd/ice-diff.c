@@ -48,23 +48,8 @@ typedef struct {
 
 static int emit_record(void *ctx, json_t *rec)
 {
-	ice_err err;
-	int rc = ice_jsonl_write(stdout, rec, &err);
-
 	(void)ctx;
-	json_decref(rec);
-	if (rc && rc != ICE_EPIPE)
-		ice_cli_error("%s", err.msg);
-	return rc;
-}
-
-static int emit_owned(json_t *rec)
-{
-	if (!rec) {
-		ice_cli_error("out of memory");
-		return ICE_ENOMEM;
-	}
-	return emit_record(NULL, rec);
+	return ice_cli_emit(rec);
 }
 
 /* The remap for a table: --remap rules, then its location onto its folder. */
@@ -161,7 +146,7 @@ static int run_table(const options *o, const char *arg)
 	}
 	if (reason) {
 		ice_cli_error("%s: %s; the whole table is stale", name, reason);
-		emit_owned(ice_diff_table_scope(name, true, from ? from->id : to->parent_id, true, to->id,
+		ice_cli_emit(ice_diff_table_scope(name, true, from ? from->id : to->parent_id, true, to->id,
 		                                to->operation, reason));
 		goto out;
 	}
@@ -223,7 +208,7 @@ static int diff_record(const options *o, const json_t *rec)
 	rc = run_diff(o, md, root, table, from, to);
 	goto out;
 table_scope:
-	rc = emit_owned(ice_diff_table_scope(table, has_from, from_id, true, to_id,
+	rc = ice_cli_emit(ice_diff_table_scope(table, has_from, from_id, true, to_id,
 	                                     ice_json_get_str(rec, "operation"), reason));
 	if (rc == ICE_OK)
 		rc = ICE_EFORMAT;
@@ -232,39 +217,14 @@ out:
 	return rc;
 }
 
+static int on_record(void *ctx, const json_t *rec)
+{
+	return strcmp(ice_record_kind(rec), "snapshot") == 0 ? diff_record(ctx, rec) : ICE_OK;
+}
+
 static int run_stdin(const options *o)
 {
-	ice_jsonl_reader *r = ice_jsonl_reader_new(stdin, "stdin", 0);
-	json_t *rec;
-	ice_err err = { 0 };
-	int status = ICE_EXIT_OK, got, rc;
-
-	if (!r)
-		return ICE_EXIT_FAILURE;
-	while ((got = ice_jsonl_next(r, &rec, &err)) != 0) {
-		if (got < 0) {
-			ice_cli_error("%s", err.msg);
-			status = ICE_EXIT_FAILURE;
-			if (o->strict || err.code == ICE_EIO)
-				break;
-			continue;
-		}
-		json_incref(rec);
-		rc = emit_record(NULL, rec);
-		if (rc == ICE_OK && strcmp(ice_record_kind(rec), "snapshot") == 0)
-			rc = diff_record(o, rec);
-		json_decref(rec);
-		if (rc == ICE_EPIPE)
-			break;
-		if (rc) {
-			status = ICE_EXIT_FAILURE;
-			if (o->strict)
-				break;
-		}
-		fflush(stdout); /* each transition reaches the invalidator as it is done */
-	}
-	ice_jsonl_reader_free(r);
-	return status;
+	return ice_cli_filter(on_record, (void *)o, o->strict);
 }
 
 /* ---- main --------------------------------------------------------------------- */

@@ -169,23 +169,6 @@ static const char *target_name(const target *t)
 
 /* ---- output --------------------------------------------------------------- */
 
-/* Write and consume `rec`. Returns ICE_EPIPE when the reader went away. */
-static int emit(json_t *rec)
-{
-	ice_err err;
-	int rc;
-
-	if (!rec) {
-		ice_cli_error("out of memory");
-		return ICE_ENOMEM;
-	}
-	rc = ice_jsonl_write(stdout, rec, &err);
-	json_decref(rec);
-	if (rc && rc != ICE_EPIPE)
-		ice_cli_error("%s", err.msg);
-	return rc;
-}
-
 static int emit_error_record(const target *t, const ice_err *err)
 {
 	json_t *r = ice_record_new("error");
@@ -197,7 +180,7 @@ static int emit_error_record(const target *t, const ice_err *err)
 	json_object_set_new(r, "table_path", json_string(t->path));
 	json_object_set_new(r, "error", json_string(err->msg));
 	json_object_set_new(r, "code", json_string(ice_code_name(err->code)));
-	return emit(r);
+	return ice_cli_emit(r);
 }
 
 static json_t *record_for(const target *t, const ice_metadata *md, const ice_snapshot *s,
@@ -239,7 +222,7 @@ static int show_one(target *t, const options *o)
 		rc = err.code;
 		goto report;
 	}
-	rc = emit(record_for(t, md, s, NULL, "current"));
+	rc = ice_cli_emit(record_for(t, md, s, NULL, "current"));
 	goto out;
 report:
 	ice_cli_error("%s", err.msg);
@@ -251,7 +234,7 @@ out:
 static int emit_list(target *t, const ice_metadata *md, const ice_snapshot **list, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int rc = emit(record_for(t, md, list[i], NULL, "history"));
+		int rc = ice_cli_emit(record_for(t, md, list[i], NULL, "history"));
 		if (rc)
 			return rc;
 	}
@@ -314,7 +297,7 @@ static int emit_events(target *t, const ice_metadata *md, const ice_track_event 
                        long long *emitted, long long limit)
 {
 	for (size_t i = 0; i < n && (!limit || *emitted < limit); i++) {
-		int rc = emit(record_for(t, md, ev[i].snapshot, &ev[i], NULL));
+		int rc = ice_cli_emit(record_for(t, md, ev[i].snapshot, &ev[i], NULL));
 		if (rc)
 			return rc;
 		(*emitted)++;

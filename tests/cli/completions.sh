@@ -27,6 +27,9 @@ is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state " "ice-snaps
 is "$(complete_words ice-diff ice-diff --p)" "--partitions " "ice-diff: --partitions"
 is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: none"
 
+is "$(complete_words ice-invalidate ice-invalidate --granularity '')" "file partition table " \
+	"ice-invalidate --granularity: its values"
+
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do
 		zsh -n "$f"

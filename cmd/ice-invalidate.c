@@ -1,0 +1,271 @@
+/* ice-invalidate: remove the cache entries that ice-diff's change records
+ * make stale, one atomic step per transition, and report what went. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ice_backend.h"
+#include "ice_jsonl.h"
+#include "ice_stale.h"
+#include "ice_strset.h"
+#include "ice_time.h"
+
+static const char usage_text[] =
+	"Usage: ice-invalidate [OPTION]...\n"
+	"Read ice-diff's records on standard input and remove the cache entries they\n"
+	"make stale. Every input record is passed through; each transition is followed\n"
+	"by an \"invalidated\" record saying which tags went and how many entries.\n"
+	"\n"
+	"Options:\n"
+	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db] or\n"
+	"                          unix:///path/redis.sock[?db=N] (default: $ICE_CACHE_URL)\n"
+	"      --prefix P          key namespace (default: icecache)\n"
+	"  -g, --granularity G     file (default: the finest the records allow),\n"
+	"                          partition, or table\n"
+	"  -n, --dry-run           say what would be removed; remove nothing\n"
+	"      --strict            stop at the first bad input line\n"
+	"  -h, --help              show this help and exit\n"
+	"  -V, --version           show versions and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 bad input lines, 2 usage error, 3 the cache\n"
+	"backend is unreachable or failed (nothing after the failure is processed).\n"
+	"See ice-invalidate(1) and icecache-keys(7).\n";
+
+typedef struct {
+	const char *url, *prefix;
+	ice_grain grain;
+	bool dry_run, strict;
+} options;
+
+typedef struct {
+	ice_strset *keys;
+	json_t *list;
+} key_collector;
+
+static int collect_key(void *ctx, const char *key, const ice_entry_meta *m)
+{
+	key_collector *c = ctx;
+
+	(void)m;
+	if (ice_strset_add(c->keys, key) == 1)
+		json_array_append_new(c->list, json_string(key));
+	return 0;
+}
+
+/* The entries a result would remove (the blast radius), by scanning. */
+static int affected(ice_backend *b, const ice_stale_result *r, key_collector *c, ice_err *err)
+{
+	if (r->whole_table)
+		return ice_backend_scan(b, r->table, NULL, NULL, collect_key, c, err);
+	for (size_t i = 0; i < r->n_tags; i++) {
+		int rc = ice_backend_scan(b, r->table, r->tags[i], NULL, collect_key, c, err);
+		if (rc)
+			return rc;
+	}
+	return ICE_OK;
+}
+
+/* Remove what the result makes stale; *removed counts entries. */
+static int apply(ice_backend *b, const ice_stale_result *r, const options *o, uint64_t *removed,
+                 ice_err *err)
+{
+	key_collector c = { ice_strset_new(), json_array() };
+	const char **keys = NULL;
+	size_t n;
+	int rc;
+
+	*removed = 0;
+	if (!c.keys || !c.list) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!o->dry_run && !r->whole_table) {
+		rc = ice_backend_invalidate(b, (const char *const *)r->tags, r->n_tags, removed, err);
+		goto out;
+	}
+	if ((rc = affected(b, r, &c, err)) || o->dry_run) {
+		*removed = json_array_size(c.list);
+		goto out;
+	}
+	/* The whole table: every entry of it, whatever its tags. */
+	n = json_array_size(c.list);
+	keys = calloc(n + 1, sizeof *keys);
+	if (!keys) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = json_string_value(json_array_get(c.list, i));
+	rc = ice_backend_delete(b, keys, n, removed, err);
+	if (rc == ICE_OK) {
+		uint64_t more = 0;
+		rc = ice_backend_invalidate(b, (const char *const *)r->tags, r->n_tags, &more, err);
+		*removed += more;
+	}
+out:
+	free(keys);
+	ice_strset_free(c.keys);
+	json_decref(c.list);
+	return rc;
+}
+
+static json_t *report(const ice_stale_result *r, const json_t *diff, const options *o,
+                      uint64_t removed)
+{
+	json_t *rec = ice_record_new("invalidated"), *tags = json_array();
+
+	if (!rec || !tags) {
+		json_decref(rec);
+		json_decref(tags);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->n_tags; i++)
+		json_array_append_new(tags, json_string(r->tags[i]));
+	json_object_set_new(rec, "table", json_string(r->table));
+	json_object_set(rec, "from", json_object_get(diff, "from") ? json_object_get(diff, "from") : json_null());
+	json_object_set(rec, "to", json_object_get(diff, "to") ? json_object_get(diff, "to") : json_null());
+	json_object_set_new(rec, "whole_table", json_boolean(r->whole_table));
+	if (r->reason)
+		json_object_set_new(rec, "reason", json_string(r->reason));
+	json_object_set_new(rec, "tags", tags);
+	json_object_set_new(rec, "entries_removed", json_integer((json_int_t)removed));
+	json_object_set_new(rec, "dry_run", json_boolean(o->dry_run));
+	return rec;
+}
+
+/* The transition is committed: move the table's cursor past it. */
+static int advance(ice_backend *b, const ice_stale_result *r, const json_t *diff, ice_err *err)
+{
+	json_t *cur = json_pack("{s:O?, s:O?, s:I}", "snapshot_id", json_object_get(diff, "to"),
+	                        "from", json_object_get(diff, "from"), "updated_ms", (json_int_t)ice_now_ms());
+	int rc;
+
+	if (!cur)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	rc = ice_backend_cursor_set(b, r->table, "invalidated", cur, err);
+	json_decref(cur);
+	return rc;
+}
+
+/* A finished transition: invalidate, advance the cursor, report. */
+static int transition(ice_backend *b, const ice_stale_result *r, const json_t *diff, const options *o)
+{
+	uint64_t removed = 0;
+	ice_err err = { 0 };
+	int rc = apply(b, r, o, &removed, &err);
+
+	if (rc == ICE_OK && !o->dry_run)
+		rc = advance(b, r, diff, &err);
+	if (rc) {
+		ice_cli_error("%s: %s", r->table, err.msg);
+		return rc;
+	}
+	return ice_cli_emit(report(r, diff, o, removed));
+}
+
+typedef struct {
+	ice_backend *b;
+	const options *o;
+	ice_stale *st;
+} run_ctx;
+
+static int on_record(void *ctx, const json_t *rec)
+{
+	run_ctx *c = ctx;
+	ice_err err = { 0 };
+	bool done;
+
+	if (ice_stale_add(c->st, rec, &done, &err) != ICE_OK) {
+		ice_cli_error("%s", err.msg);
+		return err.code;
+	}
+	/* A backend failure stops the run: the cursor stays before this transition. */
+	return done ? transition(c->b, ice_stale_result_get(c->st), rec, c->o) : ICE_OK;
+}
+
+static int run(ice_backend *b, const options *o)
+{
+	run_ctx c = { b, o, ice_stale_new(o->grain) };
+	int status;
+
+	if (!c.st) {
+		ice_cli_error("out of memory");
+		return ICE_EXIT_FAILURE;
+	}
+	status = ice_cli_filter(on_record, &c, o->strict);
+	ice_stale_free(c.st);
+	return status;
+}
+
+enum { OPT_PREFIX = 256, OPT_STRICT };
+
+static const struct option long_options[] = {
+	{ "url", required_argument, NULL, 'u' },
+	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	{ "granularity", required_argument, NULL, 'g' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_grain(const char *s, ice_grain *g)
+{
+	if (strcmp(s, "file") == 0)
+		*g = ICE_GRAIN_FILE;
+	else if (strcmp(s, "partition") == 0)
+		*g = ICE_GRAIN_PARTITION;
+	else if (strcmp(s, "table") == 0)
+		*g = ICE_GRAIN_TABLE;
+	else
+		return ice_cli_usage_error("--granularity: '%s' is not file, partition or table", s);
+	return -1;
+}
+
+static int parse_option(int c, char **argv, options *o)
+{
+	switch (c) {
+	case 'u': o->url = optarg; break;
+	case OPT_PREFIX: o->prefix = optarg; break;
+	case 'g': return parse_grain(optarg, &o->grain);
+	case 'n': o->dry_run = true; break;
+	case OPT_STRICT: o->strict = true; break;
+	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
+	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
+	default: return ice_cli_bad_option(c, argv);
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	options o = { 0 };
+	ice_backend_opts bo = { 0 };
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+	int c, status;
+
+	ice_cli_init("ice-invalidate");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":u:g:nhV", long_options, NULL)) != -1)
+		if ((status = parse_option(c, argv, &o)) >= 0)
+			return status;
+	if (optind < argc)
+		return ice_cli_usage_error("unexpected argument '%s' (records come on standard input)", argv[optind]);
+	if (!o.url)
+		o.url = getenv("ICE_CACHE_URL");
+	if (!o.url || !*o.url)
+		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL");
+	bo.prefix = o.prefix;
+	if (ice_backend_open(o.url, &bo, &b, &err)) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_BACKEND;
+	}
+	status = ice_cli_finish(run(b, &o));
+	ice_backend_close(b);
+	return status;
+}

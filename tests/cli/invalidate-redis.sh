@@ -1,0 +1,112 @@
+#!/bin/sh
+# invalidate-redis: the whole pipeline on a real redis-server. Entries are
+# written with plain redis-cli following icecache-keys(7) (the public
+# contract); a commit lands; ice-diff | ice-invalidate removes exactly the
+# stale entries, keeps the rest, moves the cursor; compaction keeps
+# partition and table entries; --dry-run removes nothing; an unreachable or
+# dying Redis gives exit 3.
+. "$top_srcdir/tests/cli/lib.sh"
+
+command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
+	skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+INV="$top_builddir/ice-invalidate"
+sock="$TMP/redis.sock"
+redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --dir "$TMP" \
+	> "$TMP/redis.log" 2>&1 &
+rpid=$!
+track_pid $rpid
+wait_for 10 test -S "$sock" || { echo "Bail out! redis-server did not start"; exit 1; }
+URL="unix://$sock"
+R() { redis-cli -s "$sock" "$@"; }
+
+# put KEY TAG...: an entry written by "another application" per the layout.
+put() {
+	key=$1
+	shift
+	table=$(printf '%s\n' "$1" | cut -d: -f2)
+	tags=$(printf '%s\n' "$@")
+	R HSET "icecache:{$table}:e:$key" v "value of $key" created 1 expires 0 size 10 hits 0 \
+		origin test tags "$tags" > /dev/null
+	R SET "icecache:k:$key" "$table" > /dev/null
+	for tag in "$@"; do
+		R SADD "icecache:{$table}:t:$tag" "$key" > /dev/null
+		R SADD "icecache:{$table}:tags" "$tag" > /dev/null
+	done
+}
+present() { [ "$(R EXISTS "icecache:{$2}:e:$1")" = 1 ]; }
+
+t="$TMP/wh/db/t"
+"$MKTABLE" create "$t" --seed 90 --partition "identity(category)" > /dev/null
+"$MKTABLE" append "$t" --files 6 > /dev/null
+snap=$("$ICE_SNAPSHOT" show "$t" | $JSONQ 'r["snapshot_id"]')
+"$MKTABLE" list "$t" > "$TMP/live"
+victim=$(head -n 1 "$TMP/live" | $JSONQ 'r["file_path"]')
+vpart=$(head -n 1 "$TMP/live" | $JSONQ '"/".join("%s=%s" % kv for kv in r["partition"].items())')
+other=$($JSONQ 'r["file_path"]' < "$TMP/live" | grep -v "$victim" | tail -n 1)
+opart=$(grep -F "$other" "$TMP/live" | $JSONQ '"/".join("%s=%s" % kv for kv in r["partition"].items())')
+
+put "on victim" "file:db.t:$victim"
+put "on other file" "file:db.t:$other"
+put "on victim partition" "partition:db.t:$vpart"
+put "on other partition" "partition:db.t:$opart"
+put "whole table" "table:db.t"
+put "snapshot" "snapshot:db.t:$snap"
+put "report*?[x]" "table:db.other"
+
+"$MKTABLE" delete "$t" --path "$victim" > /dev/null
+[ "$vpart" != "$opart" ] || echo "# note: both files in one partition"
+
+"$ICE_DIFF" "$t" | "$INV" --dry-run --url "$URL" > "$TMP/dry"
+is "$?" "0" "dry run: exit 0"
+is "$(tail -n 1 "$TMP/dry" | $JSONQ '(r["kind"], r["dry_run"], r["entries_removed"])')" "('invalidated', True, 3)" \
+	"dry run: reports the three entries that would go"
+check "dry run: nothing removed" present "on victim" db.t
+
+"$ICE_DIFF" "$t" | "$INV" --url "$URL" > "$TMP/out" 2> "$TMP/err"
+is "$?" "0" "invalidate: exit 0"
+is "$($JSONQ 'r["kind"]' < "$TMP/out" | tr '\n' ' ')" "file diff invalidated " \
+	"invalidate: records pass through, one invalidated record"
+is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["entries_removed"]')" "3" "invalidate: three entries removed"
+for k in "on victim" "on victim partition" "whole table"; do
+	check "stale entry removed: $k" sh -c "! [ \$(redis-cli -s '$sock' EXISTS 'icecache:{db.t}:e:$k') = 1 ]"
+done
+for k in "on other file" "on other partition" "snapshot"; do
+	check "entry kept: $k" present "$k" db.t
+done
+check "entry of another table kept (glob characters in its key)" present "report*?[x]" db.other
+is "$(R SISMEMBER "icecache:{db.t}:t:table:db.t" "whole table")" "0" "no reference to a removed entry is left"
+is "$(R EXISTS "icecache:k:on victim")" "0" "the key index of a removed entry is gone"
+like "$(R GET "icecache:{db.t}:c:invalidated")" "$("$ICE_SNAPSHOT" show "$t" | $JSONQ 'r["snapshot_id"]')" \
+	"the table's cursor names the invalidated snapshot"
+
+# Compaction keeps partition- and table-level entries.
+put "whole table again" "table:db.t"
+put "on other partition again" "partition:db.t:$opart"
+"$MKTABLE" replace "$t" > /dev/null
+"$ICE_DIFF" "$t" | "$INV" --url "$URL" > "$TMP/out"
+check "replace: table entry kept" present "whole table again" db.t
+check "replace: partition entry kept" present "on other partition again" db.t
+is "$(present "on other file" db.t && echo kept || echo removed)" \
+	"$("$MKTABLE" list "$t" | grep -qF "$other" && echo kept || echo removed)" \
+	"replace: an entry on a rewritten file goes, on a kept file stays"
+
+# --granularity table: everything tagged for the table by table tag only.
+"$MKTABLE" append "$t" --files 1 > /dev/null
+"$ICE_DIFF" "$t" | "$INV" --granularity table --url "$URL" > "$TMP/out"
+is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["tags"]')" '["table:db.t"]' "--granularity table: only the table tag"
+
+# Failures: unreachable, Redis gone mid-run, bad flags.
+"$ICE_DIFF" "$t" | "$INV" --url "unix://$TMP/nope.sock" > /dev/null 2> "$TMP/err"
+is "$?" "3" "unreachable cache: exit 3"
+like "$(cat "$TMP/err")" "ice-invalidate: error: " "unreachable cache: one clear line"
+"$INV" --url "$URL" --granularity bogus < /dev/null 2> "$TMP/err"
+is "$?" "2" "bad granularity: exit 2"
+"$INV" < /dev/null 2> "$TMP/err"
+is "$?" "2" "no URL: exit 2"
+"$ICE_DIFF" "$t" > "$TMP/diff"
+kill $rpid
+wait $rpid 2> /dev/null
+"$INV" --url "$URL" < "$TMP/diff" > /dev/null 2> "$TMP/err"
+is "$?" "3" "redis stopped: exit 3"
+
+done_testing
