@@ -1,6 +1,7 @@
 /* cli: program name, diagnostics, --version and the stdout epilogue. */
 #include "config.h"
 #include "cli.h"
+#include "ice_backend.h"
 #include "ice_jsonl.h"
 #include "ice_version.h"
 
@@ -179,4 +180,22 @@ int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bo
 	}
 	ice_jsonl_reader_free(in);
 	return end >= 0 ? end : status;
+}
+
+int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out)
+{
+	ice_backend_opts bo = { 0 };
+	ice_err err = { 0 };
+
+	*out = NULL;
+	if (!url)
+		url = getenv("ICE_CACHE_URL");
+	if (!url || !*url)
+		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL");
+	bo.prefix = prefix;
+	if (ice_backend_open(url, &bo, out, &err)) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_BACKEND;
+	}
+	return -1;
 }

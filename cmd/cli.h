@@ -57,6 +57,13 @@ int ice_cli_emit(json_t *rec);
  * a closed stdout stops quietly. Returns the exit status. */
 int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict);
 
+struct ice_backend;
+
+/* Open the cache named by `url`, else by $ICE_CACHE_URL, with the key
+ * prefix (NULL: default). Returns -1 when *out is open, else the exit
+ * status after reporting why (usage error without a URL, backend error). */
+int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out);
+
 /* Parse a non-negative integer option value; false on junk. */
 bool ice_cli_parse_count(const char *s, long long *out);
 

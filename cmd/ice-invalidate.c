@@ -244,9 +244,7 @@ static int parse_option(int c, char **argv, options *o)
 int main(int argc, char **argv)
 {
 	options o = { 0 };
-	ice_backend_opts bo = { 0 };
 	ice_backend *b = NULL;
-	ice_err err = { 0 };
 	int c, status;
 
 	ice_cli_init("ice-invalidate");
@@ -256,15 +254,8 @@ int main(int argc, char **argv)
 			return status;
 	if (optind < argc)
 		return ice_cli_usage_error("unexpected argument '%s' (records come on standard input)", argv[optind]);
-	if (!o.url)
-		o.url = getenv("ICE_CACHE_URL");
-	if (!o.url || !*o.url)
-		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL");
-	bo.prefix = o.prefix;
-	if (ice_backend_open(o.url, &bo, &b, &err)) {
-		ice_cli_error("%s", err.msg);
-		return ICE_EXIT_BACKEND;
-	}
+	if ((status = ice_cli_open_cache(o.url, o.prefix, &b)) >= 0)
+		return status;
 	status = ice_cli_finish(run(b, &o));
 	ice_backend_close(b);
 	return status;

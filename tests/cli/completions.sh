@@ -30,6 +30,9 @@ is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: non
 is "$(complete_words ice-invalidate ice-invalidate --granularity '')" "file partition table " \
 	"ice-invalidate --granularity: its values"
 
+is "$(complete_words ice-cache ice-cache '')" "gc get info ls put rm " "ice-cache: commands"
+is "$(complete_words ice-cache ice-cache put --t)" "--table --tag --ttl " "ice-cache put: its tag options"
+
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do
 		zsh -n "$f"

@@ -1,0 +1,84 @@
+#!/bin/sh
+# cache-redis: ice-cache put/get/rm/ls/info/gc on a real redis-server:
+# exact binary values, hit/miss exit statuses, TTL and gc, odd keys, a large
+# value, tags that ice-invalidate honours, and failures.
+. "$top_srcdir/tests/cli/lib.sh"
+
+command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
+	skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+C="$top_builddir/ice-cache"
+sock="$TMP/redis.sock"
+redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --dir "$TMP" > "$TMP/redis.log" 2>&1 &
+rpid=$!
+track_pid $rpid
+wait_for 10 test -S "$sock" || { echo "Bail out! redis-server did not start"; exit 1; }
+export ICE_CACHE_URL="unix://$sock"
+
+# Binary values round trip exactly.
+head -c 100000 /dev/urandom > "$TMP/bin"
+"$C" put "blob" --table db.t < "$TMP/bin"
+is "$?" "0" "put from stdin: exit 0"
+"$C" get blob > "$TMP/back"
+is "$?" "0" "get of a present key: exit 0"
+check "binary value comes back byte for byte" cmp -s "$TMP/bin" "$TMP/back"
+"$C" get nothing-here > "$TMP/back" 2> "$TMP/err"
+is "$?:$(wc -c < "$TMP/back" | tr -d ' '):$(cat "$TMP/err")" "1:0:" "get of a missing key: exit 1, no output, no message"
+
+# Keys with spaces, newlines, glob characters.
+for key in "with space" "new
+line" "glob*?[x]"; do
+	"$C" put "$key" --value "v:$key"
+	is "$("$C" get "$key")" "v:$key" "odd key round trip: $(printf '%s' "$key" | tr '\n' '~')"
+done
+
+# A large value (8 MiB).
+head -c 8388608 /dev/zero | tr '\0' 'x' > "$TMP/big"
+"$C" put big < "$TMP/big"
+check "8 MiB value round trip" sh -c "'$C' get big | cmp -s - '$TMP/big'"
+
+# ls, info, rm.
+"$C" put a1 --table db.t --file "db.t:s3://b/f1.parquet" --value one
+"$C" put a2 --table db.t --partition "db.t:day=2024-01-01" --value two
+"$C" put b1 --table db.u --value three
+is "$("$C" ls --table db.t | $JSONQ 'r["key"]' | sort | tr '\n' ' ')" "a1 a2 blob " "ls --table: the table's entries"
+is "$("$C" ls --tag "file:db.t:s3://b/f1.parquet" | $JSONQ 'r["key"]')" "a1" "ls --tag: entries with the tag"
+is "$("$C" ls 'a*' | $JSONQ 'r["key"]' | sort | tr '\n' ' ')" "a1 a2 " "ls PATTERN"
+is "$("$C" info a2 | $JSONQ '(r["size"], sorted(r["tags"]))')" \
+	"(3, ['partition:db.t:day=2024-01-01', 'table:db.t'])" "info: size and tags"
+"$C" info nope > /dev/null 2> "$TMP/err"
+is "$?" "1" "info of a missing key: exit 1"
+"$C" rm a1 "with space"
+is "$("$C" get a1; echo "$?")" "1" "rm: entry gone"
+is "$(redis-cli -s "$sock" SISMEMBER "icecache:{db.t}:t:file:db.t:s3://b/f1.parquet" a1)" "0" \
+	"rm: no tag reference left"
+
+# TTL, then gc of the dangling references.
+"$C" put short --table db.t --ttl 300ms --value soon
+is "$("$C" get short)" "soon" "ttl: served before it expires"
+sleep 0.6
+is "$("$C" get short; echo "$?")" "1" "ttl: gone after it expired"
+is "$("$C" gc | $JSONQ 'r["references_removed"] >= 1')" "true" "gc removes the expired entry's references"
+
+# Tags written by ice-cache are what ice-invalidate removes.
+printf '%s\n' '{"kind":"file","table":"db.t","change":"removed","content":"data","file_path":"x","partition_key":"day=2024-01-01"}' \
+	'{"kind":"diff","table":"db.t","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[{"spec_id":0,"partition_key":"day=2024-01-01"}]}' |
+	"$top_builddir/ice-invalidate" > /dev/null
+is "$("$C" get a2; echo "$?")" "1" "ice-invalidate removes an entry put by ice-cache (partition tag)"
+is "$("$C" get b1)" "three" "another table's entry stays"
+
+# Failures.
+"$C" --url "unix://$TMP/none.sock" get a > /dev/null 2> "$TMP/err"
+is "$?" "3" "unreachable cache: exit 3"
+like "$(cat "$TMP/err")" "ice-cache: error: " "unreachable cache: one clear line"
+"$C" --url "redis://user:s3cret@127.0.0.1:1/0" get a > /dev/null 2> "$TMP/err"
+is "$?:$(grep -c s3cret "$TMP/err")" "3:0" "the password is never printed"
+"$C" put k --ttl 5q --value v 2> /dev/null
+is "$?" "2" "bad --ttl: exit 2"
+"$C" frobnicate 2> /dev/null
+is "$?" "2" "unknown command: exit 2"
+"$C" put k --partition nocolon --value v 2> /dev/null
+is "$?" "2" "--partition without TABLE: exit 2"
+ICE_CACHE_URL= "$C" get k 2> /dev/null
+is "$?" "2" "no URL: exit 2"
+
+done_testing
