@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ice_backend.h"
 #include "ice_cursor.h"
 #include "ice_jsonl.h"
 #include "ice_metadata.h"
@@ -47,11 +48,16 @@ static const char usage_text[] =
 	"  -n, --count N          watch: exit after N snapshot records\n"
 	"      --from-start       watch, poll: begin with the whole history of the\n"
 	"                         current branch instead of the current snapshot\n"
-	"  -s, --state PATH       poll: the cursor file (created when missing)\n"
+	"  -s, --state PATH       poll: the cursor file (created when missing), or\n"
+	"                         'redis': start from the snapshot ice-invalidate last\n"
+	"                         finished in the cache (which poll never moves)\n"
+	"  -u, --url URL          poll --state redis: the cache (default $ICE_CACHE_URL)\n"
+	"      --prefix P         poll --state redis: key namespace (default icecache)\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
-	"Exit status: 0 success, 1 a table could not be read, 2 usage error.\n"
+	"Exit status: 0 success, 1 a table could not be read, 2 usage error,\n"
+	"3 the cache is unreachable (poll --state redis).\n"
 	"See ice-snapshot(1) for the record fields.\n";
 
 typedef enum { CMD_SHOW, CMD_LOG, CMD_WATCH, CMD_POLL } command;
@@ -63,6 +69,7 @@ typedef struct {
 	const char *state;
 	bool all, once, from_start;
 	long long count; /* 0: unlimited */
+	const char *url, *prefix; /* poll --state redis: the cache */
 	int64_t interval_ms;
 } options;
 
@@ -408,33 +415,47 @@ static int run_watch(target *targets, int n, const options *o)
 
 /* ---- poll ------------------------------------------------------------------ */
 
-static int poll_one(target *t, const options *o, ice_cursor_file *cf)
+/* Emit the events of a table since `saved` (NULL: no cursor yet). *md
+ * gets the metadata read (caller frees). Read errors are reported here;
+ * write errors were reported where they happened. */
+static int emit_since(target *t, const options *o, const ice_cursor *saved, ice_metadata **md)
 {
-	ice_metadata *md = NULL;
 	ice_track_event *ev = NULL;
-	ice_cursor saved = { 0 }, next = { 0 };
 	size_t n = 0;
 	long long emitted = 0;
 	ice_err err = { 0 };
+	int rc;
+
+	*md = NULL;
+	if ((rc = load_target(t, md, &err)) ||
+	    (rc = ice_track_events(*md, saved, o->from_start, &ev, &n, &err))) {
+		ice_cli_error("%s", err.msg);
+		return rc;
+	}
+	rc = emit_events(t, *md, ev, n, &emitted, 0);
+	free(ev);
+	return rc;
+}
+
+static int poll_one(target *t, const options *o, ice_cursor_file *cf)
+{
+	ice_metadata *md = NULL;
+	ice_cursor saved = { 0 }, next = { 0 };
+	ice_err err = { 0 };
 	int found, rc;
 
-	if ((rc = load_target(t, &md, &err)))
-		goto report;
+	/* Opening names the table, and cursors are kept by name. */
+	if ((rc = open_target(t, &err))) {
+		ice_cli_error("%s", err.msg);
+		return rc;
+	}
 	found = ice_cursor_file_get(cf, target_name(t), &saved);
-	if ((rc = ice_track_events(md, found ? &saved : NULL, o->from_start, &ev, &n, &err)))
-		goto report;
-	if ((rc = emit_events(t, md, ev, n, &emitted, 0)))
-		goto out;
-	if ((rc = ice_track_cursor_of(md, &next, &err)) ||
-	    (rc = ice_cursor_file_set(cf, target_name(t), &next, md->path, &err)))
-		goto report;
-	goto out;
-report:
-	ice_cli_error("%s", err.msg);
-out:
+	rc = emit_since(t, o, found ? &saved : NULL, &md);
+	if (rc == ICE_OK && ((rc = ice_track_cursor_of(md, &next, &err)) ||
+	                     (rc = ice_cursor_file_set(cf, target_name(t), &next, md->path, &err))))
+		ice_cli_error("%s", err.msg);
 	ice_cursor_clear(&saved);
 	ice_cursor_clear(&next);
-	free(ev);
 	ice_metadata_free(md);
 	return rc;
 }
@@ -472,6 +493,72 @@ out:
 	return status;
 }
 
+/* ---- poll --state redis ------------------------------------------------------ */
+
+/* The cursor ice-invalidate moves once a transition's invalidation has
+ * committed: 1 and *c filled when set, 0 when unset, or an error. */
+static int invalidated_cursor(ice_backend *b, const char *table, ice_cursor *c, ice_err *err)
+{
+	json_t *v = NULL;
+	int rc = ice_backend_cursor_get(b, table, "invalidated", &v, err);
+
+	memset(c, 0, sizeof *c);
+	if (rc == ICE_ENOENT)
+		return 0;
+	if (rc)
+		return -rc;
+	c->has_snapshot = ice_json_get_i64(v, "snapshot_id", &c->snapshot_id);
+	json_decref(v);
+	return 1;
+}
+
+/* Emit everything since the last snapshot fully invalidated. Nothing is
+ * saved here: only ice-invalidate moves that cursor, after its work
+ * committed, so any failure in between makes the next poll redo it. */
+static int poll_backend_one(target *t, const options *o, ice_backend *b)
+{
+	ice_metadata *md = NULL;
+	ice_cursor saved = { 0 };
+	ice_err err = { 0 };
+	int found, rc;
+
+	if ((rc = open_target(t, &err))) {
+		ice_cli_error("%s", err.msg);
+		return rc;
+	}
+	if ((found = invalidated_cursor(b, target_name(t), &saved, &err)) < 0) {
+		ice_cli_error("%s", err.msg);
+		return -found;
+	}
+	rc = emit_since(t, o, found ? &saved : NULL, &md);
+	ice_cursor_clear(&saved);
+	ice_metadata_free(md);
+	return rc;
+}
+
+static int run_poll_backend(target *targets, int n, const options *o)
+{
+	ice_backend *b = NULL;
+	int status = ice_cli_open_cache(o->url, o->prefix, &b), rc;
+
+	if (status >= 0)
+		return status;
+	status = ICE_EXIT_OK;
+	for (int i = 0; i < n; i++) {
+		rc = poll_backend_one(&targets[i], o, b);
+		if (rc == ICE_EPIPE)
+			break;
+		if (rc == ICE_EBACKEND || rc == ICE_ETIMEOUT) {
+			status = ICE_EXIT_BACKEND;
+			break;
+		}
+		if (rc)
+			status = ICE_EXIT_FAILURE;
+	}
+	ice_backend_close(b);
+	return status;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static int run_each(target *targets, int n, const options *o)
@@ -502,7 +589,7 @@ static int parse_command(const char *word, command *cmd)
 	return -1;
 }
 
-enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START };
+enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START, OPT_PREFIX };
 
 static const struct option long_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -513,6 +600,8 @@ static const struct option long_options[] = {
 	{ "count", required_argument, NULL, 'n' },
 	{ "from-start", no_argument, NULL, OPT_FROM_START },
 	{ "state", required_argument, NULL, 's' },
+	{ "url", required_argument, NULL, 'u' },
+	{ "prefix", required_argument, NULL, OPT_PREFIX },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -530,6 +619,8 @@ static int parse_option(int c, options *o)
 	case OPT_ONCE: o->once = true; break;
 	case OPT_FROM_START: o->from_start = true; break;
 	case 's': o->state = optarg; break;
+	case 'u': o->url = optarg; break;
+	case OPT_PREFIX: o->prefix = optarg; break;
 	case 'i':
 		if (ice_parse_duration(optarg, &o->interval_ms, &err))
 			return ice_cli_usage_error("--interval: %s", err.msg);
@@ -566,6 +657,8 @@ static int check_options(const options *o, int ntables)
 		return ice_cli_usage_error("--from-start is for watch and poll");
 	if ((o->cmd == CMD_POLL) != (o->state != NULL))
 		return ice_cli_usage_error(o->state ? "--state is for poll" : "poll needs --state PATH");
+	if ((o->url || o->prefix) && !(o->state && strcmp(o->state, "redis") == 0))
+		return ice_cli_usage_error("--url and --prefix go with poll --state redis");
 	return -1;
 }
 
@@ -577,7 +670,7 @@ int main(int argc, char **argv)
 
 	ice_cli_init("ice-snapshot");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ai:n:s:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ai:n:s:u:hV", long_options, NULL)) != -1) {
 		status = parse_option(c, &o);
 		if (status == -2)
 			status = ice_cli_bad_option(c, argv);
@@ -604,7 +697,10 @@ int main(int argc, char **argv)
 	}
 	switch (o.cmd) {
 	case CMD_WATCH: status = run_watch(targets, ntables, &o); break;
-	case CMD_POLL: status = run_poll(targets, ntables, &o); break;
+	case CMD_POLL:
+		status = strcmp(o.state, "redis") == 0 ? run_poll_backend(targets, ntables, &o)
+		                                       : run_poll(targets, ntables, &o);
+		break;
 	default: status = run_each(targets, ntables, &o); break;
 	}
 	status = ice_cli_finish(status);

@@ -95,6 +95,24 @@ is "$(present "on other file" db.t && echo kept || echo removed)" \
 "$ICE_DIFF" "$t" | "$INV" --granularity table --url "$URL" > "$TMP/out"
 is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["tags"]')" '["table:db.t"]' "--granularity table: only the table tag"
 
+# At least once: poll --state redis starts from the snapshot ice-invalidate
+# last finished, and only ice-invalidate moves it.
+p="$TMP/wh/db/p"
+"$MKTABLE" create "$p" --seed 91 > /dev/null
+"$MKTABLE" append "$p" --files 2 > /dev/null
+pollr() { "$ICE_SNAPSHOT" poll --state redis --url "$URL" "$p"; }
+is "$(pollr | $JSONQ 'r["event"]')" "current" "poll --state redis, no cursor yet: the current snapshot"
+pollr | "$ICE_DIFF" | "$INV" --url "$URL" > /dev/null
+is "$(pollr | wc -l | tr -d ' ')" "0" "after ice-invalidate finished it: nothing to poll"
+"$MKTABLE" append "$p" --files 1 > /dev/null
+put "on p" "table:db.p"
+pollr | "$ICE_DIFF" > /dev/null   # the invalidator never ran (crash, outage)
+is "$(pollr | $JSONQ 'r["event"]')" "new" "an uninvalidated commit is polled again (at least once)"
+check "its entry is still cached" present "on p" db.p
+pollr | "$ICE_DIFF" | "$INV" --url "$URL" > /dev/null
+check "the redone pipeline invalidates it" sh -c "! [ \$(redis-cli -s '$sock' EXISTS 'icecache:{db.p}:e:on p') = 1 ]"
+is "$(pollr | wc -l | tr -d ' ')" "0" "and then nothing is left to poll"
+
 # Failures: unreachable, Redis gone mid-run, bad flags.
 "$ICE_DIFF" "$t" | "$INV" --url "unix://$TMP/nope.sock" > /dev/null 2> "$TMP/err"
 is "$?" "3" "unreachable cache: exit 3"
@@ -108,5 +126,7 @@ kill $rpid
 wait $rpid 2> /dev/null
 "$INV" --url "$URL" < "$TMP/diff" > /dev/null 2> "$TMP/err"
 is "$?" "3" "redis stopped: exit 3"
+"$ICE_SNAPSHOT" poll --state redis --url "$URL" "$p" > /dev/null 2> "$TMP/err"
+is "$?" "3" "poll --state redis with redis stopped: exit 3"
 
 done_testing

@@ -12,6 +12,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/ice-test.XXXXXX")
 _bg_pids=""
 cleanup() {
 	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
+	for p in $_bg_pids; do wait "$p" 2>/dev/null; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
