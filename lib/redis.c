@@ -27,8 +27,17 @@
 	"  end\n" \
 	"end\n"
 
+/* Redis 7 checks maxmemory for a script without flags only at its first
+ * write that may grow memory, and then lets the rest through: a put whose
+ * first write is a DEL would grow past maxmemory, and a get whose first
+ * write is the hit counter would fail on a full cache. So every script
+ * states its policy: a put is refused whole, before it runs, when memory
+ * is full; reads and removals (which free memory) run regardless. */
+#define LUA_DENY_OOM "#!lua\n"
+#define LUA_ALLOW_OOM "#!lua flags=allow-oom\n"
+
 /* ARGV: p k t v created expires size ttl has_origin origin tagsjoined tag... */
-static const char lua_put[] = LUA_UNREF
+static const char lua_put[] = LUA_DENY_OOM LUA_UNREF
 	"local p, k, t = ARGV[1], ARGV[2], ARGV[3]\n"
 	"local kk = p .. ':k:' .. k\n"
 	"local old = redis.call('GET', kk)\n"
@@ -60,7 +69,7 @@ static const char lua_put[] = LUA_UNREF
 	"return 1\n";
 
 /* ARGV: p k. Returns nil (miss) or {v, created, expires, size, hits, origin, tags}. */
-static const char lua_get[] =
+static const char lua_get[] = LUA_ALLOW_OOM
 	"local p, k = ARGV[1], ARGV[2]\n"
 	"local t = redis.call('GET', p .. ':k:' .. k)\n"
 	"if not t then\n"
@@ -80,7 +89,7 @@ static const char lua_get[] =
 	"return redis.call('HMGET', e, 'v', 'created', 'expires', 'size', 'hits', 'origin', 'tags')\n";
 
 /* ARGV: p key... Returns the number of entries removed. */
-static const char lua_del[] = LUA_UNREF
+static const char lua_del[] = LUA_ALLOW_OOM LUA_UNREF
 	"local p = ARGV[1]\n"
 	"local removed = 0\n"
 	"for i = 2, #ARGV do\n"
@@ -101,7 +110,7 @@ static const char lua_del[] = LUA_UNREF
 	"return removed\n";
 
 /* ARGV: p t count_global explicit tag... Returns the number of entries removed. */
-static const char lua_inval[] = LUA_UNREF
+static const char lua_inval[] = LUA_ALLOW_OOM LUA_UNREF
 	"local p, t = ARGV[1], ARGV[2]\n"
 	"local pre = p .. ':{' .. t .. '}:'\n"
 	"local removed = 0\n"
@@ -131,7 +140,7 @@ static const char lua_inval[] = LUA_UNREF
 	"return removed\n";
 
 /* ARGV: p t. Returns the number of dangling references removed. */
-static const char lua_gc[] =
+static const char lua_gc[] = LUA_ALLOW_OOM
 	"local pre = ARGV[1] .. ':{' .. ARGV[2] .. '}:'\n"
 	"local removed = 0\n"
 	"for _, tag in ipairs(redis.call('SMEMBERS', pre .. 'tags')) do\n"

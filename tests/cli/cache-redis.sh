@@ -66,6 +66,33 @@ printf '%s\n' '{"kind":"file","table":"db.t","change":"removed","content":"data"
 is "$("$C" get a2; echo "$?")" "1" "ice-invalidate removes an entry put by ice-cache (partition tag)"
 is "$("$C" get b1)" "three" "another table's entry stays"
 
+# A full Redis (maxmemory, noeviction): a put is refused whole with a clear
+# error, while reads and invalidation still work.
+fsock="$TMP/full.sock"
+redis-server --port 0 --unixsocket "$fsock" --save '' --appendonly no --dir "$TMP" \
+	--maxmemory 3mb --maxmemory-policy noeviction > "$TMP/full.log" 2>&1 &
+fpid=$!
+track_pid $fpid
+wait_for 10 test -S "$fsock" || { echo "Bail out! second redis-server did not start"; exit 1; }
+FULL="unix://$fsock"
+"$C" --url "$FULL" put keep --table db.t --value kept
+head -c 200000 /dev/zero > "$TMP/200k"
+i=0
+st=0
+while [ $i -lt 200 ]; do
+	"$C" --url "$FULL" put "fill$i" --table db.t < "$TMP/200k" 2> "$TMP/err" || { st=$?; break; }
+	i=$((i + 1))
+done
+is "$st" "3" "full cache: put refused with exit 3"
+like "$(cat "$TMP/err")" "OOM" "full cache: the error says Redis is out of memory"
+is "$(redis-cli -s "$fsock" EXISTS "icecache:{db.t}:e:fill$i")" "0" "full cache: the refused put wrote nothing"
+is "$("$C" --url "$FULL" get keep)" "kept" "full cache: reads still work"
+printf '%s\n' '{"kind":"diff","table":"db.t","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
+	"$top_builddir/ice-invalidate" --url "$FULL" > /dev/null
+is "$?:$("$C" --url "$FULL" get keep; echo "$?")" "0:1" "full cache: invalidation still works and frees the entries"
+"$C" --url "$FULL" put after --value ok
+is "$?" "0" "full cache: puts work again once invalidation freed memory"
+
 # Failures.
 "$C" --url "unix://$TMP/none.sock" get a > /dev/null 2> "$TMP/err"
 is "$?" "3" "unreachable cache: exit 3"
