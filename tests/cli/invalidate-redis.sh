@@ -113,6 +113,30 @@ pollr | "$ICE_DIFF" | "$INV" --url "$URL" > /dev/null
 check "the redone pipeline invalidates it" sh -c "! [ \$(redis-cli -s '$sock' EXISTS 'icecache:{db.p}:e:on p') = 1 ]"
 is "$(pollr | wc -l | tr -d ' ')" "0" "and then nothing is left to poll"
 
+# Two invalidators at once on one table: each entry is removed once, by
+# one of them, and no reference is left.
+i=0
+: > "$TMP/conc"
+while [ $i -lt 200 ]; do
+	echo "SADD icecache:{db.c}:t:file:db.c:f$i e$i"
+	echo "SADD icecache:{db.c}:tags file:db.c:f$i"
+	echo "SET icecache:k:e$i db.c"
+	echo "HSET icecache:{db.c}:e:e$i v x created 1 expires 0 size 1 hits 0 tags file:db.c:f$i"
+	printf '{"kind":"file","table":"db.c","change":"removed","content":"data","file_path":"f%d","partition_key":""}\n' $i >> "$TMP/conc"
+	i=$((i + 1))
+done | R > /dev/null
+echo '{"kind":"diff","table":"db.c","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' >> "$TMP/conc"
+"$INV" --url "$URL" < "$TMP/conc" > "$TMP/c1" &
+c1=$!
+"$INV" --url "$URL" < "$TMP/conc" > "$TMP/c2" &
+c2=$!
+wait $c1; s1=$?
+wait $c2; s2=$?
+is "$s1:$s2" "0:0" "concurrent invalidators: both exit 0"
+is "$(cat "$TMP/c1" "$TMP/c2" | $JSONQ 'r.get("entries_removed", 0)' | awk '{ s += $1 } END { print s }')" "200" \
+	"concurrent invalidators: 200 entries removed in all, each once"
+is "$(R KEYS 'icecache:{db.c}:*' | grep -c ':e:\|:t:')" "0" "concurrent invalidators: no entry or reference left"
+
 # Failures: unreachable, Redis gone mid-run, bad flags.
 "$ICE_DIFF" "$t" | "$INV" --url "unix://$TMP/nope.sock" > /dev/null 2> "$TMP/err"
 is "$?" "3" "unreachable cache: exit 3"
