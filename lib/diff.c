@@ -307,6 +307,9 @@ static int touch(dctx *c, int spec_id, json_t *partition, const char *key, const
 	if (ice_strset_add(c->touched, id) == 1)
 		json_array_append_new(c->touched_list,
 		                      json_pack("{s:i, s:s}", "spec_id", spec_id, "partition_key", key));
+	/* Per-partition counts are only printed with --partitions. */
+	if (!c->o->partitions_only)
+		goto out;
 	p = json_object_get(c->by_partition, id);
 	if (!p) {
 		p = json_pack("{s:i, s:O, s:s, s:i, s:i, s:i}", "spec_id", spec_id, "partition", partition,
@@ -316,6 +319,7 @@ static int touch(dctx *c, int spec_id, json_t *partition, const char *key, const
 	}
 	if (p)
 		json_object_set_new(p, what, json_integer(json_integer_value(json_object_get(p, what)) + 1));
+out:
 	free(id);
 	return rc;
 }
@@ -389,13 +393,17 @@ static int visit_b(dctx *c, const mscan *m, ice_manifest_entry *e)
 
 	if (!is_live(e))
 		return ICE_OK;
-	if (!(k = entry_key(e)))
-		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
-	if (ice_strset_mark(c->a_keys, k)) {
+	/* With nothing one-sided on the earlier side (a listing from the empty
+	 * table, an append), every live entry is added: no key to look up. */
+	if (ice_strset_size(c->a_keys) > 0) {
+		bool both;
+		if (!(k = entry_key(e)))
+			return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+		both = ice_strset_mark(c->a_keys, k);
 		free(k);
-		return ICE_OK; /* live on both sides */
+		if (both)
+			return ICE_OK; /* live on both sides */
 	}
-	free(k);
 	if ((rc = report_change(c, m, e, "added")))
 		return rc;
 	return e->content == ICE_CONTENT_DATA ? ICE_OK : keep_delete(c, m, e);
