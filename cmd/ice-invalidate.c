@@ -72,41 +72,21 @@ static int affected(ice_backend *b, const ice_stale_result *r, key_collector *c,
 static int apply(ice_backend *b, const ice_stale_result *r, const options *o, uint64_t *removed,
                  ice_err *err)
 {
-	key_collector c = { ice_strset_new(), json_array() };
-	const char **keys = NULL;
-	size_t n;
+	key_collector c = { NULL, NULL };
 	int rc;
 
 	*removed = 0;
-	if (!c.keys || !c.list) {
+	if (!o->dry_run) {
+		if (r->whole_table)
+			return ice_backend_invalidate_table(b, r->table, removed, err);
+		return ice_backend_invalidate(b, (const char *const *)r->tags, r->n_tags, removed, err);
+	}
+	c.keys = ice_strset_new();
+	c.list = json_array();
+	if (!c.keys || !c.list)
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (!o->dry_run && !r->whole_table) {
-		rc = ice_backend_invalidate(b, (const char *const *)r->tags, r->n_tags, removed, err);
-		goto out;
-	}
-	if ((rc = affected(b, r, &c, err)) || o->dry_run) {
+	else if (!(rc = affected(b, r, &c, err)))
 		*removed = json_array_size(c.list);
-		goto out;
-	}
-	/* The whole table: every entry of it, whatever its tags. */
-	n = json_array_size(c.list);
-	keys = calloc(n + 1, sizeof *keys);
-	if (!keys) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		keys[i] = json_string_value(json_array_get(c.list, i));
-	rc = ice_backend_delete(b, keys, n, removed, err);
-	if (rc == ICE_OK) {
-		uint64_t more = 0;
-		rc = ice_backend_invalidate(b, (const char *const *)r->tags, r->n_tags, &more, err);
-		*removed += more;
-	}
-out:
-	free(keys);
 	ice_strset_free(c.keys);
 	json_decref(c.list);
 	return rc;

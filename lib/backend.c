@@ -300,6 +300,12 @@ int ice_backend_invalidate(ice_backend *b, const char *const *tags, size_t n,
 	return b->ops->invalidate(b->impl, tags, n, removed, err);
 }
 
+int ice_backend_invalidate_table(ice_backend *b, const char *table, uint64_t *removed,
+                                 ice_err *err)
+{
+	return b->ops->invalidate_table(b->impl, table, removed, err);
+}
+
 int ice_backend_scan(ice_backend *b, const char *table, const char *tag, const char *pattern,
                      ice_backend_scan_cb cb, void *ctx, ice_err *err)
 {
@@ -326,4 +332,20 @@ int ice_backend_cursor_set(ice_backend *b, const char *table, const char *name,
 int ice_backend_gc(ice_backend *b, uint64_t *removed_refs, ice_err *err)
 {
 	return b->ops->gc(b->impl, removed_refs, err);
+}
+
+int ice_backend_lock(ice_backend *b, const char *name, const char *token, int64_t ttl_ms,
+                     ice_err *err)
+{
+	return b->ops->lock(b->impl, name, token, ttl_ms, err);
+}
+
+int ice_backend_unlock(ice_backend *b, const char *name, const char *token, ice_err *err)
+{
+	return b->ops->unlock(b->impl, name, token, err);
+}
+
+int ice_backend_server_info(ice_backend *b, json_t **out, ice_err *err)
+{
+	return b->ops->server_info(b->impl, out, err);
 }

@@ -65,6 +65,7 @@ const char *ice_code_name(ice_code code)
 	case ICE_EBACKEND: return "backend error";
 	case ICE_ETIMEOUT: return "timeout";
 	case ICE_EPIPE: return "broken pipe";
+	case ICE_EBUSY: return "busy";
 	}
 	return "error";
 }

@@ -66,6 +66,11 @@ int ice_backend_delete(ice_backend *b, const char *const *keys, size_t n,
 int ice_backend_invalidate(ice_backend *b, const char *const *tags, size_t n,
                            uint64_t *removed, ice_err *err);
 
+/* Remove every entry of table (whatever its tags) as one atomic step for
+ * readers, and every reference to them. Counts like invalidate. */
+int ice_backend_invalidate_table(ice_backend *b, const char *table, uint64_t *removed,
+                                 ice_err *err);
+
 /* Entries, optionally only of a table and/or carrying a tag, the key matching
  * a glob pattern (NULL: all). cb returns non-zero to stop. An entry changed
  * during the scan may be reported twice or not at all. */
@@ -86,6 +91,19 @@ int ice_backend_cursor_set(ice_backend *b, const char *table, const char *name,
 
 /* Remove tag-set references to entries that no longer exist (TTL expiry). */
 int ice_backend_gc(ice_backend *b, uint64_t *removed_refs, ice_err *err);
+
+/* A named lock (e.g. the key of a command being computed) held by token for
+ * at most ttl_ms: ICE_OK taken, ICE_EBUSY when someone else holds it.
+ * unlock releases it only if token still holds it (ICE_OK either way). */
+int ice_backend_lock(ice_backend *b, const char *name, const char *token, int64_t ttl_ms,
+                     ice_err *err);
+int ice_backend_unlock(ice_backend *b, const char *name, const char *token, ice_err *err);
+
+/* What the store itself knows, a new reference: {"backend":"redis",
+ * "location":URL without password, "used_bytes":N, "max_bytes":N (0: no
+ * limit), "evicted":N, "expired":N} (fields a backend cannot know are
+ * left out). */
+int ice_backend_server_info(ice_backend *b, json_t **out, ice_err *err);
 
 /* ---- URL parsing (exposed for tests and error messages) ---- */
 
@@ -119,6 +137,7 @@ typedef struct ice_backend_ops {
 	int (*del)(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err);
 	int (*invalidate)(void *impl, const char *const *tags, size_t n, uint64_t *removed,
 	                  ice_err *err);
+	int (*invalidate_table)(void *impl, const char *table, uint64_t *removed, ice_err *err);
 	int (*scan)(void *impl, const char *table, const char *tag, const char *pattern,
 	            ice_backend_scan_cb cb, void *ctx, ice_err *err);
 	int (*counters)(void *impl, const char *table, json_t **out, ice_err *err);
@@ -127,6 +146,9 @@ typedef struct ice_backend_ops {
 	int (*cursor_set)(void *impl, const char *table, const char *name,
 	                  const json_t *value, ice_err *err);
 	int (*gc)(void *impl, uint64_t *removed_refs, ice_err *err);
+	int (*lock)(void *impl, const char *name, const char *token, int64_t ttl_ms, ice_err *err);
+	int (*unlock)(void *impl, const char *name, const char *token, ice_err *err);
+	int (*server_info)(void *impl, json_t **out, ice_err *err);
 } ice_backend_ops;
 
 /* redis.c: connect to a parsed redis:// or unix:// URL. */

@@ -21,7 +21,8 @@ typedef enum {
 	ICE_ETOOBIG,      /* a line or file over its size bound */
 	ICE_EBACKEND,     /* the cache backend failed or is unreachable */
 	ICE_ETIMEOUT,
-	ICE_EPIPE         /* the reader of our output went away */
+	ICE_EPIPE,        /* the reader of our output went away */
+	ICE_EBUSY         /* held by someone else (a lock) */
 } ice_code;
 
 #define ICE_ERR_MSG_MAX 512

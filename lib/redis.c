@@ -155,9 +155,16 @@ static const char lua_gc[] = LUA_ALLOW_OOM
 	"end\n"
 	"return removed\n";
 
-enum { S_PUT, S_GET, S_DEL, S_INVAL, S_GC, S_COUNT };
+/* ARGV: p name token. Releases the lock only for its holder. */
+static const char lua_unlock[] = LUA_ALLOW_OOM
+	"local l = ARGV[1] .. ':l:' .. ARGV[2]\n"
+	"if redis.call('GET', l) == ARGV[3] then redis.call('DEL', l) end\n"
+	"return 1\n";
 
-static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_del, lua_inval, lua_gc };
+enum { S_PUT, S_GET, S_DEL, S_INVAL, S_GC, S_UNLOCK, S_COUNT };
+
+static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_del, lua_inval, lua_gc,
+                                                 lua_unlock };
 
 typedef struct redis_be {
 	redisContext *ctx;
@@ -260,20 +267,26 @@ static void cmd_addkey(cmd *c, const redis_be *r, const char *t, size_t tlen, co
 	free(k);
 }
 
-/* Append P:stats (the global counters). */
-static void cmd_addstats(cmd *c, const redis_be *r)
+/* Append P:SUFFIX (a key outside every table: P:stats, P:l:NAME). */
+static void cmd_addglobal(cmd *c, const redis_be *r, const char *suffix)
 {
-	size_t lp = strlen(r->prefix);
-	char *k = malloc(lp + 7);
+	size_t lp = strlen(r->prefix), ls = strlen(suffix);
+	char *k = malloc(lp + ls + 2);
 
 	if (!k) {
 		c->oom = 1;
 		return;
 	}
 	memcpy(k, r->prefix, lp);
-	memcpy(k + lp, ":stats", 7);
-	cmd_addn(c, k, lp + 6);
+	k[lp] = ':';
+	memcpy(k + lp + 1, suffix, ls + 1);
+	cmd_addn(c, k, lp + ls + 1);
 	free(k);
+}
+
+static void cmd_addstats(cmd *c, const redis_be *r)
+{
+	cmd_addglobal(c, r, "stats");
 }
 
 /* ---- running commands ---- */
@@ -1227,7 +1240,141 @@ out:
 	return rc;
 }
 
+/* ---- locks ---- */
+
+static int redis_lock(void *impl, const char *name, const char *token, int64_t ttl_ms,
+                      ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	char *suffix = NULL;
+	int rc;
+
+	if (!name || !name[0] || !token || ttl_ms <= 0)
+		return ice_err_set(err, ICE_EINVAL, "lock: empty name or token, or no time limit");
+	if (asprintf(&suffix, "l:%s", name) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	cmd_add(&c, "SET");
+	cmd_addglobal(&c, r, suffix);
+	cmd_add(&c, token);
+	cmd_add(&c, "NX");
+	cmd_add(&c, "PX");
+	cmd_addf(&c, "%lld", (long long)ttl_ms);
+	if ((rc = run(r, &c, &rep, 0, err)))
+		goto out;
+	if (rep->type == REDIS_REPLY_NIL)
+		rc = ice_err_set(err, ICE_EBUSY, "%s: lock held by another process", name);
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	free(suffix);
+	return rc;
+}
+
+static int redis_unlock(void *impl, const char *name, const char *token, ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	eval_init(&c, r);
+	cmd_add(&c, name);
+	cmd_add(&c, token);
+	rc = eval(r, S_UNLOCK, &c, &rep, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* ---- server info ---- */
+
+/* The value of "field:" in an INFO reply, or -1. */
+static long long info_field(const char *info, const char *field)
+{
+	size_t n = strlen(field);
+	const char *p = info;
+
+	while ((p = strstr(p, field))) {
+		if ((p == info || p[-1] == '\n') && p[n] == ':')
+			return strtoll(p + n + 1, NULL, 10);
+		p += n;
+	}
+	return -1;
+}
+
+static int redis_server_info(void *impl, json_t **out, ice_err *err)
+{
+	static const struct { const char *field, *name; } fields[] = {
+		{ "used_memory", "used_bytes" }, { "maxmemory", "max_bytes" },
+		{ "evicted_keys", "evicted" }, { "expired_keys", "expired" },
+	};
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	cmd_add(&c, "INFO");
+	cmd_add(&c, "all");
+	if ((rc = run(r, &c, &rep, 0, err)))
+		goto out;
+	if (rep->type != REDIS_REPLY_STRING) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: INFO: unexpected reply", r->where);
+		goto out;
+	}
+	if (!(*out = json_pack("{s:s, s:s}", "backend", "redis", "location", r->where))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		long long v = info_field(rep->str, fields[i].field);
+		if (v >= 0)
+			json_object_set_new(*out, fields[i].name, json_integer(v));
+	}
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* ---- whole table ---- */
+
+static int collect_entry(void *ctx, const char *key, const ice_entry_meta *m)
+{
+	(void)m;
+	return strlist_add(ctx, key, strlen(key)) < 0;
+}
+
+static int redis_invalidate_table(void *impl, const char *table, uint64_t *removed, ice_err *err)
+{
+	redis_be *r = impl;
+	strlist keys = { 0 };
+	char *tag = NULL;
+	uint64_t more = 0;
+	int rc;
+
+	if (removed)
+		*removed = 0;
+	if (asprintf(&tag, "table:%s", table) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if ((rc = redis_scan(r, table, NULL, NULL, collect_entry, &keys, err)))
+		goto out;
+	if ((rc = redis_del(r, (const char *const *)keys.v, keys.n, removed, err)))
+		goto out;
+	rc = redis_invalidate(r, (const char *const *)&tag, 1, &more, err);
+	if (removed)
+		*removed += more;
+out:
+	strlist_free(&keys);
+	free(tag);
+	return rc;
+}
+
 static const ice_backend_ops redis_ops = {
-	redis_close, redis_put, redis_get, redis_del, redis_invalidate, redis_scan,
-	redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
+	redis_close, redis_put, redis_get, redis_del, redis_invalidate, redis_invalidate_table,
+	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
+	redis_lock, redis_unlock, redis_server_info,
 };

@@ -372,6 +372,55 @@ static void test_invalidate(ice_backend *b)
 	tap_is_int(ice_backend_invalidate(b, tags, 2, NULL, &err), ICE_EINVAL, "invalidate: bad tag refused");
 }
 
+/* Whole-table invalidation: every entry of the table, whatever its tags. */
+static void test_invalidate_table(ice_backend *b)
+{
+	ice_err err = { 0 };
+	uint64_t removed = 0;
+
+	put(b, "w1", "1", "partition:db.w:p=1", NULL, NULL);
+	put(b, "w2", "2", "file:db.w:f", NULL, NULL);
+	put(b, "w3", "3", "table:db.w", NULL, NULL);
+	put(b, "o1", "4", "table:db.other", NULL, NULL);
+	tap_ok(ice_backend_invalidate_table(b, "db.w", &removed, &err) == ICE_OK && removed == 3,
+	       "invalidate_table: 3 entries removed (%s)", err.msg);
+	tap_ok(get_rc(b, "w1") == ICE_ENOENT && get_rc(b, "w2") == ICE_ENOENT && get_rc(b, "w3") == ICE_ENOENT &&
+	       get_rc(b, "o1") == ICE_OK, "invalidate_table: entries of other tables kept");
+	tap_is_int(raw_keys("icecache:{db.w}:[ekt]*"), 0, "invalidate_table: no entry or tag keys left");
+}
+
+/* A lock is exclusive, expires, and only its holder releases it. */
+static void test_locks(ice_backend *b)
+{
+	ice_err err = { 0 };
+
+	tap_is_int(ice_backend_lock(b, "job", "a", 10000, &err), ICE_OK, "lock: taken");
+	tap_is_int(ice_backend_lock(b, "job", "b", 10000, &err), ICE_EBUSY, "lock: held, another token is refused");
+	tap_is_int(ice_backend_unlock(b, "job", "b", &err), ICE_OK, "unlock by a non-holder is harmless");
+	tap_is_int(ice_backend_lock(b, "job", "b", 10000, &err), ICE_EBUSY, "lock: still held after a foreign unlock");
+	tap_is_int(ice_backend_unlock(b, "job", "a", &err), ICE_OK, "unlock by the holder");
+	tap_is_int(ice_backend_lock(b, "job", "b", 50, &err), ICE_OK, "lock: free again after unlock");
+	sleep_ms(120);
+	tap_is_int(ice_backend_lock(b, "job", "c", 10000, &err), ICE_OK, "lock: taken after the time limit passed");
+	tap_is_int(ice_backend_lock(b, "job", "c", 0, &err), ICE_EINVAL, "lock: no time limit refused");
+	ice_backend_unlock(b, "job", "c", &err);
+}
+
+static void test_server_info(ice_backend *b)
+{
+	ice_err err = { 0 };
+	json_t *info = NULL;
+	int rc = ice_backend_server_info(b, &info, &err);
+
+	tap_ok(rc == ICE_OK && json_is_integer(json_object_get(info, "used_bytes")) &&
+	       json_integer_value(json_object_get(info, "used_bytes")) > 0 &&
+	       json_is_integer(json_object_get(info, "evicted")) &&
+	       json_is_integer(json_object_get(info, "expired")) &&
+	       strcmp(json_string_value(json_object_get(info, "backend")), "redis") == 0,
+	       "server_info: used bytes, evictions, expirations (%s)", err.msg);
+	json_decref(info);
+}
+
 static void test_counters(const char *url)
 {
 	ice_backend_opts o = { "cnt", 0, 0 };
@@ -607,6 +656,9 @@ void test_redis(void)
 		test_ttl(b);
 		test_replace_delete(b);
 		test_invalidate(b);
+		test_invalidate_table(b);
+		test_locks(b);
+		test_server_info(b);
 		test_cursors(b);
 		freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));
 		tap_ok(put(b, "after-flush", "v", "table:db.f", NULL, NULL) == ICE_OK &&
