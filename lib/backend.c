@@ -288,6 +288,12 @@ int ice_backend_get(ice_backend *b, const char *key, void **val, size_t *len,
 	return b->ops->get(b->impl, key, val, len, meta, err);
 }
 
+int ice_backend_peek(ice_backend *b, const char *key, void **val, size_t *len,
+                     ice_entry_meta *meta, ice_err *err)
+{
+	return b->ops->peek(b->impl, key, val, len, meta, err);
+}
+
 int ice_backend_delete(ice_backend *b, const char *const *keys, size_t n,
                        uint64_t *removed, ice_err *err)
 {

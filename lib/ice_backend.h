@@ -55,6 +55,10 @@ int ice_backend_put(ice_backend *b, const char *key, const void *val, size_t len
 int ice_backend_get(ice_backend *b, const char *key, void **val, size_t *len,
                     ice_entry_meta *meta, ice_err *err);
 
+/* Like get, but counts nothing and leaves hits alone (export, migrate). */
+int ice_backend_peek(ice_backend *b, const char *key, void **val, size_t *len,
+                     ice_entry_meta *meta, ice_err *err);
+
 int ice_backend_delete(ice_backend *b, const char *const *keys, size_t n,
                        uint64_t *removed, ice_err *err);
 
@@ -134,6 +138,8 @@ typedef struct ice_backend_ops {
 	           const char *origin, ice_err *err);
 	int (*get)(void *impl, const char *key, void **val, size_t *len,
 	           ice_entry_meta *meta, ice_err *err);
+	int (*peek)(void *impl, const char *key, void **val, size_t *len,
+	            ice_entry_meta *meta, ice_err *err);
 	int (*del)(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err);
 	int (*invalidate)(void *impl, const char *const *tags, size_t n, uint64_t *removed,
 	                  ice_err *err);

@@ -88,6 +88,15 @@ static const char lua_get[] = LUA_ALLOW_OOM
 	"redis.call('HINCRBY', pre .. 'stats', 'hits', 1)\n"
 	"return redis.call('HMGET', e, 'v', 'created', 'expires', 'size', 'hits', 'origin', 'tags')\n";
 
+/* ARGV: p k. Like get, but counts nothing (export, migrate, info). */
+static const char lua_peek[] = LUA_ALLOW_OOM
+	"local p, k = ARGV[1], ARGV[2]\n"
+	"local t = redis.call('GET', p .. ':k:' .. k)\n"
+	"if not t then return false end\n"
+	"local e = p .. ':{' .. t .. '}:e:' .. k\n"
+	"if redis.call('EXISTS', e) == 0 then return false end\n"
+	"return redis.call('HMGET', e, 'v', 'created', 'expires', 'size', 'hits', 'origin', 'tags')\n";
+
 /* ARGV: p key... Returns the number of entries removed. */
 static const char lua_del[] = LUA_ALLOW_OOM LUA_UNREF
 	"local p = ARGV[1]\n"
@@ -161,10 +170,10 @@ static const char lua_unlock[] = LUA_ALLOW_OOM
 	"if redis.call('GET', l) == ARGV[3] then redis.call('DEL', l) end\n"
 	"return 1\n";
 
-enum { S_PUT, S_GET, S_DEL, S_INVAL, S_GC, S_UNLOCK, S_COUNT };
+enum { S_PUT, S_GET, S_PEEK, S_DEL, S_INVAL, S_GC, S_UNLOCK, S_COUNT };
 
-static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_del, lua_inval, lua_gc,
-                                                 lua_unlock };
+static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_peek, lua_del, lua_inval,
+                                                 lua_gc, lua_unlock };
 
 typedef struct redis_be {
 	redisContext *ctx;
@@ -659,10 +668,9 @@ static int redis_put(void *impl, const char *key, const void *val, size_t len,
 	return rc;
 }
 
-static int redis_get(void *impl, const char *key, void **val, size_t *len,
-                     ice_entry_meta *meta, ice_err *err)
+static int fetch_entry(redis_be *r, int script, const char *key, void **val, size_t *len,
+                       ice_entry_meta *meta, ice_err *err)
 {
-	redis_be *r = impl;
 	redisReply *rep = NULL;
 	cmd c = { 0 };
 	int rc;
@@ -673,7 +681,7 @@ static int redis_get(void *impl, const char *key, void **val, size_t *len,
 		memset(meta, 0, sizeof *meta);
 	eval_init(&c, r);
 	cmd_add(&c, key);
-	if ((rc = eval(r, S_GET, &c, &rep, err)))
+	if ((rc = eval(r, script, &c, &rep, err)))
 		goto out;
 	if (rep->type == REDIS_REPLY_NIL) {
 		rc = ICE_ENOENT;
@@ -697,6 +705,18 @@ out:
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
+}
+
+static int redis_get(void *impl, const char *key, void **val, size_t *len,
+                     ice_entry_meta *meta, ice_err *err)
+{
+	return fetch_entry(impl, S_GET, key, val, len, meta, err);
+}
+
+static int redis_peek(void *impl, const char *key, void **val, size_t *len,
+                      ice_entry_meta *meta, ice_err *err)
+{
+	return fetch_entry(impl, S_PEEK, key, val, len, meta, err);
 }
 
 static int redis_del(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err)
@@ -1374,7 +1394,7 @@ out:
 }
 
 static const ice_backend_ops redis_ops = {
-	redis_close, redis_put, redis_get, redis_del, redis_invalidate, redis_invalidate_table,
+	redis_close, redis_put, redis_get, redis_peek, redis_del, redis_invalidate, redis_invalidate_table,
 	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
 	redis_lock, redis_unlock, redis_server_info,
 };

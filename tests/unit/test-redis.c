@@ -406,6 +406,29 @@ static void test_locks(ice_backend *b)
 	ice_backend_unlock(b, "job", "c", &err);
 }
 
+/* peek reads an entry without counting a hit or a miss. */
+static void test_peek(ice_backend *b)
+{
+	ice_entry_meta m = { 0 };
+	ice_err err = { 0 };
+	void *val = NULL;
+	size_t len = 0;
+	long long hits = counter(b, NULL, "hits"), misses = counter(b, NULL, "misses");
+	char *h;
+
+	put(b, "pk", "peeked", "table:db.pk", NULL, NULL);
+	tap_ok(ice_backend_peek(b, "pk", &val, &len, &m, &err) == ICE_OK && len == 6 &&
+	       memcmp(val, "peeked", 6) == 0 && m.hits == 0, "peek: value and meta");
+	free(val);
+	ice_entry_meta_clear(&m);
+	val = NULL;
+	tap_is_int(ice_backend_peek(b, "no-such", &val, &len, NULL, &err), ICE_ENOENT, "peek: miss");
+	h = raw_str("HGET", "icecache:{db.pk}:e:pk", "hits");
+	tap_ok(counter(b, NULL, "hits") == hits && counter(b, NULL, "misses") == misses && h &&
+	       strcmp(h, "0") == 0, "peek: no counter moved");
+	free(h);
+}
+
 static void test_server_info(ice_backend *b)
 {
 	ice_err err = { 0 };
@@ -658,6 +681,7 @@ void test_redis(void)
 		test_invalidate(b);
 		test_invalidate_table(b);
 		test_locks(b);
+		test_peek(b);
 		test_server_info(b);
 		test_cursors(b);
 		freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));
