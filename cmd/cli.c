@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "ice_backend.h"
 #include "ice_jsonl.h"
+#include "ice_time.h"
 #include "ice_version.h"
 
 #include <errno.h>
@@ -182,10 +183,31 @@ int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bo
 	return end >= 0 ? end : status;
 }
 
+/* $ICE_CACHE_RECONNECT: how long to wait for a lost Redis to come back
+ * ("0" never). Returns -1, or the exit status after a usage error. */
+static int reconnect_budget(ice_backend_opts *bo)
+{
+	const char *s = getenv("ICE_CACHE_RECONNECT");
+	int64_t ms = 0;
+	ice_err err = { 0 };
+
+	if (!s || !*s)
+		return -1;
+	if (strcmp(s, "0") == 0) {
+		bo->reconnect_ms = -1;
+		return -1;
+	}
+	if (ice_parse_duration(s, &ms, &err) || ms > INT32_MAX)
+		return ice_cli_usage_error("ICE_CACHE_RECONNECT: %s", err.msg[0] ? err.msg : "too long");
+	bo->reconnect_ms = (int)ms;
+	return -1;
+}
+
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out)
 {
 	ice_backend_opts bo = { 0 };
 	ice_err err = { 0 };
+	int rc;
 
 	*out = NULL;
 	if (!url)
@@ -193,6 +215,8 @@ int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend *
 	if (!url || !*url)
 		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL");
 	bo.prefix = prefix;
+	if ((rc = reconnect_budget(&bo)) >= 0)
+		return rc;
 	if (ice_backend_open(url, &bo, out, &err)) {
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_BACKEND;

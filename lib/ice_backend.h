@@ -4,8 +4,11 @@
  * ice_backend_close(). Values handed back (*val, ice_entry_meta strings,
  * json_t) are owned by the caller. The key layout in Redis is a public
  * contract described in icecache-keys(7). Errors never contain a password.
- * After ICE_EBACKEND or ICE_ETIMEOUT from a lost or timed-out connection
- * the backend stays unusable: close it and open again. Not thread-safe. */
+ * A connection lost after open (a restarted server) is reconnected with
+ * backoff and the command repeated, for up to reconnect_ms; after a
+ * timeout the next call reconnects. Not thread-safe. A write to a
+ * connection the server closed raises SIGPIPE: callers ignore it (every
+ * program does, in ice_cli_init) and get ICE_EBACKEND instead. */
 #ifndef ICE_BACKEND_H
 #define ICE_BACKEND_H
 
@@ -21,6 +24,8 @@ typedef struct ice_backend_opts {
 	const char *prefix;        /* key namespace, default "icecache" */
 	int connect_timeout_ms;    /* default 2000 */
 	int command_timeout_ms;    /* default 5000 */
+	int reconnect_ms;          /* keep reconnecting a lost connection this
+	                            * long, with backoff; 0: 30000; < 0: never */
 } ice_backend_opts;
 
 /* Filled by get/scan; the strings are owned by the struct:

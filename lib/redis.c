@@ -180,6 +180,10 @@ typedef struct redis_be {
 	char *where;  /* "redis://host:port" or "unix:///path", never a password */
 	char *prefix;
 	char sha[S_COUNT][41];
+	ice_backend_url url;   /* kept to reconnect (the password is wiped on close) */
+	int connect_ms, command_ms;
+	int reconnect_ms;      /* how long to keep trying after a lost connection */
+	int retryable;         /* set by run_once: the failure may pass on reconnect */
 } redis_be;
 
 /* ---- argument vectors (every argument copied, lengths explicit) ---- */
@@ -300,25 +304,39 @@ static void cmd_addstats(cmd *c, const redis_be *r)
 
 /* ---- running commands ---- */
 
-/* Run c; *out gets a non-error reply. An error reply is ICE_EBACKEND and,
- * when keep is set, left in *out for the caller to inspect. */
-static int run(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
+static int reconnect(redis_be *r, ice_err *err);
+static int64_t now_ms(void);
+
+/* Run c once; *out gets a non-error reply. An error reply is ICE_EBACKEND
+ * and, when keep is set, left in *out for the caller to inspect. Sets
+ * r->retryable when the failure is one a reconnect may cure: a lost
+ * connection, or a restarted server still loading its data. */
+static int run_once(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
 {
 	redisReply *rep;
 
 	*out = NULL;
+	r->retryable = 0;
 	if (c->oom)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (!r->ctx || r->ctx->err) {
+		r->retryable = 1;
+		return ice_err_set(err, ICE_EBACKEND, "%s: not connected", r->where);
+	}
 	rep = redisCommandArgv(r->ctx, (int)c->n, (const char **)c->v, c->l);
 	if (!rep) {
-		/* A timed-out read leaves EAGAIN; either way the context is dead. */
+		/* A timed-out read leaves EAGAIN; either way the context is dead
+		 * (the next call reconnects). A timeout is not retried: the
+		 * command may still be running on a slow server. */
 		int timeout = r->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+		r->retryable = !timeout;
 		return ice_err_set(err, timeout ? ICE_ETIMEOUT : ICE_EBACKEND, "%s: %s", r->where,
 		                   timeout ? "command timed out" : r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
+		r->retryable = strncmp(rep->str, "LOADING", 7) == 0;
 		ice_err_set(err, ICE_EBACKEND, "%s: %s: %.*s", r->where, c->v[0], (int)rep->len, rep->str);
-		if (keep)
+		if (keep && !r->retryable)
 			*out = rep;
 		else
 			freeReplyObject(rep);
@@ -326,6 +344,44 @@ static int run(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
 	}
 	*out = rep;
 	return ICE_OK;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Run c; when the connection was lost (Redis restarted, say), reconnect
+ * with exponential backoff for up to reconnect_ms and run it again. Every
+ * command and script here is safe to repeat: a put replaces, removals of
+ * what is gone remove nothing (only a counter may count twice). */
+static int run(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
+{
+	ice_err why = { 0 };
+	int64_t deadline = 0;
+	long delay = 25;
+	int rc;
+
+	for (;;) {
+		rc = run_once(r, c, out, keep, why.code ? NULL : err);
+		if (rc == ICE_OK || !r->retryable || r->reconnect_ms <= 0)
+			return rc;
+		if (!deadline)
+			deadline = now_ms() + r->reconnect_ms;
+		if (now_ms() >= deadline) {
+			if (why.code && err)
+				*err = why; /* the last reconnect says more than "not connected" */
+			return ice_err_prefix(err, "gave up reconnecting after %d ms: ", r->reconnect_ms);
+		}
+		sleep_ms(delay);
+		delay = delay * 2 > 1000 ? 1000 : delay * 2;
+		ice_err_clear(&why);
+		if (reconnect(r, &why) == ICE_OK)
+			delay = 25;
+	}
 }
 
 static int load_script(redis_be *r, int s, ice_err *err)
@@ -492,6 +548,7 @@ static void redis_close(void *impl)
 		return;
 	if (r->ctx)
 		redisFree(r->ctx);
+	ice_backend_url_clear(&r->url);
 	free(r->where);
 	free(r->prefix);
 	free(r);
@@ -518,7 +575,7 @@ static int handshake(redis_be *r, const ice_backend_url *u, ice_err *err)
 		if (u->user)
 			cmd_add(&c, u->user);
 		cmd_add(&c, u->password);
-		rc = run(r, &c, &rep, 1, err);
+		rc = run_once(r, &c, &rep, 1, err);
 		if (rc == ICE_EBACKEND && rep)
 			rc = ice_err_set(err, ICE_EBACKEND, "%s: authentication failed: %.*s",
 			                 r->where, (int)rep->len, rep->str);
@@ -534,7 +591,7 @@ static int handshake(redis_be *r, const ice_backend_url *u, ice_err *err)
 	} else {
 		cmd_add(&c, "PING"); /* catches a server that wants AUTH */
 	}
-	rc = run(r, &c, &rep, 0, err);
+	rc = run_once(r, &c, &rep, 0, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
@@ -542,48 +599,70 @@ static int handshake(redis_be *r, const ice_backend_url *u, ice_err *err)
 
 static const ice_backend_ops redis_ops;
 
-static int connect_url(redis_be *r, const ice_backend_url *u, int cto, ice_err *err)
+static int connect_url(redis_be *r, const ice_backend_url *u, ice_err *err)
 {
-	size_t n = (u->host ? strlen(u->host) : strlen(u->path)) + 32;
-
-	if (!(r->where = malloc(n)))
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if (u->path) {
-		snprintf(r->where, n, "unix://%s", u->path);
-		r->ctx = redisConnectUnixWithTimeout(u->path, tv_ms(cto));
-	} else {
-		snprintf(r->where, n, strchr(u->host, ':') ? "redis://[%s]:%d" : "redis://%s:%d",
-		         u->host, u->port);
-		r->ctx = redisConnectWithTimeout(u->host, u->port, tv_ms(cto));
-	}
+	if (u->path)
+		r->ctx = redisConnectUnixWithTimeout(u->path, tv_ms(r->connect_ms));
+	else
+		r->ctx = redisConnectWithTimeout(u->host, u->port, tv_ms(r->connect_ms));
 	if (!r->ctx)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	if (r->ctx->err)
 		return ice_err_set(err, ICE_EBACKEND, "cannot connect to %s: %s", r->where, r->ctx->errstr);
-	return ICE_OK;
+	if (redisSetTimeout(r->ctx, tv_ms(r->command_ms)) != REDIS_OK)
+		return ice_err_set(err, ICE_EBACKEND, "%s: cannot set the command timeout", r->where);
+	return handshake(r, u, err);
+}
+
+static int reconnect(redis_be *r, ice_err *err)
+{
+	if (r->ctx)
+		redisFree(r->ctx);
+	r->ctx = NULL;
+	return connect_url(r, &r->url, err);
+}
+
+/* A copy of u that outlives the caller's (open keeps it to reconnect). */
+static int copy_url(ice_backend_url *d, const ice_backend_url *u)
+{
+	memset(d, 0, sizeof *d);
+	d->port = u->port;
+	d->db = u->db;
+#define DUP(f) (!u->f || (d->f = strdup(u->f)))
+	return DUP(scheme) && DUP(host) && DUP(path) && DUP(user) && DUP(password) ? ICE_OK : ICE_ENOMEM;
+#undef DUP
+}
+
+static char *where_of(const ice_backend_url *u)
+{
+	char *w = NULL;
+	int n;
+
+	if (u->path)
+		n = asprintf(&w, "unix://%s", u->path);
+	else
+		n = asprintf(&w, strchr(u->host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", u->host, u->port);
+	return n < 0 ? NULL : w;
 }
 
 int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
                    const ice_backend_ops **ops, void **impl, ice_err *err)
 {
 	redis_be *r = calloc(1, sizeof *r);
-	int cto = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 2000;
-	int mto = o && o->command_timeout_ms > 0 ? o->command_timeout_ms : 5000;
 	const char *prefix = o && o->prefix && o->prefix[0] ? o->prefix : "icecache";
 	int rc;
 
 	*impl = NULL;
-	if (!r || !(r->prefix = strdup(prefix))) {
+	if (!r || !(r->prefix = strdup(prefix)) || copy_url(&r->url, u) || !(r->where = where_of(u))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = connect_url(r, u, cto, err)))
-		goto out;
-	if (redisSetTimeout(r->ctx, tv_ms(mto)) != REDIS_OK) {
-		rc = ice_err_set(err, ICE_EBACKEND, "%s: cannot set the command timeout", r->where);
-		goto out;
-	}
-	if ((rc = handshake(r, u, err)))
+	r->connect_ms = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 2000;
+	r->command_ms = o && o->command_timeout_ms > 0 ? o->command_timeout_ms : 5000;
+	r->reconnect_ms = o && o->reconnect_ms != 0 ? (o->reconnect_ms > 0 ? o->reconnect_ms : 0) : 30000;
+	/* An unreachable server at the start is reported at once: only a
+	 * connection that worked is worth waiting for. */
+	if ((rc = connect_url(r, u, err)))
 		goto out;
 	*ops = &redis_ops;
 	*impl = r;

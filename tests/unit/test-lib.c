@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tests.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ char *test_write(const char *dir, const char *name, const char *text)
 
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN); /* as every program does: see ice_backend.h */
 	test_core();
 	test_metadata();
 	test_track();

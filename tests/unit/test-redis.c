@@ -69,29 +69,35 @@ static long long raw_keys(const char *pattern)
 
 /* ---- server ---- */
 
-/* redis-server on the unix socket sock, or (port > 0) on 127.0.0.1:port
- * with a password. */
-static pid_t start_server(const char *dir, const char *sock, int port, const char *pass)
+/* Become redis-server on the unix socket sock, or (port > 0) on
+ * 127.0.0.1:port with a password; in a forked child only. */
+static void exec_server(const char *dir, const char *sock, int port, const char *pass)
 {
 	char ports[16];
+
+	snprintf(ports, sizeof ports, "%d", port);
+	if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+		_exit(126);
+	if (port > 0)
+		execlp("redis-server", "redis-server", "--port", ports, "--bind", "127.0.0.1",
+		       "--requirepass", pass, "--save", "", "--appendonly", "no",
+		       "--daemonize", "no", "--dir", dir, (char *)NULL);
+	else
+		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
+		       "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir,
+		       (char *)NULL);
+	_exit(127);
+}
+
+/* Start redis-server (see exec_server) and wait until it answers. */
+static pid_t start_server(const char *dir, const char *sock, int port, const char *pass)
+{
 	pid_t pid;
 	int i;
 
-	snprintf(ports, sizeof ports, "%d", port);
 	pid = fork();
-	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-			_exit(126);
-		if (port > 0)
-			execlp("redis-server", "redis-server", "--port", ports, "--bind", "127.0.0.1",
-			       "--requirepass", pass, "--save", "", "--appendonly", "no",
-			       "--daemonize", "no", "--dir", dir, (char *)NULL);
-		else
-			execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-			       "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir,
-			       (char *)NULL);
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_server(dir, sock, port, pass);
 	for (i = 0; pid > 0 && i < 100; i++) {
 		redisContext *c = port > 0 ? redisConnect("127.0.0.1", port) : redisConnectUnix(sock);
 		int ok = c && !c->err;
@@ -446,7 +452,7 @@ static void test_server_info(ice_backend *b)
 
 static void test_counters(const char *url)
 {
-	ice_backend_opts o = { "cnt", 0, 0 };
+	ice_backend_opts o = { .prefix = "cnt" };
 	ice_backend *b = NULL;
 	ice_err err = { 0 };
 
@@ -533,7 +539,7 @@ static int count_scan(ice_backend *b, const char *table, const char *tag, const 
 
 static void test_scan(const char *url)
 {
-	ice_backend_opts o = { "scan", 0, 0 };
+	ice_backend_opts o = { .prefix = "scan" };
 	ice_backend *b = NULL;
 	ice_err err = { 0 };
 
@@ -560,7 +566,7 @@ static void test_scan(const char *url)
 static void test_odd_keys(const char *url)
 {
 	static const char *const keys[] = { "with space", "new\nline", "star*", "starfish", "\xff\x01\x7f bin", "q?[x]" };
-	ice_backend_opts o = { "odd", 0, 0 };
+	ice_backend_opts o = { .prefix = "odd" };
 	ice_backend *b = NULL;
 	ice_err err = { 0 };
 	size_t i;
@@ -591,7 +597,7 @@ static void test_odd_keys(const char *url)
 /* A command that outlives command_timeout_ms is ICE_ETIMEOUT. */
 static void test_timeout(const char *url)
 {
-	ice_backend_opts o = { "to", 0, 200 };
+	ice_backend_opts o = { .prefix = "to", .command_timeout_ms = 200 };
 	ice_backend *b = NULL;
 	ice_err err = { 0 };
 	redisReply *rep = NULL;
@@ -650,6 +656,48 @@ static void test_auth(const char *dir)
 	stop_server(pid);
 }
 
+/* A restarted server: the backend reconnects with backoff and repeats the
+ * command; a server that stays away makes it give up after reconnect_ms. */
+static void test_reconnect(const char *dir)
+{
+	ice_backend_opts quick_o = { .prefix = "rc", .reconnect_ms = 300 };
+	ice_backend *b = NULL, *quick = NULL;
+	char sock[96], url[128];
+	ice_err err = { 0 };
+	pid_t pid, late;
+	int rc;
+
+	snprintf(sock, sizeof sock, "%s/rc.sock", dir);
+	snprintf(url, sizeof url, "unix://%s", sock);
+	if ((pid = start_server(dir, sock, 0, NULL)) < 0 || ice_backend_open(url, NULL, &b, &err) ||
+	    ice_backend_open(url, &quick_o, &quick, &err) || put(b, "before", "1", "table:db.rc", NULL, NULL)) {
+		tap_ok(0, "reconnect: server and backends (%s)", err.msg);
+		goto out;
+	}
+	stop_server(pid);
+	pid = -1;
+	late = fork();
+	if (late == 0) {
+		sleep_ms(400); /* still away when the put below first tries */
+		exec_server(dir, sock, 0, NULL);
+	}
+	rc = put(b, "during", "2", "table:db.rc", NULL, NULL);
+	tap_ok(rc == ICE_OK && get_rc(b, "during") == ICE_OK,
+	       "reconnect: a put made while the server restarts lands after it");
+	tap_is_int(get_rc(b, "before"), ICE_ENOENT, "reconnect: the new server (no persistence) lost the old entry");
+	if (late > 0)
+		stop_server(late);
+	rc = ice_backend_get(quick, "during", (void *[]){ NULL }, (size_t[]){ 0 }, NULL, &err);
+	tap_ok(rc == ICE_EBACKEND && strstr(err.msg, "gave up reconnecting after 300 ms"),
+	       "reconnect: gives up after its time limit with a clear error (%s)", err.msg);
+out:
+	if (pid > 0)
+		stop_server(pid);
+	ice_backend_close(b);
+	ice_backend_close(quick);
+	unlink(sock);
+}
+
 void test_redis(void)
 {
 	char dir[] = "/tmp/icecache-redis-XXXXXX", sock[64], url[96];
@@ -699,6 +747,7 @@ void test_redis(void)
 	redisFree(raw);
 	stop_server(pid);
 	test_auth(dir);
+	test_reconnect(dir);
 	unlink(sock);
 	rmdir(dir);
 }
