@@ -13,7 +13,7 @@ _bg_pids=""
 cleanup() {
 	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
 	for p in $_bg_pids; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
+	[ -n "${ICE_TEST_KEEP:-}" ] && echo "# kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
