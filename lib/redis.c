@@ -1208,68 +1208,155 @@ out:
 
 /* ---- scan ---- */
 
+/* Entries found by a scan wait in a batch whose metadata lookups go to
+ * Redis pipelined (one round trip per batch, not per entry). */
+#define SCAN_BATCH 256
+
 typedef struct scan_ctx {
 	const char *table, *pattern;
 	ice_backend_scan_cb cb;
 	void *ctx;
 	int stopped;
+	char *bt[SCAN_BATCH], *bk[SCAN_BATCH]; /* table and key of each waiting entry */
+	size_t n;
 } scan_ctx;
 
-/* Report the entry P:{T}:e:KEY (key = KEY, T known) unless filtered out;
- * returns -1 when the callback asks to stop. */
-static int report_entry(redis_be *r, const char *t, const char *key, scan_ctx *s, ice_err *err)
+/* Give the entry P:{T}:e:KEY, whose meta script replied rep, to the
+ * callback unless it is gone; returns -1 when the callback asks to stop. */
+static int deliver(const char *t, const char *key, const redisReply *rep, scan_ctx *s, ice_err *err)
 {
-	redisReply *rep = NULL;
 	ice_entry_meta m = { 0 };
-	cmd c = { 0 };
-	int rc;
+	int rc = ICE_OK;
 
-	if (s->pattern && fnmatch(s->pattern, key, 0) != 0)
-		return ICE_OK;
-	eval_init(&c, r);
-	cmd_add(&c, t);
-	cmd_add(&c, key);
-	if ((rc = eval(r, S_META, &c, &rep, err)))
-		goto out;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
+	if (s->stopped || rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
 	    rep->element[0]->type == REDIS_REPLY_NIL)
-		goto out; /* gone (expired, removed or invalidated meanwhile) */
+		return ICE_OK; /* gone (expired, removed or invalidated meanwhile) */
 	if ((rc = fill_meta(&m, rep->element, err)))
-		goto out;
-	if (strcmp(m.table, t) != 0 || (s->table && strcmp(s->table, t) != 0))
-		goto out; /* a key that only looks like an entry of T */
-	if (s->cb(s->ctx, key, &m)) {
+		return rc;
+	/* Not a key that only looks like an entry of T, and of the table asked. */
+	if (strcmp(m.table, t) == 0 && (!s->table || strcmp(s->table, t) == 0) && s->cb(s->ctx, key, &m)) {
 		s->stopped = 1;
 		rc = -1;
 	}
-out:
 	ice_entry_meta_clear(&m);
+	return rc;
+}
+
+/* One entry, one round trip (with the reconnect and NOSCRIPT handling of
+ * eval): what a batch falls back to when its pipeline fails. */
+static int report_entry(redis_be *r, const char *t, const char *key, scan_ctx *s, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	eval_init(&c, r);
+	cmd_add(&c, t);
+	cmd_add(&c, key);
+	if (!(rc = eval(r, S_META, &c, &rep, err)))
+		rc = deliver(t, key, rep, s, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
+}
+
+/* Append the meta lookup of entry i of the batch to the pipeline. */
+static int append_meta(redis_be *r, scan_ctx *s, size_t i)
+{
+	cmd c = { 0 };
+	int rc;
+
+	eval_init(&c, r);
+	cmd_add(&c, s->bt[i]);
+	cmd_add(&c, s->bk[i]);
+	free(c.v[1]);
+	c.v[1] = strdup(r->sha[S_META]);
+	c.l[1] = 40;
+	rc = c.oom || !c.v[1] ? REDIS_ERR
+	     : redisAppendCommandArgv(r->ctx, (int)c.n, (const char **)c.v, c.l);
+	cmd_free(&c);
+	return rc;
+}
+
+static void batch_free(scan_ctx *s)
+{
+	for (; s->n > 0; s->n--) {
+		free(s->bt[s->n - 1]);
+		free(s->bk[s->n - 1]);
+	}
+}
+
+/* Look up and deliver every waiting entry, pipelined; entries the
+ * pipeline could not answer (lost connection, NOSCRIPT) go one by one. */
+static int flush_batch(redis_be *r, scan_ctx *s, ice_err *err)
+{
+	size_t i, sent = 0;
+	int rc = ICE_OK;
+	redisReply **reps = calloc(s->n ? s->n : 1, sizeof *reps);
+
+	if (!reps)
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	else if (!r->sha[S_META][0])
+		rc = load_script(r, S_META, err);
+	for (; !rc && sent < s->n && r->ctx && !r->ctx->err; sent++)
+		if (append_meta(r, s, sent) != REDIS_OK)
+			break;
+	for (i = 0; !rc && i < sent; i++)
+		if (redisGetReply(r->ctx, (void **)&reps[i]) != REDIS_OK)
+			break; /* the rest stays NULL: done one by one below */
+	for (i = 0; i < s->n; i++) {
+		if (!rc) {
+			if (reps && reps[i] && reps[i]->type != REDIS_REPLY_ERROR)
+				rc = deliver(s->bt[i], s->bk[i], reps[i], s, err);
+			else if (!s->stopped)
+				rc = report_entry(r, s->bt[i], s->bk[i], s, err);
+			if (rc < 0)
+				rc = ICE_OK; /* stopped: the other replies are read and dropped */
+		}
+		if (reps)
+			freeReplyObject(reps[i]);
+		free(s->bt[i]);
+		free(s->bk[i]);
+	}
+	free(reps);
+	s->n = 0;
+	return rc;
+}
+
+/* Queue the entry P:{T}:e:KEY (T and KEY copied) unless the pattern
+ * filters it out. */
+static int queue_entry(redis_be *r, const char *t, size_t tl, const char *key, size_t kl,
+                       scan_ctx *s, ice_err *err)
+{
+	char *tc, *kc;
+
+	if (s->stopped)
+		return -1;
+	if (!(tc = strndup(t, tl)) || !(kc = strndup(key, kl))) {
+		free(tc);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	if (s->pattern && fnmatch(s->pattern, kc, 0) != 0) {
+		free(tc);
+		free(kc);
+		return ICE_OK;
+	}
+	s->bt[s->n] = tc;
+	s->bk[s->n++] = kc;
+	return s->n == SCAN_BATCH ? flush_batch(r, s, err) : ICE_OK;
 }
 
 /* A key from SCAN MATCH P:{...}:e:...: find T, KEY by trying each "}:e:". */
 static int entry_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
 {
 	size_t lp = strlen(r->prefix), i;
-	char *t, *key;
 	int rc = ICE_OK;
 
 	if (n < lp + 6 || memchr(k, '\0', n) || memcmp(k + lp, ":{", 2) != 0)
 		return ICE_OK;
-	for (i = lp + 2; i + 4 <= n && rc == ICE_OK; i++) {
-		if (memcmp(k + i, "}:e:", 4) != 0)
-			continue;
-		t = strndup(k + lp + 2, i - lp - 2);
-		key = strndup(k + i + 4, n - i - 4);
-		if (!t || !key)
-			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		else
-			rc = report_entry(r, t, key, ctx, err);
-		free(t);
-		free(key);
-	}
+	for (i = lp + 2; i + 4 <= n && rc == ICE_OK; i++)
+		if (memcmp(k + i, "}:e:", 4) == 0)
+			rc = queue_entry(r, k + lp + 2, i - lp - 2, k + i + 4, n - i - 4, ctx, err);
 	return rc;
 }
 
@@ -1287,8 +1374,11 @@ static int scan_tag_table(redis_be *r, const char *t, const char *tag, scan_ctx 
 	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements && !rc && !s->stopped; i++) {
 		redisReply *k = rep->element[i];
 		if (k->type == REDIS_REPLY_STRING && !memchr(k->str, '\0', k->len))
-			rc = report_entry(r, t, k->str, s, err);
+			rc = queue_entry(r, t, strlen(t), k->str, k->len, s, err);
 	}
+	if (rc >= 0)
+		rc = flush_batch(r, s, err);
+	batch_free(s);
 	if (rc < 0)
 		rc = ICE_OK;
 out:
@@ -1324,7 +1414,7 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
                       ice_backend_scan_cb cb, void *ctx, ice_err *err)
 {
 	redis_be *r = impl;
-	scan_ctx s = { table, pattern, cb, ctx, 0 };
+	scan_ctx s = { .table = table, .pattern = pattern, .cb = cb, .ctx = ctx };
 	char *pre, *tail, *glob;
 	size_t n;
 	int rc;
@@ -1339,6 +1429,9 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
 	pre = glob_join("", r->prefix, ":{");
 	glob = tail && pre ? glob_join(pre, table ? table : "", tail) : NULL;
 	rc = glob ? scan_keys(r, glob, entry_key, &s, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (rc >= 0)
+		rc = flush_batch(r, &s, err);
+	batch_free(&s);
 	free(tail);
 	free(pre);
 	free(glob);

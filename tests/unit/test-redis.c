@@ -593,8 +593,10 @@ static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
 
 	(void)m;
 	s->n++;
-	strncat(s->keys, key, sizeof s->keys - strlen(s->keys) - 2);
-	strcat(s->keys, ",");
+	if (strlen(s->keys) + strlen(key) + 2 <= sizeof s->keys) {
+		strcat(s->keys, key);
+		strcat(s->keys, ",");
+	}
 	return s->stop_after && s->n >= s->stop_after;
 }
 
@@ -615,6 +617,8 @@ static void test_scan(const char *url)
 	ice_backend_opts o = { .prefix = "scan" };
 	ice_backend *b = NULL;
 	ice_err err = { 0 };
+	char key[32];
+	int i, ok = 1;
 
 	if (ice_backend_open(url, &o, &b, &err)) {
 		tap_ok(0, "scan: open (%s)", err.msg);
@@ -633,6 +637,15 @@ static void test_scan(const char *url)
 	tap_is_int(count_scan(b, NULL, NULL, "a*", 0), 2, "scan: by pattern");
 	tap_is_int(count_scan(b, "db.s", "table:db.s", "*2", 0), 1, "scan: table, tag and pattern");
 	tap_is_int(count_scan(b, NULL, NULL, NULL, 1), 1, "scan: callback stops");
+	for (i = 0; i < 700; i++) { /* several pipelined batches */
+		snprintf(key, sizeof key, "many%d", i);
+		ok &= put(b, key, "v", "table:db.many", i % 2 ? "file:db.many:odd" : NULL, NULL) == ICE_OK;
+	}
+	tap_ok(ok && count_scan(b, "db.many", NULL, NULL, 0) == 700, "scan: 700 entries in pipelined batches");
+	tap_is_int(count_scan(b, "db.many", "file:db.many:odd", NULL, 0), 350, "scan: 350 by tag, pipelined");
+	tap_is_int(count_scan(b, "db.many", NULL, NULL, 300), 300, "scan: callback stops inside a batch");
+	freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));
+	tap_is_int(count_scan(b, "db.many", NULL, NULL, 0), 700, "scan: a pipeline answered NOSCRIPT falls back and reloads");
 	ice_backend_close(b);
 }
 
