@@ -371,8 +371,13 @@ static int capture_chunk(void *ctx, const void *p, size_t n)
 {
 	capture *c = ctx;
 
-	if (!c->out_gone && (fwrite(p, 1, n, stdout) != n || fflush(stdout) != 0))
+	errno = 0;
+	if (!c->out_gone && (fwrite(p, 1, n, stdout) != n || fflush(stdout) != 0)) {
 		c->out_gone = true;
+		/* A reader that left is not an error to report at the end. */
+		if (errno == EPIPE)
+			clearerr(stdout);
+	}
 	if (c->too_big)
 		return 0;
 	if (c->len + n > MAX_VALUE) {
