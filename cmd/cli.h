@@ -58,10 +58,23 @@ int ice_cli_emit(json_t *rec);
 int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict);
 
 struct ice_backend;
+struct ice_config;
 
-/* Open the cache named by `url`, else by $ICE_CACHE_URL, with the key
- * prefix (NULL: default). Returns -1 when *out is open, else the exit
- * status after reporting why (usage error without a URL, backend error). */
+/* The configuration file, read once per run: $ICE_CONFIG (must exist),
+ * else $XDG_CONFIG_HOME/icecache/config, else ~/.config/icecache/config
+ * (absent: built-in defaults). Returns -1 with *out set (never NULL), else
+ * ICE_EXIT_USAGE after reporting "FILE:LINE: ..." for a bad file. */
+int ice_cli_config(const struct ice_config **out);
+
+/* The configuration file's path, for messages. */
+const char *ice_cli_config_path(void);
+
+/* Open the cache. Each setting comes from the first of: the flag (url,
+ * prefix: NULL when not given), the environment (ICE_CACHE_URL,
+ * ICE_CACHE_PREFIX; empty means unset), the configuration file (url,
+ * prefix, connect_timeout, command_timeout), the built-in default.
+ * Returns -1 when *out is open, else the exit status after reporting why
+ * (bad configuration or no URL anywhere: usage error; backend error). */
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out);
 
 /* Parse a non-negative integer option value; false on junk. */

@@ -9,6 +9,10 @@ SHARED="$top_srcdir/../shared/iceberg"
 JSONQ="python3 $top_srcdir/tests/cli/jsonq.py"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ice-test.XXXXXX")
+# The user's own configuration and cache settings never leak into a test.
+XDG_CONFIG_HOME="$TMP/xdg-config"
+export XDG_CONFIG_HOME
+unset ICE_CONFIG ICE_CACHE_PREFIX
 _bg_pids=""
 cleanup() {
 	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
@@ -85,6 +89,20 @@ wait_for() {
 		_t=$((_t - 1))
 	done
 	return 1
+}
+
+# Start a private redis-server on a unix socket in $TMP; sets REDIS_SOCK
+# and exports ICE_CACHE_URL. Skips the test when redis is not installed.
+start_redis() {
+	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
+		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+	REDIS_SOCK="$TMP/redis.sock"
+	redis-server --port 0 --unixsocket "$REDIS_SOCK" --save '' --appendonly no --dir "$TMP" \
+		> "$TMP/redis.log" 2>&1 &
+	track_pid $!
+	wait_for 10 test -S "$REDIS_SOCK" || { echo "Bail out! redis-server did not start"; exit 1; }
+	ICE_CACHE_URL="unix://$REDIS_SOCK"
+	export ICE_CACHE_URL
 }
 
 # Count lines of FILE matching PATTERN (0 when none or missing).

@@ -71,5 +71,6 @@ int main(void)
 	test_partition();
 	test_redis();
 	test_stale();
+	test_config();
 	return tap_done();
 }
