@@ -33,7 +33,8 @@ static void test_config_ok(void)
 	                          "fetch_keep = 2d\n"
 	                          "fetch_timeout = 5s\n"
 	                          "fetch_redirects = 0\n"
-	                          "lock_timeout = 2m",
+	                          "lock_timeout = 2m\n"
+	                          "reconnect = 45s",
 	                          "cfg", &c, &err);
 
 	tap_is_int(rc, ICE_OK, "config: a full file parses (%s)", err.msg);
@@ -48,6 +49,11 @@ static void test_config_ok(void)
 	tap_is_int(c.fetch_timeout_ms, 5000, "config: fetch_timeout");
 	tap_is_int(c.fetch_redirects, 0, "config: fetch_redirects 0 is a value");
 	tap_is_int(c.lock_timeout_ms, 120000, "config: lock_timeout");
+	tap_is_int(c.reconnect_ms, 45000, "config: reconnect");
+	ice_config_clear(&c);
+
+	rc = ice_config_parse("reconnect = 0\n", "cfg", &c, &err);
+	tap_ok(rc == ICE_OK && c.reconnect_ms == -1, "config: reconnect = 0 means never (%s)", err.msg);
 	ice_config_clear(&c);
 
 	rc = ice_config_parse("", "empty", &c, &err);
