@@ -1,14 +1,19 @@
 /* ice-cache: the cache itself from the command line: put, get, rm, ls,
- * info and gc on the backend ice-invalidate keeps correct. */
+ * info and gc on the backend ice-invalidate keeps correct; export and
+ * import of tar archives; an interactive shell over the same commands. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cache-shell.h"
 #include "cli.h"
+#include "ice_archive.h"
 #include "ice_backend.h"
 #include "ice_jsonl.h"
 #include "ice_time.h"
@@ -27,6 +32,9 @@ static const char usage_text[] =
 	"  ls [--table T] [--tag TAG] [PATTERN]     list entries (JSON lines)\n"
 	"  info KEY                an entry's metadata (JSON)\n"
 	"  gc                      drop references to expired entries\n"
+	"  export FILE|- [--table T] [--tag TAG] [PATTERN]  entries to a tar archive\n"
+	"  import FILE|- [--dry-run]                 entries from a tar archive\n"
+	"  shell                   interactive shell (also: no COMMAND on a terminal)\n"
 	"\n"
 	"Tags (put; repeatable):\n"
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
@@ -38,6 +46,7 @@ static const char usage_text[] =
 	"      --prefix P          key namespace (default: icecache)\n"
 	"  -t, --ttl DUR           put: expire after DUR (30s, 10m, 1h, 7d)\n"
 	"      --value V           put: the value (default: standard input)\n"
+	"      --dry-run           import: check the archive, store nothing\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show versions and exit\n"
 	"\n"
@@ -47,10 +56,14 @@ static const char usage_text[] =
 
 typedef struct {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
+	bool dry_run;
 	int64_t ttl_ms;
 	char *tags[MAX_TAGS];
 	size_t n_tags;
 } options;
+
+/* Set while the shell runs: output is for a person at a prompt. */
+static bool in_shell;
 
 static int status_of(int rc)
 {
@@ -132,6 +145,8 @@ static int cmd_get(ice_backend *b, int argc, char **argv)
 	if (rc)
 		return fail(rc, &err);
 	fwrite(val, 1, len, stdout);
+	if (in_shell && (len == 0 || ((char *)val)[len - 1] != '\n'))
+		putchar('\n'); /* keep the next prompt on a line of its own */
 	free(val);
 	return ICE_EXIT_OK;
 }
@@ -184,6 +199,24 @@ typedef struct {
 	int found;
 } ls_ctx;
 
+/* The key padded to its column, control characters shown as \n or \xHH
+ * so that one entry stays one row. */
+static void print_key_cell(const char *key)
+{
+	int width = 0;
+
+	for (; *key; key++) {
+		unsigned char c = (unsigned char)*key;
+		if (c == '\n')
+			width += printf("\\n");
+		else if (c < 0x20 || c == 0x7f)
+			width += printf("\\x%02x", c);
+		else
+			width += putchar(c) != EOF;
+	}
+	printf("%*s", width < 32 ? 32 - width : 0, "");
+}
+
 static void print_row(const char *key, const ice_entry_meta *m)
 {
 	char created[ICE_TIME_BUF], expires[ICE_TIME_BUF];
@@ -193,8 +226,9 @@ static void print_row(const char *key, const ice_entry_meta *m)
 		ice_format_time_ms(m->expires_ms, expires);
 	else
 		strcpy(expires, "never");
-	printf("%-32s %10llu  %.19s  %-19.19s %6llu  ", key, (unsigned long long)m->size, created,
-	       expires, (unsigned long long)m->hits);
+	print_key_cell(key);
+	printf(" %10llu  %.19s  %-19.19s %6llu  ", (unsigned long long)m->size, created, expires,
+	       (unsigned long long)m->hits);
 	for (size_t i = 0; i < m->n_tags; i++)
 		printf("%s%s", i ? "," : "", m->tags[i]);
 	putchar('\n');
@@ -215,25 +249,10 @@ static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
 	return c->rc != ICE_OK;
 }
 
-/* A glob pattern matching exactly `key`. */
-static char *literal_pattern(const char *key)
-{
-	char *p = malloc(strlen(key) * 2 + 1), *q = p;
-
-	for (; p && *key; key++) {
-		if (strchr("*?[]\\", *key))
-			*q++ = '\\';
-		*q++ = *key;
-	}
-	if (p)
-		*q = '\0';
-	return p;
-}
-
 static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const char *info_key)
 {
 	ls_ctx c = { !info_key && isatty(STDOUT_FILENO), ICE_OK, info_key, 0 };
-	char *pattern = info_key ? literal_pattern(info_key) : NULL;
+	char *pattern = info_key ? ice_cli_glob_literal(info_key) : NULL;
 	ice_err err = { 0 };
 	int rc;
 
@@ -255,9 +274,109 @@ static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const
 	return ICE_EXIT_OK;
 }
 
+/* ---- export and import ------------------------------------------------------ */
+
+/* Write the archive to a temporary file beside path, renamed over it only
+ * when complete: a failed export never leaves a truncated FILE. */
+static int export_to_file(ice_backend *b, const ice_archive_filter *f, const char *path,
+                          ice_err *err)
+{
+	char *tmp = NULL;
+	int fd = -1, rc;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if ((fd = mkstemp(tmp)) < 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((rc = ice_archive_export(b, f, fd, NULL, err)))
+		goto out;
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc && tmp)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int cmd_export(ice_backend *b, const options *o, int argc, char **argv)
+{
+	ice_archive_filter f = { o->table_filter, o->tag_filter, argc == 2 ? argv[1] : NULL };
+	ice_err err = { 0 };
+	int rc;
+
+	if (argc < 1 || argc > 2)
+		return ice_cli_usage_error("export takes FILE (or - for standard output) and at most one PATTERN");
+	if (strcmp(argv[0], "-") != 0)
+		rc = export_to_file(b, &f, argv[0], &err);
+	else if (isatty(STDOUT_FILENO))
+		return ice_cli_usage_error("export: not writing an archive to a terminal; redirect it or give FILE");
+	else if (fflush(stdout) == 0) /* the archive goes straight to the descriptor */
+		rc = ice_archive_export(b, &f, STDOUT_FILENO, NULL, &err);
+	else
+		rc = ice_err_set(&err, ICE_EIO, "standard output: %s", strerror(errno));
+	if (rc == ICE_EPIPE)
+		return ICE_EXIT_OK; /* the reader went away: quiet, as everywhere */
+	return rc ? fail(rc, &err) : ICE_EXIT_OK;
+}
+
+static void report_refused(void *ctx, const char *member, const char *why)
+{
+	ice_cli_error("%s: %s: %s; skipped", (const char *)ctx, member, why);
+}
+
+static int import_summary(const char *name, const ice_archive_stats *st, bool dry_run)
+{
+	return ice_cli_emit(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "kind", "import",
+	                              "archive", name, "imported", (json_int_t)st->entries,
+	                              "bytes", (json_int_t)st->bytes, "expired",
+	                              (json_int_t)st->expired, "skipped", (json_int_t)st->refused,
+	                              "dry_run", dry_run));
+}
+
+static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
+{
+	const char *name = argc == 1 && strcmp(argv[0], "-") == 0 ? "standard input" : argv[0];
+	ice_archive_import_opts io = { o->dry_run, report_refused, (void *)name };
+	ice_archive_stats st = { 0 };
+	ice_err err = { 0 };
+	int fd = STDIN_FILENO, rc, status = ICE_EXIT_OK;
+
+	if (argc != 1)
+		return ice_cli_usage_error("import takes one FILE (or - for standard input)");
+	if (strcmp(argv[0], "-") == 0 && isatty(STDIN_FILENO))
+		return ice_cli_usage_error("import: not reading an archive from a terminal");
+	if (strcmp(argv[0], "-") != 0 && (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0) {
+		ice_cli_error("%s: %s", argv[0], strerror(errno));
+		return ICE_EXIT_FAILURE;
+	}
+	rc = ice_archive_import(b, fd, &io, &st, &err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc) {
+		ice_cli_error("%s: %s", name, err.msg);
+		status = status_of(rc);
+	}
+	if (st.refused) {
+		ice_cli_error("%s: %llu member%s skipped", name, (unsigned long long)st.refused,
+		              st.refused == 1 ? "" : "s");
+		status = status ? status : ICE_EXIT_FAILURE;
+	}
+	rc = import_summary(name, &st, o->dry_run);
+	if (rc && rc != ICE_EPIPE && !status)
+		status = ICE_EXIT_FAILURE;
+	return status;
+}
+
 /* ---- options and main ---------------------------------------------------------- */
 
-enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG };
+enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
+       OPT_DRY_RUN };
 
 static const struct option long_options[] = {
 	{ "url", required_argument, NULL, 'u' },
@@ -269,6 +388,7 @@ static const struct option long_options[] = {
 	{ "file", required_argument, NULL, OPT_FILE },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -310,63 +430,145 @@ static int parse_option(int c, char **argv, options *o)
 	case OPT_TAG:
 		o->tag_filter = optarg;
 		return add_tag(o, NULL, optarg);
-	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
-	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
+	case OPT_DRY_RUN: o->dry_run = true; break;
+	/* no ice_cli_finish here: the shell runs these too and keeps stdout */
+	case 'h': fputs(usage_text, stdout); return ICE_EXIT_OK;
+	case 'V': ice_cli_version(); return ICE_EXIT_OK;
 	default: return ice_cli_bad_option(c, argv);
 	}
 	return -1;
 }
 
-static int dispatch(ice_backend *b, const options *o, const char *cmd, int argc, char **argv)
+static const char *const commands[] = { "put", "get", "rm", "ls", "info", "gc",
+	                                 "export", "import", "shell", NULL };
+static const char *const file_commands[] = { "export", "import", NULL };
+
+static int cmd_shell(ice_backend **b, const options *o, int argc);
+
+static int dispatch(ice_backend **b, const options *o, const char *cmd, int argc, char **argv)
 {
 	if (strcmp(cmd, "put") == 0)
-		return cmd_put(b, o, argc, argv);
+		return cmd_put(*b, o, argc, argv);
 	if (strcmp(cmd, "get") == 0)
-		return cmd_get(b, argc, argv);
+		return cmd_get(*b, argc, argv);
 	if (strcmp(cmd, "rm") == 0)
-		return cmd_rm(b, argc, argv);
+		return cmd_rm(*b, argc, argv);
 	if (strcmp(cmd, "ls") == 0)
-		return cmd_ls(b, o, argc, argv, NULL);
+		return cmd_ls(*b, o, argc, argv, NULL);
 	if (strcmp(cmd, "info") == 0)
-		return argc == 1 ? cmd_ls(b, o, 0, NULL, argv[0]) : ice_cli_usage_error("info takes one KEY");
-	return cmd_gc(b, argc);
+		return argc == 1 ? cmd_ls(*b, o, 0, NULL, argv[0]) : ice_cli_usage_error("info takes one KEY");
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(*b, o, argc, argv);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(*b, o, argc, argv);
+	if (strcmp(cmd, "shell") == 0)
+		return cmd_shell(b, o, argc);
+	return cmd_gc(*b, argc);
 }
 
 static bool known_command(const char *cmd)
 {
-	static const char *const cmds[] = { "put", "get", "rm", "ls", "info", "gc", NULL };
-
-	for (size_t i = 0; cmds[i]; i++)
-		if (strcmp(cmd, cmds[i]) == 0)
+	for (size_t i = 0; commands[i]; i++)
+		if (strcmp(cmd, commands[i]) == 0)
 			return true;
 	return false;
+}
+
+static void options_clear(options *o)
+{
+	for (size_t i = 0; i < o->n_tags; i++)
+		free(o->tags[i]);
+	memset(o, 0, sizeof *o);
+}
+
+/* Parse argv's options into *o (argv may be permuted); *cmd_at is the index
+ * of the first word that is no option. Returns -1 to go on, else the exit
+ * status (--help, --version, usage errors). */
+static int parse_args(int argc, char **argv, options *o, int *cmd_at)
+{
+	int c, status;
+
+	optind = 0; /* GNU getopt: start afresh (the shell parses many lines) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":u:t:hV", long_options, NULL)) != -1)
+		if ((status = parse_option(c, argv, o)) >= 0)
+			return status;
+	*cmd_at = optind;
+	return -1;
+}
+
+/* ---- the shell ------------------------------------------------------------------ */
+
+/* One shell line, words[0] the subcommand: parsed and run as on the command
+ * line, with the shell's cache. */
+static int shell_run(ice_backend *b, int argc, char **words)
+{
+	char **argv = calloc((size_t)argc + 2, sizeof *argv);
+	options o = { 0 };
+	int at = 0, status;
+
+	if (!argv)
+		return ICE_EXIT_FAILURE;
+	argv[0] = (char *)"ice-cache";
+	memcpy(argv + 1, words, (size_t)argc * sizeof *argv);
+	if ((status = parse_args(argc + 1, argv, &o, &at)) >= 0)
+		goto out;
+	if (o.url || o.prefix)
+		status = ice_cli_usage_error("--url and --prefix are given when the shell starts");
+	else if (at >= argc + 1)
+		status = ice_cli_usage_error("no command (type help)");
+	else if (!known_command(argv[at]))
+		status = ice_cli_usage_error("unknown command '%s' (type help)", argv[at]);
+	else if (strcmp(argv[at], "shell") == 0)
+		status = ice_cli_usage_error("already in the shell");
+	else
+		status = dispatch(&b, &o, argv[at], argc - at, argv + at + 1);
+out:
+	options_clear(&o);
+	free(argv);
+	return status;
+}
+
+static int cmd_shell(ice_backend **b, const options *o, int argc)
+{
+	ice_shell_spec spec = { commands, file_commands, long_options, usage_text,
+	                        o->url, o->prefix, shell_run };
+
+	if (argc != 0)
+		return ice_cli_usage_error("shell takes no argument");
+	if (!isatty(STDIN_FILENO))
+		return ice_cli_usage_error("shell: standard input is not a terminal");
+	in_shell = true;
+	return ice_shell_main(&spec, b);
 }
 
 int main(int argc, char **argv)
 {
 	options o = { 0 };
 	ice_backend *b = NULL;
-	int c, status;
+	const char *cmd;
+	int at = 0, status;
 
 	ice_cli_init("ice-cache");
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:t:hV", long_options, NULL)) != -1)
-		if ((status = parse_option(c, argv, &o)) >= 0)
-			goto out;
-	if (optind >= argc) {
-		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc)");
+	if ((status = parse_args(argc, argv, &o, &at)) >= 0) {
+		status = ice_cli_finish(status);
 		goto out;
 	}
-	if (!known_command(argv[optind])) {
-		status = ice_cli_usage_error("unknown command '%s'", argv[optind]);
+	/* no command on a terminal: the shell, as with python or redis-cli */
+	if (at >= argc && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		cmd = "shell";
+	} else if (at >= argc) {
+		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, export, import, shell)");
+		goto out;
+	} else if (!known_command(cmd = argv[at])) {
+		status = ice_cli_usage_error("unknown command '%s'", cmd);
 		goto out;
 	}
 	if ((status = ice_cli_open_cache(o.url, o.prefix, &b)) >= 0)
 		goto out;
-	status = ice_cli_finish(dispatch(b, &o, argv[optind], argc - optind - 1, argv + optind + 1));
+	status = ice_cli_finish(dispatch(&b, &o, cmd, argc - at - (at < argc), argv + at + 1));
 out:
 	ice_backend_close(b);
-	for (size_t i = 0; i < o.n_tags; i++)
-		free(o.tags[i]);
+	options_clear(&o);
 	return status;
 }
