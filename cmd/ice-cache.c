@@ -183,12 +183,15 @@ static json_t *entry_record(const char *key, const ice_entry_meta *m)
 {
 	json_t *tags = json_array(), *r;
 
+	/* keys and tags are bytes: ice_json_text keeps the ones that are not UTF-8 */
 	for (size_t i = 0; tags && i < m->n_tags; i++)
-		json_array_append_new(tags, json_string(m->tags[i]));
-	r = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:o}", "kind", "entry", "key", key,
-	              "table", m->table ? m->table : "_", "size", (json_int_t)m->size,
+		json_array_append_new(tags, ice_json_text(m->tags[i]));
+	r = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:o?, s:o}", "kind", "entry", "key",
+	              ice_json_text(key),
+	              "table", ice_json_text(m->table ? m->table : "_"), "size", (json_int_t)m->size,
 	              "created_ms", (json_int_t)m->created_ms, "expires_ms", (json_int_t)m->expires_ms,
-	              "hits", (json_int_t)m->hits, "origin", m->origin, "tags", tags);
+	              "hits", (json_int_t)m->hits, "origin", m->origin ? ice_json_text(m->origin) : NULL,
+	              "tags", tags);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ice_jsonl.h"
 #include "ice_time.h"
 #include "ice_version.h"
 
@@ -20,28 +21,6 @@
 #define HEX_DIGITS "0123456789abcdefABCDEF"
 
 /* ---- texts: a JSON string, or {"hex":...} when not UTF-8 ---- */
-
-static json_t *text_json(const char *s)
-{
-	static const char digits[] = "0123456789abcdef";
-	json_t *j = json_string(s), *h;
-	size_t n, i;
-	char *hex;
-
-	if (j)
-		return j;
-	n = strlen(s);
-	if (!(hex = malloc(n * 2 + 1)))
-		return NULL;
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
-		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
-	}
-	hex[2 * n] = '\0';
-	h = json_pack("{s:s}", "hex", hex);
-	free(hex);
-	return h;
-}
 
 /* A new C string from a text value; NULL with *why set when malformed. */
 static char *text_from_json(const json_t *j, const char **why)
@@ -183,16 +162,16 @@ static json_t *entry_json(const char *key, const ice_entry_meta *m, int64_t ttl_
 	json_t *tags = json_array();
 
 	for (size_t i = 0; tags && i < m->n_tags; i++)
-		if (json_array_append_new(tags, text_json(m->tags[i])) != 0) {
+		if (json_array_append_new(tags, ice_json_text(m->tags[i])) != 0) {
 			json_decref(tags);
 			return NULL;
 		}
-	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:s, s:o}", "kind", "entry",
-	                 "key", text_json(key), "size", (json_int_t)m->size, "created_ms",
+	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "kind", "entry",
+	                 "key", ice_json_text(key), "size", (json_int_t)m->size, "created_ms",
 	                 (json_int_t)m->created_ms, "ttl_ms", (json_int_t)ttl_ms, "expires_ms",
 	                 (json_int_t)m->expires_ms, "hits", (json_int_t)m->hits, "origin",
-	                 m->origin ? text_json(m->origin) : json_null(), "table",
-	                 m->table ? m->table : "_", "tags", tags);
+	                 m->origin ? ice_json_text(m->origin) : json_null(), "table",
+	                 ice_json_text(m->table ? m->table : "_"), "tags", tags);
 }
 
 /* Peek one entry and write its two members; *written tells whether it was
