@@ -369,32 +369,38 @@ static void run_line(char **words, size_t n)
 		fprintf(stderr, "(exit %d)\n", status);
 }
 
+static bool is_quit(char **words, size_t n)
+{
+	return n > 0 && (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0);
+}
+
 /* One line: false when the shell should end. */
 static bool handle(const char *line, const char *history)
 {
 	char **words = NULL;
 	size_t n = 0;
 	ice_err err = { 0 };
-	bool go_on = true;
+	int rc = ice_words_split(line, &words, &n, &err);
 
-	if (line[strspn(line, " \t")] != '\0')
+	/* a line with a quoting mistake is kept too, to be fixed with Up */
+	if (line[strspn(line, " \t")] != '\0' && !is_quit(words, n))
 		remember(line, history);
-	if (ice_words_split(line, &words, &n, &err) != ICE_OK) {
+	if (rc != ICE_OK) {
 		ice_cli_error("%s", err.msg);
 		return true;
 	}
-	if (n == 0) {
-		/* blank or a comment */
-	} else if (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0) {
-		go_on = false;
-	} else if (strcmp(words[0], "help") == 0) {
+	if (is_quit(words, n)) {
+		ice_words_free(words);
+		return false;
+	}
+	if (n > 0 && strcmp(words[0], "help") == 0) {
 		fputs(spec->help, stdout);
 		fputs(shell_help, stdout);
-	} else {
+	} else if (n > 0) {
 		run_line(words, n);
 	}
 	ice_words_free(words);
-	return go_on;
+	return true;
 }
 
 int ice_shell_main(const ice_shell_spec *s, ice_backend **b)
