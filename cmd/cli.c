@@ -107,6 +107,20 @@ int ice_cli_finish(int status)
 	return status;
 }
 
+char *ice_cli_glob_literal(const char *s)
+{
+	char *p = malloc(strlen(s) * 2 + 1), *q = p;
+
+	for (; p && *s; s++) {
+		if (strchr("*?[]\\", *s))
+			*q++ = '\\';
+		*q++ = *s;
+	}
+	if (p)
+		*q = '\0';
+	return p;
+}
+
 bool ice_cli_parse_count(const char *s, long long *out)
 {
 	char *end;

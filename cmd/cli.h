@@ -77,6 +77,10 @@ const char *ice_cli_config_path(void);
  * (bad configuration or no URL anywhere: usage error; backend error). */
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out);
 
+/* A glob pattern (fnmatch, Redis MATCH) matching exactly s; malloc'd,
+ * NULL when out of memory. */
+char *ice_cli_glob_literal(const char *s);
+
 /* Parse a non-negative integer option value; false on junk. */
 bool ice_cli_parse_count(const char *s, long long *out);
 

@@ -1,17 +1,22 @@
 /* ice-cache: the cache itself from the command line: put, get, rm, ls,
- * info and gc on the backend ice-invalidate keeps correct. */
+ * info and gc on the backend ice-invalidate keeps correct; export and
+ * import of tar archives; an interactive shell over the same commands. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache-shell.h"
 #include "cli.h"
+#include "ice_archive.h"
 #include "ice_backend.h"
 #include "ice_config.h"
 #include "ice_derive.h"
@@ -41,6 +46,10 @@ static const char usage_text[] =
 	"  exec KEY [TAGS] -- COMMAND...     COMMAND's stdout, cached; runs once\n"
 	"  exec --key-from-args [--source PATH]... [TAGS] -- COMMAND...\n"
 	"  fetch PATH|URL [TAGS] [-o FILE]   a file's or URL's bytes, cached\n"
+	"  export FILE|- [--table T] [--tag TAG] [PATTERN]\n"
+	"                          entries to a tar archive (-: standard output)\n"
+	"  import [--dry-run] FILE|-                entries from a tar archive\n"
+	"  shell                   interactive shell (also: no COMMAND on a terminal)\n"
 	"\n"
 	"Tags (put; repeatable):\n"
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
@@ -53,6 +62,7 @@ static const char usage_text[] =
 	"  -t, --ttl HINT          put, exec, fetch: DURATION (30s, 10m, 1h, 7d),\n"
 	"                          until-invalidated, or smart (exec, fetch default)\n"
 	"      --value V           put: the value (default: standard input)\n"
+	"      --dry-run           import: check the archive, store nothing\n"
 	"\n"
 	"exec options:\n"
 	"      --key-from-args     derive KEY from COMMAND and the --source files\n"
@@ -90,11 +100,15 @@ typedef struct {
 
 typedef struct {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
+	bool dry_run;
 	ice_ttl ttl;
 	char *tags[MAX_TAGS];
 	size_t n_tags;
 	run_options run;
 } options;
+
+/* Set while the shell runs: output is for a person at a prompt. */
+static bool in_shell;
 
 static int status_of(int rc)
 {
@@ -190,6 +204,8 @@ static int cmd_get(ice_backend *b, int argc, char **argv)
 	if (rc)
 		return fail(rc, &err);
 	fwrite(val, 1, len, stdout);
+	if (in_shell && (len == 0 || ((char *)val)[len - 1] != '\n'))
+		putchar('\n'); /* keep the next prompt on a line of its own */
 	free(val);
 	return ICE_EXIT_OK;
 }
@@ -226,12 +242,15 @@ static json_t *entry_record(const char *key, const ice_entry_meta *m)
 {
 	json_t *tags = json_array(), *r;
 
+	/* keys and tags are bytes: ice_json_text keeps the ones that are not UTF-8 */
 	for (size_t i = 0; tags && i < m->n_tags; i++)
-		json_array_append_new(tags, json_string(m->tags[i]));
-	r = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:o}", "kind", "entry", "key", key,
-	              "table", m->table ? m->table : "_", "size", (json_int_t)m->size,
+		json_array_append_new(tags, ice_json_text(m->tags[i]));
+	r = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:o?, s:o}", "kind", "entry", "key",
+	              ice_json_text(key),
+	              "table", ice_json_text(m->table ? m->table : "_"), "size", (json_int_t)m->size,
 	              "created_ms", (json_int_t)m->created_ms, "expires_ms", (json_int_t)m->expires_ms,
-	              "hits", (json_int_t)m->hits, "origin", m->origin, "tags", tags);
+	              "hits", (json_int_t)m->hits, "origin", m->origin ? ice_json_text(m->origin) : NULL,
+	              "tags", tags);
 	return r;
 }
 
@@ -242,6 +261,24 @@ typedef struct {
 	int found;
 } ls_ctx;
 
+/* The key padded to its column, control characters shown as \n or \xHH
+ * so that one entry stays one row. */
+static void print_key_cell(const char *key)
+{
+	int width = 0;
+
+	for (; *key; key++) {
+		unsigned char c = (unsigned char)*key;
+		if (c == '\n')
+			width += printf("\\n");
+		else if (c < 0x20 || c == 0x7f)
+			width += printf("\\x%02x", c);
+		else
+			width += putchar(c) != EOF;
+	}
+	printf("%*s", width < 32 ? 32 - width : 0, "");
+}
+
 static void print_row(const char *key, const ice_entry_meta *m)
 {
 	char created[ICE_TIME_BUF], expires[ICE_TIME_BUF];
@@ -251,8 +288,9 @@ static void print_row(const char *key, const ice_entry_meta *m)
 		ice_format_time_ms(m->expires_ms, expires);
 	else
 		strcpy(expires, "never");
-	printf("%-32s %10llu  %.19s  %-19.19s %6llu  ", key, (unsigned long long)m->size, created,
-	       expires, (unsigned long long)m->hits);
+	print_key_cell(key);
+	printf(" %10llu  %.19s  %-19.19s %6llu  ", (unsigned long long)m->size, created, expires,
+	       (unsigned long long)m->hits);
 	for (size_t i = 0; i < m->n_tags; i++)
 		printf("%s%s", i ? "," : "", m->tags[i]);
 	putchar('\n');
@@ -273,25 +311,10 @@ static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
 	return c->rc != ICE_OK;
 }
 
-/* A glob pattern matching exactly `key`. */
-static char *literal_pattern(const char *key)
-{
-	char *p = malloc(strlen(key) * 2 + 1), *q = p;
-
-	for (; p && *key; key++) {
-		if (strchr("*?[]\\", *key))
-			*q++ = '\\';
-		*q++ = *key;
-	}
-	if (p)
-		*q = '\0';
-	return p;
-}
-
 static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const char *info_key)
 {
 	ls_ctx c = { !info_key && isatty(STDOUT_FILENO), ICE_OK, info_key, 0 };
-	char *pattern = info_key ? literal_pattern(info_key) : NULL;
+	char *pattern = info_key ? ice_cli_glob_literal(info_key) : NULL;
 	ice_err err = { 0 };
 	int rc;
 
@@ -937,11 +960,110 @@ static int cmd_fetch(const options *o, int argc, char **argv)
 	return fetch_file(o, argv[0]);
 }
 
+/* ---- export and import ------------------------------------------------------ */
+
+/* Write the archive to a temporary file beside path, renamed over it only
+ * when complete: a failed export never leaves a truncated FILE. */
+static int export_to_file(ice_backend *b, const ice_archive_filter *f, const char *path,
+                          ice_err *err)
+{
+	char *tmp = NULL;
+	int fd = -1, rc;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if ((fd = mkstemp(tmp)) < 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((rc = ice_archive_export(b, f, fd, NULL, err)))
+		goto out;
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc && tmp)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int cmd_export(ice_backend *b, const options *o, int argc, char **argv)
+{
+	ice_archive_filter f = { o->table_filter, o->tag_filter, argc == 2 ? argv[1] : NULL };
+	ice_err err = { 0 };
+	int rc;
+
+	if (argc < 1 || argc > 2)
+		return ice_cli_usage_error("export takes FILE (or - for standard output) and at most one PATTERN");
+	if (strcmp(argv[0], "-") != 0)
+		rc = export_to_file(b, &f, argv[0], &err);
+	else if (isatty(STDOUT_FILENO))
+		return ice_cli_usage_error("export: not writing an archive to a terminal; redirect it or give FILE");
+	else if (fflush(stdout) == 0) /* the archive goes straight to the descriptor */
+		rc = ice_archive_export(b, &f, STDOUT_FILENO, NULL, &err);
+	else
+		rc = ice_err_set(&err, ICE_EIO, "standard output: %s", strerror(errno));
+	if (rc == ICE_EPIPE)
+		return ICE_EXIT_OK; /* the reader went away: quiet, as everywhere */
+	return rc ? fail(rc, &err) : ICE_EXIT_OK;
+}
+
+static void report_refused(void *ctx, const char *member, const char *why)
+{
+	ice_cli_error("%s: %s: %s; skipped", (const char *)ctx, member, why);
+}
+
+static int import_summary(const char *name, const ice_archive_stats *st, bool dry_run)
+{
+	return ice_cli_emit(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "kind", "import",
+	                              "archive", name, "imported", (json_int_t)st->entries,
+	                              "bytes", (json_int_t)st->bytes, "expired",
+	                              (json_int_t)st->expired, "skipped", (json_int_t)st->refused,
+	                              "dry_run", dry_run));
+}
+
+static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
+{
+	const char *name = argc == 1 && strcmp(argv[0], "-") == 0 ? "standard input" : argv[0];
+	ice_archive_import_opts io = { o->dry_run, report_refused, (void *)name };
+	ice_archive_stats st = { 0 };
+	ice_err err = { 0 };
+	int fd = STDIN_FILENO, rc, status = ICE_EXIT_OK;
+
+	if (argc != 1)
+		return ice_cli_usage_error("import takes one FILE (or - for standard input)");
+	if (strcmp(argv[0], "-") == 0 && isatty(STDIN_FILENO))
+		return ice_cli_usage_error("import: not reading an archive from a terminal");
+	if (strcmp(argv[0], "-") != 0 && (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0) {
+		ice_cli_error("%s: %s", argv[0], strerror(errno));
+		return ICE_EXIT_FAILURE;
+	}
+	rc = ice_archive_import(b, fd, &io, &st, &err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc) {
+		ice_cli_error("%s: %s", name, err.msg);
+		status = status_of(rc);
+	}
+	if (st.refused) {
+		ice_cli_error("%s: %llu member%s skipped", name, (unsigned long long)st.refused,
+		              st.refused == 1 ? "" : "s");
+		status = status ? status : ICE_EXIT_FAILURE;
+	}
+	rc = import_summary(name, &st, o->dry_run);
+	if (rc && rc != ICE_EPIPE && !status)
+		status = ICE_EXIT_FAILURE;
+	return status;
+}
+
 /* ---- options and main ---------------------------------------------------------- */
 
 enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
        OPT_KEY_FROM_ARGS, OPT_SOURCE, OPT_LOCK_TIMEOUT, OPT_KEY_HEADER, OPT_DATA, OPT_TIMEOUT,
-       OPT_MAX_REDIRS };
+       OPT_MAX_REDIRS, OPT_DRY_RUN };
 
 static const struct option long_options[] = {
 	{ "url", required_argument, NULL, 'u' },
@@ -963,6 +1085,7 @@ static const struct option long_options[] = {
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "max-redirs", required_argument, NULL, OPT_MAX_REDIRS },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -1049,26 +1172,40 @@ static int parse_option(int c, char **argv, options *o)
 	case OPT_TAG:
 		o->tag_filter = optarg;
 		return add_tag(o, NULL, optarg);
-	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
-	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
+	case OPT_DRY_RUN: o->dry_run = true; break;
+	/* no ice_cli_finish here: the shell runs these too and keeps stdout */
+	case 'h': fputs(usage_text, stdout); return ICE_EXIT_OK;
+	case 'V': ice_cli_version(); return ICE_EXIT_OK;
 	default: return parse_run_option(c, argv, &o->run);
 	}
 	return -1;
 }
 
-static int dispatch(ice_backend *b, const options *o, const char *cmd, int argc, char **argv)
+static const char *const commands[] = { "put", "get", "rm", "ls", "info", "gc", "exec",
+	                                 "fetch", "export", "import", "shell", NULL };
+static const char *const file_commands[] = { "export", "import", NULL };
+
+static int cmd_shell(ice_backend **b, const options *o, int argc);
+
+static int dispatch(ice_backend **b, const options *o, const char *cmd, int argc, char **argv)
 {
 	if (strcmp(cmd, "put") == 0)
-		return cmd_put(b, o, argc, argv);
+		return cmd_put(*b, o, argc, argv);
 	if (strcmp(cmd, "get") == 0)
-		return cmd_get(b, argc, argv);
+		return cmd_get(*b, argc, argv);
 	if (strcmp(cmd, "rm") == 0)
-		return cmd_rm(b, argc, argv);
+		return cmd_rm(*b, argc, argv);
 	if (strcmp(cmd, "ls") == 0)
-		return cmd_ls(b, o, argc, argv, NULL);
+		return cmd_ls(*b, o, argc, argv, NULL);
 	if (strcmp(cmd, "info") == 0)
-		return argc == 1 ? cmd_ls(b, o, 0, NULL, argv[0]) : ice_cli_usage_error("info takes one KEY");
-	return cmd_gc(b, argc);
+		return argc == 1 ? cmd_ls(*b, o, 0, NULL, argv[0]) : ice_cli_usage_error("info takes one KEY");
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(*b, o, argc, argv);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(*b, o, argc, argv);
+	if (strcmp(cmd, "shell") == 0)
+		return cmd_shell(b, o, argc);
+	return cmd_gc(*b, argc);
 }
 
 /* exec and fetch open the cache themselves (they work on without it). */
@@ -1103,47 +1240,118 @@ static void split_command(int *argc, char **argv, run_options *r)
 
 static bool known_command(const char *cmd)
 {
-	static const char *const cmds[] = { "put", "get", "rm", "ls", "info", "gc", "exec", "fetch",
-	                                    NULL };
-
-	for (size_t i = 0; cmds[i]; i++)
-		if (strcmp(cmd, cmds[i]) == 0)
+	for (size_t i = 0; commands[i]; i++)
+		if (strcmp(cmd, commands[i]) == 0)
 			return true;
 	return false;
+}
+
+static void options_clear(options *o)
+{
+	for (size_t i = 0; i < o->n_tags; i++)
+		free(o->tags[i]);
+	memset(o, 0, sizeof *o);
+}
+
+/* Parse argv's options into *o (argv may be permuted); *cmd_at is the index
+ * of the first word that is no option. Returns -1 to go on, else the exit
+ * status (--help, --version, usage errors). */
+static int parse_args(int argc, char **argv, options *o, int *cmd_at)
+{
+	int c, status;
+
+	optind = 0; /* GNU getopt: start afresh (the shell parses many lines) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":u:t:o:H:X:hV", long_options, NULL)) != -1)
+		if ((status = parse_option(c, argv, o)) >= 0)
+			return status;
+	*cmd_at = optind;
+	return -1;
+}
+
+/* ---- the shell ------------------------------------------------------------------ */
+
+/* One shell line, words[0] the subcommand: parsed and run as on the command
+ * line, with the shell's cache. */
+static int shell_run(ice_backend *b, int argc, char **words)
+{
+	char **argv = calloc((size_t)argc + 2, sizeof *argv);
+	options o = { 0 };
+	int at = 0, status;
+
+	if (!argv)
+		return ICE_EXIT_FAILURE;
+	argv[0] = (char *)"ice-cache";
+	memcpy(argv + 1, words, (size_t)argc * sizeof *argv);
+	argc++;
+	o.run.max_redirects = -1;
+	split_command(&argc, argv, &o.run);
+	argc--;
+	if ((status = parse_args(argc + 1, argv, &o, &at)) >= 0)
+		goto out;
+	if (o.url || o.prefix)
+		status = ice_cli_usage_error("--url and --prefix are given when the shell starts");
+	else if (at >= argc + 1)
+		status = ice_cli_usage_error("no command (type help)");
+	else if (!known_command(argv[at]))
+		status = ice_cli_usage_error("unknown command '%s' (type help)", argv[at]);
+	else if (strcmp(argv[at], "shell") == 0)
+		status = ice_cli_usage_error("already in the shell");
+	else if ((status = dispatch_uncached(&o, argv[at], argc - at, argv + at + 1)) < 0)
+		status = dispatch(&b, &o, argv[at], argc - at, argv + at + 1);
+out:
+	options_clear(&o);
+	free(argv);
+	return status;
+}
+
+static int cmd_shell(ice_backend **b, const options *o, int argc)
+{
+	ice_shell_spec spec = { commands, file_commands, long_options, usage_text,
+	                        o->url, o->prefix, shell_run };
+
+	if (argc != 0)
+		return ice_cli_usage_error("shell takes no argument");
+	if (!isatty(STDIN_FILENO))
+		return ice_cli_usage_error("shell: standard input is not a terminal");
+	in_shell = true;
+	return ice_shell_main(&spec, b);
 }
 
 int main(int argc, char **argv)
 {
 	options o = { 0 };
 	ice_backend *b = NULL;
-	int c, status;
+	const char *cmd;
+	int at = 0, status;
 
 	ice_cli_init("ice-cache");
 	o.run.max_redirects = -1;
 	split_command(&argc, argv, &o.run);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:t:o:H:X:hV", long_options, NULL)) != -1)
-		if ((status = parse_option(c, argv, &o)) >= 0)
-			goto out;
-	if (optind >= argc) {
-		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, exec, fetch)");
+	if ((status = parse_args(argc, argv, &o, &at)) >= 0) {
+		status = ice_cli_finish(status);
 		goto out;
 	}
-	if (!known_command(argv[optind])) {
-		status = ice_cli_usage_error("unknown command '%s'", argv[optind]);
+	/* no command on a terminal: the shell, as with python or redis-cli */
+	if (at >= argc && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		cmd = "shell";
+	} else if (at >= argc) {
+		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, exec, fetch, export, import, shell)");
+		goto out;
+	} else if (!known_command(cmd = argv[at])) {
+		status = ice_cli_usage_error("unknown command '%s'", cmd);
 		goto out;
 	}
-	status = dispatch_uncached(&o, argv[optind], argc - optind - 1, argv + optind + 1);
+	status = dispatch_uncached(&o, cmd, argc - at - (at < argc), argv + at + 1);
 	if (status >= 0) {
 		status = ice_cli_finish(status);
 		goto out;
 	}
 	if ((status = ice_cli_open_cache(o.url, o.prefix, &b)) >= 0)
 		goto out;
-	status = ice_cli_finish(dispatch(b, &o, argv[optind], argc - optind - 1, argv + optind + 1));
+	status = ice_cli_finish(dispatch(&b, &o, cmd, argc - at - (at < argc), argv + at + 1));
 out:
 	ice_backend_close(b);
-	for (size_t i = 0; i < o.n_tags; i++)
-		free(o.tags[i]);
+	options_clear(&o);
 	return status;
 }

@@ -46,6 +46,27 @@ int ice_backend_tag_table(const char *tag, const char **t, size_t *tlen)
 	return *tlen > 0;
 }
 
+int ice_backend_check_tags(const char *const *tags, size_t n, ice_err *err)
+{
+	const char *t0 = NULL, *t;
+	size_t i, l0 = 0, tl;
+
+	for (i = 0; i < n; i++) {
+		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n'))
+			return ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
+		if (!ice_backend_tag_table(tags[i], &t, &tl))
+			continue;
+		if (!t0) {
+			t0 = t;
+			l0 = tl;
+		} else if (tl != l0 || memcmp(t, t0, tl) != 0) {
+			return ice_err_set(err, ICE_EINVAL, "tag '%s': an entry's table-scoped tags must name one table ('%.*s')",
+			                   tags[i], (int)l0, t0);
+		}
+	}
+	return ICE_OK;
+}
+
 /* ---- URL parsing ---- */
 
 void ice_backend_url_clear(ice_backend_url *u)
@@ -279,7 +300,16 @@ int ice_backend_put(ice_backend *b, const char *key, const void *val, size_t len
                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
                     const char *origin, ice_err *err)
 {
-	return b->ops->put(b->impl, key, val, len, tags, n_tags, ttl_ms, origin, err);
+	return b->ops->put(b->impl, key, val, len, tags, n_tags, ttl_ms, origin, 0, err);
+}
+
+int ice_backend_put_at(ice_backend *b, const char *key, const void *val, size_t len,
+                       const char *const *tags, size_t n_tags, int64_t ttl_ms,
+                       const char *origin, int64_t created_ms, ice_err *err)
+{
+	if (created_ms < 0)
+		return ice_err_set(err, ICE_EINVAL, "put: negative creation time");
+	return b->ops->put(b->impl, key, val, len, tags, n_tags, ttl_ms, origin, created_ms, err);
 }
 
 int ice_backend_get(ice_backend *b, const char *key, void **val, size_t *len,

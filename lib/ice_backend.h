@@ -55,6 +55,12 @@ int ice_backend_put(ice_backend *b, const char *key, const void *val, size_t len
                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
                     const char *origin, ice_err *err);
 
+/* Like put, but the entry keeps created_ms as its creation time (0: now):
+ * import restores an entry as it was exported. */
+int ice_backend_put_at(ice_backend *b, const char *key, const void *val, size_t len,
+                       const char *const *tags, size_t n_tags, int64_t ttl_ms,
+                       const char *origin, int64_t created_ms, ice_err *err);
+
 /* ICE_OK hit (*val malloc'd with a NUL after len bytes, caller frees; meta
  * optional, caller clears), ICE_ENOENT miss. Counts a hit or a miss. */
 int ice_backend_get(ice_backend *b, const char *key, void **val, size_t *len,
@@ -134,13 +140,18 @@ void ice_backend_url_clear(ice_backend_url *u);
 /* The table of a table-scoped tag: *t and *tlen set and 1 returned, else 0. */
 int ice_backend_tag_table(const char *tag, const char **t, size_t *tlen);
 
+/* The rules put applies to an entry's tags (see put); ICE_EINVAL with a
+ * message naming the bad tag. */
+int ice_backend_check_tags(const char *const *tags, size_t n, ice_err *err);
+
 /* ---- for backend implementations only ---- */
 
 typedef struct ice_backend_ops {
 	void (*close)(void *impl);
+	/* created_ms 0: now */
 	int (*put)(void *impl, const char *key, const void *val, size_t len,
 	           const char *const *tags, size_t n_tags, int64_t ttl_ms,
-	           const char *origin, ice_err *err);
+	           const char *origin, int64_t created_ms, ice_err *err);
 	int (*get)(void *impl, const char *key, void **val, size_t *len,
 	           ice_entry_meta *meta, ice_err *err);
 	int (*peek)(void *impl, const char *key, void **val, size_t *len,

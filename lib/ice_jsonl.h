@@ -52,4 +52,9 @@ bool ice_json_get_i64(const json_t *obj, const char *key, int64_t *out);
 /* String field or NULL. */
 const char *ice_json_get_str(const json_t *obj, const char *key);
 
+/* Bytes that may not be UTF-8 (cache keys, tags): a JSON string when they
+ * are UTF-8, else {"hex":"..."} (lowercase hex of the bytes), so nothing is
+ * lost. A new reference; NULL when out of memory. */
+json_t *ice_json_text(const char *s);
+
 #endif

@@ -205,3 +205,25 @@ const char *ice_json_get_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
 }
+
+json_t *ice_json_text(const char *s)
+{
+	static const char digits[] = "0123456789abcdef";
+	json_t *j = json_string(s), *h;
+	size_t n, i;
+	char *hex;
+
+	if (j)
+		return j;
+	n = strlen(s);
+	if (!(hex = malloc(n * 2 + 1)))
+		return NULL;
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+	}
+	hex[2 * n] = '\0';
+	h = json_pack("{s:s}", "hex", hex);
+	free(hex);
+	return h;
+}

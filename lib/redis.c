@@ -754,30 +754,9 @@ out:
 
 /* ---- put / get / delete ---- */
 
-static int check_tags(const char *const *tags, size_t n, ice_err *err)
-{
-	const char *t0 = NULL, *t;
-	size_t i, l0 = 0, tl;
-
-	for (i = 0; i < n; i++) {
-		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n'))
-			return ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
-		if (!ice_backend_tag_table(tags[i], &t, &tl))
-			continue;
-		if (!t0) {
-			t0 = t;
-			l0 = tl;
-		} else if (tl != l0 || memcmp(t, t0, tl) != 0) {
-			return ice_err_set(err, ICE_EINVAL, "tag '%s': an entry's table-scoped tags must name one table ('%.*s')",
-			                   tags[i], (int)l0, t0);
-		}
-	}
-	return ICE_OK;
-}
-
 static int redis_put(void *impl, const char *key, const void *val, size_t len,
                      const char *const *tags, size_t n_tags, int64_t ttl_ms,
-                     const char *origin, ice_err *err)
+                     const char *origin, int64_t created_ms, ice_err *err)
 {
 	redis_be *r = impl;
 	redisReply *rep = NULL;
@@ -789,7 +768,7 @@ static int redis_put(void *impl, const char *key, const void *val, size_t len,
 
 	if (!key || ttl_ms < 0)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-	if ((rc = check_tags(tags, n_tags, err)))
+	if ((rc = ice_backend_check_tags(tags, n_tags, err)))
 		return rc;
 	if (!(t = table_of(tags, n_tags)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
@@ -797,7 +776,7 @@ static int redis_put(void *impl, const char *key, const void *val, size_t len,
 	cmd_add(&c, key);
 	cmd_add(&c, t);
 	cmd_addn(&c, val, len);
-	cmd_addf(&c, "%lld", (long long)now);
+	cmd_addf(&c, "%lld", (long long)(created_ms ? created_ms : now));
 	cmd_addf(&c, "%lld", ttl_ms ? (long long)(now + ttl_ms) : 0LL);
 	cmd_addf(&c, "%zu", len);
 	cmd_addf(&c, "%lld", (long long)ttl_ms);

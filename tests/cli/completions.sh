@@ -31,7 +31,7 @@ is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: non
 is "$(complete_words ice-invalidate ice-invalidate --granularity '')" "file partition table " \
 	"ice-invalidate --granularity: its values"
 
-is "$(complete_words ice-cache ice-cache '')" "exec fetch gc get info ls put rm " "ice-cache: commands"
+is "$(complete_words ice-cache ice-cache '')" "exec export fetch gc get import info ls put rm shell " "ice-cache: commands"
 is "$(complete_words ice-cache ice-cache put --t)" "--table --tag --ttl " "ice-cache put: its tag options"
 is "$(complete_words ice-cache ice-cache exec --k)" "--key-from-args " "ice-cache exec: --key-from-args"
 is "$(complete_words ice-cache ice-cache exec --so)" "--source " "ice-cache exec: --source"
@@ -41,6 +41,11 @@ is "$(complete_words ice-cache ice-cache fetch --t)" "--table --tag --timeout --
 is "$(complete_words ice-cache ice-cache fetch --key-)" "--key-header " "ice-cache fetch: --key-header"
 is "$(complete_words ice-cache ice-cache fetch -X P)" "POST PUT " "ice-cache fetch -X: methods"
 like "$(complete_words ice-cache ice-cache exec k -- ech)" "echo " "ice-cache exec --: the command completes as a command"
+is "$(complete_words ice-cache ice-cache import --d)" "--dry-run " "ice-cache import: --dry-run"
+is "$(complete_words ice-cache ice-cache export --ta)" "--table --tag " "ice-cache export: its filters"
+mkdir -p "$TMP/files" && : > "$TMP/files/orders.tar" && : > "$TMP/files/notes.txt"
+is "$(cd "$TMP/files" && complete_words ice-cache ice-cache import '')" "orders.tar " \
+	"ice-cache import: tar files"
 
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do

@@ -72,5 +72,6 @@ int main(void)
 	test_redis();
 	test_stale();
 	test_config();
+	test_words();
 	return tap_done();
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ice_backend.h"
+#include "ice_time.h"
 
 void test_redis(void);
 
@@ -508,6 +509,27 @@ static void test_peek(ice_backend *b)
 	free(h);
 }
 
+/* put_at keeps the creation time it is given (import restores entries). */
+static void test_put_at(ice_backend *b)
+{
+	const char *tags[1] = { "table:db.pa" };
+	ice_entry_meta m = { 0 };
+	ice_err err = { 0 };
+	void *val = NULL;
+	size_t len = 0;
+	int64_t before = ice_now_ms();
+	int rc = ice_backend_put_at(b, "pa", "old", 3, tags, 1, 60000, "import", 1234567, &err);
+
+	tap_ok(rc == ICE_OK && ice_backend_peek(b, "pa", &val, &len, &m, &err) == ICE_OK &&
+	       m.created_ms == 1234567 && m.expires_ms >= before + 60000 &&
+	       m.expires_ms <= ice_now_ms() + 60000 && strcmp(m.origin, "import") == 0,
+	       "put_at: created time kept, TTL counted from now (%s)", err.msg);
+	free(val);
+	ice_entry_meta_clear(&m);
+	tap_is_int(ice_backend_put_at(b, "pa", "x", 1, tags, 1, 0, NULL, -1, &err), ICE_EINVAL,
+	           "put_at: a negative creation time is refused");
+}
+
 static void test_server_info(ice_backend *b)
 {
 	ice_err err = { 0 };
@@ -818,6 +840,7 @@ void test_redis(void)
 		test_two_steps(b);
 		test_locks(b);
 		test_peek(b);
+		test_put_at(b);
 		test_server_info(b);
 		test_cursors(b);
 		freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));

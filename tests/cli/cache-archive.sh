@@ -1,0 +1,239 @@
+#!/bin/sh
+# cache-archive: ice-cache export/import between two real redis-servers:
+# exact binary values (all 256 bytes, NULs, empty, 5 MiB), odd keys, tags,
+# origin, created time and remaining TTL kept, expired entries skipped,
+# `-` through a pipe, filters; hostile archives (made here with python3's
+# tarfile) refused member by member with nothing half-imported.
+. "$top_srcdir/tests/cli/lib.sh"
+
+command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
+	skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+C="$top_builddir/ice-cache"
+
+start_redis() { # start_redis NAME: a private server on $TMP/NAME.sock
+	redis-server --port 0 --unixsocket "$TMP/$1.sock" --save '' --appendonly no --dir "$TMP" \
+		> "$TMP/$1.log" 2>&1 &
+	track_pid $!
+	wait_for 10 test -S "$TMP/$1.sock" || { echo "Bail out! redis-server $1 did not start"; exit 1; }
+}
+start_redis a
+start_redis b
+A="unix://$TMP/a.sock"
+B="unix://$TMP/b.sock"
+export ICE_CACHE_URL="$A"
+
+# ---- the entries on A ---------------------------------------------------------
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 4)' > "$TMP/all256"
+printf 'a\000b\000\000' > "$TMP/nuls"
+: > "$TMP/empty"
+head -c 5242880 /dev/urandom > "$TMP/big"
+"$C" put all256 --table db.t --file "db.t:s3://b/f1.parquet" --ttl 1h < "$TMP/all256"
+"$C" put nuls --partition "db.t:day=2024-01-01" < "$TMP/nuls"
+"$C" put empty --tag user-tag < /dev/null
+"$C" put big --table db.u --ttl 2h < "$TMP/big"
+nl='new
+line'
+latin1=$(printf 'caf\351')
+for key in "with space" "$nl" "glob*?[x]" "$latin1"; do
+	"$C" put "$key" --table db.k --value "v:$key"
+done
+is "$("$C" ls | wc -l | tr -d ' ')" "8" "setup: 8 entries on A"
+hits_before=$(redis-cli -s "$TMP/a.sock" HGET icecache:stats hits)
+
+# ---- round trip through a pipe ---------------------------------------------------
+"$C" export - | "$C" --url "$B" import - > "$TMP/summary" 2> "$TMP/err"
+is "$?" "0" "export - | import -: exit 0"
+is "$(cat "$TMP/err")" "" "export - | import -: nothing on stderr"
+is "$($JSONQ '(r["kind"], r["imported"], r["skipped"], r["dry_run"])' < "$TMP/summary")" \
+	"('import', 8, 0, False)" "import: a JSON summary of what it did"
+is "$(redis-cli -s "$TMP/a.sock" HGET icecache:stats hits)" "$hits_before" \
+	"export counts no hit (peek)"
+for key in all256 nuls empty big; do
+	"$C" --url "$B" get "$key" > "$TMP/back"
+	check "value of $key comes back byte for byte" cmp -s "$TMP/back" "$TMP/$key"
+done
+is "$(wc -c < "$TMP/all256" | tr -d ' ')" "1024" "the 256-byte sample holds every byte 4 times"
+for key in "with space" "$nl" "glob*?[x]" "$latin1"; do
+	is "$("$C" --url "$B" get "$key")" "v:$key" \
+		"odd key kept: $(printf '%s' "$key" | tr '\n\351' '~?')"
+done
+meta() { # meta URL KEY: the fields an import keeps
+	"$C" --url "$1" info "$2" | $JSONQ '(r["created_ms"], r["origin"], r["table"], sorted(r["tags"]), r["size"])'
+}
+for key in all256 nuls empty big "with space" "$latin1"; do
+	is "$(meta "$B" "$key")" "$(meta "$A" "$key")" "created, origin, table, tags, size kept: $key"
+done
+expires() { "$C" --url "$1" info "$2" | $JSONQ 'r["expires_ms"]'; }
+ea=$(expires "$A" all256)
+eb=$(expires "$B" all256)
+check "TTL kept as remaining time: B's expiry within 10 s of A's ($eb vs $ea)" \
+	test "$eb" -le $((ea + 1000)) -a "$eb" -ge $((ea - 10000))
+ttl_b=$(redis-cli -s "$TMP/b.sock" PTTL "icecache:{db.u}:e:big")
+check "the Redis expiry is set on B too (PTTL $ttl_b within 2 h)" \
+	test "$ttl_b" -gt 7000000 -a "$ttl_b" -le 7200000
+is "$(expires "$B" nuls)" "0" "an entry without TTL stays without"
+is "$("$C" --url "$B" info "$latin1" | $JSONQ 'r["key"]')" '{"hex":"636166e9"}' \
+	"info: a key that is not UTF-8 shows as hex, not as an error"
+printf '%s\n' '{"kind":"diff","table":"db.u","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
+	"$top_builddir/ice-invalidate" --url "$B" > /dev/null
+is "$("$C" --url "$B" get big > /dev/null; echo "$?"):$("$C" --url "$B" get nuls > /dev/null; echo "$?")" \
+	"1:0" "imported tags are live: ice-invalidate removes the invalidated table's entry, and only that"
+
+# ---- an entry whose TTL runs out between export and import -----------------------
+redis-cli -s "$TMP/b.sock" FLUSHALL > /dev/null
+"$C" put soon --table db.t --ttl 1s --value soon
+"$C" export "$TMP/all.tar" 'soon'
+check "export FILE: the archive exists" test -s "$TMP/all.tar"
+check "export FILE: no temporary file left" test "$(ls "$TMP" | grep -c 'all.tar.')" -eq 0
+wait_for 10 sh -c "! '$C' get soon > /dev/null" || echo "# soon did not expire"
+"$C" --url "$B" import "$TMP/all.tar" > "$TMP/summary" 2> "$TMP/err"
+is "$?:$($JSONQ '(r["imported"], r["expired"], r["skipped"])' < "$TMP/summary")" "0:(0, 1, 0)" \
+	"an entry expired by import time is skipped and counted, not an error"
+is "$("$C" --url "$B" get soon; echo "$?")" "1" "the expired entry is not imported"
+
+# ---- filters and dry run ----------------------------------------------------------
+"$C" export "$TMP/t.tar" --table db.t
+is "$("$C" --url "$B" import --dry-run "$TMP/t.tar" | $JSONQ 'r["imported"]')" "2" \
+	"export --table: the table's entries only"
+"$C" export "$TMP/tag.tar" --tag user-tag
+is "$(tar -xOf "$TMP/tag.tar" entries/00000001.json | $JSONQ 'r["key"]')" "empty" \
+	"export --tag: the tagged entry"
+"$C" export "$TMP/pat.tar" 'glob\**'
+is "$(tar -tf "$TMP/pat.tar" | tr '\n' ' ')" \
+	"icecache-archive.json entries/00000001.json entries/00000001.value " \
+	"export PATTERN: marker first, then metadata and value named by position"
+is "$("$C" --url "$B" ls | wc -l | tr -d ' ')" "0" "import --dry-run stores nothing"
+
+# ---- usage -------------------------------------------------------------------------
+"$C" export 2> /dev/null
+is "$?" "2" "export without FILE: exit 2"
+"$C" import "$TMP/nonexistent.tar" > /dev/null 2> "$TMP/err"
+is "$?" "1" "import of a missing file: exit 1"
+like "$(cat "$TMP/err")" "nonexistent.tar: No such file" "import of a missing file: says so"
+"$C" export "$TMP/no/such/dir/x.tar" 2> "$TMP/err"
+is "$?" "1" "export into a missing folder: exit 1"
+
+# ---- hostile archives ---------------------------------------------------------------
+redis-cli -s "$TMP/b.sock" FLUSHALL > /dev/null
+python3 - "$TMP" << 'EOF'
+import io, json, sys, tarfile, time
+tmp = sys.argv[1]
+now = int(time.time() * 1000)
+
+def marker(version=1):
+    return json.dumps({"kind": "icecache-archive", "version": version, "exported_ms": now}).encode()
+
+def meta(key, size, tags=("table:db.h",), **extra):
+    m = {"kind": "entry", "key": key, "size": size, "created_ms": now, "ttl_ms": 0,
+         "origin": "put", "tags": list(tags)}
+    m.update(extra)
+    return json.dumps(m).encode()
+
+def add(t, name, data, **attrs):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    for k, v in attrs.items():
+        setattr(ti, k, v)
+    t.addfile(ti, io.BytesIO(data) if data else None)
+
+def special(t, name, kind, linkname=""):
+    ti = tarfile.TarInfo(name)
+    ti.type = kind
+    ti.linkname = linkname
+    t.addfile(ti)
+
+with tarfile.open(f"{tmp}/evil.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    add(t, "icecache-archive.json", marker())
+    add(t, "entries/00000001.json", meta("good1", 3))
+    add(t, "entries/00000001.value", b"one")
+    add(t, "../escape.json", meta("escape", 1))
+    add(t, "/abs/entries/00000002.json", meta("abs", 1))
+    add(t, "entries/../../x.value", b"x")
+    special(t, "entries/00000003.value", tarfile.SYMTYPE, "/etc/passwd")
+    special(t, "entries/00000004.value", tarfile.LNKTYPE, "entries/00000001.value")
+    special(t, "entries/00000005.value", tarfile.CHRTYPE)
+    add(t, "entries/00000006.json", b'{"kind":"entry","key":"badjson",')
+    add(t, "entries/00000006.value", b"v")
+    add(t, "entries/00000007.json", meta("mismatch", 10))
+    add(t, "entries/00000007.value", b"abc")
+    add(t, "entries/00000008.json", meta("badtag", 1, tags=("bad\ntag",)))
+    add(t, "entries/00000008.value", b"v")
+    add(t, "entries/00000009.json", meta("twotables", 1, tags=("table:a", "file:b:f")))
+    add(t, "entries/00000009.value", b"v")
+    add(t, "entries/00000010.json", b" " * (5 * 1024 * 1024) + meta("oversized-meta", 1))
+    add(t, "entries/00000010.value", b"v")
+    add(t, "entries/00000011.json", meta("orphan", 1))
+    add(t, "entries/00000012.json", meta("good2", 3, tags=("table:db.h", "partition:db.h:p=1")))
+    add(t, "entries/00000012.value", b"two")
+    add(t, "notes.txt", b"hello")
+
+# A value declaring 1 TiB that the archive does not hold (written by hand:
+# tarfile would want the data).
+def member(name, data):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    return ti.tobuf(tarfile.PAX_FORMAT) + data + b"\0" * (-len(data) % 512)
+
+with open(f"{tmp}/huge.tar", "wb") as f:
+    f.write(member("icecache-archive.json", marker()))
+    f.write(member("entries/00000001.json", meta("huge", 5)))
+    ti = tarfile.TarInfo("entries/00000001.value")
+    ti.size = 1 << 40
+    f.write(ti.tobuf(tarfile.PAX_FORMAT) + b"hello" + b"\0" * 507)
+
+with tarfile.open(f"{tmp}/nomarker.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    add(t, "entries/00000001.json", meta("x", 1))
+    add(t, "entries/00000001.value", b"x")
+
+with tarfile.open(f"{tmp}/v2.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    add(t, "icecache-archive.json", marker(version=2))
+EOF
+is "$?" "0" "hostile archives written by python3 tarfile"
+
+cd "$TMP" || exit 1
+"$C" --url "$B" import --dry-run "$TMP/evil.tar" > "$TMP/summary" 2> "$TMP/err"
+is "$?:$("$C" --url "$B" ls | wc -l | tr -d ' ')" "1:0" "hostile archive, --dry-run: exit 1, nothing stored"
+"$C" --url "$B" import "$TMP/evil.tar" > "$TMP/summary" 2> "$TMP/err"
+is "$?" "1" "hostile archive: exit 1"
+is "$("$C" --url "$B" ls | $JSONQ 'r["key"]' | sort | tr '\n' ' ')" "good1 good2 " \
+	"hostile archive: exactly the valid entries imported, nothing else"
+is "$("$C" --url "$B" get good2):$("$C" --url "$B" info good2 | $JSONQ 'sorted(r["tags"])')" \
+	"two:[\"partition:db.h:p=1\",\"table:db.h\"]" "hostile archive: a valid entry is whole (value and tags)"
+is "$(redis-cli -s "$TMP/b.sock" KEYS '*' | grep -v -e good1 -e good2 -e stats -e tags -e ':t:' -e ':all$' -e ':seq$' | tr '\n' ' ')" "" \
+	"hostile archive: no Redis key of a refused entry (only good1, good2 and their table's sets and sequence)"
+check "hostile archive: no file written outside (../escape.json)" test ! -e "$TMP/../escape.json"
+err=$(cat "$TMP/err")
+for want in "evil.tar: ../escape.json: path escapes" \
+	"evil.tar: /abs/entries/00000002.json: path escapes" \
+	"evil.tar: entries/../../x.value: path escapes" \
+	"evil.tar: entries/00000003.value: a symbolic link" \
+	"evil.tar: entries/00000004.value: a hard link" \
+	"evil.tar: entries/00000005.value: a device" \
+	"evil.tar: entries/00000006.json: metadata is not valid JSON" \
+	"evil.tar: entries/00000007.value: size 3 differs from its metadata's size 10" \
+	"evil.tar: entries/00000008.json: tag 1: empty or contains a newline" \
+	"evil.tar: entries/00000009.json: tag 'file:b:f'" \
+	"evil.tar: entries/00000010.json: oversized" \
+	"evil.tar: entries/00000011.json: metadata without a value" \
+	"evil.tar: notes.txt: not an IceCache member"; do
+	like "$err" "ice-cache: error: $TMP/$want" "refused with a message: ${want#evil.tar: }"
+done
+is "$(grep -c '; skipped$' "$TMP/err")" "13" "one line per refused member, no more"
+like "$err" "ice-cache: error: $TMP/evil.tar: 13 members skipped" "a closing count of what was skipped"
+is "$($JSONQ '(r["imported"], r["skipped"])' < "$TMP/summary")" "(2, 13)" "the JSON summary counts them too"
+
+"$C" --url "$B" import "$TMP/huge.tar" > /dev/null 2> "$TMP/err"
+is "$?" "1" "a member declaring 1 TiB: exit 1"
+like "$(cat "$TMP/err")" "huge.tar: entries/00000001.value: oversized" "a member declaring 1 TiB: refused as oversized"
+is "$("$C" --url "$B" get huge; echo "$?")" "1" "a member declaring 1 TiB: nothing imported"
+"$C" --url "$B" import "$TMP/nomarker.tar" > /dev/null 2> "$TMP/err"
+is "$?" "1" "an archive without the marker first: exit 1"
+like "$(cat "$TMP/err")" "not an IceCache archive" "an archive without the marker first: says so"
+"$C" --url "$B" import "$TMP/v2.tar" > /dev/null 2> "$TMP/err"
+is "$?" "1" "a newer archive version: exit 1"
+like "$(cat "$TMP/err")" "archive version 2" "a newer archive version: says which"
+printf 'not a tar at all' | "$C" --url "$B" import - > /dev/null 2> "$TMP/err"
+is "$?" "1" "garbage on standard input: exit 1"
+like "$(cat "$TMP/err")" "ice-cache: error: standard input: " "garbage on standard input: one clear line"
+
+done_testing

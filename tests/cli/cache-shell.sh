@@ -1,0 +1,124 @@
+#!/bin/sh
+# cache-shell: ice-cache shell driven in a real terminal (tmux): tab
+# completion of a subcommand, an option and a key, errors that do not end
+# the session, the ls table, history across two sessions, the shell on
+# `ice-cache` with no arguments; and `ice-cache ls` on a terminal.
+. "$top_srcdir/tests/cli/lib.sh"
+
+command -v redis-server > /dev/null || skip_all "redis-server not installed (scripts/setup installs it)"
+command -v tmux > /dev/null || skip_all "tmux not installed (scripts/setup installs it)"
+C="$top_builddir/ice-cache"
+sock="$TMP/redis.sock"
+redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --dir "$TMP" > "$TMP/redis.log" 2>&1 &
+track_pid $!
+wait_for 10 test -S "$sock" || { echo "Bail out! redis-server did not start"; exit 1; }
+export ICE_CACHE_URL="unix://$sock"
+
+"$C" put alpha-report --table db.t --value "report body"
+"$C" put alpha-2 --value two
+"$C" put "beta key" --value "value of beta"
+"$C" put zeta --ttl 1h --value z
+
+# A private tmux server; every pane runs with a private history and no
+# ~/.inputrc, and says how its command ended.
+TM="tmux -S $TMP/tmux.sock"
+run_in_pane() { # run_in_pane NAME COMMAND...
+	_name=$1
+	shift
+	TERM=${TERM:-xterm} $TM new-session -d -s "$_name" -x 200 -y 50 \
+		"env XDG_STATE_HOME='$TMP/state' INPUTRC=/dev/null $*; echo \"[ended \$?]\"; exec sleep 600"
+	[ -n "${tmux_pid:-}" ] || { tmux_pid=$($TM display-message -p '#{pid}') && track_pid "$tmux_pid"; }
+}
+screen() { $TM capture-pane -p -t "$1"; }
+shows() { screen "$1" | grep -qF -- "$2"; }                # shows PANE TEXT
+shows_line() { screen "$1" | grep -qE -- "$2"; }           # shows_line PANE REGEX
+type_keys() { _p=$1; shift; $TM send-keys -t "$_p" "$@"; } # type_keys PANE KEYS...
+
+run_in_pane s1 "'$C' shell"
+wait_for 10 shows s1 "ice-cache>"
+ok $? "shell: the prompt appears"
+
+type_keys s1 "inf" Tab
+wait_for 5 shows s1 "ice-cache> info"
+ok $? "completion: a subcommand (inf -> info)"
+type_keys s1 "alpha-r" Tab
+wait_for 5 shows s1 "ice-cache> info alpha-report"
+ok $? "completion: a key from the cache (alpha-r -> alpha-report)"
+type_keys s1 Enter
+wait_for 5 shows s1 '"key":"alpha-report"'
+ok $? "the completed command runs: info prints the entry"
+
+type_keys s1 "get be" Tab
+wait_for 5 shows s1 'ice-cache> get beta\ key'
+ok $? "completion: a key with a space is inserted quoted"
+type_keys s1 Enter
+wait_for 5 shows s1 "value of beta"
+ok $? "the quoted key reads back the value"
+
+type_keys s1 "put x --va" Tab
+wait_for 5 shows s1 "ice-cache> put x --value"
+ok $? "completion: a long option (--va -> --value)"
+type_keys s1 C-u
+
+type_keys s1 "get 'open" Enter
+wait_for 5 shows s1 "ice-cache: error: column 5: unterminated ' quote"
+ok $? "a quoting mistake is a clear error"
+type_keys s1 "frobnicate" Enter
+wait_for 5 shows s1 "ice-cache: error: unknown command 'frobnicate'"
+ok $? "an unknown command is a clear error"
+type_keys s1 "get no-such-key" Enter
+wait_for 5 shows s1 "(exit 1)"
+ok $? "a miss shows its exit status"
+
+type_keys s1 "exec from-shell -- echo made-by-exec" Enter
+wait_for 5 shows s1 "made-by-exec"
+ok $? "exec in the shell runs the command after --"
+is "$("$C" get from-shell 2>&1)" "made-by-exec" "exec in the shell stored its output"
+
+type_keys s1 "ls" Enter
+wait_for 5 shows_line s1 '^KEY +SIZE +CREATED +EXPIRES +HITS +TAGS$'
+ok $? "ls in the shell: a table with column headers (the session survived the errors)"
+check "ls in the shell: a row per entry with its tags" shows_line s1 '^alpha-report +11 +[0-9-]+T[0-9:]+ +never +[0-9]+ +table:db\.t$'
+if shows s1 "[ended"; then ok 1 "the session is still running"; else ok 0 "the session is still running"; fi
+
+type_keys s1 "quit" Enter
+wait_for 5 shows s1 "[ended 0]"
+ok $? "quit ends the shell with status 0"
+hist="$TMP/state/icecache/history"
+check "history saved in \$XDG_STATE_HOME/icecache/history" test -s "$hist"
+is "$(grep -c -x -e ls -e 'get beta\\ key *' -e quit "$hist")" "2" "history holds the commands run, not quit"
+
+# A second session, entered by running ice-cache with no arguments on a
+# terminal: Up recalls the last command of the first session.
+run_in_pane s2 "'$C'"
+wait_for 10 shows s2 "ice-cache>"
+ok $? "ice-cache with no arguments on a terminal: the shell"
+type_keys s2 Up
+wait_for 5 shows s2 "ice-cache> ls"
+ok $? "history: Up recalls the previous session's last command"
+type_keys s2 C-u C-d
+wait_for 5 shows s2 "[ended 0]"
+ok $? "Ctrl-D ends the shell with status 0"
+
+# ice-cache ls on a terminal, outside the shell.
+run_in_pane s3 "'$C' ls"
+wait_for 10 shows s3 "[ended"
+check "ice-cache ls on a terminal: column headers" shows_line s3 '^KEY +SIZE +CREATED +EXPIRES +HITS +TAGS$'
+check "ice-cache ls on a terminal: an entry with a TTL shows when it expires" \
+	shows_line s3 '^zeta +1 +[0-9-]+T[0-9:]+ +[0-9-]+T[0-9:]+ +[0-9]+ *$'
+check "ice-cache ls on a terminal: exit 0" shows s3 "[ended 0]"
+
+# Not on a terminal: no shell.
+"$C" > "$TMP/out" 2> "$TMP/err" < /dev/null
+is "$?" "2" "no arguments, no terminal: usage error (exit 2)"
+like "$(cat "$TMP/err")" "no COMMAND given" "no arguments, no terminal: says a command is missing"
+"$C" shell < /dev/null > /dev/null 2> "$TMP/err"
+is "$?" "2" "shell with standard input not a terminal: exit 2"
+
+# An archive is never written to a terminal.
+run_in_pane s4 "'$C' export -"
+wait_for 10 shows s4 "[ended"
+check "export - on a terminal: refused with exit 2" shows s4 "[ended 2]"
+check "export - on a terminal: says why" shows s4 "not writing an archive to a terminal"
+
+done_testing
