@@ -206,20 +206,29 @@ static int reconnect_budget(ice_backend_opts *bo)
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out)
 {
 	ice_backend_opts bo = { 0 };
+
+	bo.prefix = prefix;
+	return ice_cli_open_cache_opts(url, &bo, out);
+}
+
+int ice_cli_open_cache_opts(const char *url, ice_backend_opts *bo, struct ice_backend **out)
+{
 	ice_err err = { 0 };
-	int rc;
+	char *fallback = NULL;
+	int rc = -1;
 
 	*out = NULL;
 	if (!url)
 		url = getenv("ICE_CACHE_URL");
-	if (!url || !*url)
-		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL");
-	bo.prefix = prefix;
-	if ((rc = reconnect_budget(&bo)) >= 0)
-		return rc;
-	if (ice_backend_open(url, &bo, out, &err)) {
+	/* Nothing configured: the embedded store in the user's cache folder. */
+	if ((!url || !*url) && ice_backend_default_url(&fallback, &err) != ICE_OK)
+		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL (%s)", err.msg);
+	if (fallback)
+		url = fallback;
+	if ((rc = reconnect_budget(bo)) < 0 && ice_backend_open(url, bo, out, &err)) {
 		ice_cli_error("%s", err.msg);
-		return ICE_EXIT_BACKEND;
+		rc = ICE_EXIT_BACKEND;
 	}
-	return -1;
+	free(fallback);
+	return rc;
 }

@@ -58,11 +58,17 @@ int ice_cli_emit(json_t *rec);
 int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict);
 
 struct ice_backend;
+struct ice_backend_opts;
 
-/* Open the cache named by `url`, else by $ICE_CACHE_URL, with the key
- * prefix (NULL: default). Returns -1 when *out is open, else the exit
- * status after reporting why (usage error without a URL, backend error). */
+/* Open the cache named by `url`, else by $ICE_CACHE_URL, else the
+ * embedded default (ice_backend_default_url: a SQLite file under
+ * $XDG_CACHE_HOME or ~/.cache), with the key prefix (NULL: default).
+ * Returns -1 when *out is open, else the exit status after reporting why
+ * (usage error, backend error). */
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out);
+
+/* The same with all the backend options (prefix, max_bytes...). */
+int ice_cli_open_cache_opts(const char *url, struct ice_backend_opts *bo, struct ice_backend **out);
 
 /* Parse a non-negative integer option value; false on junk. */
 bool ice_cli_parse_count(const char *s, long long *out);

@@ -1,5 +1,5 @@
 /* ice-cache: the cache itself from the command line: put, get, rm, ls,
- * info and gc on the backend ice-invalidate keeps correct. */
+ * info, gc and migrate on the backend ice-invalidate keeps correct. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ice_backend.h"
 #include "ice_jsonl.h"
+#include "ice_migrate.h"
 #include "ice_time.h"
 
 #define MAX_VALUE (512u * 1024u * 1024u) /* Redis's largest string */
@@ -27,6 +28,7 @@ static const char usage_text[] =
 	"  ls [--table T] [--tag TAG] [PATTERN]     list entries (JSON lines)\n"
 	"  info KEY                an entry's metadata (JSON)\n"
 	"  gc                      drop references to expired entries\n"
+	"  migrate FROM_URL TO_URL copy every entry, counter and cursor to another cache\n"
 	"\n"
 	"Tags (put; repeatable):\n"
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
@@ -34,8 +36,13 @@ static const char usage_text[] =
 	"      --tag TAG           any tag\n"
 	"\n"
 	"Options:\n"
-	"  -u, --url URL           the cache (default: $ICE_CACHE_URL)\n"
+	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
+	"                          unix:///path/redis.sock[?db=N] or sqlite:///path/cache.db\n"
+	"                          (default: $ICE_CACHE_URL, else the embedded cache\n"
+	"                          $XDG_CACHE_HOME/icecache/cache.db)\n"
 	"      --prefix P          key namespace (default: icecache)\n"
+	"      --max-size SIZE     embedded cache: keep it under SIZE (64M, 2G; 0: no\n"
+	"                          limit), evicting the least recently used entries\n"
 	"  -t, --ttl DUR           put: expire after DUR (30s, 10m, 1h, 7d)\n"
 	"      --value V           put: the value (default: standard input)\n"
 	"  -h, --help              show this help and exit\n"
@@ -47,7 +54,7 @@ static const char usage_text[] =
 
 typedef struct {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
-	int64_t ttl_ms;
+	int64_t ttl_ms, max_bytes;
 	char *tags[MAX_TAGS];
 	size_t n_tags;
 } options;
@@ -255,9 +262,51 @@ static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const
 	return ICE_EXIT_OK;
 }
 
+/* ---- migrate ----------------------------------------------------------------- */
+
+static int open_url(const char *url, const options *o, ice_backend **b)
+{
+	ice_backend_opts bo = { 0 };
+
+	bo.prefix = o->prefix;
+	bo.max_bytes = o->max_bytes;
+	return ice_cli_open_cache_opts(url, &bo, b);
+}
+
+static int cmd_migrate(const options *o, int argc, char **argv)
+{
+	ice_backend *from = NULL, *to = NULL;
+	ice_migrate_stats st;
+	ice_err err = { 0 };
+	int status, rc;
+
+	if (argc != 2)
+		return ice_cli_usage_error("migrate takes FROM_URL and TO_URL");
+	if (o->url)
+		return ice_cli_usage_error("migrate names both caches: no --url");
+	if ((status = open_url(argv[0], o, &from)) >= 0 || (status = open_url(argv[1], o, &to)) >= 0)
+		goto out;
+	if ((rc = ice_migrate(from, to, &st, &err))) {
+		status = fail(rc, &err);
+		goto out;
+	}
+	status = status_of(ice_cli_emit(json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:b}", "kind", "migrated",
+	                                          "entries", (json_int_t)st.entries,
+	                                          "skipped", (json_int_t)st.skipped,
+	                                          "cursors", (json_int_t)st.cursors,
+	                                          "tables", (json_int_t)st.tables,
+	                                          "metadata_kept", st.metadata_kept,
+	                                          "counters_copied", st.counters_copied)));
+out:
+	ice_backend_close(from);
+	ice_backend_close(to);
+	return status;
+}
+
 /* ---- options and main ---------------------------------------------------------- */
 
-enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG };
+enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
+       OPT_MAX_SIZE };
 
 static const struct option long_options[] = {
 	{ "url", required_argument, NULL, 'u' },
@@ -269,6 +318,7 @@ static const struct option long_options[] = {
 	{ "file", required_argument, NULL, OPT_FILE },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -299,6 +349,12 @@ static int parse_option(int c, char **argv, options *o)
 	case 'u': o->url = optarg; break;
 	case OPT_PREFIX: o->prefix = optarg; break;
 	case OPT_VALUE: o->value = optarg; break;
+	case OPT_MAX_SIZE:
+		if (ice_backend_parse_size(optarg, &o->max_bytes, &err))
+			return ice_cli_usage_error("--max-size: %s", err.msg);
+		if (o->max_bytes == 0)
+			o->max_bytes = -1; /* "0": remove the limit */
+		break;
 	case 't':
 		if (ice_parse_duration(optarg, &o->ttl_ms, &err))
 			return ice_cli_usage_error("--ttl: %s", err.msg);
@@ -334,7 +390,7 @@ static int dispatch(ice_backend *b, const options *o, const char *cmd, int argc,
 
 static bool known_command(const char *cmd)
 {
-	static const char *const cmds[] = { "put", "get", "rm", "ls", "info", "gc", NULL };
+	static const char *const cmds[] = { "put", "get", "rm", "ls", "info", "gc", "migrate", NULL };
 
 	for (size_t i = 0; cmds[i]; i++)
 		if (strcmp(cmd, cmds[i]) == 0)
@@ -354,14 +410,18 @@ int main(int argc, char **argv)
 		if ((status = parse_option(c, argv, &o)) >= 0)
 			goto out;
 	if (optind >= argc) {
-		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc)");
+		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, migrate)");
 		goto out;
 	}
 	if (!known_command(argv[optind])) {
 		status = ice_cli_usage_error("unknown command '%s'", argv[optind]);
 		goto out;
 	}
-	if ((status = ice_cli_open_cache(o.url, o.prefix, &b)) >= 0)
+	if (strcmp(argv[optind], "migrate") == 0) {
+		status = ice_cli_finish(cmd_migrate(&o, argc - optind - 1, argv + optind + 1));
+		goto out;
+	}
+	if ((status = open_url(o.url, &o, &b)) >= 0)
 		goto out;
 	status = ice_cli_finish(dispatch(b, &o, argv[optind], argc - optind - 1, argv + optind + 1));
 out:
