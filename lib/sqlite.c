@@ -20,7 +20,6 @@
 
 #define SCHEMA_VERSION 1
 #define PURGE_BATCH 256 /* expired entries removed by one put */
-#define EVICT_BATCH 64
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS entries ("
@@ -90,8 +89,9 @@ static const char *const sql_text[Q_COUNT_N] = {
 	[Q_TAG] = "INSERT OR IGNORE INTO tags VALUES (?1, ?2, ?3)",
 	[Q_PURGE] = "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries"
 	            " WHERE expires > 0 AND expires <= ?1 LIMIT ?2)",
-	[Q_EVICT] = "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries"
-	            " WHERE NOT (ns = ?1 AND key = ?2) ORDER BY atime LIMIT ?3)",
+	/* one at a time: an entry goes only while the bytes are over the limit */
+	[Q_EVICT] = "DELETE FROM entries WHERE rowid = (SELECT rowid FROM entries"
+	            " WHERE NOT (ns = ?1 AND key = ?2) ORDER BY atime LIMIT 1)",
 	[Q_STORE_GET] = "SELECT value FROM store WHERE name = ?1",
 	[Q_STORE_ADD] = "UPDATE store SET value = value + ?2 WHERE name = ?1",
 	[Q_STORE_SET] = "UPDATE store SET value = ?2 WHERE name = ?1",
@@ -399,10 +399,8 @@ static int enforce_limit(sq_be *s, const char *keep, int64_t now, ice_err *err)
 		return rc;
 	while (!(rc = store_get(s, "used_bytes", &used, err)) && used > max) {
 		sqlite3_stmt *st = stmt(s, Q_EVICT, 0, err);
-		if (st) {
+		if (st)
 			bind_str(st, 2, keep ? keep : "");
-			sqlite3_bind_int64(st, 3, EVICT_BATCH);
-		}
 		if ((rc = run(s, st, &n, err)))
 			break;
 		if (n == 0)
