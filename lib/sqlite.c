@@ -58,7 +58,8 @@ static const char schema_sql[] =
 #define LIVE "(e.expires = 0 OR e.expires > ?3)"
 #define META_COLS "e.key, e.tbl, e.created, e.expires, e.size, e.hits, e.origin, e.tags"
 
-/* The statements, prepared once per connection. ?1 is always the namespace. */
+/* The statements, prepared once per connection. Wherever they appear, ?1
+ * is the namespace and ?3 the time now (bound by stmt()). */
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
 	Q_GET, Q_TOUCH, Q_COUNT, Q_DEL_KEY, Q_INSERT, Q_TAG,
@@ -88,15 +89,15 @@ static const char *const sql_text[Q_COUNT_N] = {
 	             " ?7, ?8, ?9, ?10, ?11, ?12)",
 	[Q_TAG] = "INSERT OR IGNORE INTO tags VALUES (?1, ?2, ?3)",
 	[Q_PURGE] = "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries"
-	            " WHERE expires > 0 AND expires <= ?1 LIMIT ?2)",
+	            " WHERE expires > 0 AND expires <= ?3 LIMIT ?2)",
 	/* one at a time: an entry goes only while the bytes are over the limit */
 	[Q_EVICT] = "DELETE FROM entries WHERE rowid = (SELECT rowid FROM entries"
 	            " WHERE NOT (ns = ?1 AND key = ?2) ORDER BY atime LIMIT 1)",
-	[Q_STORE_GET] = "SELECT value FROM store WHERE name = ?1",
-	[Q_STORE_ADD] = "UPDATE store SET value = value + ?2 WHERE name = ?1",
-	[Q_STORE_SET] = "UPDATE store SET value = ?2 WHERE name = ?1",
+	[Q_STORE_GET] = "SELECT value FROM store WHERE name = ?2",
+	[Q_STORE_ADD] = "UPDATE store SET value = value + ?4 WHERE name = ?2",
+	[Q_STORE_SET] = "UPDATE store SET value = ?4 WHERE name = ?2",
 	[Q_HIT_CLEAR] = "DELETE FROM temp.hit",
-	[Q_HIT_EXPLICIT] = "INSERT OR IGNORE INTO temp.hit VALUES (?1, 0)",
+	[Q_HIT_EXPLICIT] = "INSERT OR IGNORE INTO temp.hit VALUES (?2, 0)",
 	[Q_HIT_TAG] = "INSERT INTO temp.hit SELECT e.tbl, COUNT(*) FROM tags t"
 	              " JOIN entries e ON e.ns = t.ns AND e.key = t.key"
 	              " WHERE t.ns = ?1 AND t.tag = ?2 AND " LIVE " GROUP BY e.tbl"
@@ -120,8 +121,8 @@ static const char *const sql_text[Q_COUNT_N] = {
 	[Q_GC_REFS] = "SELECT COUNT(*) FROM tags t JOIN entries e ON e.ns = t.ns AND e.key = t.key"
 	              " WHERE t.ns = ?1 AND e.expires > 0 AND e.expires <= ?3",
 	[Q_GC] = "DELETE FROM entries WHERE ns = ?1 AND expires > 0 AND expires <= ?3",
-	[Q_LOCK] = "INSERT INTO locks VALUES (?1, ?2, ?3, ?4) ON CONFLICT (ns, name) DO UPDATE"
-	           " SET token = excluded.token, expires = excluded.expires WHERE locks.expires <= ?5",
+	[Q_LOCK] = "INSERT INTO locks VALUES (?1, ?2, ?4, ?5) ON CONFLICT (ns, name) DO UPDATE"
+	           " SET token = excluded.token, expires = excluded.expires WHERE locks.expires <= ?3",
 	[Q_UNLOCK] = "DELETE FROM locks WHERE ns = ?1 AND name = ?2 AND token = ?3",
 	[Q_LOCKS_GC] = "DELETE FROM locks WHERE ns = ?1 AND expires <= ?3",
 	[Q_TABLES] = "SELECT tbl FROM entries WHERE ns = ?1 UNION SELECT tbl FROM counters"
@@ -178,9 +179,9 @@ static sqlite3_stmt *stmt(sq_be *s, int q, int64_t now, ice_err *err)
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (sqlite3_bind_parameter_count(st) >= 1 && strstr(sql_text[q], "?1"))
+	if (sqlite3_bind_parameter_index(st, "?1") == 1)
 		sqlite3_bind_text(st, 1, s->ns, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) >= 3 && strstr(sql_text[q], "?3"))
+	if (sqlite3_bind_parameter_index(st, "?3") == 3)
 		sqlite3_bind_int64(st, 3, now);
 	return st;
 }
@@ -285,7 +286,7 @@ static int store_get(sq_be *s, const char *name, int64_t *v, ice_err *err)
 
 	*v = 0;
 	if (st)
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	rc = first_row(s, st, err);
 	if (rc == ICE_OK)
 		*v = sqlite3_column_int64(st, 0);
@@ -299,8 +300,8 @@ static int store_add(sq_be *s, int q, const char *name, int64_t v, ice_err *err)
 	sqlite3_stmt *st = stmt(s, q, 0, err);
 
 	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, v);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, v);
 	}
 	return run(s, st, NULL, err);
 }
@@ -372,13 +373,11 @@ static char *join_tags(const char *const *tags, size_t n)
 
 static int purge_expired(sq_be *s, int64_t now, int64_t limit, ice_err *err)
 {
-	sqlite3_stmt *st = stmt(s, Q_PURGE, 0, err);
+	sqlite3_stmt *st = stmt(s, Q_PURGE, now, err);
 	int n = 0, rc;
 
-	if (st) {
-		sqlite3_bind_int64(st, 1, now);
+	if (st)
 		sqlite3_bind_int64(st, 2, limit);
-	}
 	if ((rc = run(s, st, &n, err)) == ICE_OK && n > 0)
 		rc = store_add(s, Q_STORE_ADD, "expired", n, err);
 	return rc;
@@ -667,7 +666,7 @@ static int inval_tag(sq_be *s, const char *tag, int64_t now, int *deleted, ice_e
 
 	if (ice_backend_tag_table(tag, &t, &tl)) { /* a named table counts even when nothing goes */
 		if ((st = stmt(s, Q_HIT_EXPLICIT, 0, err)))
-			sqlite3_bind_text(st, 1, t, (int)tl, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, t, (int)tl, SQLITE_STATIC);
 		rc = run(s, st, NULL, err);
 	}
 	if (!rc && (st = stmt(s, Q_HIT_TAG, now, err)))
@@ -971,11 +970,10 @@ static int sq_lock(void *impl, const char *name, const char *token, int64_t ttl_
 
 	if (!name || !name[0] || !token || ttl_ms <= 0)
 		return ice_err_set(err, ICE_EINVAL, "lock: empty name or token, or no time limit");
-	if ((st = stmt(s, Q_LOCK, 0, err))) {
+	if ((st = stmt(s, Q_LOCK, now, err))) {
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, now + ttl_ms);
-		sqlite3_bind_int64(st, 5, now);
+		sqlite3_bind_text(st, 4, token, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, now + ttl_ms);
 	}
 	if ((rc = run(s, st, &n, err)))
 		return rc;
