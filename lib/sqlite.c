@@ -388,7 +388,7 @@ static int purge_expired(sq_be *s, int64_t now, int64_t limit, ice_err *err)
 static int enforce_limit(sq_be *s, const char *keep, int64_t now, ice_err *err)
 {
 	int64_t max, used;
-	int rc, n;
+	int rc, n = 0;
 
 	if ((rc = store_get(s, "max_bytes", &max, err)) || max <= 0)
 		return rc;
@@ -791,7 +791,7 @@ static int sq_scan(void *impl, const char *table, const char *tag, const char *p
 	ice_entry_meta m;
 	sqlite3_stmt *st;
 	char *lit = NULL, *key = NULL;
-	int rc, oom = 0, step;
+	int rc, oom = 0, step = SQLITE_DONE;
 
 	if (pattern && !(lit = literal_of(pattern, &oom)) && oom)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
