@@ -2,12 +2,14 @@
 #include "config.h"
 #include "cli.h"
 #include "ice_backend.h"
+#include "ice_config.h"
 #include "ice_jsonl.h"
 #include "ice_time.h"
 #include "ice_version.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -183,16 +185,21 @@ int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bo
 	return end >= 0 ? end : status;
 }
 
-/* $ICE_CACHE_RECONNECT: how long to wait for a lost Redis to come back
- * ("0" never). Returns -1, or the exit status after a usage error. */
-static int reconnect_budget(ice_backend_opts *bo)
+static int clamp_ms(int64_t ms);
+
+/* How long to wait for a lost Redis to come back: $ICE_CACHE_RECONNECT,
+ * else the file's reconnect ("0" never). Returns -1, or the exit status
+ * after a usage error. */
+static int reconnect_budget(const ice_config *cfg, ice_backend_opts *bo)
 {
 	const char *s = getenv("ICE_CACHE_RECONNECT");
 	int64_t ms = 0;
 	ice_err err = { 0 };
 
-	if (!s || !*s)
+	if (!s || !*s) {
+		bo->reconnect_ms = cfg->reconnect_ms < 0 ? -1 : clamp_ms(cfg->reconnect_ms);
 		return -1;
+	}
 	if (strcmp(s, "0") == 0) {
 		bo->reconnect_ms = -1;
 		return -1;
@@ -200,6 +207,101 @@ static int reconnect_budget(ice_backend_opts *bo)
 	if (ice_parse_duration(s, &ms, &err) || ms > INT32_MAX)
 		return ice_cli_usage_error("ICE_CACHE_RECONNECT: %s", err.msg[0] ? err.msg : "too long");
 	bo->reconnect_ms = (int)ms;
+	return -1;
+}
+
+/* ---- configuration: flags > environment > file > built-in ---------------- */
+
+static ice_config config;
+static char *config_path;
+static bool config_loaded;
+
+/* Unset and empty mean the same: "VAR= cmd" switches a setting off. */
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* $ICE_CONFIG, else $XDG_CONFIG_HOME/icecache/config, else
+ * ~/.config/icecache/config; *explicit when named by $ICE_CONFIG. */
+static char *find_config_path(bool *explicit)
+{
+	const char *p, *home;
+	char *path = NULL;
+
+	*explicit = false;
+	if ((p = env("ICE_CONFIG"))) {
+		*explicit = true;
+		return strdup(p);
+	}
+	if ((p = env("XDG_CONFIG_HOME"))) {
+		if (asprintf(&path, "%s/icecache/config", p) < 0)
+			path = NULL;
+	} else if ((home = env("HOME"))) {
+		if (asprintf(&path, "%s/.config/icecache/config", home) < 0)
+			path = NULL;
+	}
+	return path;
+}
+
+static void free_config(void)
+{
+	ice_config_clear(&config);
+	free(config_path);
+}
+
+int ice_cli_config(const ice_config **out)
+{
+	ice_err err = { 0 };
+	bool explicit;
+	int rc;
+
+	*out = &config;
+	if (config_loaded)
+		return -1;
+	config_loaded = true;
+	atexit(free_config);
+	ice_config_init(&config);
+	if (!(config_path = find_config_path(&explicit)))
+		return -1; /* no home: built-in defaults */
+	rc = ice_config_load(config_path, &config, &err);
+	if (rc == ICE_ENOENT && !explicit)
+		return -1;
+	if (rc) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_USAGE;
+	}
+	return -1;
+}
+
+const char *ice_cli_config_path(void)
+{
+	return config_path ? config_path : "~/.config/icecache/config";
+}
+
+static const char *first_of(const char *flag, const char *env_name, const char *file)
+{
+	if (flag)
+		return flag;
+	return env(env_name) ? env(env_name) : file;
+}
+
+static int clamp_ms(int64_t ms)
+{
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* The one place that decides what happens when no cache is configured at
+ * all: the embedded store in the user's cache folder. *url is a new string. */
+static int open_unconfigured(char **url)
+{
+	ice_err err = { 0 };
+
+	if (ice_backend_default_url(url, &err))
+		return ice_cli_usage_error("no cache: give --url, set ICE_CACHE_URL, or set url in %s (%s)",
+		                           ice_cli_config_path(), err.msg);
 	return -1;
 }
 
@@ -213,22 +315,26 @@ int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend *
 
 int ice_cli_open_cache_opts(const char *url, ice_backend_opts *bo, struct ice_backend **out)
 {
+	const ice_config *cfg;
 	ice_err err = { 0 };
 	char *fallback = NULL;
-	int rc = -1;
+	int status;
 
 	*out = NULL;
-	if (!url)
-		url = getenv("ICE_CACHE_URL");
-	/* Nothing configured: the embedded store in the user's cache folder. */
-	if ((!url || !*url) && ice_backend_default_url(&fallback, &err) != ICE_OK)
-		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL (%s)", err.msg);
+	if ((status = ice_cli_config(&cfg)) >= 0)
+		return status;
+	url = first_of(url, "ICE_CACHE_URL", cfg->url);
+	if (!url && (status = open_unconfigured(&fallback)) >= 0)
+		return status;
 	if (fallback)
 		url = fallback;
-	if ((rc = reconnect_budget(bo)) < 0 && ice_backend_open(url, bo, out, &err)) {
+	bo->prefix = first_of(bo->prefix, "ICE_CACHE_PREFIX", cfg->prefix);
+	bo->connect_timeout_ms = clamp_ms(cfg->connect_timeout_ms);
+	bo->command_timeout_ms = clamp_ms(cfg->command_timeout_ms);
+	if ((status = reconnect_budget(cfg, bo)) < 0 && ice_backend_open(url, bo, out, &err)) {
 		ice_cli_error("%s", err.msg);
-		rc = ICE_EXIT_BACKEND;
+		status = ICE_EXIT_BACKEND;
 	}
 	free(fallback);
-	return rc;
+	return status;
 }

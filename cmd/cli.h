@@ -59,12 +59,25 @@ int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bo
 
 struct ice_backend;
 struct ice_backend_opts;
+struct ice_config;
 
-/* Open the cache named by `url`, else by $ICE_CACHE_URL, else the
- * embedded default (ice_backend_default_url: a SQLite file under
- * $XDG_CACHE_HOME or ~/.cache), with the key prefix (NULL: default).
- * Returns -1 when *out is open, else the exit status after reporting why
- * (usage error, backend error). */
+/* The configuration file, read once per run: $ICE_CONFIG (must exist),
+ * else $XDG_CONFIG_HOME/icecache/config, else ~/.config/icecache/config
+ * (absent: built-in defaults). Returns -1 with *out set (never NULL), else
+ * ICE_EXIT_USAGE after reporting "FILE:LINE: ..." for a bad file. */
+int ice_cli_config(const struct ice_config **out);
+
+/* The configuration file's path, for messages. */
+const char *ice_cli_config_path(void);
+
+/* Open the cache. Each setting comes from the first of: the flag (url,
+ * prefix: NULL when not given), the environment (ICE_CACHE_URL,
+ * ICE_CACHE_PREFIX; empty means unset), the configuration file (url,
+ * prefix, connect_timeout, command_timeout), the built-in default: for
+ * the URL the embedded store (ice_backend_default_url: a SQLite file
+ * under $XDG_CACHE_HOME or ~/.cache). Returns -1 when *out is open, else
+ * the exit status after reporting why (bad configuration: usage error;
+ * backend error). */
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out);
 
 /* The same with all the backend options (prefix, max_bytes...). */

@@ -4,18 +4,29 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "ice_backend.h"
+#include "ice_config.h"
+#include "ice_derive.h"
+#include "ice_exec.h"
+#include "ice_fetch.h"
+#include "ice_fileio.h"
 #include "ice_jsonl.h"
 #include "ice_migrate.h"
+#include "ice_once.h"
 #include "ice_time.h"
+#include "ice_ttl.h"
 
 #define MAX_VALUE (512u * 1024u * 1024u) /* Redis's largest string */
 #define MAX_TAGS 256
+#define MAX_LIST 64 /* --source, --header, --key-header */
 
 static const char usage_text[] =
 	"Usage: ice-cache [OPTION]... COMMAND [ARG]...\n"
@@ -29,6 +40,9 @@ static const char usage_text[] =
 	"  info KEY                an entry's metadata (JSON)\n"
 	"  gc                      drop references to expired entries\n"
 	"  migrate FROM_URL TO_URL copy every entry, counter and cursor to another cache\n"
+	"  exec KEY [TAGS] -- COMMAND...     COMMAND's stdout, cached; runs once\n"
+	"  exec --key-from-args [--source PATH]... [TAGS] -- COMMAND...\n"
+	"  fetch PATH|URL [TAGS] [-o FILE]   a file's or URL's bytes, cached\n"
 	"\n"
 	"Tags (put; repeatable):\n"
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
@@ -38,25 +52,56 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
 	"                          unix:///path/redis.sock[?db=N] or sqlite:///path/cache.db\n"
-	"                          (default: $ICE_CACHE_URL, else the embedded cache\n"
-	"                          $XDG_CACHE_HOME/icecache/cache.db)\n"
+	"                          (default: $ICE_CACHE_URL, the config file, else the\n"
+	"                          embedded cache $XDG_CACHE_HOME/icecache/cache.db)\n"
 	"      --prefix P          key namespace (default: icecache)\n"
 	"      --max-size SIZE     embedded cache: keep it under SIZE (64M, 2G; 0: no\n"
 	"                          limit), evicting the least recently used entries\n"
-	"  -t, --ttl DUR           put: expire after DUR (30s, 10m, 1h, 7d)\n"
+	"  -t, --ttl HINT          put, exec, fetch: DURATION (30s, 10m, 1h, 7d),\n"
+	"                          until-invalidated, or smart (exec, fetch default)\n"
 	"      --value V           put: the value (default: standard input)\n"
+	"\n"
+	"exec options:\n"
+	"      --key-from-args     derive KEY from COMMAND and the --source files\n"
+	"      --source PATH       an input file: its size and mtime join the key\n"
+	"      --lock-timeout DUR  longest a run holds the key's lock (default 5m)\n"
+	"\n"
+	"fetch options:\n"
+	"  -o, --output FILE       write to FILE (atomically) instead of stdout\n"
+	"  -H, --header 'N: V'     send a request header (part of the key)\n"
+	"      --key-header N      only these -H headers are part of the key\n"
+	"  -X, --request METHOD    HTTP method (default GET, POST with --data)\n"
+	"      --data DATA         request body (part of the key)\n"
+	"      --timeout DUR       whole transfer (default 60s)\n"
+	"      --max-redirs N      redirects to follow (default 5)\n"
+	"\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show versions and exit\n"
 	"\n"
 	"Exit status: 0 success (get: hit), 1 get: miss / info: no such entry or\n"
-	"another failure, 2 usage error, 3 the cache is unreachable or failed.\n"
+	"another failure, 2 usage error, 3 the cache is unreachable or failed;\n"
+	"exec: COMMAND's status (128+N for signal N). exec and fetch warn and run\n"
+	"uncached when the cache is unreachable.\n"
 	"See ice-cache(1) and icecache-keys(7).\n";
+
+/* exec and fetch only. */
+typedef struct {
+	bool key_from_args;
+	const char *sources[MAX_LIST], *headers[MAX_LIST], *key_headers[MAX_LIST];
+	size_t n_sources, n_headers, n_key_headers;
+	int64_t lock_timeout_ms, timeout_ms;
+	long max_redirects; /* -1: not given */
+	const char *output, *method, *data;
+	char **command; /* after "--", NULL-terminated; NULL when none */
+} run_options;
 
 typedef struct {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
-	int64_t ttl_ms, max_bytes;
+	ice_ttl ttl;
+	int64_t max_bytes; /* --max-size: 0 not given, < 0 no limit */
 	char *tags[MAX_TAGS];
 	size_t n_tags;
+	run_options run;
 } options;
 
 static int status_of(int rc)
@@ -101,6 +146,20 @@ static int read_stdin(char **buf, size_t *len)
 	return 0;
 }
 
+/* --ttl, else default_ttl from the configuration, else none ("smart" means
+ * the configured default for put). */
+static int64_t put_ttl_ms(const options *o)
+{
+	const ice_config *cfg;
+	ice_ttl none = { ICE_TTL_UNSET, 0 }, t = o->ttl;
+
+	if (ice_cli_config(&cfg) >= 0)
+		return 0; /* already reported when the cache was opened */
+	if (t.kind == ICE_TTL_SMART)
+		t = none;
+	return ice_ttl_ms(ice_ttl_first(t, cfg->default_ttl, none));
+}
+
 static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
 {
 	char *buf = NULL;
@@ -117,7 +176,7 @@ static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
 		return ICE_EXIT_FAILURE;
 	}
 	rc = ice_backend_put(b, argv[0], buf, len, (const char *const *)o->tags, o->n_tags,
-	                     o->ttl_ms, "put", &err);
+	                     put_ttl_ms(o), "put", &err);
 	free(buf);
 	return rc ? fail(rc, &err) : ICE_EXIT_OK;
 }
@@ -262,8 +321,21 @@ static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const
 	return ICE_EXIT_OK;
 }
 
-/* ---- migrate ----------------------------------------------------------------- */
+/* ---- exec and fetch: shared edges ------------------------------------------ */
 
+#define DEFAULT_EXEC_TTL_MS (60 * 60 * 1000LL)     /* exec_ttl when unset */
+#define DEFAULT_LOCK_TIMEOUT_MS (5 * 60 * 1000LL)  /* lock_timeout when unset */
+#define DEFAULT_FETCH_TTL_MS (5 * 60 * 1000LL)     /* fetch_ttl when unset */
+#define DEFAULT_FETCH_KEEP_MS (7 * 24 * 3600 * 1000LL)
+#define DEFAULT_FETCH_TIMEOUT_MS (60 * 1000LL)
+#define DEFAULT_REDIRECTS 5L
+
+static int64_t first_ms(int64_t flag, int64_t file, int64_t builtin)
+{
+	return flag > 0 ? flag : file > 0 ? file : builtin;
+}
+
+/* Open the cache at url (NULL: the configured one) with the options. */
 static int open_url(const char *url, const options *o, ice_backend **b)
 {
 	ice_backend_opts bo = { 0 };
@@ -272,6 +344,618 @@ static int open_url(const char *url, const options *o, ice_backend **b)
 	bo.max_bytes = o->max_bytes;
 	return ice_cli_open_cache_opts(url, &bo, b);
 }
+
+/* exec and fetch never fail because of the cache: when it is unreachable
+ * they warn and work uncached (*b stays NULL). A missing or bad
+ * configuration is still a usage error. */
+static int open_cache_or_degrade(const options *o, ice_backend **b)
+{
+	int status = open_url(o->url, o, b);
+
+	if (status == ICE_EXIT_BACKEND) {
+		ice_cli_warn("working without the cache");
+		return -1;
+	}
+	return status;
+}
+
+/* A put after the work is done: failures are warnings, the result stands. */
+static void store(ice_backend *b, const char *key, const void *val, size_t len,
+                  const char *const *tags, size_t n_tags, int64_t ttl_ms, const char *origin)
+{
+	ice_err err = { 0 };
+
+	if (b && ice_backend_put(b, key, val, len, tags, n_tags, ttl_ms, origin, &err))
+		ice_cli_warn("not cached: %s", err.msg);
+}
+
+static void write_out(const void *val, size_t len)
+{
+	if (len)
+		fwrite(val, 1, len, stdout);
+}
+
+/* ---- exec ---------------------------------------------------------------------- */
+
+/* The command's output as it streams: to stdout, and kept for the cache. */
+typedef struct {
+	char *buf;
+	size_t len, cap;
+	bool too_big;  /* over MAX_VALUE: passed through, not stored */
+	bool out_gone; /* stdout failed (a closed pipe): keep reading for the cache */
+} capture;
+
+static int capture_chunk(void *ctx, const void *p, size_t n)
+{
+	capture *c = ctx;
+
+	errno = 0;
+	if (!c->out_gone && (fwrite(p, 1, n, stdout) != n || fflush(stdout) != 0)) {
+		c->out_gone = true;
+		/* A reader that left is not an error to report at the end. */
+		if (errno == EPIPE)
+			clearerr(stdout);
+	}
+	if (c->too_big)
+		return 0;
+	if (c->len + n > MAX_VALUE) {
+		c->too_big = true;
+		return 0;
+	}
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap ? c->cap : 64 * 1024;
+		char *q;
+
+		while (cap < c->len + n)
+			cap *= 2;
+		if (!(q = realloc(c->buf, cap))) {
+			c->too_big = true;
+			return 0;
+		}
+		c->buf = q;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+	return 0;
+}
+
+static volatile sig_atomic_t running_child;
+
+static void forward_signal(int sig)
+{
+	if (running_child > 0)
+		kill((pid_t)running_child, sig);
+}
+
+/* While the command runs: ^C and ^\ reach it from the terminal and end it,
+ * and we report how it ended (like a shell), so we ignore them; TERM and
+ * HUP sent to us alone are passed on to it. */
+static void guard_signals(bool on)
+{
+	static const int forwarded[] = { SIGTERM, SIGHUP }, ignored[] = { SIGINT, SIGQUIT };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on ? forward_signal : SIG_DFL;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < 2; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	sa.sa_handler = on ? SIG_IGN : SIG_DFL;
+	for (size_t i = 0; i < 2; i++)
+		sigaction(ignored[i], &sa, NULL);
+}
+
+/* Run the command, streaming its output; its exit status (127/126 when it
+ * cannot be started, as a shell reports it). */
+static int run_command(char **command, capture *cap)
+{
+	ice_child child;
+	ice_err err = { 0 };
+	int rc, status = ICE_EXIT_FAILURE;
+
+	if ((rc = ice_exec_start((const char *const *)command, &child, &err))) {
+		ice_cli_error("%s", err.msg);
+		return ice_exec_start_status(rc);
+	}
+	running_child = child.pid;
+	guard_signals(true);
+	if ((rc = ice_exec_pump(&child, capture_chunk, cap, &err))) {
+		ice_cli_error("%s", err.msg);
+		cap->too_big = true; /* incomplete: never stored */
+	}
+	if (ice_exec_wait(&child, &status, &err)) {
+		ice_cli_error("%s", err.msg);
+		status = ICE_EXIT_FAILURE;
+	}
+	guard_signals(false);
+	running_child = 0;
+	return status;
+}
+
+/* The key: given, or derived from the command and its --source files. */
+static int exec_key(const options *o, int argc, char **argv, char **key)
+{
+	const run_options *r = &o->run;
+	size_t n = 0;
+	ice_err err = { 0 };
+	int rc;
+
+	if (!r->command || !r->command[0])
+		return ice_cli_usage_error("exec needs '-- COMMAND...'");
+	if (r->n_sources && !r->key_from_args)
+		return ice_cli_usage_error("--source goes with --key-from-args");
+	if (r->key_from_args != (argc == 0) || argc > 1)
+		return ice_cli_usage_error("exec takes one KEY or --key-from-args");
+	if (!r->key_from_args)
+		return (*key = strdup(argv[0])) ? -1 : ICE_EXIT_FAILURE;
+	while (r->command[n])
+		n++;
+	rc = ice_derive_exec_key((const char *const *)r->command, n, r->sources, r->n_sources, key,
+	                         &err);
+	if (rc) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_FAILURE;
+	}
+	return -1;
+}
+
+/* exec's TTL: --ttl, where smart (the default) is exec_ttl from the
+ * configuration, else an hour. */
+static int64_t exec_ttl_ms(const options *o, const ice_config *cfg)
+{
+	ice_ttl hour = { ICE_TTL_DURATION, DEFAULT_EXEC_TTL_MS }, t = o->ttl;
+
+	if (t.kind == ICE_TTL_SMART)
+		t.kind = ICE_TTL_UNSET;
+	return ice_ttl_ms(ice_ttl_first(t, cfg->exec_ttl, hour));
+}
+
+/* Serve a stored result, or learn that we (or, after a long wait, nobody)
+ * hold the lock. Returns the exit status when done, else -1. */
+static int exec_lookup(ice_backend **b, const char *key, int64_t lock_ms, ice_once *st)
+{
+	ice_once_opts oo = { lock_ms, 0, 0 };
+	ice_err err = { 0 };
+
+	if (ice_once_begin(*b, key, &oo, st, &err)) {
+		ice_cli_warn("%s; running the command without the cache", err.msg);
+		ice_once_end(*b, st, NULL);
+		ice_backend_close(*b);
+		*b = NULL;
+		return -1;
+	}
+	if (st->outcome == ICE_ONCE_HIT) {
+		write_out(st->val, st->len);
+		return ICE_EXIT_OK;
+	}
+	if (st->outcome == ICE_ONCE_GAVE_UP)
+		ice_cli_warn("'%s' still locked after %lld ms; running the command anyway", key,
+		             (long long)lock_ms);
+	return -1;
+}
+
+static int cmd_exec(const options *o, int argc, char **argv)
+{
+	const ice_config *cfg;
+	ice_backend *b = NULL;
+	ice_once st = { 0 };
+	capture cap = { 0 };
+	char *key = NULL;
+	int status;
+
+	if ((status = exec_key(o, argc, argv, &key)) >= 0)
+		goto out;
+	if ((status = ice_cli_config(&cfg)) >= 0 || (status = open_cache_or_degrade(o, &b)) >= 0)
+		goto out;
+	if (b && (status = exec_lookup(&b, key, first_ms(o->run.lock_timeout_ms,
+	                                                  cfg->lock_timeout_ms,
+	                                                  DEFAULT_LOCK_TIMEOUT_MS), &st)) >= 0)
+		goto out;
+	status = run_command(o->run.command, &cap);
+	if (status == 0 && cap.too_big)
+		ice_cli_warn("'%s': output over %u bytes or incomplete: not cached", key, MAX_VALUE);
+	else if (status == 0)
+		store(b, key, cap.buf, cap.len, (const char *const *)o->tags, o->n_tags,
+		      exec_ttl_ms(o, cfg), "exec");
+out:
+	ice_once_end(b, &st, NULL);
+	ice_backend_close(b);
+	free(cap.buf);
+	free(key);
+	return status;
+}
+
+/* ---- fetch: local files ------------------------------------------------------ */
+
+/* Entries written by fetch carry "fetch " and a JSON object in origin: for
+ * files {"path","size","mtime_ns"}, for URLs {"url","etag","last_modified",
+ * "fresh_until_ms" (absent: fresh until invalidated),"lifetime_ms"}. */
+static char *fetch_origin(json_t *info)
+{
+	char *text = info ? json_dumps(info, JSON_COMPACT) : NULL, *origin = NULL;
+
+	if (text && asprintf(&origin, "fetch %s", text) < 0)
+		origin = NULL;
+	free(text);
+	json_decref(info);
+	return origin;
+}
+
+static json_t *origin_info(const ice_entry_meta *m)
+{
+	if (!m->origin || strncmp(m->origin, "fetch {", 7) != 0)
+		return NULL;
+	return json_loads(m->origin + 6, 0, NULL);
+}
+
+/* The cached copy of a file is good while the file has the same size and
+ * modification time as when it was stored. */
+static bool file_entry_current(const ice_entry_meta *m, const char *path)
+{
+	json_t *info = origin_info(m);
+	ice_file_id id;
+	bool ok;
+
+	ok = info && ice_file_id_of(path, &id, NULL) == ICE_OK && id.exists &&
+	     (json_int_t)id.size == json_integer_value(json_object_get(info, "size")) &&
+	     (json_int_t)id.mtime_ns == json_integer_value(json_object_get(info, "mtime_ns"));
+	json_decref(info);
+	return ok;
+}
+
+/* -o FILE: replaced atomically, with the mode a new file would get. */
+static int emit_fetched(const options *o, const void *val, size_t len)
+{
+	ice_err err = { 0 };
+	mode_t mask;
+
+	if (!o->run.output) {
+		write_out(val, len);
+		return ICE_EXIT_OK;
+	}
+	if (ice_write_file_atomic(o->run.output, val, len, &err)) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_FAILURE;
+	}
+	mask = umask(0);
+	umask(mask);
+	chmod(o->run.output, 0666 & ~mask);
+	return ICE_EXIT_OK;
+}
+
+/* A file's TTL: smart (the default) means until it changes, which the
+ * check above sees, so no TTL. */
+static int64_t file_ttl_ms(const options *o)
+{
+	return ice_ttl_ms(o->ttl);
+}
+
+static int fetch_file(const options *o, const char *path)
+{
+	ice_backend *b = NULL;
+	ice_entry_meta meta = { 0 };
+	ice_file_id id;
+	ice_err err = { 0 };
+	char *abs = NULL, *key = NULL, *buf = NULL, *origin;
+	void *val = NULL;
+	size_t len = 0;
+	int status = ICE_EXIT_FAILURE;
+
+	if (ice_derive_file_key(path, &abs, &key, &err)) {
+		ice_cli_error("%s", err.msg);
+		goto out;
+	}
+	if ((status = open_cache_or_degrade(o, &b)) >= 0)
+		goto out;
+	if (b && ice_backend_get(b, key, &val, &len, &meta, &err) == ICE_OK &&
+	    file_entry_current(&meta, abs)) {
+		status = emit_fetched(o, val, len);
+		goto out;
+	}
+	if (ice_read_file_raw(abs, MAX_VALUE, &buf, &len, &id, &err)) {
+		ice_cli_error("%s", err.msg);
+		status = ICE_EXIT_FAILURE;
+		goto out;
+	}
+	if ((status = emit_fetched(o, buf, len)) == ICE_EXIT_OK && b) {
+		origin = fetch_origin(json_pack("{s:s, s:I, s:I}", "path", abs, "size",
+		                                (json_int_t)id.size, "mtime_ns",
+		                                (json_int_t)id.mtime_ns));
+		store(b, key, buf, len, (const char *const *)o->tags, o->n_tags, file_ttl_ms(o),
+		      origin ? origin : "fetch");
+		free(origin);
+	}
+out:
+	ice_entry_meta_clear(&meta);
+	ice_backend_close(b);
+	free(val);
+	free(buf);
+	free(abs);
+	free(key);
+	return status;
+}
+
+/* ---- fetch: URLs ---------------------------------------------------------------- */
+
+/* What is known of a cached response. */
+typedef struct {
+	bool present, fresh;
+	void *val;
+	size_t len;
+	char *etag, *last_modified;
+	int64_t lifetime_ms; /* -1: unknown */
+	char **tags;
+	size_t n_tags;
+} cached_url;
+
+static char *json_strdup(json_t *obj, const char *name)
+{
+	const char *s = json_string_value(json_object_get(obj, name));
+
+	return s ? strdup(s) : NULL;
+}
+
+static void cached_url_clear(cached_url *c)
+{
+	free(c->val);
+	free(c->etag);
+	free(c->last_modified);
+	for (size_t i = 0; i < c->n_tags; i++)
+		free(c->tags[i]);
+	free(c->tags);
+	memset(c, 0, sizeof *c);
+}
+
+/* Look the URL up; a hit is fresh until its fresh_until_ms (none: until
+ * invalidated). */
+static void lookup_url(ice_backend *b, const char *key, cached_url *c)
+{
+	ice_entry_meta m = { 0 };
+	json_t *info, *until;
+
+	memset(c, 0, sizeof *c);
+	c->lifetime_ms = -1;
+	if (!b || ice_backend_get(b, key, &c->val, &c->len, &m, NULL) != ICE_OK)
+		return;
+	c->present = true;
+	if ((info = origin_info(&m))) {
+		until = json_object_get(info, "fresh_until_ms");
+		c->fresh = !until || ice_now_ms() < json_integer_value(until);
+		c->etag = json_strdup(info, "etag");
+		c->last_modified = json_strdup(info, "last_modified");
+		if (json_is_integer(json_object_get(info, "lifetime_ms")))
+			c->lifetime_ms = json_integer_value(json_object_get(info, "lifetime_ms"));
+		json_decref(info);
+	}
+	/* Keep its tags for a refresh after a 304. */
+	c->tags = m.tags;
+	c->n_tags = m.n_tags;
+	m.tags = NULL;
+	m.n_tags = 0;
+	ice_entry_meta_clear(&m);
+}
+
+/* How to store a response. */
+typedef struct {
+	bool store, forever;
+	int64_t lifetime_ms, ttl_ms; /* fresh for lifetime; kept ttl (0: no TTL) */
+} url_policy;
+
+/* --ttl DURATION / until-invalidated decide; smart (the default) follows
+ * the response (no-store: not cached; max-age, Expires, no-cache), else the
+ * lifetime stored before (a 304 that says nothing), else fetch_ttl. An
+ * entry with a validator stays fetch_keep longer so it can be revalidated;
+ * one that is never fresh and has no validator is not worth storing. */
+static url_policy url_store_policy(const options *o, const ice_config *cfg,
+                                   const ice_http_resp *r, int64_t prev_lifetime,
+                                   bool validator)
+{
+	url_policy p = { true, false, 0, 0 };
+	ice_http_freshness f;
+	ice_ttl t = o->ttl;
+
+	if (t.kind == ICE_TTL_SMART || t.kind == ICE_TTL_UNSET) {
+		ice_http_freshness_of(r, ice_now_ms(), &f);
+		if (f.no_store)
+			return (url_policy){ false, false, 0, 0 };
+		if (f.says) {
+			t = (ice_ttl){ ICE_TTL_DURATION, f.lifetime_ms };
+		} else if (prev_lifetime >= 0) {
+			t = (ice_ttl){ ICE_TTL_DURATION, prev_lifetime };
+		} else {
+			t = ice_ttl_first(cfg->fetch_ttl, (ice_ttl){ ICE_TTL_DURATION, DEFAULT_FETCH_TTL_MS },
+			                  t);
+		}
+	}
+	if (t.kind == ICE_TTL_FOREVER) {
+		p.forever = true;
+		return p;
+	}
+	p.lifetime_ms = t.ms;
+	p.ttl_ms = t.ms + (validator ? first_ms(0, cfg->fetch_keep_ms, DEFAULT_FETCH_KEEP_MS) : 0);
+	p.store = p.ttl_ms > 0;
+	return p;
+}
+
+static json_t *url_info(const char *url, const char *etag, const char *lm, const url_policy *p)
+{
+	json_t *info = json_pack("{s:s, s:s?, s:s?}", "url", url, "etag", etag, "last_modified", lm);
+
+	if (info && !p->forever) {
+		json_object_set_new(info, "fresh_until_ms", json_integer(ice_now_ms() + p->lifetime_ms));
+		json_object_set_new(info, "lifetime_ms", json_integer(p->lifetime_ms));
+	}
+	return info;
+}
+
+/* The command line's tags, plus (on a refresh) those the entry had. */
+static size_t merged_tags(const options *o, const cached_url *c, const char **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->n_tags; i++)
+		out[n++] = o->tags[i];
+	for (size_t i = 0; c && i < c->n_tags && n < MAX_TAGS; i++) {
+		size_t j = 0;
+
+		while (j < o->n_tags && strcmp(o->tags[j], c->tags[i]) != 0)
+			j++;
+		if (j == o->n_tags)
+			out[n++] = c->tags[i];
+	}
+	return n;
+}
+
+static void store_url(ice_backend *b, const options *o, const ice_config *cfg, const char *key,
+                      const char *url, const ice_http_resp *r, const cached_url *c)
+{
+	const char *etag = r->etag ? r->etag : c ? c->etag : NULL;
+	const char *lm = r->last_modified ? r->last_modified : c ? c->last_modified : NULL;
+	url_policy p = url_store_policy(o, cfg, r, c ? c->lifetime_ms : -1, etag || lm);
+	const char *tags[MAX_TAGS];
+	size_t n_tags = merged_tags(o, c, tags);
+	char *origin;
+
+	if (!b || !p.store)
+		return;
+	origin = fetch_origin(url_info(url, etag, lm, &p));
+	if (c)
+		store(b, key, c->val, c->len, tags, n_tags, p.ttl_ms, origin ? origin : "fetch");
+	else
+		store(b, key, r->body, r->len, tags, n_tags, p.ttl_ms, origin ? origin : "fetch");
+	free(origin);
+}
+
+static bool header_named(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+/* The -H headers that take part in the key: all, or those --key-header names. */
+static size_t key_headers(const run_options *r, const char **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_headers; i++) {
+		bool chosen = r->n_key_headers == 0;
+
+		for (size_t j = 0; !chosen && j < r->n_key_headers; j++)
+			chosen = header_named(r->headers[i], r->key_headers[j]);
+		if (chosen)
+			out[n++] = r->headers[i];
+	}
+	return n;
+}
+
+static void build_request(const options *o, const ice_config *cfg, const char *url,
+                          ice_http_req *q)
+{
+	const run_options *r = &o->run;
+
+	memset(q, 0, sizeof *q);
+	q->url = url;
+	q->method = r->method ? r->method : r->data ? "POST" : "GET";
+	q->headers = r->headers;
+	q->n_headers = r->n_headers;
+	q->body = r->data;
+	q->body_len = r->data ? strlen(r->data) : 0;
+	q->timeout_ms = first_ms(r->timeout_ms, cfg->fetch_timeout_ms, DEFAULT_FETCH_TIMEOUT_MS);
+	q->connect_timeout_ms = cfg->connect_timeout_ms;
+	q->max_redirects = r->max_redirects >= 0 ? r->max_redirects
+	                   : cfg->fetch_redirects >= 0 ? (long)cfg->fetch_redirects
+	                                               : DEFAULT_REDIRECTS;
+	q->max_bytes = MAX_VALUE;
+}
+
+/* Ask the server (conditionally when a stale copy has validators), emit
+ * what is current and store it. */
+static int fetch_from_server(ice_backend *b, const options *o, const ice_config *cfg,
+                             const char *key, ice_http_req *q, cached_url *c)
+{
+	ice_http_resp r;
+	ice_err err = { 0 };
+	int status;
+
+	if (c->present) {
+		q->etag = c->etag;
+		q->last_modified = c->last_modified;
+	}
+	if (ice_http_fetch(q, &r, &err)) {
+		ice_cli_error("%s", err.msg);
+		ice_http_resp_clear(&r);
+		return ICE_EXIT_FAILURE;
+	}
+	if (r.status == 304 && !(c->present && (c->etag || c->last_modified))) {
+		ice_cli_error("%s: HTTP 304 to a request that was not conditional", q->url);
+		status = ICE_EXIT_FAILURE;
+	} else if (r.status == 304) {
+		status = emit_fetched(o, c->val, c->len);
+		store_url(b, o, cfg, key, q->url, &r, c);
+	} else {
+		status = emit_fetched(o, r.body, r.len);
+		if (status == ICE_EXIT_OK)
+			store_url(b, o, cfg, key, q->url, &r, NULL);
+	}
+	ice_http_resp_clear(&r);
+	return status;
+}
+
+static int fetch_url(const options *o, const char *url)
+{
+	const ice_config *cfg;
+	const char *kh[MAX_LIST];
+	ice_backend *b = NULL;
+	ice_http_req q;
+	cached_url c = { 0 };
+	ice_err err = { 0 };
+	char *key = NULL;
+	int status;
+
+	if ((status = ice_cli_config(&cfg)) >= 0)
+		return status;
+	build_request(o, cfg, url, &q);
+	if (ice_derive_url_key(q.method, url, kh, key_headers(&o->run, kh), q.body, q.body_len,
+	                       &key, &err)) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_FAILURE;
+	}
+	if ((status = open_cache_or_degrade(o, &b)) >= 0)
+		goto out;
+	lookup_url(b, key, &c);
+	if (c.present && c.fresh)
+		status = emit_fetched(o, c.val, c.len);
+	else
+		status = fetch_from_server(b, o, cfg, key, &q, &c);
+out:
+	cached_url_clear(&c);
+	ice_backend_close(b);
+	free(key);
+	return status;
+}
+
+static bool is_http_url(const char *s)
+{
+	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
+}
+
+static int cmd_fetch(const options *o, int argc, char **argv)
+{
+	if (argc != 1)
+		return ice_cli_usage_error("fetch takes one PATH or URL");
+	if (o->run.command)
+		return ice_cli_usage_error("fetch takes no '-- COMMAND'");
+	if (is_http_url(argv[0]))
+		return fetch_url(o, argv[0]);
+	if (strstr(argv[0], "://"))
+		return ice_cli_usage_error("fetch: '%s': only http:// and https:// URLs", argv[0]);
+	return fetch_file(o, argv[0]);
+}
+
+/* ---- migrate ----------------------------------------------------------------- */
 
 static int cmd_migrate(const options *o, int argc, char **argv)
 {
@@ -306,7 +990,8 @@ out:
 /* ---- options and main ---------------------------------------------------------- */
 
 enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
-       OPT_MAX_SIZE };
+       OPT_KEY_FROM_ARGS, OPT_SOURCE, OPT_LOCK_TIMEOUT, OPT_KEY_HEADER, OPT_DATA, OPT_TIMEOUT,
+       OPT_MAX_REDIRS, OPT_MAX_SIZE };
 
 static const struct option long_options[] = {
 	{ "url", required_argument, NULL, 'u' },
@@ -318,6 +1003,16 @@ static const struct option long_options[] = {
 	{ "file", required_argument, NULL, OPT_FILE },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "key-from-args", no_argument, NULL, OPT_KEY_FROM_ARGS },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "header", required_argument, NULL, 'H' },
+	{ "key-header", required_argument, NULL, OPT_KEY_HEADER },
+	{ "request", required_argument, NULL, 'X' },
+	{ "data", required_argument, NULL, OPT_DATA },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "max-redirs", required_argument, NULL, OPT_MAX_REDIRS },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -341,6 +1036,51 @@ static int add_tag(options *o, const char *kind, const char *arg)
 	return -1;
 }
 
+static int add_to_list(const char **list, size_t *n, const char *what, const char *arg)
+{
+	if (*n == MAX_LIST)
+		return ice_cli_usage_error("more than %d %s", MAX_LIST, what);
+	list[(*n)++] = arg;
+	return -1;
+}
+
+static int parse_ms(const char *name, const char *arg, int64_t *ms)
+{
+	ice_err err;
+
+	if (ice_parse_duration(arg, ms, &err))
+		return ice_cli_usage_error("--%s: %s", name, err.msg);
+	return -1;
+}
+
+/* The options of exec and fetch. */
+static int parse_run_option(int c, char **argv, run_options *r)
+{
+	long long n;
+
+	switch (c) {
+	case OPT_KEY_FROM_ARGS: r->key_from_args = true; break;
+	case OPT_SOURCE: return add_to_list(r->sources, &r->n_sources, "--source", optarg);
+	case OPT_LOCK_TIMEOUT: return parse_ms("lock-timeout", optarg, &r->lock_timeout_ms);
+	case OPT_TIMEOUT: return parse_ms("timeout", optarg, &r->timeout_ms);
+	case 'o': r->output = optarg; break;
+	case 'H':
+		if (!strchr(optarg, ':') || *optarg == ':')
+			return ice_cli_usage_error("--header wants 'Name: value', not '%s'", optarg);
+		return add_to_list(r->headers, &r->n_headers, "--header", optarg);
+	case OPT_KEY_HEADER: return add_to_list(r->key_headers, &r->n_key_headers, "--key-header", optarg);
+	case 'X': r->method = optarg; break;
+	case OPT_DATA: r->data = optarg; break;
+	case OPT_MAX_REDIRS:
+		if (!ice_cli_parse_count(optarg, &n) || n > 100)
+			return ice_cli_usage_error("--max-redirs wants 0 to 100, not '%s'", optarg);
+		r->max_redirects = (long)n;
+		break;
+	default: return ice_cli_bad_option(c, argv);
+	}
+	return -1;
+}
+
 static int parse_option(int c, char **argv, options *o)
 {
 	ice_err err;
@@ -356,7 +1096,7 @@ static int parse_option(int c, char **argv, options *o)
 			o->max_bytes = -1; /* "0": remove the limit */
 		break;
 	case 't':
-		if (ice_parse_duration(optarg, &o->ttl_ms, &err))
+		if (ice_ttl_parse(optarg, true, &o->ttl, &err))
 			return ice_cli_usage_error("--ttl: %s", err.msg);
 		break;
 	case OPT_TABLE: return add_tag(o, "table", optarg);
@@ -368,7 +1108,7 @@ static int parse_option(int c, char **argv, options *o)
 		return add_tag(o, NULL, optarg);
 	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
 	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
-	default: return ice_cli_bad_option(c, argv);
+	default: return parse_run_option(c, argv, &o->run);
 	}
 	return -1;
 }
@@ -388,9 +1128,43 @@ static int dispatch(ice_backend *b, const options *o, const char *cmd, int argc,
 	return cmd_gc(b, argc);
 }
 
+/* exec and fetch open the cache themselves (they work on without it);
+ * migrate opens the two it names. */
+static int dispatch_uncached(const options *o, const char *cmd, int argc, char **argv)
+{
+	if (strcmp(cmd, "exec") == 0)
+		return cmd_exec(o, argc, argv);
+	if (strcmp(cmd, "fetch") == 0)
+		return cmd_fetch(o, argc, argv);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(o, argc, argv);
+	return -1;
+}
+
+/* "exec ... -- COMMAND...": the command is cut off before options are
+ * parsed, so its own options stay its own. */
+static void split_command(int *argc, char **argv, run_options *r)
+{
+	bool exec = false;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "exec") == 0)
+			exec = true;
+		if (strcmp(argv[i], "--") == 0) {
+			if (exec) {
+				r->command = argv + i + 1;
+				argv[i] = NULL;
+				*argc = i;
+			}
+			return;
+		}
+	}
+}
+
 static bool known_command(const char *cmd)
 {
-	static const char *const cmds[] = { "put", "get", "rm", "ls", "info", "gc", "migrate", NULL };
+	static const char *const cmds[] = { "put", "get", "rm", "ls", "info", "gc", "exec", "fetch",
+	                                    "migrate", NULL };
 
 	for (size_t i = 0; cmds[i]; i++)
 		if (strcmp(cmd, cmds[i]) == 0)
@@ -405,20 +1179,23 @@ int main(int argc, char **argv)
 	int c, status;
 
 	ice_cli_init("ice-cache");
+	o.run.max_redirects = -1;
+	split_command(&argc, argv, &o.run);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:t:hV", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":u:t:o:H:X:hV", long_options, NULL)) != -1)
 		if ((status = parse_option(c, argv, &o)) >= 0)
 			goto out;
 	if (optind >= argc) {
-		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, migrate)");
+		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, exec, fetch, migrate)");
 		goto out;
 	}
 	if (!known_command(argv[optind])) {
 		status = ice_cli_usage_error("unknown command '%s'", argv[optind]);
 		goto out;
 	}
-	if (strcmp(argv[optind], "migrate") == 0) {
-		status = ice_cli_finish(cmd_migrate(&o, argc - optind - 1, argv + optind + 1));
+	status = dispatch_uncached(&o, argv[optind], argc - optind - 1, argv + optind + 1);
+	if (status >= 0) {
+		status = ice_cli_finish(status);
 		goto out;
 	}
 	if ((status = open_url(o.url, &o, &b)) >= 0)

@@ -109,6 +109,16 @@ out:
 	return rc;
 }
 
+static void id_from_stat(const struct stat *st, ice_file_id *id)
+{
+	id->exists = true;
+	id->dev = (uint64_t)st->st_dev;
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
 int ice_file_id_of(const char *path, ice_file_id *id, ice_err *err)
 {
 	struct stat st;
@@ -119,13 +129,83 @@ int ice_file_id_of(const char *path, ice_file_id *id, ice_err *err)
 			return ICE_OK;
 		return ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
 	}
-	id->exists = true;
-	id->dev = (uint64_t)st.st_dev;
-	id->ino = (uint64_t)st.st_ino;
-	id->size = (uint64_t)st.st_size;
-	id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	id_from_stat(&st, id);
 	return ICE_OK;
+}
+
+/* Read all of fd into *buf; over max bytes is ICE_ETOOBIG. */
+static int read_fd(int fd, const char *path, size_t max, char **buf, size_t *len, ice_err *err)
+{
+	size_t cap = 64 * 1024, n = 0;
+	char *p = malloc(cap + 1), *q;
+	ssize_t got;
+
+	while (p) {
+		if (n == cap) {
+			if (cap > max) {
+				free(p);
+				return ice_err_set(err, ICE_ETOOBIG, "%s: larger than %zu bytes", path, max);
+			}
+			if (!(q = realloc(p, cap * 2 + 1)))
+				break;
+			p = q;
+			cap *= 2;
+		}
+		if ((got = read(fd, p + n, cap - n)) == 0)
+			break;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			free(p);
+			return ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+		}
+		n += (size_t)got;
+	}
+	if (!p)
+		return ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
+	if (n > max) {
+		free(p);
+		return ice_err_set(err, ICE_ETOOBIG, "%s: larger than %zu bytes", path, max);
+	}
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	return ICE_OK;
+}
+
+int ice_read_file_raw(const char *path, size_t max, char **buf, size_t *len, ice_file_id *id,
+                      ice_err *err)
+{
+	struct stat before, after;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	memset(id, 0, sizeof *id);
+	if (fd < 0)
+		return ice_err_set(err, errno == ENOENT || errno == ENOTDIR ? ICE_ENOENT : ICE_EIO,
+		                   "%s: %s", path, strerror(errno));
+	if (fstat(fd, &before) != 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(before.st_mode)) {
+		rc = ice_err_set(err, ICE_EINVAL, "%s: is a directory", path);
+		goto out;
+	}
+	if ((rc = read_fd(fd, path, max ? max : ICE_READ_DEFAULT_MAX, buf, len, err)))
+		goto out;
+	/* A writer between the two stats would pair old bytes with a new id. */
+	if (fstat(fd, &after) != 0 || after.st_size != before.st_size ||
+	    after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || (size_t)after.st_size != *len) {
+		free(*buf);
+		*buf = NULL;
+		rc = ice_err_set(err, ICE_EIO, "%s: changed while being read", path);
+		goto out;
+	}
+	id_from_stat(&after, id);
+out:
+	close(fd);
+	return rc;
 }
 
 bool ice_file_id_equal(const ice_file_id *a, const ice_file_id *b)

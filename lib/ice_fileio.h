@@ -31,6 +31,15 @@ typedef struct {
  * other stat failures are errors. */
 int ice_file_id_of(const char *path, ice_file_id *id, ice_err *err);
 
+/* Read `path` whole, byte for byte (no decompression), with the id of the
+ * version read: the file is stat'ed before and after, and a change while
+ * reading is ICE_EIO rather than bytes paired with the wrong id. *buf is
+ * malloc'd and NUL-terminated (caller frees). Missing: ICE_ENOENT; more
+ * than max (0: the default) bytes: ICE_ETOOBIG. Regular files only: a
+ * size that differs from the bytes read counts as a change. */
+int ice_read_file_raw(const char *path, size_t max, char **buf, size_t *len, ice_file_id *id,
+                      ice_err *err);
+
 bool ice_file_id_equal(const ice_file_id *a, const ice_file_id *b);
 
 /* Write `len` bytes to `path` atomically: a temporary file in the same

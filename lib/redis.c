@@ -14,19 +14,6 @@
 
 /* ---- Lua scripts (all keys are built from ARGV[1], the prefix) ---- */
 
-/* unref(pre, k, tags, skip): drop k from the tag sets of its tags (except
- * skip) and forget tags whose set became empty. */
-#define LUA_UNREF \
-	"local function unref(pre, k, tl, skip)\n" \
-	"  for ot in string.gmatch(tl, '[^\\n]+') do\n" \
-	"    if ot ~= skip then\n" \
-	"      local s = pre .. 't:' .. ot\n" \
-	"      redis.call('SREM', s, k)\n" \
-	"      if redis.call('SCARD', s) == 0 then redis.call('SREM', pre .. 'tags', ot) end\n" \
-	"    end\n" \
-	"  end\n" \
-	"end\n"
-
 /* Redis 7 checks maxmemory for a script without flags only at its first
  * write that may grow memory, and then lets the rest through: a put whose
  * first write is a DEL would grow past maxmemory, and a get whose first
@@ -36,8 +23,52 @@
 #define LUA_DENY_OOM "#!lua\n"
 #define LUA_ALLOW_OOM "#!lua flags=allow-oom\n"
 
-/* ARGV: p k t v created expires size ttl has_origin origin tagsjoined tag... */
-static const char lua_put[] = LUA_DENY_OOM LUA_UNREF
+/* Invalidation in two steps. Removing every entry of a big tag or table
+ * in one script would block Redis for as long as it takes, so:
+ *   1. mark (one script, atomic, O(tags)): take g = INCR P:{T}:seq, RENAME
+ *      each tag set (or P:{T}:all for the whole table) to P:{T}:d:g:TAG,
+ *      queue "g\n=TAG" (or "g\n*") in P:{T}:drain, and record
+ *      P:{T}:dead[TAG] = g (or [""] = g). From then on every read treats an
+ *      entry as gone when one of its tags (or "") is marked with a g above
+ *      the entry's own seq (put stamps it from the same counter), so no
+ *      reader sees half an invalidation.
+ *   2. drain (a script per batch of at most ICE_REDIS_DRAIN_BATCH entries):
+ *      pop marked entries and remove those older than g with every
+ *      reference; when a set is empty, its job and mark go.
+ * An interrupted drain is finished by the next invalidation of the table
+ * or by gc; until then its entries read as misses. */
+
+#define LUA_COMMON \
+	"local function unref(pre, k, tl)\n" \
+	"  for ot in string.gmatch(tl, '[^\\n]+') do\n" \
+	"    local s = pre .. 't:' .. ot\n" \
+	"    redis.call('SREM', s, k)\n" \
+	"    if redis.call('SCARD', s) == 0 then redis.call('SREM', pre .. 'tags', ot) end\n" \
+	"  end\n" \
+	"end\n" \
+	"local function drop(p, t, k, tl)\n" \
+	"  local pre = p .. ':{' .. t .. '}:'\n" \
+	"  unref(pre, k, tl)\n" \
+	"  redis.call('SREM', pre .. 'all', k)\n" \
+	"  redis.call('DEL', pre .. 'e:' .. k)\n" \
+	"  local kk = p .. ':k:' .. k\n" \
+	"  if redis.call('GET', kk) == t then redis.call('DEL', kk) end\n" \
+	"end\n" \
+	"local function is_dead(pre, seq, tl)\n" \
+	"  if redis.call('EXISTS', pre .. 'dead') == 0 then return false end\n" \
+	"  local s = tonumber(seq) or 0\n" \
+	"  local d = redis.call('HGET', pre .. 'dead', '')\n" \
+	"  if d and tonumber(d) > s then return true end\n" \
+	"  for ot in string.gmatch(tl, '[^\\n]+') do\n" \
+	"    d = redis.call('HGET', pre .. 'dead', ot)\n" \
+	"    if d and tonumber(d) > s then return true end\n" \
+	"  end\n" \
+	"  return false\n" \
+	"end\n"
+
+/* ARGV: p k t v created expires size ttl has_origin origin tagsjoined tag...
+ * Returns 1. */
+static const char lua_put[] = LUA_DENY_OOM LUA_COMMON
 	"local p, k, t = ARGV[1], ARGV[2], ARGV[3]\n"
 	"local kk = p .. ':k:' .. k\n"
 	"local old = redis.call('GET', kk)\n"
@@ -45,16 +76,16 @@ static const char lua_put[] = LUA_DENY_OOM LUA_UNREF
 	"local e = pre .. 'e:' .. k\n"
 	"for _, ot in ipairs({old or false, t}) do\n"
 	"  if ot then\n"
-	"    local opre = p .. ':{' .. ot .. '}:'\n"
-	"    local tl = redis.call('HGET', opre .. 'e:' .. k, 'tags')\n"
-	"    if tl then unref(opre, k, tl, nil) end\n"
-	"    redis.call('DEL', opre .. 'e:' .. k)\n"
+	"    local tl = redis.call('HGET', p .. ':{' .. ot .. '}:e:' .. k, 'tags')\n"
+	"    if tl then drop(p, ot, k, tl) end\n"
 	"  end\n"
 	"end\n"
+	"local seq = redis.call('INCR', pre .. 'seq')\n"
 	"redis.call('HSET', e, 'v', ARGV[4], 'created', ARGV[5], 'expires', ARGV[6],\n"
-	"           'size', ARGV[7], 'hits', '0', 'tags', ARGV[11])\n"
+	"           'size', ARGV[7], 'hits', '0', 'tags', ARGV[11], 'seq', seq)\n"
 	"if ARGV[9] == '1' then redis.call('HSET', e, 'origin', ARGV[10]) end\n"
 	"redis.call('SET', kk, t)\n"
+	"redis.call('SADD', pre .. 'all', k)\n"
 	"for i = 12, #ARGV do\n"
 	"  redis.call('SADD', pre .. 't:' .. ARGV[i], k)\n"
 	"  redis.call('SADD', pre .. 'tags', ARGV[i])\n"
@@ -68,37 +99,39 @@ static const char lua_put[] = LUA_DENY_OOM LUA_UNREF
 	"redis.call('HINCRBY', pre .. 'stats', 'puts', 1)\n"
 	"return 1\n";
 
-/* ARGV: p k. Returns nil (miss) or {v, created, expires, size, hits, origin, tags}. */
-static const char lua_get[] = LUA_ALLOW_OOM
-	"local p, k = ARGV[1], ARGV[2]\n"
+/* ARGV: p k count. nil (miss) or {v, created, expires, size, hits, origin,
+ * tags}; count "1" counts the hit or miss (get), "0" nothing (peek). */
+static const char lua_get[] = LUA_ALLOW_OOM LUA_COMMON
+	"local p, k, count = ARGV[1], ARGV[2], ARGV[3] == '1'\n"
 	"local t = redis.call('GET', p .. ':k:' .. k)\n"
-	"if not t then\n"
-	"  redis.call('HINCRBY', p .. ':stats', 'misses', 1)\n"
+	"local pre = t and (p .. ':{' .. t .. '}:')\n"
+	"local f = t and redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
+	"if f and f[2] and is_dead(pre, f[1], f[2]) then f = nil end\n"
+	"if not (f and f[2]) then\n"
+	"  if count then\n"
+	"    redis.call('HINCRBY', p .. ':stats', 'misses', 1)\n"
+	"    if t then redis.call('HINCRBY', pre .. 'stats', 'misses', 1) end\n"
+	"  end\n"
 	"  return false\n"
 	"end\n"
-	"local pre = p .. ':{' .. t .. '}:'\n"
 	"local e = pre .. 'e:' .. k\n"
-	"if redis.call('EXISTS', e) == 0 then\n"
-	"  redis.call('HINCRBY', p .. ':stats', 'misses', 1)\n"
-	"  redis.call('HINCRBY', pre .. 'stats', 'misses', 1)\n"
-	"  return false\n"
+	"if count then\n"
+	"  redis.call('HINCRBY', e, 'hits', 1)\n"
+	"  redis.call('HINCRBY', p .. ':stats', 'hits', 1)\n"
+	"  redis.call('HINCRBY', pre .. 'stats', 'hits', 1)\n"
 	"end\n"
-	"redis.call('HINCRBY', e, 'hits', 1)\n"
-	"redis.call('HINCRBY', p .. ':stats', 'hits', 1)\n"
-	"redis.call('HINCRBY', pre .. 'stats', 'hits', 1)\n"
 	"return redis.call('HMGET', e, 'v', 'created', 'expires', 'size', 'hits', 'origin', 'tags')\n";
 
-/* ARGV: p k. Like get, but counts nothing (export, migrate, info). */
-static const char lua_peek[] = LUA_ALLOW_OOM
-	"local p, k = ARGV[1], ARGV[2]\n"
-	"local t = redis.call('GET', p .. ':k:' .. k)\n"
-	"if not t then return false end\n"
-	"local e = p .. ':{' .. t .. '}:e:' .. k\n"
-	"if redis.call('EXISTS', e) == 0 then return false end\n"
-	"return redis.call('HMGET', e, 'v', 'created', 'expires', 'size', 'hits', 'origin', 'tags')\n";
+/* ARGV: p t k. nil (gone or invalidated) or {created, expires, size, hits,
+ * origin, tags, seq}. */
+static const char lua_meta[] = LUA_ALLOW_OOM LUA_COMMON
+	"local pre = ARGV[1] .. ':{' .. ARGV[2] .. '}:'\n"
+	"local f = redis.call('HMGET', pre .. 'e:' .. ARGV[3], 'created', 'expires', 'size', 'hits', 'origin', 'tags', 'seq')\n"
+	"if not f[6] or is_dead(pre, f[7], f[6]) then return false end\n"
+	"return f\n";
 
-/* ARGV: p key... Returns the number of entries removed. */
-static const char lua_del[] = LUA_ALLOW_OOM LUA_UNREF
+/* ARGV: p key... Returns the number of live entries removed. */
+static const char lua_del[] = LUA_ALLOW_OOM LUA_COMMON
 	"local p = ARGV[1]\n"
 	"local removed = 0\n"
 	"for i = 2, #ARGV do\n"
@@ -107,46 +140,84 @@ static const char lua_del[] = LUA_ALLOW_OOM LUA_UNREF
 	"  local t = redis.call('GET', kk)\n"
 	"  if t then\n"
 	"    local pre = p .. ':{' .. t .. '}:'\n"
-	"    local tl = redis.call('HGET', pre .. 'e:' .. k, 'tags')\n"
-	"    if tl then\n"
-	"      unref(pre, k, tl, nil)\n"
-	"      redis.call('DEL', pre .. 'e:' .. k)\n"
-	"      removed = removed + 1\n"
+	"    local f = redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
+	"    if f[2] then\n"
+	"      if not is_dead(pre, f[1], f[2]) then removed = removed + 1 end\n"
+	"      drop(p, t, k, f[2])\n"
 	"    end\n"
 	"    redis.call('DEL', kk)\n"
 	"  end\n"
 	"end\n"
 	"return removed\n";
 
-/* ARGV: p t count_global explicit tag... Returns the number of entries removed. */
-static const char lua_inval[] = LUA_ALLOW_OOM LUA_UNREF
+/* ARGV: p t count_global explicit whole tag... The atomic step of an
+ * invalidation: see "Invalidation in two steps" above. Returns the number
+ * of sets marked. */
+static const char lua_mark[] = LUA_ALLOW_OOM
 	"local p, t = ARGV[1], ARGV[2]\n"
 	"local pre = p .. ':{' .. t .. '}:'\n"
-	"local removed = 0\n"
-	"for i = 5, #ARGV do\n"
-	"  local tag = ARGV[i]\n"
-	"  local ts = pre .. 't:' .. tag\n"
-	"  for _, k in ipairs(redis.call('SMEMBERS', ts)) do\n"
-	"    local e = pre .. 'e:' .. k\n"
-	"    local tl = redis.call('HGET', e, 'tags')\n"
-	"    if tl then\n"
-	"      unref(pre, k, tl, tag)\n"
-	"      redis.call('DEL', e)\n"
-	"      local kk = p .. ':k:' .. k\n"
-	"      if redis.call('GET', kk) == t then redis.call('DEL', kk) end\n"
+	"local g = redis.call('INCR', pre .. 'seq')\n"
+	"local marked = 0\n"
+	"if ARGV[5] == '1' then\n"
+	"  if redis.call('EXISTS', pre .. 'all') == 1 then\n"
+	"    redis.call('RENAME', pre .. 'all', pre .. 'd:' .. g .. ':')\n"
+	"    redis.call('SADD', pre .. 'drain', g .. '\\n*')\n"
+	"    redis.call('HSET', pre .. 'dead', '', g)\n"
+	"    marked = 1\n"
+	"  end\n"
+	"else\n"
+	"  for i = 6, #ARGV do\n"
+	"    local tag = ARGV[i]\n"
+	"    local ts = pre .. 't:' .. tag\n"
+	"    if redis.call('EXISTS', ts) == 1 then\n"
+	"      redis.call('RENAME', ts, pre .. 'd:' .. g .. ':' .. tag)\n"
+	"      redis.call('SADD', pre .. 'drain', g .. '\\n=' .. tag)\n"
+	"      redis.call('HSET', pre .. 'dead', tag, g)\n"
+	"      redis.call('SREM', pre .. 'tags', tag)\n"
+	"      marked = marked + 1\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"if marked > 0 or ARGV[4] == '1' then\n"
+	"  redis.call('HINCRBY', pre .. 'stats', 'invalidations', 1)\n"
+	"end\n"
+	"if ARGV[3] == '1' then redis.call('HINCRBY', p .. ':stats', 'invalidations', 1) end\n"
+	"return marked\n";
+
+/* ARGV: p t budget. Removes at most budget marked entries of t. Returns
+ * {entries removed, drain jobs left}. */
+static const char lua_drain[] = LUA_ALLOW_OOM LUA_COMMON
+	"local p, t, budget = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+	"local pre = p .. ':{' .. t .. '}:'\n"
+	"local work, removed = 0, 0\n"
+	"while work < budget do\n"
+	"  local job = redis.call('SRANDMEMBER', pre .. 'drain')\n"
+	"  if not job then break end\n"
+	"  local nl = string.find(job, '\\n', 1, true)\n"
+	"  local g = tonumber(string.sub(job, 1, nl - 1))\n"
+	"  local marker = string.sub(job, nl + 2)\n"
+	"  local d = pre .. 'd:' .. g .. ':' .. marker\n"
+	"  for _, k in ipairs(redis.call('SPOP', d, budget - work)) do\n"
+	"    work = work + 1\n"
+	"    local f = redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
+	"    if f[2] and (tonumber(f[1]) or 0) < g then\n"
+	"      drop(p, t, k, f[2])\n"
 	"      removed = removed + 1\n"
 	"    end\n"
 	"  end\n"
-	"  redis.call('DEL', ts)\n"
-	"  redis.call('SREM', pre .. 'tags', tag)\n"
+	"  if redis.call('EXISTS', d) == 0 then\n"
+	"    redis.call('SREM', pre .. 'drain', job)\n"
+	"    if redis.call('HGET', pre .. 'dead', marker) == tostring(g) then\n"
+	"      redis.call('HDEL', pre .. 'dead', marker)\n"
+	"    end\n"
+	"    work = work + 1\n"
+	"  end\n"
 	"end\n"
-	"if removed > 0 or ARGV[4] == '1' then\n"
-	"  redis.call('HINCRBY', pre .. 'stats', 'invalidations', 1)\n"
+	"if removed > 0 then\n"
 	"  redis.call('HINCRBY', pre .. 'stats', 'invalidated', removed)\n"
+	"  redis.call('HINCRBY', p .. ':stats', 'invalidated', removed)\n"
 	"end\n"
-	"if ARGV[3] == '1' then redis.call('HINCRBY', p .. ':stats', 'invalidations', 1) end\n"
-	"redis.call('HINCRBY', p .. ':stats', 'invalidated', removed)\n"
-	"return removed\n";
+	"return {removed, redis.call('SCARD', pre .. 'drain')}\n";
 
 /* ARGV: p t. Returns the number of dangling references removed. */
 static const char lua_gc[] = LUA_ALLOW_OOM
@@ -162,6 +233,12 @@ static const char lua_gc[] = LUA_ALLOW_OOM
 	"  end\n"
 	"  if redis.call('SCARD', ts) == 0 then redis.call('SREM', pre .. 'tags', tag) end\n"
 	"end\n"
+	"for _, k in ipairs(redis.call('SMEMBERS', pre .. 'all')) do\n"
+	"  if redis.call('EXISTS', pre .. 'e:' .. k) == 0 then\n"
+	"    redis.call('SREM', pre .. 'all', k)\n"
+	"    removed = removed + 1\n"
+	"  end\n"
+	"end\n"
 	"return removed\n";
 
 /* ARGV: p name token. Releases the lock only for its holder. */
@@ -170,10 +247,13 @@ static const char lua_unlock[] = LUA_ALLOW_OOM
 	"if redis.call('GET', l) == ARGV[3] then redis.call('DEL', l) end\n"
 	"return 1\n";
 
-enum { S_PUT, S_GET, S_PEEK, S_DEL, S_INVAL, S_GC, S_UNLOCK, S_COUNT };
+enum { S_PUT, S_GET, S_META, S_DEL, S_MARK, S_DRAIN, S_GC, S_UNLOCK, S_COUNT };
 
-static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_peek, lua_del, lua_inval,
-                                                 lua_gc, lua_unlock };
+static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_meta, lua_del, lua_mark,
+                                                 lua_drain, lua_gc, lua_unlock };
+
+/* Entries removed per drain script call: about a millisecond of Redis time. */
+#define ICE_REDIS_DRAIN_BATCH 500
 
 typedef struct redis_be {
 	redisContext *ctx;
@@ -747,7 +827,8 @@ static int redis_put(void *impl, const char *key, const void *val, size_t len,
 	return rc;
 }
 
-static int fetch_entry(redis_be *r, int script, const char *key, void **val, size_t *len,
+/* get (count set: counts the hit or miss) and peek (counts nothing). */
+static int fetch_entry(redis_be *r, int count, const char *key, void **val, size_t *len,
                        ice_entry_meta *meta, ice_err *err)
 {
 	redisReply *rep = NULL;
@@ -760,7 +841,8 @@ static int fetch_entry(redis_be *r, int script, const char *key, void **val, siz
 		memset(meta, 0, sizeof *meta);
 	eval_init(&c, r);
 	cmd_add(&c, key);
-	if ((rc = eval(r, script, &c, &rep, err)))
+	cmd_add(&c, count ? "1" : "0");
+	if ((rc = eval(r, S_GET, &c, &rep, err)))
 		goto out;
 	if (rep->type == REDIS_REPLY_NIL) {
 		rc = ICE_ENOENT;
@@ -789,13 +871,13 @@ out:
 static int redis_get(void *impl, const char *key, void **val, size_t *len,
                      ice_entry_meta *meta, ice_err *err)
 {
-	return fetch_entry(impl, S_GET, key, val, len, meta, err);
+	return fetch_entry(impl, 1, key, val, len, meta, err);
 }
 
 static int redis_peek(void *impl, const char *key, void **val, size_t *len,
                       ice_entry_meta *meta, ice_err *err)
 {
-	return fetch_entry(impl, S_PEEK, key, val, len, meta, err);
+	return fetch_entry(impl, 0, key, val, len, meta, err);
 }
 
 static int redis_del(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err)
@@ -920,30 +1002,44 @@ static int scan_keys(redis_be *r, const char *glob, key_fn fn, void *ctx, ice_er
 	return rc;
 }
 
+typedef struct table_scan {
+	strlist *out;
+	const char *suffix; /* "}:tags" or "}:drain" */
+} table_scan;
+
 static int table_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
 {
-	size_t lp = strlen(r->prefix);
+	table_scan *ts = ctx;
+	size_t lp = strlen(r->prefix), ls = strlen(ts->suffix);
 
-	(void)err;
-	if (n < lp + 8 || memcmp(k, r->prefix, lp) != 0 || memcmp(k + lp, ":{", 2) != 0 ||
-	    memcmp(k + n - 6, "}:tags", 6) != 0 || memchr(k, '\0', n))
+	if (n < lp + 2 + ls || memcmp(k, r->prefix, lp) != 0 || memcmp(k + lp, ":{", 2) != 0 ||
+	    memcmp(k + n - ls, ts->suffix, ls) != 0 || memchr(k, '\0', n) || n == lp + 2 + ls)
 		return ICE_OK;
-	if (strlist_add(ctx, k + lp + 2, n - lp - 8) < 0)
+	if (strlist_add(ts->out, k + lp + 2, n - lp - 2 - ls) < 0)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	return ICE_OK;
 }
 
-/* Every table with tags in use (P:{T}:tags exists). */
-static int list_tables(redis_be *r, strlist *out, ice_err *err)
+/* Every table with a key P:{T}SUFFIX, SUFFIX "}:tags" (tags in use) or
+ * "}:drain" (an invalidation being applied). */
+static int list_tables_by(redis_be *r, const char *suffix, strlist *out, ice_err *err)
 {
-	char *glob = glob_join("", r->prefix, ":{*}:tags");
+	table_scan ts = { out, suffix };
+	char *pat = NULL, *glob;
 	int rc;
 
-	if (!glob)
+	if (asprintf(&pat, ":{*%s", suffix) < 0)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	rc = scan_keys(r, glob, table_key, out, err);
+	glob = glob_join("", r->prefix, pat);
+	rc = glob ? scan_keys(r, glob, table_key, &ts, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
 	free(glob);
+	free(pat);
 	return rc;
+}
+
+static int list_tables(redis_be *r, strlist *out, ice_err *err)
+{
+	return list_tables_by(r, "}:tags", out, err);
 }
 
 /* ---- invalidate ---- */
@@ -1019,7 +1115,38 @@ static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, 
 	return rc;
 }
 
-static int inval_table(redis_be *r, group *g, size_t i, int first, uint64_t *removed, ice_err *err)
+/* Step 2 of an invalidation: drain table t's marked entries in bounded
+ * batches until no job is left (also finishes an earlier, interrupted one). */
+static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *err)
+{
+	redisReply *rep = NULL;
+	long long left = 1;
+	int rc = ICE_OK;
+
+	while (left > 0 && !rc) {
+		cmd c = { 0 };
+		eval_init(&c, r);
+		cmd_add(&c, t);
+		cmd_addf(&c, "%d", ICE_REDIS_DRAIN_BATCH);
+		if (!(rc = eval(r, S_DRAIN, &c, &rep, err))) {
+			if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+				rc = ice_err_set(err, ICE_EBACKEND, "%s: drain: unexpected reply", r->where);
+			} else {
+				*removed += (uint64_t)reply_num(rep->element[0]);
+				left = reply_num(rep->element[1]);
+			}
+		}
+		freeReplyObject(rep);
+		rep = NULL;
+		cmd_free(&c);
+	}
+	return rc;
+}
+
+/* Step 1 (see "Invalidation in two steps"): mark the tags (whole: every
+ * entry) of table t in one atomic script, then drain. */
+static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int first, int expl,
+                          int whole, uint64_t *removed, ice_err *err)
 {
 	redisReply *rep = NULL;
 	cmd c = { 0 };
@@ -1027,16 +1154,16 @@ static int inval_table(redis_be *r, group *g, size_t i, int first, uint64_t *rem
 	int rc;
 
 	eval_init(&c, r);
-	cmd_add(&c, g->tables.v[i]);
+	cmd_add(&c, t);
 	cmd_add(&c, first ? "1" : "0");
-	cmd_add(&c, g->explicit_[i] ? "1" : "0");
-	for (j = 0; j < g->tags[i].n; j++)
-		cmd_add(&c, g->tags[i].v[j]);
-	if (!(rc = eval(r, S_INVAL, &c, &rep, err)))
-		*removed += (uint64_t)reply_num(rep);
+	cmd_add(&c, expl ? "1" : "0");
+	cmd_add(&c, whole ? "1" : "0");
+	for (j = 0; tags && j < tags->n; j++)
+		cmd_add(&c, tags->v[j]);
+	rc = eval(r, S_MARK, &c, &rep, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
-	return rc;
+	return rc ? rc : drain_table(r, t, removed, err);
 }
 
 static int count_global(redis_be *r, const char *field, ice_err *err)
@@ -1069,7 +1196,7 @@ static int redis_invalidate(void *impl, const char *const *tags, size_t n, uint6
 	if ((rc = group_tags(r, tags, n, &g, err)))
 		goto out;
 	for (i = 0; i < g.tables.n && !rc; i++)
-		rc = inval_table(r, &g, i, i == 0, &total, err);
+		rc = mark_and_drain(r, g.tables.v[i], &g.tags[i], i == 0, g.explicit_[i], 0, &total, err);
 	if (!rc && g.tables.n == 0)
 		rc = count_global(r, "invalidations", err);
 out:
@@ -1081,73 +1208,155 @@ out:
 
 /* ---- scan ---- */
 
+/* Entries found by a scan wait in a batch whose metadata lookups go to
+ * Redis pipelined (one round trip per batch, not per entry). */
+#define SCAN_BATCH 256
+
 typedef struct scan_ctx {
 	const char *table, *pattern;
 	ice_backend_scan_cb cb;
 	void *ctx;
 	int stopped;
+	char *bt[SCAN_BATCH], *bk[SCAN_BATCH]; /* table and key of each waiting entry */
+	size_t n;
 } scan_ctx;
 
-/* Report the entry P:{T}:e:KEY (key = KEY, T known) unless filtered out;
- * returns -1 when the callback asks to stop. */
-static int report_entry(redis_be *r, const char *t, const char *key, scan_ctx *s, ice_err *err)
+/* Give the entry P:{T}:e:KEY, whose meta script replied rep, to the
+ * callback unless it is gone; returns -1 when the callback asks to stop. */
+static int deliver(const char *t, const char *key, const redisReply *rep, scan_ctx *s, ice_err *err)
 {
-	redisReply *rep = NULL;
 	ice_entry_meta m = { 0 };
-	cmd c = { 0 };
-	int rc;
+	int rc = ICE_OK;
 
-	if (s->pattern && fnmatch(s->pattern, key, 0) != 0)
-		return ICE_OK;
-	cmd_add(&c, "HMGET");
-	cmd_addkey(&c, r, t, strlen(t), "e:", key);
-	cmd_add(&c, "created");
-	cmd_add(&c, "expires");
-	cmd_add(&c, "size");
-	cmd_add(&c, "hits");
-	cmd_add(&c, "origin");
-	cmd_add(&c, "tags");
-	if ((rc = run(r, &c, &rep, 0, err)))
-		goto out;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6 ||
+	if (s->stopped || rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
 	    rep->element[0]->type == REDIS_REPLY_NIL)
-		goto out; /* gone (expired or removed meanwhile) */
+		return ICE_OK; /* gone (expired, removed or invalidated meanwhile) */
 	if ((rc = fill_meta(&m, rep->element, err)))
-		goto out;
-	if (strcmp(m.table, t) != 0 || (s->table && strcmp(s->table, t) != 0))
-		goto out; /* a key that only looks like an entry of T */
-	if (s->cb(s->ctx, key, &m)) {
+		return rc;
+	/* Not a key that only looks like an entry of T, and of the table asked. */
+	if (strcmp(m.table, t) == 0 && (!s->table || strcmp(s->table, t) == 0) && s->cb(s->ctx, key, &m)) {
 		s->stopped = 1;
 		rc = -1;
 	}
-out:
 	ice_entry_meta_clear(&m);
+	return rc;
+}
+
+/* One entry, one round trip (with the reconnect and NOSCRIPT handling of
+ * eval): what a batch falls back to when its pipeline fails. */
+static int report_entry(redis_be *r, const char *t, const char *key, scan_ctx *s, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	eval_init(&c, r);
+	cmd_add(&c, t);
+	cmd_add(&c, key);
+	if (!(rc = eval(r, S_META, &c, &rep, err)))
+		rc = deliver(t, key, rep, s, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
+}
+
+/* Append the meta lookup of entry i of the batch to the pipeline. */
+static int append_meta(redis_be *r, scan_ctx *s, size_t i)
+{
+	cmd c = { 0 };
+	int rc;
+
+	eval_init(&c, r);
+	cmd_add(&c, s->bt[i]);
+	cmd_add(&c, s->bk[i]);
+	free(c.v[1]);
+	c.v[1] = strdup(r->sha[S_META]);
+	c.l[1] = 40;
+	rc = c.oom || !c.v[1] ? REDIS_ERR
+	     : redisAppendCommandArgv(r->ctx, (int)c.n, (const char **)c.v, c.l);
+	cmd_free(&c);
+	return rc;
+}
+
+static void batch_free(scan_ctx *s)
+{
+	for (; s->n > 0; s->n--) {
+		free(s->bt[s->n - 1]);
+		free(s->bk[s->n - 1]);
+	}
+}
+
+/* Look up and deliver every waiting entry, pipelined; entries the
+ * pipeline could not answer (lost connection, NOSCRIPT) go one by one. */
+static int flush_batch(redis_be *r, scan_ctx *s, ice_err *err)
+{
+	size_t i, sent = 0;
+	int rc = ICE_OK;
+	redisReply **reps = calloc(s->n ? s->n : 1, sizeof *reps);
+
+	if (!reps)
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	else if (!r->sha[S_META][0])
+		rc = load_script(r, S_META, err);
+	for (; !rc && sent < s->n && r->ctx && !r->ctx->err; sent++)
+		if (append_meta(r, s, sent) != REDIS_OK)
+			break;
+	for (i = 0; !rc && i < sent; i++)
+		if (redisGetReply(r->ctx, (void **)&reps[i]) != REDIS_OK)
+			break; /* the rest stays NULL: done one by one below */
+	for (i = 0; i < s->n; i++) {
+		if (!rc) {
+			if (reps && reps[i] && reps[i]->type != REDIS_REPLY_ERROR)
+				rc = deliver(s->bt[i], s->bk[i], reps[i], s, err);
+			else if (!s->stopped)
+				rc = report_entry(r, s->bt[i], s->bk[i], s, err);
+			if (rc < 0)
+				rc = ICE_OK; /* stopped: the other replies are read and dropped */
+		}
+		if (reps)
+			freeReplyObject(reps[i]);
+		free(s->bt[i]);
+		free(s->bk[i]);
+	}
+	free(reps);
+	s->n = 0;
+	return rc;
+}
+
+/* Queue the entry P:{T}:e:KEY (T and KEY copied) unless the pattern
+ * filters it out. */
+static int queue_entry(redis_be *r, const char *t, size_t tl, const char *key, size_t kl,
+                       scan_ctx *s, ice_err *err)
+{
+	char *tc, *kc;
+
+	if (s->stopped)
+		return -1;
+	if (!(tc = strndup(t, tl)) || !(kc = strndup(key, kl))) {
+		free(tc);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	if (s->pattern && fnmatch(s->pattern, kc, 0) != 0) {
+		free(tc);
+		free(kc);
+		return ICE_OK;
+	}
+	s->bt[s->n] = tc;
+	s->bk[s->n++] = kc;
+	return s->n == SCAN_BATCH ? flush_batch(r, s, err) : ICE_OK;
 }
 
 /* A key from SCAN MATCH P:{...}:e:...: find T, KEY by trying each "}:e:". */
 static int entry_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
 {
 	size_t lp = strlen(r->prefix), i;
-	char *t, *key;
 	int rc = ICE_OK;
 
 	if (n < lp + 6 || memchr(k, '\0', n) || memcmp(k + lp, ":{", 2) != 0)
 		return ICE_OK;
-	for (i = lp + 2; i + 4 <= n && rc == ICE_OK; i++) {
-		if (memcmp(k + i, "}:e:", 4) != 0)
-			continue;
-		t = strndup(k + lp + 2, i - lp - 2);
-		key = strndup(k + i + 4, n - i - 4);
-		if (!t || !key)
-			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		else
-			rc = report_entry(r, t, key, ctx, err);
-		free(t);
-		free(key);
-	}
+	for (i = lp + 2; i + 4 <= n && rc == ICE_OK; i++)
+		if (memcmp(k + i, "}:e:", 4) == 0)
+			rc = queue_entry(r, k + lp + 2, i - lp - 2, k + i + 4, n - i - 4, ctx, err);
 	return rc;
 }
 
@@ -1165,8 +1374,11 @@ static int scan_tag_table(redis_be *r, const char *t, const char *tag, scan_ctx 
 	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements && !rc && !s->stopped; i++) {
 		redisReply *k = rep->element[i];
 		if (k->type == REDIS_REPLY_STRING && !memchr(k->str, '\0', k->len))
-			rc = report_entry(r, t, k->str, s, err);
+			rc = queue_entry(r, t, strlen(t), k->str, k->len, s, err);
 	}
+	if (rc >= 0)
+		rc = flush_batch(r, s, err);
+	batch_free(s);
 	if (rc < 0)
 		rc = ICE_OK;
 out:
@@ -1202,7 +1414,7 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
                       ice_backend_scan_cb cb, void *ctx, ice_err *err)
 {
 	redis_be *r = impl;
-	scan_ctx s = { table, pattern, cb, ctx, 0 };
+	scan_ctx s = { .table = table, .pattern = pattern, .cb = cb, .ctx = ctx };
 	char *pre, *tail, *glob;
 	size_t n;
 	int rc;
@@ -1217,6 +1429,9 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
 	pre = glob_join("", r->prefix, ":{");
 	glob = tail && pre ? glob_join(pre, table ? table : "", tail) : NULL;
 	rc = glob ? scan_keys(r, glob, entry_key, &s, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (rc >= 0)
+		rc = flush_batch(r, &s, err);
+	batch_free(&s);
 	free(tail);
 	free(pre);
 	free(glob);
@@ -1316,11 +1531,16 @@ static int redis_gc(void *impl, uint64_t *removed_refs, ice_err *err)
 	redis_be *r = impl;
 	redisReply *rep = NULL;
 	strlist tables = { 0 };
-	uint64_t total = 0;
+	uint64_t total = 0, drained = 0;
 	size_t i;
 	int rc;
 
-	if ((rc = list_tables(r, &tables, err)))
+	/* Finish interrupted invalidations first: their entries go for good. */
+	if ((rc = list_tables_by(r, "}:drain", &tables, err)))
+		goto out;
+	for (i = 0; i < tables.n && !rc; i++)
+		rc = drain_table(r, tables.v[i], &drained, err);
+	if (rc || (rc = list_tables(r, &tables, err)))
 		goto out;
 	for (i = 0; i < tables.n && !rc; i++) {
 		cmd c = { 0 };
@@ -1441,34 +1661,16 @@ out:
 
 /* ---- whole table ---- */
 
-static int collect_entry(void *ctx, const char *key, const ice_entry_meta *m)
-{
-	(void)m;
-	return strlist_add(ctx, key, strlen(key)) < 0;
-}
-
 static int redis_invalidate_table(void *impl, const char *table, uint64_t *removed, ice_err *err)
 {
-	redis_be *r = impl;
-	strlist keys = { 0 };
-	char *tag = NULL;
-	uint64_t more = 0;
+	uint64_t total = 0;
 	int rc;
 
+	if (!table || !table[0])
+		return ice_err_set(err, ICE_EINVAL, "invalidate_table: no table");
+	rc = mark_and_drain(impl, table, NULL, 1, 1, 1, &total, err);
 	if (removed)
-		*removed = 0;
-	if (asprintf(&tag, "table:%s", table) < 0)
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if ((rc = redis_scan(r, table, NULL, NULL, collect_entry, &keys, err)))
-		goto out;
-	if ((rc = redis_del(r, (const char *const *)keys.v, keys.n, removed, err)))
-		goto out;
-	rc = redis_invalidate(r, (const char *const *)&tag, 1, &more, err);
-	if (removed)
-		*removed += more;
-out:
-	strlist_free(&keys);
-	free(tag);
+		*removed = total;
 	return rc;
 }
 

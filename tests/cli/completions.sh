@@ -10,6 +10,7 @@ complete_words() {
 	bash -c '
 		. /usr/share/bash-completion/bash_completion
 		. "$1/completions/$2"
+		compopt() { :; } # only meaningful inside a real completion
 		shift 2
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
 		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
@@ -30,10 +31,18 @@ is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: non
 is "$(complete_words ice-invalidate ice-invalidate --granularity '')" "file partition table " \
 	"ice-invalidate --granularity: its values"
 
-is "$(complete_words ice-cache ice-cache '')" "gc get info ls migrate put rm " "ice-cache: commands"
+is "$(complete_words ice-cache ice-cache '')" "exec fetch gc get info ls migrate put rm " "ice-cache: commands"
 is "$(complete_words ice-cache ice-cache migrate s)" "sqlite:// " "ice-cache migrate: URL schemes"
 is "$(complete_words ice-cache ice-cache --max)" "--max-size " "ice-cache: --max-size"
 is "$(complete_words ice-cache ice-cache put --t)" "--table --tag --ttl " "ice-cache put: its tag options"
+is "$(complete_words ice-cache ice-cache exec --k)" "--key-from-args " "ice-cache exec: --key-from-args"
+is "$(complete_words ice-cache ice-cache exec --so)" "--source " "ice-cache exec: --source"
+is "$(complete_words ice-cache ice-cache exec k --lock)" "--lock-timeout " "ice-cache exec: --lock-timeout"
+is "$(complete_words ice-cache ice-cache exec k --ttl u)" "until-invalidated " "ice-cache --ttl: until-invalidated"
+is "$(complete_words ice-cache ice-cache fetch --t)" "--table --tag --timeout --ttl " "ice-cache fetch: its t options"
+is "$(complete_words ice-cache ice-cache fetch --key-)" "--key-header " "ice-cache fetch: --key-header"
+is "$(complete_words ice-cache ice-cache fetch -X P)" "POST PUT " "ice-cache fetch -X: methods"
+like "$(complete_words ice-cache ice-cache exec k -- ech)" "echo " "ice-cache exec --: the command completes as a command"
 
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do

@@ -25,6 +25,7 @@ redis_put() {
 	R HSET "icecache:{$table}:e:$key" v "value of $key" created 1 expires 0 size 10 hits 0 \
 		origin test tags "$tags" > /dev/null
 	R SET "icecache:k:$key" "$table" > /dev/null
+	R SADD "icecache:{$table}:all" "$key" > /dev/null
 	for tag in "$@"; do
 		R SADD "icecache:{$table}:t:$tag" "$key" > /dev/null
 		R SADD "icecache:{$table}:tags" "$tag" > /dev/null
@@ -148,6 +149,7 @@ while [ $i -lt 200 ]; do
 		echo "SADD icecache:{db.c}:t:file:db.c:f$i e$i"
 		echo "SADD icecache:{db.c}:tags file:db.c:f$i"
 		echo "SET icecache:k:e$i db.c"
+		echo "SADD icecache:{db.c}:all e$i"
 		echo "HSET icecache:{db.c}:e:e$i v x created 1 expires 0 size 1 hits 0 tags file:db.c:f$i"
 	else
 		"$C" put "e$i" --file "db.c:f$i" --value x

@@ -9,15 +9,18 @@ SHARED="$top_srcdir/../shared/iceberg"
 JSONQ="python3 $top_srcdir/tests/cli/jsonq.py"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ice-test.XXXXXX")
-# The embedded default cache of a test lives in its temp folder, never in
-# the user's ~/.cache.
+# The user's own configuration and cache settings never leak into a test;
+# the embedded default cache lives in the test's temp folder, never in the
+# user's ~/.cache.
+XDG_CONFIG_HOME="$TMP/xdg-config"
 XDG_CACHE_HOME="$TMP/xdg-cache"
-export XDG_CACHE_HOME
+export XDG_CONFIG_HOME XDG_CACHE_HOME
+unset ICE_CONFIG ICE_CACHE_PREFIX
 _bg_pids=""
 cleanup() {
 	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
 	for p in $_bg_pids; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
+	[ -n "${ICE_TEST_KEEP:-}" ] && echo "# kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -91,6 +94,22 @@ wait_for() {
 	return 1
 }
 
+# Start a private redis-server on a unix socket in $TMP; sets REDIS_SOCK
+# and REDIS_PID and exports ICE_CACHE_URL. Skips the test when redis is not
+# installed.
+start_redis() {
+	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
+		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+	REDIS_SOCK="$TMP/redis.sock"
+	redis-server --port 0 --unixsocket "$REDIS_SOCK" --save '' --appendonly no --dir "$TMP" \
+		> "$TMP/redis.log" 2>&1 &
+	REDIS_PID=$!
+	track_pid $REDIS_PID
+	wait_for 10 test -S "$REDIS_SOCK" || { echo "Bail out! redis-server did not start"; exit 1; }
+	ICE_CACHE_URL="unix://$REDIS_SOCK"
+	export ICE_CACHE_URL
+}
+
 # Count lines of FILE matching PATTERN (0 when none or missing).
 count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
 
@@ -102,14 +121,7 @@ start_cache() {
 	ICE_TEST_BACKEND=${ICE_TEST_BACKEND:-redis}
 	case $ICE_TEST_BACKEND in
 	redis)
-		command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
-			skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
-		REDIS_SOCK="$TMP/redis.sock"
-		redis-server --port 0 --unixsocket "$REDIS_SOCK" --save '' --appendonly no --dir "$TMP" \
-			> "$TMP/redis.log" 2>&1 &
-		REDIS_PID=$!
-		track_pid $REDIS_PID
-		wait_for 10 test -S "$REDIS_SOCK" || { echo "Bail out! redis-server did not start"; exit 1; }
+		start_redis
 		CACHE_URL="unix://$REDIS_SOCK"
 		;;
 	sqlite)

@@ -13,10 +13,10 @@
 
 static bc_layout_fn layout_fn;
 
-static void layout(const char *step)
+static void layout(const char *step, ice_backend *b)
 {
 	if (layout_fn)
-		layout_fn(step);
+		layout_fn(step, b);
 }
 
 void bc_sleep_ms(long ms)
@@ -101,7 +101,7 @@ static void test_values(ice_backend *b)
 	tap_ok(m.n_tags == 2 && strcmp(m.tags[1], "file:db.v:data/1.parquet") == 0, "get: tags");
 	free(v);
 	ice_entry_meta_clear(&m);
-	layout("values");
+	layout("values", b);
 
 	for (i = 0; mb && i < big; i++)
 		mb[i] = (unsigned char)(i * 7 + (i >> 11));
@@ -134,13 +134,13 @@ static void test_ttl(ice_backend *b)
 	rc = ice_backend_put(b, "short", "v", 1, tags, 1, 200, "put", &err);
 	tap_is_int(rc, ICE_OK, "ttl: put with 200 ms");
 	tap_is_int(bc_get_rc(b, "short"), ICE_OK, "ttl: hit before expiry");
-	layout("ttl-live");
+	layout("ttl-live", b);
 	bc_sleep_ms(400);
 	tap_is_int(bc_get_rc(b, "short"), ICE_ENOENT, "ttl: gone after 400 ms");
-	layout("ttl-expired");
+	layout("ttl-expired", b);
 	rc = ice_backend_gc(b, &refs, &err);
 	tap_ok(rc == ICE_OK && refs >= 1, "gc: removed %llu dangling reference(s)", (unsigned long long)refs);
-	layout("ttl-gc");
+	layout("ttl-gc", b);
 }
 
 static void test_replace_delete(ice_backend *b)
@@ -158,11 +158,11 @@ static void test_replace_delete(ice_backend *b)
 	       bc_count_scan(b, "db.a", NULL, NULL, 0) == 0, "replace: the new entry in its new table only");
 	free(v);
 	ice_entry_meta_clear(&m);
-	layout("replaced");
+	layout("replaced", b);
 	tap_is_int(ice_backend_delete(b, keys, 2, &removed, NULL), ICE_OK, "delete: ok");
 	tap_is_int((long long)removed, 1, "delete: one removed");
 	tap_is_int(bc_get_rc(b, "r"), ICE_ENOENT, "delete: gone");
-	layout("deleted");
+	layout("deleted", b);
 }
 
 static void test_invalidate(ice_backend *b)
@@ -178,9 +178,9 @@ static void test_invalidate(ice_backend *b)
 	tap_is_int((long long)bc_inval1(b, "file:db.o:f1"), 2, "invalidate file tag: 2 entries");
 	tap_ok(bc_get_rc(b, "e1") == ICE_ENOENT && bc_get_rc(b, "e3") == ICE_ENOENT && bc_get_rc(b, "e2") == ICE_OK,
 	       "invalidate file tag: only entries with that tag");
-	layout("invalidated-file");
+	layout("invalidated-file", b);
 	tap_is_int((long long)bc_inval1(b, "table:db.o"), 1, "invalidate table tag: the rest");
-	layout("invalidated-table");
+	layout("invalidated-table", b);
 	tap_is_int((long long)bc_inval1(b, "table:db.o"), 0, "invalidate again: idempotent");
 
 	for (i = 0; i < 2000; i++) {
@@ -189,9 +189,9 @@ static void test_invalidate(ice_backend *b)
 		ok &= bc_put(b, key, "x", "table:db.big", file, NULL) == ICE_OK;
 	}
 	tap_ok(ok, "2000 entries written");
-	layout("big-written");
+	layout("big-written", b);
 	tap_is_int((long long)bc_inval1(b, "table:db.big"), 2000, "invalidate 2000 entries in one call");
-	layout("big-invalidated");
+	layout("big-invalidated", b);
 
 	bc_put(b, "u1", "1", "table:db.x", "user:alice", NULL);
 	bc_put(b, "u2", "2", "user:alice", NULL, NULL);
@@ -217,7 +217,7 @@ static void test_invalidate_table(ice_backend *b)
 	       "invalidate_table: 3 entries removed (%s)", err.msg);
 	tap_ok(bc_get_rc(b, "w1") == ICE_ENOENT && bc_get_rc(b, "w2") == ICE_ENOENT && bc_get_rc(b, "w3") == ICE_ENOENT &&
 	       bc_get_rc(b, "o1") == ICE_OK, "invalidate_table: entries of other tables kept");
-	layout("table-invalidated");
+	layout("table-invalidated", b);
 }
 
 /* A lock is exclusive, expires, and only its holder releases it. */
@@ -258,7 +258,7 @@ static void test_peek(ice_backend *b)
 	       "peek: no counter moved");
 	free(val);
 	ice_entry_meta_clear(&m);
-	layout("peeked");
+	layout("peeked", b);
 }
 
 static void test_server_info(ice_backend *b, const char *backend)
@@ -339,8 +339,10 @@ static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
 
 	(void)m;
 	s->n++;
-	strncat(s->keys, key, sizeof s->keys - strlen(s->keys) - 2);
-	strcat(s->keys, ",");
+	if (strlen(s->keys) + strlen(key) + 2 <= sizeof s->keys) {
+		strcat(s->keys, key);
+		strcat(s->keys, ",");
+	}
 	return s->stop_after && s->n >= s->stop_after;
 }
 
@@ -361,6 +363,8 @@ static void test_scan(const char *url)
 	ice_backend_opts o = { .prefix = "scan" };
 	ice_backend *b = NULL;
 	ice_err err = { 0 };
+	char key[32];
+	int i, ok = 1;
 
 	if (ice_backend_open(url, &o, &b, &err)) {
 		tap_ok(0, "scan: open (%s)", err.msg);
@@ -379,6 +383,14 @@ static void test_scan(const char *url)
 	tap_is_int(bc_count_scan(b, NULL, NULL, "a*", 0), 2, "scan: by pattern");
 	tap_is_int(bc_count_scan(b, "db.s", "table:db.s", "*2", 0), 1, "scan: table, tag and pattern");
 	tap_is_int(bc_count_scan(b, NULL, NULL, NULL, 1), 1, "scan: callback stops");
+	for (i = 0; i < 700; i++) { /* Redis: several pipelined batches */
+		snprintf(key, sizeof key, "many%d", i);
+		ok &= bc_put(b, key, "v", "table:db.many", i % 2 ? "file:db.many:odd" : NULL, NULL) == ICE_OK;
+	}
+	tap_ok(ok && bc_count_scan(b, "db.many", NULL, NULL, 0) == 700, "scan: 700 entries");
+	tap_is_int(bc_count_scan(b, "db.many", "file:db.many:odd", NULL, 0), 350, "scan: 350 by tag");
+	tap_is_int(bc_count_scan(b, "db.many", NULL, NULL, 300), 300, "scan: callback stops inside a batch");
+	layout("scan-many", b);
 	ice_backend_close(b);
 }
 
@@ -409,7 +421,7 @@ static void test_odd_keys(const char *url)
 	tap_is_int(bc_count_scan(b, "db.w", NULL, "*\n*", 0), 1, "odd keys: pattern across a newline");
 	tap_is_int(bc_count_scan(b, NULL, "file:db.w:odd file\xfe", NULL, 0), 6, "odd keys: scan by odd tag");
 	tap_is_int((long long)bc_inval1(b, "file:db.w:odd file\xfe"), 6, "odd keys: invalidated");
-	layout("odd-invalidated");
+	layout("odd-invalidated", b);
 	ice_backend_close(b);
 }
 

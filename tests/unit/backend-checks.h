@@ -10,9 +10,9 @@
 /* Called after each named step of the checks ("values", "ttl-live",
  * "ttl-expired", "ttl-gc", "replaced", "deleted", "invalidated-file",
  * "invalidated-table", "big-written", "big-invalidated",
- * "table-invalidated", "peeked", "odd-invalidated") to check the store's
- * own layout. */
-typedef void (*bc_layout_fn)(const char *step);
+ * "table-invalidated", "peeked", "scan-many", "odd-invalidated") with the
+ * backend in use, to check the store's own layout. */
+typedef void (*bc_layout_fn)(const char *step, ice_backend *b);
 
 /* Every shared check on b (prefix "icecache", fresh) and on new backends
  * opened from url with prefixes "cnt", "scan" and "odd"; backend is the

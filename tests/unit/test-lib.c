@@ -72,5 +72,6 @@ int main(void)
 	test_redis();
 	test_sqlite();
 	test_stale();
+	test_config();
 	return tap_done();
 }

@@ -39,8 +39,10 @@ static bool bytes_consistent(void)
 	       raw_int("SELECT IFNULL(SUM(bytes), 0) FROM entries");
 }
 
-static void sqlite_layout(const char *step)
+static void sqlite_layout(const char *step, ice_backend *b)
 {
+	(void)b;
+
 	if (strcmp(step, "values") == 0) {
 		tap_ok(raw_int("SELECT COUNT(*) FROM tags WHERE ns = 'icecache' AND key = 'bin'") == 2 &&
 		       raw_int("SELECT COUNT(*) FROM entries WHERE ns = 'icecache' AND key = 'bin' AND tbl = 'db.v'") == 1,

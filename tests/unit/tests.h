@@ -11,6 +11,7 @@ void test_partition(void);
 void test_redis(void);
 void test_sqlite(void);
 void test_stale(void);
+void test_config(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);

@@ -1,0 +1,193 @@
+/* config: the "key = value" configuration file, parsed with line numbers. */
+#include "config.h"
+#include "ice_config.h"
+#include "ice_time.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX (1024u * 1024u)
+
+typedef enum { V_STRING, V_DURATION, V_WAIT, V_TTL, V_COUNT } value_kind;
+
+static const struct key_def {
+	const char *name;
+	value_kind kind;
+	size_t offset;
+} keys[] = {
+	{ "url", V_STRING, offsetof(ice_config, url) },
+	{ "prefix", V_STRING, offsetof(ice_config, prefix) },
+	{ "connect_timeout", V_DURATION, offsetof(ice_config, connect_timeout_ms) },
+	{ "command_timeout", V_DURATION, offsetof(ice_config, command_timeout_ms) },
+	{ "default_ttl", V_TTL, offsetof(ice_config, default_ttl) },
+	{ "exec_ttl", V_TTL, offsetof(ice_config, exec_ttl) },
+	{ "fetch_ttl", V_TTL, offsetof(ice_config, fetch_ttl) },
+	{ "fetch_keep", V_DURATION, offsetof(ice_config, fetch_keep_ms) },
+	{ "fetch_timeout", V_DURATION, offsetof(ice_config, fetch_timeout_ms) },
+	{ "fetch_redirects", V_COUNT, offsetof(ice_config, fetch_redirects) },
+	{ "lock_timeout", V_DURATION, offsetof(ice_config, lock_timeout_ms) },
+	{ "reconnect", V_WAIT, offsetof(ice_config, reconnect_ms) },
+};
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+void ice_config_init(ice_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->fetch_redirects = -1;
+}
+
+void ice_config_clear(ice_config *c)
+{
+	free(c->url);
+	free(c->prefix);
+	ice_config_init(c);
+}
+
+static const struct key_def *find_key(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int parse_count(const char *v, int64_t *out, ice_err *err)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < 0 || n > 1000000)
+		return ice_err_set(err, ICE_EINVAL, "want a count (0 to 1000000), not '%s'", v);
+	*out = n;
+	return ICE_OK;
+}
+
+/* Store value v of key k into c. */
+static int set_value(ice_config *c, const struct key_def *k, const char *v, ice_err *err)
+{
+	void *field = (char *)c + k->offset;
+
+	switch (k->kind) {
+	case V_STRING:
+		if (!(*(char **)field = strdup(v)))
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		return ICE_OK;
+	case V_DURATION:
+		return ice_parse_duration(v, field, err);
+	case V_WAIT: /* a duration, or 0 for "never" (stored as -1) */
+		if (strcmp(v, "0") == 0) {
+			*(int64_t *)field = -1;
+			return ICE_OK;
+		}
+		return ice_parse_duration(v, field, err);
+	case V_TTL:
+		return ice_ttl_parse(v, false, field, err);
+	case V_COUNT:
+		return parse_count(v, field, err);
+	}
+	return ICE_OK;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One line (modified in place); seen marks keys already given. */
+static int parse_line(char *line, ice_config *c, bool *seen, ice_err *err)
+{
+	char *eq, *name, *value;
+	const struct key_def *k;
+
+	line = trim(line);
+	if (!*line || *line == '#')
+		return ICE_OK;
+	if (!(eq = strchr(line, '=')))
+		return ice_err_set(err, ICE_EINVAL, "expected 'key = value', got '%.60s'", line);
+	*eq = '\0';
+	name = trim(line);
+	value = trim(eq + 1);
+	if (!(k = find_key(name)))
+		return ice_err_set(err, ICE_EINVAL, "unknown key '%.60s'", name);
+	if (seen[k - keys])
+		return ice_err_set(err, ICE_EINVAL, "key '%s' given twice", name);
+	seen[k - keys] = true;
+	if (!*value)
+		return ice_err_set(err, ICE_EINVAL, "key '%s' has an empty value", name);
+	if (set_value(c, k, value, err))
+		return ice_err_prefix(err, "%s: ", name);
+	return ICE_OK;
+}
+
+int ice_config_parse(const char *text, const char *name, ice_config *c, ice_err *err)
+{
+	bool seen[N_KEYS] = { false };
+	char *copy = strdup(text), *line, *next;
+	int rc = ICE_OK;
+	long lineno = 0;
+
+	ice_config_init(c);
+	if (!copy)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (line = copy; line; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		if ((rc = parse_line(line, c, seen, err))) {
+			ice_err_prefix(err, "%s:%ld: ", name, lineno);
+			ice_config_clear(c);
+			break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+int ice_config_load(const char *path, ice_config *c, ice_err *err)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0;
+	int rc = ICE_OK;
+
+	ice_config_init(c);
+	if (!f)
+		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO, "%s: %s", path,
+		                   strerror(errno));
+	if (!(text = malloc(CONFIG_MAX + 1))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	len = fread(text, 1, CONFIG_MAX + 1, f);
+	if (ferror(f)) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (len > CONFIG_MAX) {
+		rc = ice_err_set(err, ICE_ETOOBIG, "%s: larger than %u bytes", path, CONFIG_MAX);
+		goto out;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len)) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: not a text file (NUL byte)", path);
+		goto out;
+	}
+	rc = ice_config_parse(text, path, c, err);
+out:
+	free(text);
+	fclose(f);
+	return rc;
+}

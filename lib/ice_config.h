@@ -1,0 +1,47 @@
+/* ice_config: the configuration file every IceCache program reads.
+ *
+ * Format: one "key = value" per line; blank lines and lines whose first
+ * non-blank character is '#' are ignored. The value is the rest of the line
+ * with surrounding blanks removed (no quoting, no inline comments: '#' may
+ * occur in a URL). An unknown key, a key given twice, an empty or malformed
+ * value is an error naming "file:line". Which file is read, and how it
+ * ranks against flags and the environment, is cmd/cli.c's business.
+ *
+ * An ice_config owns its strings: ice_config_clear() frees them. Fields
+ * not set in the file stay zero (strings NULL, durations 0, hints UNSET). */
+#ifndef ICE_CONFIG_H
+#define ICE_CONFIG_H
+
+#include <stdint.h>
+
+#include "ice_error.h"
+#include "ice_ttl.h"
+
+typedef struct ice_config {
+	char *url;                  /* url: the cache */
+	char *prefix;               /* prefix: key namespace */
+	int64_t connect_timeout_ms; /* connect_timeout: reaching the backend */
+	int64_t command_timeout_ms; /* command_timeout: one backend command */
+	ice_ttl default_ttl;        /* default_ttl: put without --ttl */
+	ice_ttl exec_ttl;           /* exec_ttl: exec results under --ttl smart */
+	ice_ttl fetch_ttl;          /* fetch_ttl: URLs that say nothing about freshness */
+	int64_t fetch_keep_ms;      /* fetch_keep: how long a stale URL entry stays to revalidate */
+	int64_t fetch_timeout_ms;   /* fetch_timeout: one whole HTTP transfer */
+	int64_t fetch_redirects;    /* fetch_redirects: redirects followed; -1 unset */
+	int64_t lock_timeout_ms;    /* lock_timeout: exec's lock on a key being computed */
+	int64_t reconnect_ms;       /* reconnect: wait for a lost Redis; -1 never ("0") */
+} ice_config;
+
+/* An empty configuration (everything unset). */
+void ice_config_init(ice_config *c);
+void ice_config_clear(ice_config *c);
+
+/* Parse `text` (NUL-terminated); name is the file name used in errors
+ * ("NAME:LINE: unknown key 'ulr'"). On error *c is left cleared. */
+int ice_config_parse(const char *text, const char *name, ice_config *c, ice_err *err);
+
+/* Read and parse the file at path. A missing file is ICE_ENOENT (the
+ * caller decides whether that matters). */
+int ice_config_load(const char *path, ice_config *c, ice_err *err);
+
+#endif
