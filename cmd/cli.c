@@ -308,35 +308,47 @@ static int clamp_ms(int64_t ms)
 }
 
 /* The one place that decides what happens when no cache is configured at
- * all (a later change opens an embedded default store here). */
-static int open_unconfigured(struct ice_backend **out)
+ * all: the embedded store in the user's cache folder. *url is a new string. */
+static int open_unconfigured(char **url)
 {
-	*out = NULL;
-	return ice_cli_usage_error("no cache: give --url, set ICE_CACHE_URL, or set url in %s",
-	                           ice_cli_config_path());
+	ice_err err = { 0 };
+
+	if (ice_backend_default_url(url, &err))
+		return ice_cli_usage_error("no cache: give --url, set ICE_CACHE_URL, or set url in %s (%s)",
+		                           ice_cli_config_path(), err.msg);
+	return -1;
 }
 
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out)
 {
-	const ice_config *cfg;
 	ice_backend_opts bo = { 0 };
+
+	bo.prefix = prefix;
+	return ice_cli_open_cache_opts(url, &bo, out);
+}
+
+int ice_cli_open_cache_opts(const char *url, ice_backend_opts *bo, struct ice_backend **out)
+{
+	const ice_config *cfg;
 	ice_err err = { 0 };
+	char *fallback = NULL;
 	int status;
 
 	*out = NULL;
 	if ((status = ice_cli_config(&cfg)) >= 0)
 		return status;
 	url = first_of(url, "ICE_CACHE_URL", cfg->url);
-	if (!url)
-		return open_unconfigured(out);
-	bo.prefix = first_of(prefix, "ICE_CACHE_PREFIX", cfg->prefix);
-	bo.connect_timeout_ms = clamp_ms(cfg->connect_timeout_ms);
-	bo.command_timeout_ms = clamp_ms(cfg->command_timeout_ms);
-	if ((status = reconnect_budget(cfg, &bo)) >= 0)
+	if (!url && (status = open_unconfigured(&fallback)) >= 0)
 		return status;
-	if (ice_backend_open(url, &bo, out, &err)) {
+	if (fallback)
+		url = fallback;
+	bo->prefix = first_of(bo->prefix, "ICE_CACHE_PREFIX", cfg->prefix);
+	bo->connect_timeout_ms = clamp_ms(cfg->connect_timeout_ms);
+	bo->command_timeout_ms = clamp_ms(cfg->command_timeout_ms);
+	if ((status = reconnect_budget(cfg, bo)) < 0 && ice_backend_open(url, bo, out, &err)) {
 		ice_cli_error("%s", err.msg);
-		return ICE_EXIT_BACKEND;
+		status = ICE_EXIT_BACKEND;
 	}
-	return -1;
+	free(fallback);
+	return status;
 }

@@ -1,6 +1,7 @@
 /* ice-cache: the cache itself from the command line: put, get, rm, ls,
- * info and gc on the backend ice-invalidate keeps correct; export and
- * import of tar archives; an interactive shell over the same commands. */
+ * info, gc and migrate on the backend ice-invalidate keeps correct; exec and
+ * fetch; export and import of tar archives; an interactive shell over the
+ * same commands. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "ice_fetch.h"
 #include "ice_fileio.h"
 #include "ice_jsonl.h"
+#include "ice_migrate.h"
 #include "ice_once.h"
 #include "ice_time.h"
 #include "ice_ttl.h"
@@ -43,6 +45,7 @@ static const char usage_text[] =
 	"  ls [--table T] [--tag TAG] [PATTERN]     list entries (JSON lines)\n"
 	"  info KEY                an entry's metadata (JSON)\n"
 	"  gc                      drop references to expired entries\n"
+	"  migrate FROM_URL TO_URL copy every entry, counter and cursor to another cache\n"
 	"  exec KEY [TAGS] -- COMMAND...     COMMAND's stdout, cached; runs once\n"
 	"  exec --key-from-args [--source PATH]... [TAGS] -- COMMAND...\n"
 	"  fetch PATH|URL [TAGS] [-o FILE]   a file's or URL's bytes, cached\n"
@@ -57,8 +60,13 @@ static const char usage_text[] =
 	"      --tag TAG           any tag\n"
 	"\n"
 	"Options:\n"
-	"  -u, --url URL           the cache (default: $ICE_CACHE_URL)\n"
+	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
+	"                          unix:///path/redis.sock[?db=N] or sqlite:///path/cache.db\n"
+	"                          (default: $ICE_CACHE_URL, the config file, else the\n"
+	"                          embedded cache $XDG_CACHE_HOME/icecache/cache.db)\n"
 	"      --prefix P          key namespace (default: icecache)\n"
+	"      --max-size SIZE     embedded cache: keep it under SIZE (64M, 2G; 0: no\n"
+	"                          limit), evicting the least recently used entries\n"
 	"  -t, --ttl HINT          put, exec, fetch: DURATION (30s, 10m, 1h, 7d),\n"
 	"                          until-invalidated, or smart (exec, fetch default)\n"
 	"      --value V           put: the value (default: standard input)\n"
@@ -102,6 +110,7 @@ typedef struct {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
 	bool dry_run;
 	ice_ttl ttl;
+	int64_t max_bytes; /* --max-size: 0 not given, < 0 no limit */
 	char *tags[MAX_TAGS];
 	size_t n_tags;
 	run_options run;
@@ -350,12 +359,22 @@ static int64_t first_ms(int64_t flag, int64_t file, int64_t builtin)
 	return flag > 0 ? flag : file > 0 ? file : builtin;
 }
 
+/* Open the cache at url (NULL: the configured one) with the options. */
+static int open_url(const char *url, const options *o, ice_backend **b)
+{
+	ice_backend_opts bo = { 0 };
+
+	bo.prefix = o->prefix;
+	bo.max_bytes = o->max_bytes;
+	return ice_cli_open_cache_opts(url, &bo, b);
+}
+
 /* exec and fetch never fail because of the cache: when it is unreachable
  * they warn and work uncached (*b stays NULL). A missing or bad
  * configuration is still a usage error. */
 static int open_cache_or_degrade(const options *o, ice_backend **b)
 {
-	int status = ice_cli_open_cache(o->url, o->prefix, b);
+	int status = open_url(o->url, o, b);
 
 	if (status == ICE_EXIT_BACKEND) {
 		ice_cli_warn("working without the cache");
@@ -1059,11 +1078,43 @@ static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
 	return status;
 }
 
+/* ---- migrate ----------------------------------------------------------------- */
+
+static int cmd_migrate(const options *o, int argc, char **argv)
+{
+	ice_backend *from = NULL, *to = NULL;
+	ice_migrate_stats st;
+	ice_err err = { 0 };
+	int status, rc;
+
+	if (argc != 2)
+		return ice_cli_usage_error("migrate takes FROM_URL and TO_URL");
+	if (o->url)
+		return ice_cli_usage_error("migrate names both caches: no --url");
+	if ((status = open_url(argv[0], o, &from)) >= 0 || (status = open_url(argv[1], o, &to)) >= 0)
+		goto out;
+	if ((rc = ice_migrate(from, to, &st, &err))) {
+		status = fail(rc, &err);
+		goto out;
+	}
+	status = status_of(ice_cli_emit(json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:b}", "kind", "migrated",
+	                                          "entries", (json_int_t)st.entries,
+	                                          "skipped", (json_int_t)st.skipped,
+	                                          "cursors", (json_int_t)st.cursors,
+	                                          "tables", (json_int_t)st.tables,
+	                                          "metadata_kept", st.metadata_kept,
+	                                          "counters_copied", st.counters_copied)));
+out:
+	ice_backend_close(from);
+	ice_backend_close(to);
+	return status;
+}
+
 /* ---- options and main ---------------------------------------------------------- */
 
 enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
        OPT_KEY_FROM_ARGS, OPT_SOURCE, OPT_LOCK_TIMEOUT, OPT_KEY_HEADER, OPT_DATA, OPT_TIMEOUT,
-       OPT_MAX_REDIRS, OPT_DRY_RUN };
+       OPT_MAX_REDIRS, OPT_DRY_RUN, OPT_MAX_SIZE };
 
 static const struct option long_options[] = {
 	{ "url", required_argument, NULL, 'u' },
@@ -1086,6 +1137,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "max-redirs", required_argument, NULL, OPT_MAX_REDIRS },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -1161,6 +1213,12 @@ static int parse_option(int c, char **argv, options *o)
 	case 'u': o->url = optarg; break;
 	case OPT_PREFIX: o->prefix = optarg; break;
 	case OPT_VALUE: o->value = optarg; break;
+	case OPT_MAX_SIZE:
+		if (ice_backend_parse_size(optarg, &o->max_bytes, &err))
+			return ice_cli_usage_error("--max-size: %s", err.msg);
+		if (o->max_bytes == 0)
+			o->max_bytes = -1; /* "0": remove the limit */
+		break;
 	case 't':
 		if (ice_ttl_parse(optarg, true, &o->ttl, &err))
 			return ice_cli_usage_error("--ttl: %s", err.msg);
@@ -1182,7 +1240,7 @@ static int parse_option(int c, char **argv, options *o)
 }
 
 static const char *const commands[] = { "put", "get", "rm", "ls", "info", "gc", "exec",
-	                                 "fetch", "export", "import", "shell", NULL };
+	                                 "fetch", "export", "import", "migrate", "shell", NULL };
 static const char *const file_commands[] = { "export", "import", NULL };
 
 static int cmd_shell(ice_backend **b, const options *o, int argc);
@@ -1208,13 +1266,16 @@ static int dispatch(ice_backend **b, const options *o, const char *cmd, int argc
 	return cmd_gc(*b, argc);
 }
 
-/* exec and fetch open the cache themselves (they work on without it). */
+/* exec and fetch open the cache themselves (they work on without it);
+ * migrate opens the two it names. */
 static int dispatch_uncached(const options *o, const char *cmd, int argc, char **argv)
 {
 	if (strcmp(cmd, "exec") == 0)
 		return cmd_exec(o, argc, argv);
 	if (strcmp(cmd, "fetch") == 0)
 		return cmd_fetch(o, argc, argv);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(o, argc, argv);
 	return -1;
 }
 
@@ -1336,7 +1397,7 @@ int main(int argc, char **argv)
 	if (at >= argc && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		cmd = "shell";
 	} else if (at >= argc) {
-		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, exec, fetch, export, import, shell)");
+		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, exec, fetch, export, import, migrate, shell)");
 		goto out;
 	} else if (!known_command(cmd = argv[at])) {
 		status = ice_cli_usage_error("unknown command '%s'", cmd);
@@ -1347,7 +1408,7 @@ int main(int argc, char **argv)
 		status = ice_cli_finish(status);
 		goto out;
 	}
-	if ((status = ice_cli_open_cache(o.url, o.prefix, &b)) >= 0)
+	if ((status = open_url(o.url, &o, &b)) >= 0)
 		goto out;
 	status = ice_cli_finish(dispatch(&b, &o, cmd, argc - at - (at < argc), argv + at + 1));
 out:

@@ -2,11 +2,14 @@
 #include "config.h"
 #include "ice_backend.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct ice_backend {
 	const ice_backend_ops *ops;
+	const ice_backend_ext_ops *ext; /* NULL: no optional operations */
 	void *impl;
 };
 
@@ -65,6 +68,30 @@ int ice_backend_check_tags(const char *const *tags, size_t n, ice_err *err)
 		}
 	}
 	return ICE_OK;
+}
+
+char *ice_backend_table_of(const char *const *tags, size_t n)
+{
+	const char *t = "_";
+	size_t i, tl = 1;
+
+	for (i = 0; i < n; i++)
+		if (ice_backend_tag_table(tags[i], &t, &tl))
+			break;
+	if (i == n) {
+		t = "_";
+		tl = 1;
+	}
+	return strndup(t, tl);
+}
+
+void ice_backend_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* ---- URL parsing ---- */
@@ -240,6 +267,75 @@ static int parse_unix(const char *s, ice_backend_url *u, ice_err *err)
 	return ICE_OK;
 }
 
+int ice_backend_parse_size(const char *s, int64_t *bytes, ice_err *err)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	long long v;
+	int shift = 0;
+
+	*bytes = 0;
+	if (!s || *s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno)
+		goto bad;
+	if (*end && (u = strchr(units, end[0] & ~0x20))) {
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (*end == 'i')
+			end++;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v < 0 || v > (INT64_MAX >> shift))
+		goto bad;
+	*bytes = (int64_t)v << shift;
+	return ICE_OK;
+bad:
+	return ice_err_set(err, ICE_EINVAL, "bad size '%s' (a number with K, M, G or T: 64M)", s ? s : "");
+}
+
+/* sqlite:///abs/path[?max_size=SIZE]: the path percent-decoded. */
+static int parse_sqlite(const char *s, ice_backend_url *u, ice_err *err)
+{
+	size_t plen = strcspn(s, "?#");
+	const char *q = s + plen;
+	int64_t max = 0;
+	int bad = 0, rc;
+
+	if (s[0] != '/' || plen < 2 || s[plen - 1] == '/')
+		return ice_err_set(err, ICE_EINVAL, "cache URL: sqlite:// needs an absolute file path (sqlite:///path/cache.db)");
+	if (*q && strncmp(q, "?max_size=", 10) != 0)
+		return ice_err_set(err, ICE_EINVAL, "cache URL: bad query '%s' (only ?max_size=SIZE)", q);
+	if (*q && (rc = ice_backend_parse_size(q + 10, &max, err)))
+		return ice_err_prefix(err, "cache URL: max_size: ");
+	u->max_bytes = *q ? (max ? max : -1) : 0;
+	if (!(u->path = pct_decode(s, plen, &bad)))
+		return bad ? ice_err_set(err, ICE_EINVAL, "cache URL: bad percent-encoding in the path")
+		           : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
+int ice_backend_default_url(char **url, ice_err *err)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	*url = NULL;
+	if (xdg && xdg[0] == '/') {
+		if (asprintf(url, "sqlite://%s/icecache/cache.db", xdg) < 0)
+			*url = NULL;
+	} else if (home && home[0] == '/') {
+		if (asprintf(url, "sqlite://%s/.cache/icecache/cache.db", home) < 0)
+			*url = NULL;
+	} else {
+		return ice_err_set(err, ICE_EINVAL, "no cache configured and neither XDG_CACHE_HOME nor HOME is set");
+	}
+	return *url ? ICE_OK : ice_err_set(err, ICE_ENOMEM, "out of memory");
+}
+
 int ice_backend_url_parse(const char *url, ice_backend_url *u, ice_err *err)
 {
 	int rc;
@@ -254,8 +350,11 @@ int ice_backend_url_parse(const char *url, ice_backend_url *u, ice_err *err)
 	} else if (strncmp(url, "unix://", 7) == 0) {
 		u->scheme = strdup("unix");
 		rc = u->scheme ? parse_unix(url + 7, u, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	} else if (strncmp(url, "sqlite://", 9) == 0 || strncmp(url, "file://", 7) == 0) {
+		u->scheme = strdup("sqlite");
+		rc = u->scheme ? parse_sqlite(strchr(url, '/') + 2, u, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
 	} else {
-		rc = ice_err_set(err, ICE_EINVAL, "cache URL: unsupported scheme '%.*s' (use redis:// or unix://)",
+		rc = ice_err_set(err, ICE_EINVAL, "cache URL: unsupported scheme '%.*s' (use redis://, unix:// or sqlite://)",
 		                 (int)strcspn(url, ":@/"), url);
 	}
 	if (rc)
@@ -278,7 +377,11 @@ int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **o
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ice_redis_open(&u, o, &b->ops, &b->impl, err)))
+	if (strcmp(u.scheme, "sqlite") == 0)
+		rc = ice_sqlite_open(&u, o, &b->ops, &b->ext, &b->impl, err);
+	else
+		rc = ice_redis_open(&u, o, &b->ops, &b->impl, err);
+	if (rc)
 		goto out;
 	*out = b;
 	b = NULL;
@@ -384,4 +487,36 @@ int ice_backend_unlock(ice_backend *b, const char *name, const char *token, ice_
 int ice_backend_server_info(ice_backend *b, json_t **out, ice_err *err)
 {
 	return b->ops->server_info(b->impl, out, err);
+}
+
+/* ---- optional operations ---- */
+
+static int unsupported(const ice_backend *b, const char *what, ice_err *err)
+{
+	(void)b;
+	return ice_err_set(err, ICE_EUNSUPPORTED, "this cache backend cannot %s", what);
+}
+
+int ice_backend_restore(ice_backend *b, const char *key, const void *val, size_t len,
+                        const ice_entry_meta *m, ice_err *err)
+{
+	if (!b->ext || !b->ext->restore)
+		return unsupported(b, "restore entries with their metadata", err);
+	return b->ext->restore(b->impl, key, val, len, m, err);
+}
+
+int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *add, ice_err *err)
+{
+	if (!b->ext || !b->ext->counters_add)
+		return unsupported(b, "add to counters", err);
+	return b->ext->counters_add(b->impl, table, add, err);
+}
+
+int ice_backend_tables(ice_backend *b, char ***tables, size_t *n, ice_err *err)
+{
+	*tables = NULL;
+	*n = 0;
+	if (!b->ext || !b->ext->tables)
+		return unsupported(b, "list its tables", err);
+	return b->ext->tables(b->impl, tables, n, err);
 }

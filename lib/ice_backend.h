@@ -1,4 +1,5 @@
-/* ice_backend: the cache store behind every tool (Redis today).
+/* ice_backend: the cache store behind every tool: Redis (redis.c, shared
+ * by hosts) or an embedded SQLite file (sqlite.c, the default).
  *
  * An ice_backend is opened from a URL and owns its connection; close it with
  * ice_backend_close(). Values handed back (*val, ice_entry_meta strings,
@@ -26,6 +27,8 @@ typedef struct ice_backend_opts {
 	int command_timeout_ms;    /* default 5000 */
 	int reconnect_ms;          /* keep reconnecting a lost connection this
 	                            * long, with backoff; 0: 30000; < 0: never */
+	int64_t max_bytes;         /* embedded store: set its size limit (kept in
+	                            * the file); 0: keep the stored one, < 0: none */
 } ice_backend_opts;
 
 /* Filled by get/scan; the strings are owned by the struct:
@@ -41,11 +44,23 @@ typedef struct ice_entry_meta {
 
 void ice_entry_meta_clear(ice_entry_meta *m);
 
-/* url: redis://[user:password@]host[:port][/db] or
- * unix:///path/to/redis.sock[?db=N]. Unreachable: ICE_EBACKEND with
+/* url: redis://[user:password@]host[:port][/db],
+ * unix:///path/to/redis.sock[?db=N], or the embedded store
+ * sqlite:///path/to/cache.db[?max_size=SIZE] (file:///... is the same);
+ * its folders are created as needed. Unreachable: ICE_EBACKEND with
  * "cannot connect to redis://host:port: reason". o may be NULL. */
 int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **out, ice_err *err);
 void ice_backend_close(ice_backend *b);
+
+/* The URL used when none is configured, a new string the caller frees:
+ * sqlite://$XDG_CACHE_HOME/icecache/cache.db, else
+ * sqlite://$HOME/.cache/icecache/cache.db. ICE_EINVAL when neither
+ * variable is set to an absolute path. */
+int ice_backend_default_url(char **url, ice_err *err);
+
+/* A size: a number with an optional unit K, M, G or T (powers of 1024,
+ * "B" and "iB" suffixes allowed): "64M", "512k", "1GiB", "1000". */
+int ice_backend_parse_size(const char *s, int64_t *bytes, ice_err *err);
 
 /* tags: "table:T", "partition:T:KEY", "file:T:PATH", "snapshot:T:ID" or
  * free-form; no tag may be empty or contain "\n", and all table-scoped tags
@@ -114,22 +129,42 @@ int ice_backend_lock(ice_backend *b, const char *name, const char *token, int64_
                      ice_err *err);
 int ice_backend_unlock(ice_backend *b, const char *name, const char *token, ice_err *err);
 
-/* What the store itself knows, a new reference: {"backend":"redis",
- * "location":URL without password, "used_bytes":N, "max_bytes":N (0: no
- * limit), "evicted":N, "expired":N} (fields a backend cannot know are
- * left out). */
+/* What the store itself knows, a new reference: {"backend":"redis" or
+ * "sqlite", "location":URL without password, "used_bytes":N, "max_bytes":N
+ * (0: no limit), "evicted":N, "expired":N} (fields a backend cannot know
+ * are left out). */
 int ice_backend_server_info(ice_backend *b, json_t **out, ice_err *err);
+
+/* ---- optional operations (ICE_EUNSUPPORTED when the backend lacks one) ----
+ * For copying a cache between backends (ice-cache migrate). */
+
+/* Write an entry with its metadata kept: created_ms, expires_ms (absolute;
+ * 0 none), hits, origin and tags of m (m->table is derived from the tags).
+ * Replaces an entry of the same key; counts nothing. */
+int ice_backend_restore(ice_backend *b, const char *key, const void *val, size_t len,
+                        const ice_entry_meta *m, ice_err *err);
+
+/* Add each integer member of add ({"hits":N,...}) to the counter of that
+ * name, of table (NULL: the global counters). */
+int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *add, ice_err *err);
+
+/* Every table the store holds something for (entries, counters or
+ * cursors), "_" included, sorted bytewise, no duplicates. *tables is a
+ * malloc'd array of *n malloc'd strings: free with ice_backend_strv_free. */
+int ice_backend_tables(ice_backend *b, char ***tables, size_t *n, ice_err *err);
+void ice_backend_strv_free(char **v, size_t n);
 
 /* ---- URL parsing (exposed for tests and error messages) ---- */
 
 typedef struct ice_backend_url {
-	char *scheme;   /* "redis" or "unix" */
-	char *host;     /* redis: host name or address; unix: NULL */
+	char *scheme;   /* "redis", "unix" or "sqlite" (also for file://) */
+	char *host;     /* redis: host name or address; else NULL */
 	int port;       /* redis: default 6379 */
-	char *path;     /* unix: socket path; redis: NULL */
+	char *path;     /* unix: socket path; sqlite: database file; redis: NULL */
 	char *user;     /* percent-decoded; NULL when absent */
 	char *password; /* percent-decoded; NULL when absent */
 	int db;         /* default 0 */
+	int64_t max_bytes; /* sqlite ?max_size=: 0 not given, < 0 "0" (none) */
 } ice_backend_url;
 
 /* Parse url into *u (caller clears it). Bad URLs: ICE_EINVAL, the message
@@ -140,9 +175,13 @@ void ice_backend_url_clear(ice_backend_url *u);
 /* The table of a table-scoped tag: *t and *tlen set and 1 returned, else 0. */
 int ice_backend_tag_table(const char *tag, const char **t, size_t *tlen);
 
-/* The rules put applies to an entry's tags (see put); ICE_EINVAL with a
- * message naming the bad tag. */
+/* put's rules for tags (none empty or with "\n", table-scoped ones naming
+ * one table): ICE_OK or ICE_EINVAL naming the tag. */
 int ice_backend_check_tags(const char *const *tags, size_t n, ice_err *err);
+
+/* An entry's table: that of its first table-scoped tag, else "_"; a new
+ * string (NULL when out of memory). */
+char *ice_backend_table_of(const char *const *tags, size_t n);
 
 /* ---- for backend implementations only ---- */
 
@@ -172,6 +211,20 @@ typedef struct ice_backend_ops {
 	int (*unlock)(void *impl, const char *name, const char *token, ice_err *err);
 	int (*server_info)(void *impl, json_t **out, ice_err *err);
 } ice_backend_ops;
+
+/* Optional operations (see above); any member may be NULL. */
+typedef struct ice_backend_ext_ops {
+	int (*restore)(void *impl, const char *key, const void *val, size_t len,
+	               const ice_entry_meta *m, ice_err *err);
+	int (*counters_add)(void *impl, const char *table, const json_t *add, ice_err *err);
+	int (*tables)(void *impl, char ***tables, size_t *n, ice_err *err);
+} ice_backend_ext_ops;
+
+/* sqlite.c: open (creating as needed) the database of a parsed sqlite://
+ * URL. */
+int ice_sqlite_open(const ice_backend_url *u, const ice_backend_opts *o,
+                    const ice_backend_ops **ops, const ice_backend_ext_ops **ext,
+                    void **impl, ice_err *err);
 
 /* redis.c: connect to a parsed redis:// or unix:// URL. */
 int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,

@@ -563,27 +563,6 @@ static long long reply_num(const redisReply *e)
 	return 0;
 }
 
-/* The entry table from a tag list: the table of the first table-scoped tag. */
-static char *table_of(const char *const *tags, size_t n)
-{
-	const char *t;
-	size_t i, tl;
-	char *s;
-
-	for (i = 0; i < n; i++)
-		if (ice_backend_tag_table(tags[i], &t, &tl))
-			break;
-	if (i == n) {
-		t = "_";
-		tl = 1;
-	}
-	if ((s = malloc(tl + 1))) {
-		memcpy(s, t, tl);
-		s[tl] = '\0';
-	}
-	return s;
-}
-
 /* Fill m from created, expires, size, hits, origin, tags (6 replies). */
 static int fill_meta(ice_entry_meta *m, redisReply **f, ice_err *err)
 {
@@ -610,7 +589,7 @@ static int fill_meta(ice_entry_meta *m, redisReply **f, ice_err *err)
 		s += tl + (nl ? 1 : 0);
 		len -= tl + (nl ? 1 : 0);
 	}
-	if (!(m->table = table_of((const char *const *)m->tags, m->n_tags)))
+	if (!(m->table = ice_backend_table_of((const char *const *)m->tags, m->n_tags)))
 		goto oom;
 	return ICE_OK;
 oom:
@@ -770,7 +749,7 @@ static int redis_put(void *impl, const char *key, const void *val, size_t len,
 		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
 	if ((rc = ice_backend_check_tags(tags, n_tags, err)))
 		return rc;
-	if (!(t = table_of(tags, n_tags)))
+	if (!(t = ice_backend_table_of(tags, n_tags)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	eval_init(&c, r);
 	cmd_add(&c, key);

@@ -1,18 +1,12 @@
 #!/bin/sh
-# cache-redis: ice-cache put/get/rm/ls/info/gc on a real redis-server:
+# cache-redis: ice-cache put/get/rm/ls/info/gc on a real redis-server (or,
+# with ICE_TEST_BACKEND=sqlite, the embedded store: sqlite-cache.sh):
 # exact binary values, hit/miss exit statuses, TTL and gc, odd keys, a large
-# value, tags that ice-invalidate honours, and failures.
+# value, tags that ice-invalidate honours, a full cache, and failures.
 . "$top_srcdir/tests/cli/lib.sh"
 
-command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
-	skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
 C="$top_builddir/ice-cache"
-sock="$TMP/redis.sock"
-redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --dir "$TMP" > "$TMP/redis.log" 2>&1 &
-rpid=$!
-track_pid $rpid
-wait_for 10 test -S "$sock" || { echo "Bail out! redis-server did not start"; exit 1; }
-export ICE_CACHE_URL="unix://$sock"
+start_cache
 
 # Binary values round trip exactly.
 head -c 100000 /dev/urandom > "$TMP/bin"
@@ -49,8 +43,13 @@ is "$("$C" info a2 | $JSONQ '(r["size"], sorted(r["tags"]))')" \
 is "$?" "1" "info of a missing key: exit 1"
 "$C" rm a1 "with space"
 is "$("$C" get a1; echo "$?")" "1" "rm: entry gone"
-is "$(redis-cli -s "$sock" SISMEMBER "icecache:{db.t}:t:file:db.t:s3://b/f1.parquet" a1)" "0" \
-	"rm: no tag reference left"
+is "$("$C" ls --tag "file:db.t:s3://b/f1.parquet" | wc -l | tr -d ' ')" "0" "rm: not listed under its tag"
+if on_redis; then
+	is "$(redis-cli -s "$REDIS_SOCK" SISMEMBER "icecache:{db.t}:t:file:db.t:s3://b/f1.parquet" a1)" "0" \
+		"rm: no tag reference left"
+else
+	is "$(sql "SELECT COUNT(*) FROM tags WHERE key = 'a1'")" "0" "rm: no tag reference left"
+fi
 
 # TTL, then gc of the dangling references.
 "$C" put short --table db.t --ttl 300ms --value soon
@@ -66,32 +65,58 @@ printf '%s\n' '{"kind":"file","table":"db.t","change":"removed","content":"data"
 is "$("$C" get a2; echo "$?")" "1" "ice-invalidate removes an entry put by ice-cache (partition tag)"
 is "$("$C" get b1)" "three" "another table's entry stays"
 
-# A full Redis (maxmemory, noeviction): a put is refused whole with a clear
-# error, while reads and invalidation still work.
-fsock="$TMP/full.sock"
-redis-server --port 0 --unixsocket "$fsock" --save '' --appendonly no --dir "$TMP" \
-	--maxmemory 3mb --maxmemory-policy noeviction > "$TMP/full.log" 2>&1 &
-fpid=$!
-track_pid $fpid
-wait_for 10 test -S "$fsock" || { echo "Bail out! second redis-server did not start"; exit 1; }
-FULL="unix://$fsock"
-"$C" --url "$FULL" put keep --table db.t --value kept
-head -c 200000 /dev/zero > "$TMP/200k"
-i=0
-st=0
-while [ $i -lt 200 ]; do
-	"$C" --url "$FULL" put "fill$i" --table db.t < "$TMP/200k" 2> "$TMP/err" || { st=$?; break; }
-	i=$((i + 1))
-done
-is "$st" "3" "full cache: put refused with exit 3"
-like "$(cat "$TMP/err")" "OOM" "full cache: the error says Redis is out of memory"
-is "$(redis-cli -s "$fsock" EXISTS "icecache:{db.t}:e:fill$i")" "0" "full cache: the refused put wrote nothing"
-is "$("$C" --url "$FULL" get keep)" "kept" "full cache: reads still work"
-printf '%s\n' '{"kind":"diff","table":"db.t","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
-	"$top_builddir/ice-invalidate" --url "$FULL" > /dev/null
-is "$?:$("$C" --url "$FULL" get keep; echo "$?")" "0:1" "full cache: invalidation still works and frees the entries"
-"$C" --url "$FULL" put after --value ok
-is "$?" "0" "full cache: puts work again once invalidation freed memory"
+if on_redis; then
+	# A full Redis (maxmemory, noeviction): a put is refused whole with a clear
+	# error, while reads and invalidation still work.
+	fsock="$TMP/full.sock"
+	redis-server --port 0 --unixsocket "$fsock" --save '' --appendonly no --dir "$TMP" \
+		--maxmemory 3mb --maxmemory-policy noeviction > "$TMP/full.log" 2>&1 &
+	fpid=$!
+	track_pid $fpid
+	wait_for 10 test -S "$fsock" || { echo "Bail out! second redis-server did not start"; exit 1; }
+	FULL="unix://$fsock"
+	"$C" --url "$FULL" put keep --table db.t --value kept
+	head -c 200000 /dev/zero > "$TMP/200k"
+	i=0
+	st=0
+	while [ $i -lt 200 ]; do
+		"$C" --url "$FULL" put "fill$i" --table db.t < "$TMP/200k" 2> "$TMP/err" || { st=$?; break; }
+		i=$((i + 1))
+	done
+	is "$st" "3" "full cache: put refused with exit 3"
+	like "$(cat "$TMP/err")" "OOM" "full cache: the error says Redis is out of memory"
+	is "$(redis-cli -s "$fsock" EXISTS "icecache:{db.t}:e:fill$i")" "0" "full cache: the refused put wrote nothing"
+	is "$("$C" --url "$FULL" get keep)" "kept" "full cache: reads still work"
+	printf '%s\n' '{"kind":"diff","table":"db.t","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
+		"$top_builddir/ice-invalidate" --url "$FULL" > /dev/null
+	is "$?:$("$C" --url "$FULL" get keep; echo "$?")" "0:1" "full cache: invalidation still works and frees the entries"
+	"$C" --url "$FULL" put after --value ok
+	is "$?" "0" "full cache: puts work again once invalidation freed memory"
+else
+	# The embedded store has a size limit instead: the least recently used
+	# entries go to make room, and the count of evictions says so.
+	L="sqlite://$TMP/limited.db"
+	head -c 100000 /dev/zero > "$TMP/100k"
+	"$C" --url "$L" --max-size 350K put first --table db.t < "$TMP/100k"
+	i=0
+	while [ $i -lt 6 ]; do
+		"$C" --url "$L" put "fill$i" --table db.t < "$TMP/100k" || break
+		"$C" --url "$L" get first > /dev/null # keeps it the most recently used
+		i=$((i + 1))
+	done
+	is "$i" "6" "limited cache: every put succeeds"
+	is "$("$C" --url "$L" get first | wc -c | tr -d ' '):$("$C" --url "$L" get fill0; echo "$?")" "100000:1" \
+		"limited cache: the recently read entry stays, the least recently used went"
+	is "$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(dict(c.execute("SELECT name, value FROM store"))["used_bytes"] <= 350 * 1024)' "$TMP/limited.db")" \
+		"True" "limited cache: kept under --max-size"
+	head -c 400000 /dev/zero | "$C" --url "$L" put huge 2> "$TMP/err"
+	is "$?" "1" "limited cache: an entry larger than the whole limit is refused"
+	like "$(cat "$TMP/err")" "larger than the cache's size limit" "limited cache: and says why"
+	"$C" --url "$L" --max-size 0 put after --value ok
+	is "$?:$("$C" --url "$L" get first | wc -c | tr -d ' ')" "0:100000" "--max-size 0 removes the limit"
+	"$C" --url "$L" --max-size lots get x 2> /dev/null
+	is "$?" "2" "bad --max-size: exit 2"
+fi
 
 # Failures.
 "$C" --url "unix://$TMP/none.sock" get a > /dev/null 2> "$TMP/err"
@@ -105,7 +130,13 @@ is "$?" "2" "bad --ttl: exit 2"
 is "$?" "2" "unknown command: exit 2"
 "$C" put k --partition nocolon --value v 2> /dev/null
 is "$?" "2" "--partition without TABLE: exit 2"
-ICE_CACHE_URL= "$C" get k 2> /dev/null
-is "$?" "2" "no URL: exit 2"
+ICE_CACHE_URL= "$C" put default-one --value here
+is "$?:$(ICE_CACHE_URL= "$C" get default-one)" "0:here" "no URL: the embedded default cache"
+check "no URL: the default cache is \$XDG_CACHE_HOME/icecache/cache.db" test -s "$XDG_CACHE_HOME/icecache/cache.db"
+ICE_CACHE_URL= XDG_CACHE_HOME= HOME= "$C" get k 2> "$TMP/err"
+is "$?" "2" "no URL, no HOME: exit 2"
+like "$(cat "$TMP/err")" "no cache" "no URL, no HOME: says so"
+"$C" --url "sqlite://$TMP/xdg-cache" get k 2> "$TMP/err"
+is "$?" "3" "a folder for a database file: exit 3"
 
 done_testing

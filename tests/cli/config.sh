@@ -14,10 +14,14 @@ mkdir -p "$cfgdir"
 cfg="$cfgdir/config"
 keys() { redis-cli -s "$REDIS_SOCK" --scan --pattern "$1" | wc -l | tr -d ' '; }
 
-# No URL anywhere: a usage error that says where a URL can come from.
-"$C" get k 2> err
-is "$?" "2" "no URL anywhere: exit 2"
-like "$(cat err)" "set url in $cfg" "no URL anywhere: names the configuration file"
+# No URL anywhere: the built-in default, the embedded cache; with not even
+# a home folder for it, a usage error that says where a URL can come from.
+"$C" put k --value embedded
+is "$?:$("$C" get k)" "0:embedded" "no URL anywhere: the embedded default cache"
+check "no URL anywhere: it is \$XDG_CACHE_HOME/icecache/cache.db" test -s "$XDG_CACHE_HOME/icecache/cache.db"
+XDG_CACHE_HOME= HOME= "$C" get k 2> err
+is "$?" "2" "no URL and no home: exit 2"
+like "$(cat err)" "set url in $cfg" "no URL and no home: names the configuration file"
 
 # The file alone.
 printf '# my cache\nurl = %s\n\nprefix = fromfile\n' "$live" > "$cfg"

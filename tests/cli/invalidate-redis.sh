@@ -1,26 +1,23 @@
 #!/bin/sh
-# invalidate-redis: the whole pipeline on a real redis-server. Entries are
-# written with plain redis-cli following icecache-keys(7) (the public
-# contract); a commit lands; ice-diff | ice-invalidate removes exactly the
-# stale entries, keeps the rest, moves the cursor; compaction keeps
-# partition and table entries; --dry-run removes nothing; an unreachable or
-# dying Redis gives exit 3.
+# invalidate-redis: the whole pipeline on a real redis-server (or, with
+# ICE_TEST_BACKEND=sqlite, the embedded store: sqlite-invalidate.sh).
+# Entries are written with plain redis-cli following icecache-keys(7) (the
+# public contract; ice-cache put on sqlite); a commit lands; ice-diff |
+# ice-invalidate removes exactly the stale entries, keeps the rest, moves
+# the cursor; compaction keeps partition and table entries; --dry-run
+# removes nothing; an unreachable or dying cache gives exit 3.
 . "$top_srcdir/tests/cli/lib.sh"
 
-command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
-	skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
 INV="$top_builddir/ice-invalidate"
-sock="$TMP/redis.sock"
-redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --dir "$TMP" \
-	> "$TMP/redis.log" 2>&1 &
-rpid=$!
-track_pid $rpid
-wait_for 10 test -S "$sock" || { echo "Bail out! redis-server did not start"; exit 1; }
-URL="unix://$sock"
+C="$top_builddir/ice-cache"
+start_cache
+URL=$CACHE_URL
+sock=$REDIS_SOCK
+rpid=$REDIS_PID
 R() { redis-cli -s "$sock" "$@"; }
 
 # put KEY TAG...: an entry written by "another application" per the layout.
-put() {
+redis_put() {
 	key=$1
 	shift
 	table=$(printf '%s\n' "$1" | cut -d: -f2)
@@ -34,9 +31,34 @@ put() {
 		R SADD "icecache:{$table}:tags" "$tag" > /dev/null
 	done
 }
-present() { [ "$(R EXISTS "icecache:{$2}:e:$1")" = 1 ]; }
-# absent KEY TABLE: Redis answered, and the entry is not there.
-absent() { [ "$(R EXISTS "icecache:{$2}:e:$1")" = 0 ]; }
+# sqlite_put KEY TAG...: the same through ice-cache.
+sqlite_put() {
+	key=$1
+	shift
+	for tag in "$@"; do set -- "$@" --tag "$tag"; shift; done
+	"$C" put "$key" --value "value of $key" "$@"
+}
+put() { if on_redis; then redis_put "$@"; else sqlite_put "$@"; fi; }
+# present KEY TABLE, absent KEY TABLE: the cache answered, the entry is
+# there (or not).
+present() {
+	if on_redis; then [ "$(R EXISTS "icecache:{$2}:e:$1")" = 1 ]; else "$C" info "$1" > /dev/null; fi
+}
+absent() {
+	if on_redis; then
+		[ "$(R EXISTS "icecache:{$2}:e:$1")" = 0 ]
+	else
+		"$C" info "$1" > /dev/null 2>&1
+		[ "$?" = 1 ]
+	fi
+}
+# references KEY TAG: how often the tag index still names KEY under TAG.
+references() {
+	if on_redis; then R SISMEMBER "icecache:{db.t}:t:$2" "$1"; else sql "SELECT COUNT(*) FROM tags WHERE tag = '$2' AND key = '$1'"; fi
+}
+cursor() { # cursor TABLE: the table's invalidated cursor, as stored
+	if on_redis; then R GET "icecache:{$1}:c:invalidated"; else sql "SELECT value FROM cursors WHERE tbl = '$1' AND name = 'invalidated'"; fi
+}
 
 t="$TMP/wh/db/t"
 "$MKTABLE" create "$t" --seed 90 --partition "identity(category)" > /dev/null
@@ -77,9 +99,11 @@ for k in "on other file" "on other partition" "snapshot"; do
 	check "entry kept: $k" present "$k" db.t
 done
 check "entry of another table kept (glob characters in its key)" present "report*?[x]" db.other
-is "$(R SISMEMBER "icecache:{db.t}:t:table:db.t" "whole table")" "0" "no reference to a removed entry is left"
-is "$(R EXISTS "icecache:k:on victim")" "0" "the key index of a removed entry is gone"
-like "$(R GET "icecache:{db.t}:c:invalidated")" "$("$ICE_SNAPSHOT" show "$t" | $JSONQ 'r["snapshot_id"]')" \
+is "$(references "whole table" "table:db.t")" "0" "no reference to a removed entry is left"
+if on_redis; then
+	is "$(R EXISTS "icecache:k:on victim")" "0" "the key index of a removed entry is gone"
+fi
+like "$(cursor db.t)" "$("$ICE_SNAPSHOT" show "$t" | $JSONQ 'r["snapshot_id"]')" \
 	"the table's cursor names the invalidated snapshot"
 
 # Compaction keeps partition- and table-level entries.
@@ -121,14 +145,18 @@ is "$(pollr | wc -l | tr -d ' ')" "0" "and then nothing is left to poll"
 i=0
 : > "$TMP/conc"
 while [ $i -lt 200 ]; do
-	echo "SADD icecache:{db.c}:t:file:db.c:f$i e$i"
-	echo "SADD icecache:{db.c}:tags file:db.c:f$i"
-	echo "SET icecache:k:e$i db.c"
-	echo "SADD icecache:{db.c}:all e$i"
-	echo "HSET icecache:{db.c}:e:e$i v x created 1 expires 0 size 1 hits 0 tags file:db.c:f$i"
+	if on_redis; then
+		echo "SADD icecache:{db.c}:t:file:db.c:f$i e$i"
+		echo "SADD icecache:{db.c}:tags file:db.c:f$i"
+		echo "SET icecache:k:e$i db.c"
+		echo "SADD icecache:{db.c}:all e$i"
+		echo "HSET icecache:{db.c}:e:e$i v x created 1 expires 0 size 1 hits 0 tags file:db.c:f$i"
+	else
+		"$C" put "e$i" --file "db.c:f$i" --value x
+	fi
 	printf '{"kind":"file","table":"db.c","change":"removed","content":"data","file_path":"f%d","partition_key":""}\n' $i >> "$TMP/conc"
 	i=$((i + 1))
-done | R > /dev/null
+done | if on_redis; then R > /dev/null; else cat > /dev/null; fi
 echo '{"kind":"diff","table":"db.c","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' >> "$TMP/conc"
 "$INV" --url "$URL" < "$TMP/conc" > "$TMP/c1" &
 c1=$!
@@ -139,7 +167,12 @@ wait $c2; s2=$?
 is "$s1:$s2" "0:0" "concurrent invalidators: both exit 0"
 is "$(cat "$TMP/c1" "$TMP/c2" | $JSONQ 'r.get("entries_removed", 0)' | awk '{ s += $1 } END { print s }')" "200" \
 	"concurrent invalidators: 200 entries removed in all, each once"
-is "$(R KEYS 'icecache:{db.c}:*' | grep -c ':e:\|:t:')" "0" "concurrent invalidators: no entry or reference left"
+if on_redis; then
+	left=$(R KEYS 'icecache:{db.c}:*' | grep -c ':e:\|:t:')
+else
+	left=$(sql "SELECT (SELECT COUNT(*) FROM entries WHERE tbl = 'db.c') + (SELECT COUNT(*) FROM tags WHERE tag LIKE '%db.c:%')")
+fi
+is "$left" "0" "concurrent invalidators: no entry or reference left"
 
 # Failures: unreachable, Redis gone mid-run, bad flags.
 "$ICE_DIFF" "$t" | "$INV" --url "unix://$TMP/nope.sock" > /dev/null 2> "$TMP/err"
@@ -147,14 +180,23 @@ is "$?" "3" "unreachable cache: exit 3"
 like "$(cat "$TMP/err")" "ice-invalidate: error: " "unreachable cache: one clear line"
 "$INV" --url "$URL" --granularity bogus < /dev/null 2> "$TMP/err"
 is "$?" "2" "bad granularity: exit 2"
-"$INV" < /dev/null 2> "$TMP/err"
-is "$?" "2" "no URL: exit 2"
+ICE_CACHE_URL= "$INV" < /dev/null 2> "$TMP/err"
+is "$?" "0" "no URL: the embedded default cache"
+check "no URL: the default cache file was made" test -s "$XDG_CACHE_HOME/icecache/cache.db"
 "$ICE_DIFF" "$t" > "$TMP/diff"
-kill $rpid
-wait $rpid 2> /dev/null
+if on_redis; then
+	kill $rpid
+	wait $rpid 2> /dev/null
+	gone="redis stopped"
+else
+	# The file replaced by something that is not a database.
+	rm -f "$CACHE_DB-wal" "$CACHE_DB-shm"
+	head -c 8192 /dev/urandom > "$CACHE_DB"
+	gone="cache file unreadable"
+fi
 "$INV" --url "$URL" < "$TMP/diff" > /dev/null 2> "$TMP/err"
-is "$?" "3" "redis stopped: exit 3"
+is "$?" "3" "$gone: exit 3"
 "$ICE_SNAPSHOT" poll --state redis --url "$URL" "$p" > /dev/null 2> "$TMP/err"
-is "$?" "3" "poll --state redis with redis stopped: exit 3"
+is "$?" "3" "poll --state redis with $gone: exit 3"
 
 done_testing

@@ -9,9 +9,12 @@ SHARED="$top_srcdir/../shared/iceberg"
 JSONQ="python3 $top_srcdir/tests/cli/jsonq.py"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ice-test.XXXXXX")
-# The user's own configuration and cache settings never leak into a test.
+# The user's own configuration and cache settings never leak into a test;
+# the embedded default cache lives in the test's temp folder, never in the
+# user's ~/.cache.
 XDG_CONFIG_HOME="$TMP/xdg-config"
-export XDG_CONFIG_HOME
+XDG_CACHE_HOME="$TMP/xdg-cache"
+export XDG_CONFIG_HOME XDG_CACHE_HOME
 unset ICE_CONFIG ICE_CACHE_PREFIX
 _bg_pids=""
 cleanup() {
@@ -92,14 +95,16 @@ wait_for() {
 }
 
 # Start a private redis-server on a unix socket in $TMP; sets REDIS_SOCK
-# and exports ICE_CACHE_URL. Skips the test when redis is not installed.
+# and REDIS_PID and exports ICE_CACHE_URL. Skips the test when redis is not
+# installed.
 start_redis() {
 	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
 		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
 	REDIS_SOCK="$TMP/redis.sock"
 	redis-server --port 0 --unixsocket "$REDIS_SOCK" --save '' --appendonly no --dir "$TMP" \
 		> "$TMP/redis.log" 2>&1 &
-	track_pid $!
+	REDIS_PID=$!
+	track_pid $REDIS_PID
 	wait_for 10 test -S "$REDIS_SOCK" || { echo "Bail out! redis-server did not start"; exit 1; }
 	ICE_CACHE_URL="unix://$REDIS_SOCK"
 	export ICE_CACHE_URL
@@ -107,3 +112,35 @@ start_redis() {
 
 # Count lines of FILE matching PATTERN (0 when none or missing).
 count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
+
+# start_cache: a private, empty cache for this test on the backend named by
+# ICE_TEST_BACKEND: redis (the default; a redis-server on a unix socket,
+# REDIS_SOCK and REDIS_PID set, skipped when not installed) or sqlite (a
+# file, CACHE_DB). Sets CACHE_URL and exports ICE_CACHE_URL.
+start_cache() {
+	ICE_TEST_BACKEND=${ICE_TEST_BACKEND:-redis}
+	case $ICE_TEST_BACKEND in
+	redis)
+		start_redis
+		CACHE_URL="unix://$REDIS_SOCK"
+		;;
+	sqlite)
+		CACHE_DB="$TMP/cache.db"
+		CACHE_URL="sqlite://$CACHE_DB"
+		;;
+	*)
+		echo "Bail out! ICE_TEST_BACKEND=$ICE_TEST_BACKEND: redis or sqlite"
+		exit 1
+		;;
+	esac
+	ICE_CACHE_URL=$CACHE_URL
+	export ICE_CACHE_URL
+}
+on_redis() { [ "$ICE_TEST_BACKEND" = redis ]; }
+
+# sql QUERY: the answer of the sqlite test cache (rows of |-joined columns).
+sql() {
+	python3 -c 'import sqlite3, sys
+for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]):
+    print("|".join(map(str, row)))' "$CACHE_DB" "$1"
+}

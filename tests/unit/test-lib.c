@@ -70,6 +70,7 @@ int main(void)
 	test_track();
 	test_partition();
 	test_redis();
+	test_sqlite();
 	test_stale();
 	test_config();
 	test_words();

@@ -1,4 +1,6 @@
-/* test-redis: the Redis backend against a real redis-server on a unix socket. */
+/* test-redis: the Redis backend against a real redis-server on a unix
+ * socket: the shared behaviour checks (backend-checks.c) plus the public
+ * key layout of icecache-keys(7), timeouts, AUTH and reconnection. */
 #include "config.h"
 #include "tap.h"
 
@@ -16,20 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend-checks.h"
 #include "ice_backend.h"
 #include "ice_time.h"
 
 void test_redis(void);
 
 static redisContext *raw; /* our own connection, for checking the key layout */
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* ---- raw redis checks (binary-safe) ---- */
 
@@ -105,7 +100,7 @@ static pid_t start_server(const char *dir, const char *sock, int port, const cha
 		redisFree(c);
 		if (ok)
 			return pid;
-		sleep_ms(50);
+		bc_sleep_ms(50);
 	}
 	if (pid > 0) {
 		kill(pid, SIGTERM);
@@ -189,166 +184,56 @@ static void test_urls(void)
 	tap_ok(b == NULL, "unreachable: no backend");
 }
 
-/* ---- helpers over the backend ---- */
 
-static int put(ice_backend *b, const char *key, const char *val, const char *t1, const char *t2,
-               const char *t3)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/* ---- the key layout after each step of the shared checks ---- */
+
+static void layout_values(void)
 {
-	const char *tags[3] = { t1, t2, t3 };
-	size_t n = t3 ? 3 : t2 ? 2 : t1 ? 1 : 0;
-	ice_err err = { 0 };
-	int rc = ice_backend_put(b, key, val, strlen(val), tags, n, 0, "put", &err);
+	char *t = raw_str("GET", "icecache:k:bin", NULL);
 
-	if (rc)
-		tap_diag("put %s: %s", key, err.msg);
-	return rc;
-}
-
-static int get_rc(ice_backend *b, const char *key)
-{
-	void *v = NULL;
-	size_t len;
-	int rc = ice_backend_get(b, key, &v, &len, NULL, NULL);
-
-	free(v);
-	return rc;
-}
-
-static uint64_t inval1(ice_backend *b, const char *tag)
-{
-	const char *tags[1] = { tag };
-	uint64_t removed = 999999;
-	ice_err err = { 0 };
-
-	if (ice_backend_invalidate(b, tags, 1, &removed, &err))
-		tap_diag("invalidate %s: %s", tag, err.msg);
-	return removed;
-}
-
-static long long counter(ice_backend *b, const char *table, const char *name)
-{
-	json_t *c = NULL;
-	long long v = -1;
-
-	if (ice_backend_counters(b, table, &c, NULL) == ICE_OK)
-		v = json_integer_value(json_object_get(c, name));
-	json_decref(c);
-	return v;
-}
-
-/* ---- entries ---- */
-
-static void test_values(ice_backend *b)
-{
-	static const char bin[] = "a\0b\0\0c\xff";
-	const char *tags[2] = { "table:db.v", "file:db.v:data/1.parquet" };
-	size_t big = 1024 * 1024, len = 0, i;
-	unsigned char *mb = malloc(big);
-	void *v = NULL;
-	ice_entry_meta m = { 0 };
-	ice_err err = { 0 };
-	int rc;
-
-	rc = ice_backend_put(b, "bin", bin, sizeof bin, tags, 2, 0, "exec", &err);
-	tap_is_int(rc, ICE_OK, "put binary value (%s)", err.msg);
-	rc = ice_backend_get(b, "bin", &v, &len, &m, &err);
-	tap_ok(rc == ICE_OK && len == sizeof bin && memcmp(v, bin, len) == 0, "get: NUL bytes round trip");
-	tap_ok(m.size == sizeof bin && m.hits == 1 && m.expires_ms == 0 && m.created_ms > 0,
-	       "get: size, hits, no expiry");
-	tap_is_str(m.origin, "exec", "get: origin");
-	tap_is_str(m.table, "db.v", "get: table from the first table-scoped tag");
-	tap_ok(m.n_tags == 2 && strcmp(m.tags[1], "file:db.v:data/1.parquet") == 0, "get: tags");
-	free(v);
-	ice_entry_meta_clear(&m);
 	tap_ok(raw_int("EXISTS", "icecache:{db.v}:e:bin", NULL) == 1 &&
 	       raw_int("SISMEMBER", "icecache:{db.v}:t:file:db.v:data/1.parquet", "bin") == 1 &&
 	       raw_int("SISMEMBER", "icecache:{db.v}:tags", "table:db.v") == 1,
 	       "layout: entry hash, tag set, tags-in-use set");
-	{
-		char *t = raw_str("GET", "icecache:k:bin", NULL);
-		tap_is_str(t, "db.v", "layout: P:k:KEY holds the table");
-		free(t);
-	}
-
-	for (i = 0; mb && i < big; i++)
-		mb[i] = (unsigned char)(i * 7 + (i >> 11));
-	rc = ice_backend_put(b, "big", mb, big, NULL, 0, 0, NULL, &err);
-	tap_is_int(rc, ICE_OK, "put 1 MiB (%s)", err.msg);
-	rc = ice_backend_get(b, "big", &v, &len, &m, &err);
-	tap_ok(rc == ICE_OK && len == big && memcmp(v, mb, big) == 0, "get: 1 MiB round trip");
-	tap_ok(m.origin == NULL && m.n_tags == 0 && m.table && strcmp(m.table, "_") == 0,
-	       "get: no origin, no tags, table _");
-	free(v);
-	ice_entry_meta_clear(&m);
-	free(mb);
-
-	v = (void *)1;
-	rc = ice_backend_get(b, "nope", &v, &len, NULL, &err);
-	tap_ok(rc == ICE_ENOENT && v == NULL, "get: miss is ICE_ENOENT");
-	rc = ice_backend_put(b, "x", "v", 1, (const char *const[]){ "bad\ntag" }, 1, 0, NULL, &err);
-	tap_is_int(rc, ICE_EINVAL, "put: tag with a newline refused");
-	rc = ice_backend_put(b, "x", "v", 1, (const char *const[]){ "table:a", "file:b:f" }, 2, 0, NULL, &err);
-	tap_is_int(rc, ICE_EINVAL, "put: table-scoped tags of two tables refused");
+	tap_is_str(t, "db.v", "layout: P:k:KEY holds the table");
+	free(t);
 }
 
-static void test_ttl(ice_backend *b)
+static void layout_replaced(void)
 {
-	const char *tags[1] = { "file:db.ttl:f" };
-	ice_err err = { 0 };
-	uint64_t refs = 0;
-	int rc;
+	char *t = raw_str("GET", "icecache:k:r", NULL);
 
-	rc = ice_backend_put(b, "short", "v", 1, tags, 1, 200, "put", &err);
-	tap_is_int(rc, ICE_OK, "ttl: put with 200 ms");
-	tap_is_int(get_rc(b, "short"), ICE_OK, "ttl: hit before expiry");
-	tap_ok(raw_int("PTTL", "icecache:{db.ttl}:e:short", NULL) > 0 &&
-	       raw_int("PTTL", "icecache:k:short", NULL) > 0, "ttl: entry and P:k:KEY expire");
-	sleep_ms(400);
-	tap_is_int(get_rc(b, "short"), ICE_ENOENT, "ttl: gone after 400 ms");
-	tap_is_int(raw_int("SCARD", "icecache:{db.ttl}:t:file:db.ttl:f", NULL), 1, "ttl: dangling reference left");
-	rc = ice_backend_gc(b, &refs, &err);
-	tap_ok(rc == ICE_OK && refs >= 1, "gc: removed %llu dangling reference(s)", (unsigned long long)refs);
-	tap_ok(raw_int("EXISTS", "icecache:{db.ttl}:t:file:db.ttl:f", NULL) == 0 &&
-	       raw_int("SISMEMBER", "icecache:{db.ttl}:tags", "file:db.ttl:f") == 0,
-	       "gc: tag set and tag-in-use gone");
-}
-
-static void test_replace_delete(ice_backend *b)
-{
-	const char *keys[2] = { "r", "never" };
-	uint64_t removed = 0;
-	char *t;
-
-	put(b, "r", "one", "table:db.a", "file:db.a:f1", NULL);
-	put(b, "r", "two", "table:db.b", "snapshot:db.b:5", NULL);
 	tap_ok(raw_int("EXISTS", "icecache:{db.a}:e:r", NULL) == 0 &&
 	       raw_int("EXISTS", "icecache:{db.a}:t:file:db.a:f1", NULL) == 0 &&
 	       raw_int("EXISTS", "icecache:{db.a}:t:table:db.a", NULL) == 0 &&
 	       raw_int("SISMEMBER", "icecache:{db.b}:t:snapshot:db.b:5", "r") == 1,
 	       "replace: old entry and references gone, new ones present");
-	t = raw_str("GET", "icecache:k:r", NULL);
 	tap_is_str(t, "db.b", "replace: P:k:KEY moved to the new table");
 	free(t);
-	tap_is_int(ice_backend_delete(b, keys, 2, &removed, NULL), ICE_OK, "delete: ok");
-	tap_is_int((long long)removed, 1, "delete: one removed");
-	tap_is_int(get_rc(b, "r"), ICE_ENOENT, "delete: gone");
-	tap_ok(raw_int("EXISTS", "icecache:{db.b}:t:snapshot:db.b:5", NULL) == 0 &&
-	       raw_int("EXISTS", "icecache:k:r", NULL) == 0, "delete: references gone");
 }
 
-static void test_invalidate(ice_backend *b)
+static void layout_invalidated_file(void)
 {
-	char key[32], file[64];
-	const char *tags[2];
-	ice_err err = { 0 };
-	int i, ok = 1;
-
-	put(b, "e1", "1", "table:db.o", "file:db.o:f1", NULL);
-	put(b, "e2", "2", "table:db.o", "file:db.o:f2", NULL);
-	put(b, "e3", "3", "table:db.o", "file:db.o:f1", "partition:db.o:p=1");
-	tap_is_int((long long)inval1(b, "file:db.o:f1"), 2, "invalidate file tag: 2 entries");
-	tap_ok(get_rc(b, "e1") == ICE_ENOENT && get_rc(b, "e3") == ICE_ENOENT && get_rc(b, "e2") == ICE_OK,
-	       "invalidate file tag: only entries with that tag");
 	tap_ok(raw_int("EXISTS", "icecache:{db.o}:t:file:db.o:f1", NULL) == 0 &&
 	       raw_int("EXISTS", "icecache:{db.o}:t:partition:db.o:p=1", NULL) == 0 &&
 	       raw_int("SCARD", "icecache:{db.o}:t:table:db.o", NULL) == 1 &&
@@ -356,44 +241,50 @@ static void test_invalidate(ice_backend *b)
 	       raw_int("SISMEMBER", "icecache:{db.o}:tags", "partition:db.o:p=1") == 0 &&
 	       raw_int("EXISTS", "icecache:k:e1", NULL) == 0 && raw_int("EXISTS", "icecache:k:e3", NULL) == 0,
 	       "invalidate file tag: all references removed");
-	tap_is_int((long long)inval1(b, "table:db.o"), 1, "invalidate table tag: the rest");
-	tap_is_int(raw_keys("icecache:{db.o}:[ekt]*"), 0, "invalidate table tag: no entry or tag keys left");
-	tap_is_int((long long)inval1(b, "table:db.o"), 0, "invalidate again: idempotent");
-
-	for (i = 0; i < 2000; i++) {
-		snprintf(key, sizeof key, "big%d", i);
-		snprintf(file, sizeof file, "file:db.big:f%d", i % 10);
-		ok &= put(b, key, "x", "table:db.big", file, NULL) == ICE_OK;
-	}
-	tap_ok(ok && raw_keys("icecache:{db.big}:e:*") == 2000, "2000 entries written");
-	tap_is_int((long long)inval1(b, "table:db.big"), 2000, "invalidate 2000 entries in one call");
-	tap_is_int(raw_keys("icecache:{db.big}:[ekt]*"), 0, "2000: nothing left in the table");
-
-	put(b, "u1", "1", "table:db.x", "user:alice", NULL);
-	put(b, "u2", "2", "user:alice", NULL, NULL);
-	put(b, "u3", "3", "user:bob", NULL, NULL);
-	tap_is_int((long long)inval1(b, "user:alice"), 2, "invalidate a free-form tag across tables");
-	tap_ok(get_rc(b, "u3") == ICE_OK && get_rc(b, "u1") == ICE_ENOENT, "free-form: others kept");
-	tags[0] = "user:bob";
-	tags[1] = "bad\ntag";
-	tap_is_int(ice_backend_invalidate(b, tags, 2, NULL, &err), ICE_EINVAL, "invalidate: bad tag refused");
 }
 
-/* Whole-table invalidation: every entry of the table, whatever its tags. */
-static void test_invalidate_table(ice_backend *b)
+static void redis_layout(const char *step, ice_backend *b)
 {
-	ice_err err = { 0 };
-	uint64_t removed = 0;
+	char *h;
 
-	put(b, "w1", "1", "partition:db.w:p=1", NULL, NULL);
-	put(b, "w2", "2", "file:db.w:f", NULL, NULL);
-	put(b, "w3", "3", "table:db.w", NULL, NULL);
-	put(b, "o1", "4", "table:db.other", NULL, NULL);
-	tap_ok(ice_backend_invalidate_table(b, "db.w", &removed, &err) == ICE_OK && removed == 3,
-	       "invalidate_table: 3 entries removed (%s)", err.msg);
-	tap_ok(get_rc(b, "w1") == ICE_ENOENT && get_rc(b, "w2") == ICE_ENOENT && get_rc(b, "w3") == ICE_ENOENT &&
-	       get_rc(b, "o1") == ICE_OK, "invalidate_table: entries of other tables kept");
-	tap_is_int(raw_keys("icecache:{db.w}:[ekt]*"), 0, "invalidate_table: no entry or tag keys left");
+	if (strcmp(step, "values") == 0) {
+		layout_values();
+	} else if (strcmp(step, "ttl-live") == 0) {
+		tap_ok(raw_int("PTTL", "icecache:{db.ttl}:e:short", NULL) > 0 &&
+		       raw_int("PTTL", "icecache:k:short", NULL) > 0, "ttl: entry and P:k:KEY expire");
+	} else if (strcmp(step, "ttl-expired") == 0) {
+		tap_is_int(raw_int("SCARD", "icecache:{db.ttl}:t:file:db.ttl:f", NULL), 1, "ttl: dangling reference left");
+	} else if (strcmp(step, "ttl-gc") == 0) {
+		tap_ok(raw_int("EXISTS", "icecache:{db.ttl}:t:file:db.ttl:f", NULL) == 0 &&
+		       raw_int("SISMEMBER", "icecache:{db.ttl}:tags", "file:db.ttl:f") == 0,
+		       "gc: tag set and tag-in-use gone");
+	} else if (strcmp(step, "replaced") == 0) {
+		layout_replaced();
+	} else if (strcmp(step, "deleted") == 0) {
+		tap_ok(raw_int("EXISTS", "icecache:{db.b}:t:snapshot:db.b:5", NULL) == 0 &&
+		       raw_int("EXISTS", "icecache:k:r", NULL) == 0, "delete: references gone");
+	} else if (strcmp(step, "invalidated-file") == 0) {
+		layout_invalidated_file();
+	} else if (strcmp(step, "invalidated-table") == 0) {
+		tap_is_int(raw_keys("icecache:{db.o}:[ekt]*"), 0, "invalidate table tag: no entry or tag keys left");
+	} else if (strcmp(step, "big-written") == 0) {
+		tap_is_int(raw_keys("icecache:{db.big}:e:*"), 2000, "2000 entry hashes");
+	} else if (strcmp(step, "big-invalidated") == 0) {
+		tap_is_int(raw_keys("icecache:{db.big}:[ekt]*"), 0, "2000: nothing left in the table");
+	} else if (strcmp(step, "table-invalidated") == 0) {
+		tap_is_int(raw_keys("icecache:{db.w}:[ekt]*"), 0, "invalidate_table: no entry or tag keys left");
+	} else if (strcmp(step, "peeked") == 0) {
+		h = raw_str("HGET", "icecache:{db.pk}:e:pk", "hits");
+		tap_is_str(h, "0", "peek: the hits field stays 0");
+		free(h);
+	} else if (strcmp(step, "odd-invalidated") == 0) {
+		tap_ok(raw_keys("odd:*") == 3 && raw_keys("odd:*stats") == 2 && raw_keys("odd:{db.w}:seq") == 1,
+		       "odd keys: only the two stats hashes and the table's sequence are left");
+	} else if (strcmp(step, "scan-many") == 0) {
+		freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));
+		tap_is_int(bc_count_scan(b, "db.many", NULL, NULL, 0), 700,
+		           "scan: a pipeline answered NOSCRIPT falls back and reloads");
+	}
 }
 
 /* calls= of a command in INFO commandstats. */
@@ -433,18 +324,18 @@ static void test_two_steps(ice_backend *b)
 
 	for (i = 0; i < 1800; i++) {
 		snprintf(key, sizeof key, "batch%d", i);
-		ok &= put(b, key, "x", "partition:db.two:p=1", NULL, NULL) == ICE_OK;
+		ok &= bc_put(b, key, "x", "partition:db.two:p=1", NULL, NULL) == ICE_OK;
 	}
 	before = command_calls("evalsha");
-	tap_is_int((long long)inval1(b, "partition:db.two:p=1"), 1800, "two steps: 1800 entries invalidated");
+	tap_is_int((long long)bc_inval1(b, "partition:db.two:p=1"), 1800, "two steps: 1800 entries invalidated");
 	tap_ok(ok && command_calls("evalsha") - before >= 1 + 4,
 	       "two steps: removed in batches of at most 500 (%lld script calls)", command_calls("evalsha") - before);
 
 	/* An invalidation interrupted after its mark, done by hand as the
 	 * mark script does it. */
-	put(b, "old1", "1", "partition:db.two:p=2", "file:db.two:f1", NULL);
-	put(b, "old2", "2", "partition:db.two:p=2", NULL, NULL);
-	put(b, "kept", "3", "partition:db.two:p=3", "file:db.two:f1", NULL);
+	bc_put(b, "old1", "1", "partition:db.two:p=2", "file:db.two:f1", NULL);
+	bc_put(b, "old2", "2", "partition:db.two:p=2", NULL, NULL);
+	bc_put(b, "kept", "3", "partition:db.two:p=3", "file:db.two:f1", NULL);
 	redisReply *rep = redisCommand(raw, "INCR icecache:{db.two}:seq");
 	snprintf(job, sizeof job, "%lld\n=partition:db.two:p=2", rep ? rep->integer : 0);
 	snprintf(gs, sizeof gs, "%lld", rep ? rep->integer : 0);
@@ -453,10 +344,10 @@ static void test_two_steps(ice_backend *b)
 	freeReplyObject(redisCommand(raw, "SADD icecache:{db.two}:drain %s", job));
 	freeReplyObject(redisCommand(raw, "HSET icecache:{db.two}:dead partition:db.two:p=2 %s", gs));
 	freeReplyObject(redisCommand(raw, "SREM icecache:{db.two}:tags partition:db.two:p=2"));
-	put(b, "new", "4", "partition:db.two:p=2", NULL, NULL);
-	tap_ok(get_rc(b, "old1") == ICE_ENOENT && get_rc(b, "old2") == ICE_ENOENT,
+	bc_put(b, "new", "4", "partition:db.two:p=2", NULL, NULL);
+	tap_ok(bc_get_rc(b, "old1") == ICE_ENOENT && bc_get_rc(b, "old2") == ICE_ENOENT,
 	       "two steps: marked entries read as misses before the drain");
-	tap_ok(get_rc(b, "new") == ICE_OK && get_rc(b, "kept") == ICE_OK,
+	tap_ok(bc_get_rc(b, "new") == ICE_OK && bc_get_rc(b, "kept") == ICE_OK,
 	       "two steps: an entry put after the mark, and one sharing only another tag, are served");
 	ice_backend_scan(b, "db.two", NULL, NULL, count_entry, &seen, NULL);
 	tap_is_int(seen, 2, "two steps: scan (ls) hides the marked entries");
@@ -466,241 +357,7 @@ static void test_two_steps(ice_backend *b)
 	       raw_int("EXISTS", "icecache:{db.two}:dead", NULL) == 0 &&
 	       raw_int("SISMEMBER", "icecache:{db.two}:t:file:db.two:f1", "old1") == 0,
 	       "two steps: gc finishes the interrupted drain and its references");
-	tap_ok(get_rc(b, "new") == ICE_OK && get_rc(b, "kept") == ICE_OK, "two steps: gc kept the live entries");
-}
-
-/* A lock is exclusive, expires, and only its holder releases it. */
-static void test_locks(ice_backend *b)
-{
-	ice_err err = { 0 };
-
-	tap_is_int(ice_backend_lock(b, "job", "a", 10000, &err), ICE_OK, "lock: taken");
-	tap_is_int(ice_backend_lock(b, "job", "b", 10000, &err), ICE_EBUSY, "lock: held, another token is refused");
-	tap_is_int(ice_backend_unlock(b, "job", "b", &err), ICE_OK, "unlock by a non-holder is harmless");
-	tap_is_int(ice_backend_lock(b, "job", "b", 10000, &err), ICE_EBUSY, "lock: still held after a foreign unlock");
-	tap_is_int(ice_backend_unlock(b, "job", "a", &err), ICE_OK, "unlock by the holder");
-	tap_is_int(ice_backend_lock(b, "job", "b", 50, &err), ICE_OK, "lock: free again after unlock");
-	sleep_ms(120);
-	tap_is_int(ice_backend_lock(b, "job", "c", 10000, &err), ICE_OK, "lock: taken after the time limit passed");
-	tap_is_int(ice_backend_lock(b, "job", "c", 0, &err), ICE_EINVAL, "lock: no time limit refused");
-	ice_backend_unlock(b, "job", "c", &err);
-}
-
-/* peek reads an entry without counting a hit or a miss. */
-static void test_peek(ice_backend *b)
-{
-	ice_entry_meta m = { 0 };
-	ice_err err = { 0 };
-	void *val = NULL;
-	size_t len = 0;
-	long long hits = counter(b, NULL, "hits"), misses = counter(b, NULL, "misses");
-	char *h;
-
-	put(b, "pk", "peeked", "table:db.pk", NULL, NULL);
-	tap_ok(ice_backend_peek(b, "pk", &val, &len, &m, &err) == ICE_OK && len == 6 &&
-	       memcmp(val, "peeked", 6) == 0 && m.hits == 0, "peek: value and meta");
-	free(val);
-	ice_entry_meta_clear(&m);
-	val = NULL;
-	tap_is_int(ice_backend_peek(b, "no-such", &val, &len, NULL, &err), ICE_ENOENT, "peek: miss");
-	h = raw_str("HGET", "icecache:{db.pk}:e:pk", "hits");
-	tap_ok(counter(b, NULL, "hits") == hits && counter(b, NULL, "misses") == misses && h &&
-	       strcmp(h, "0") == 0, "peek: no counter moved");
-	free(h);
-}
-
-/* put_at keeps the creation time it is given (import restores entries). */
-static void test_put_at(ice_backend *b)
-{
-	const char *tags[1] = { "table:db.pa" };
-	ice_entry_meta m = { 0 };
-	ice_err err = { 0 };
-	void *val = NULL;
-	size_t len = 0;
-	int64_t before = ice_now_ms();
-	int rc = ice_backend_put_at(b, "pa", "old", 3, tags, 1, 60000, "import", 1234567, &err);
-
-	tap_ok(rc == ICE_OK && ice_backend_peek(b, "pa", &val, &len, &m, &err) == ICE_OK &&
-	       m.created_ms == 1234567 && m.expires_ms >= before + 60000 &&
-	       m.expires_ms <= ice_now_ms() + 60000 && strcmp(m.origin, "import") == 0,
-	       "put_at: created time kept, TTL counted from now (%s)", err.msg);
-	free(val);
-	ice_entry_meta_clear(&m);
-	tap_is_int(ice_backend_put_at(b, "pa", "x", 1, tags, 1, 0, NULL, -1, &err), ICE_EINVAL,
-	           "put_at: a negative creation time is refused");
-}
-
-static void test_server_info(ice_backend *b)
-{
-	ice_err err = { 0 };
-	json_t *info = NULL;
-	int rc = ice_backend_server_info(b, &info, &err);
-
-	tap_ok(rc == ICE_OK && json_is_integer(json_object_get(info, "used_bytes")) &&
-	       json_integer_value(json_object_get(info, "used_bytes")) > 0 &&
-	       json_is_integer(json_object_get(info, "evicted")) &&
-	       json_is_integer(json_object_get(info, "expired")) &&
-	       strcmp(json_string_value(json_object_get(info, "backend")), "redis") == 0,
-	       "server_info: used bytes, evictions, expirations (%s)", err.msg);
-	json_decref(info);
-}
-
-static void test_counters(const char *url)
-{
-	ice_backend_opts o = { .prefix = "cnt" };
-	ice_backend *b = NULL;
-	ice_err err = { 0 };
-
-	if (ice_backend_open(url, &o, &b, &err)) {
-		tap_ok(0, "counters: open (%s)", err.msg);
-		return;
-	}
-	tap_is_int(counter(b, NULL, "hits"), 0, "counters: start at 0");
-	put(b, "a", "1", "table:db.c", "file:db.c:f", NULL);
-	put(b, "b", "2", "table:db.c", NULL, NULL);
-	get_rc(b, "a");
-	get_rc(b, "a");
-	get_rc(b, "zz");
-	inval1(b, "file:db.c:f");
-	get_rc(b, "a");
-	tap_ok(counter(b, NULL, "puts") == 2 && counter(b, NULL, "hits") == 2 &&
-	       counter(b, NULL, "misses") == 2 && counter(b, NULL, "invalidations") == 1 &&
-	       counter(b, NULL, "invalidated") == 1, "counters: global");
-	tap_ok(counter(b, "db.c", "puts") == 2 && counter(b, "db.c", "hits") == 2 &&
-	       counter(b, "db.c", "invalidations") == 1 && counter(b, "db.c", "invalidated") == 1,
-	       "counters: per table");
-	tap_is_int(counter(b, "db.none", "puts"), 0, "counters: unknown table is all 0");
-	{
-		void *v = NULL;
-		size_t len;
-		ice_entry_meta m = { 0 };
-		ice_backend_get(b, "b", &v, &len, &m, NULL);
-		tap_is_int((long long)m.hits, 1, "counters: entry hits");
-		free(v);
-		ice_entry_meta_clear(&m);
-	}
-	ice_backend_close(b);
-}
-
-static void test_cursors(ice_backend *b)
-{
-	json_t *in = json_pack("{s:I, s:[i,s]}", "snapshot_id", (json_int_t)1234567890123LL, "x", 1, "y");
-	json_t *got = NULL, *five = json_integer(5);
-	ice_err err = { 0 };
-
-	tap_is_int(ice_backend_cursor_get(b, "db.t", "poll", &got, &err), ICE_ENOENT, "cursor: unset is ENOENT");
-	tap_is_int(ice_backend_cursor_set(b, "db.t", "poll", in, &err), ICE_OK, "cursor: set");
-	tap_ok(ice_backend_cursor_get(b, "db.t", "poll", &got, &err) == ICE_OK && json_equal(got, in),
-	       "cursor: round trip");
-	json_decref(got);
-	got = NULL;
-	ice_backend_cursor_set(b, "db.t", "inval", five, &err);
-	tap_ok(ice_backend_cursor_get(b, "db.t", "inval", &got, &err) == ICE_OK && json_equal(got, five),
-	       "cursor: a bare number, separate name");
-	json_decref(got);
-	json_decref(in);
-	json_decref(five);
-}
-
-/* ---- scan ---- */
-
-typedef struct seen {
-	int n, stop_after;
-	char keys[512];
-} seen;
-
-static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
-{
-	seen *s = ctx;
-
-	(void)m;
-	s->n++;
-	if (strlen(s->keys) + strlen(key) + 2 <= sizeof s->keys) {
-		strcat(s->keys, key);
-		strcat(s->keys, ",");
-	}
-	return s->stop_after && s->n >= s->stop_after;
-}
-
-static int count_scan(ice_backend *b, const char *table, const char *tag, const char *pattern, int stop)
-{
-	seen s = { 0, stop, "" };
-	ice_err err = { 0 };
-
-	if (ice_backend_scan(b, table, tag, pattern, on_entry, &s, &err)) {
-		tap_diag("scan: %s", err.msg);
-		return -1;
-	}
-	return s.n;
-}
-
-static void test_scan(const char *url)
-{
-	ice_backend_opts o = { .prefix = "scan" };
-	ice_backend *b = NULL;
-	ice_err err = { 0 };
-	char key[32];
-	int i, ok = 1;
-
-	if (ice_backend_open(url, &o, &b, &err)) {
-		tap_ok(0, "scan: open (%s)", err.msg);
-		return;
-	}
-	put(b, "a1", "1", "table:db.s", "file:db.s:f", NULL);
-	put(b, "a2", "2", "table:db.s", NULL, NULL);
-	put(b, "b1", "3", "table:db.z", "file:db.z:f", NULL);
-	put(b, "c1", "4", "user:bob", NULL, NULL);
-	tap_is_int(count_scan(b, NULL, NULL, NULL, 0), 4, "scan: all");
-	tap_is_int(count_scan(b, "db.s", NULL, NULL, 0), 2, "scan: by table");
-	tap_is_int(count_scan(b, "_", NULL, NULL, 0), 1, "scan: table _");
-	tap_is_int(count_scan(b, NULL, "file:db.s:f", NULL, 0), 1, "scan: by tag");
-	tap_is_int(count_scan(b, NULL, "user:bob", NULL, 0), 1, "scan: by free-form tag");
-	tap_is_int(count_scan(b, "db.z", "user:bob", NULL, 0), 0, "scan: tag and table");
-	tap_is_int(count_scan(b, NULL, NULL, "a*", 0), 2, "scan: by pattern");
-	tap_is_int(count_scan(b, "db.s", "table:db.s", "*2", 0), 1, "scan: table, tag and pattern");
-	tap_is_int(count_scan(b, NULL, NULL, NULL, 1), 1, "scan: callback stops");
-	for (i = 0; i < 700; i++) { /* several pipelined batches */
-		snprintf(key, sizeof key, "many%d", i);
-		ok &= put(b, key, "v", "table:db.many", i % 2 ? "file:db.many:odd" : NULL, NULL) == ICE_OK;
-	}
-	tap_ok(ok && count_scan(b, "db.many", NULL, NULL, 0) == 700, "scan: 700 entries in pipelined batches");
-	tap_is_int(count_scan(b, "db.many", "file:db.many:odd", NULL, 0), 350, "scan: 350 by tag, pipelined");
-	tap_is_int(count_scan(b, "db.many", NULL, NULL, 300), 300, "scan: callback stops inside a batch");
-	freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));
-	tap_is_int(count_scan(b, "db.many", NULL, NULL, 0), 700, "scan: a pipeline answered NOSCRIPT falls back and reloads");
-	ice_backend_close(b);
-}
-
-static void test_odd_keys(const char *url)
-{
-	static const char *const keys[] = { "with space", "new\nline", "star*", "starfish", "\xff\x01\x7f bin", "q?[x]" };
-	ice_backend_opts o = { .prefix = "odd" };
-	ice_backend *b = NULL;
-	ice_err err = { 0 };
-	size_t i;
-	int ok = 1;
-
-	if (ice_backend_open(url, &o, &b, &err)) {
-		tap_ok(0, "odd keys: open (%s)", err.msg);
-		return;
-	}
-	for (i = 0; i < 6; i++)
-		ok &= put(b, keys[i], keys[i], "table:db.w", "file:db.w:odd file\xfe", NULL) == ICE_OK;
-	for (i = 0; i < 6; i++) {
-		void *v = NULL;
-		size_t len = 0;
-		ok &= ice_backend_get(b, keys[i], &v, &len, NULL, NULL) == ICE_OK && len == strlen(keys[i]) &&
-		      memcmp(v, keys[i], len) == 0;
-		free(v);
-	}
-	tap_ok(ok, "odd keys: put/get spaces, newlines, glob characters, high bytes");
-	tap_is_int(count_scan(b, NULL, NULL, "star\\*", 0), 1, "odd keys: escaped pattern matches only star*");
-	tap_is_int(count_scan(b, "db.w", NULL, "*\n*", 0), 1, "odd keys: pattern across a newline");
-	tap_is_int(count_scan(b, NULL, "file:db.w:odd file\xfe", NULL, 0), 6, "odd keys: scan by odd tag");
-	tap_is_int((long long)inval1(b, "file:db.w:odd file\xfe"), 6, "odd keys: invalidated");
-	tap_ok(raw_keys("odd:*") == 3 && raw_keys("odd:*stats") == 2 && raw_keys("odd:{db.w}:seq") == 1,
-	       "odd keys: only the two stats hashes and the table's sequence are left");
-	ice_backend_close(b);
+	tap_ok(bc_get_rc(b, "new") == ICE_OK && bc_get_rc(b, "kept") == ICE_OK, "two steps: gc kept the live entries");
 }
 
 /* A command that outlives command_timeout_ms is ICE_ETIMEOUT. */
@@ -723,8 +380,8 @@ static void test_timeout(const char *url)
 	                   "if n[1] * 1000000 + n[2] - t0 > 600000 then break end end return 1");
 	while (!done && redisBufferWrite(raw, &done) == REDIS_OK)
 		;
-	sleep_ms(50);
-	tap_is_int(get_rc(b, "k"), ICE_ETIMEOUT, "timeout: a blocked server gives ICE_ETIMEOUT");
+	bc_sleep_ms(50);
+	tap_is_int(bc_get_rc(b, "k"), ICE_ETIMEOUT, "timeout: a blocked server gives ICE_ETIMEOUT");
 	redisGetReply(raw, (void **)&rep);
 	freeReplyObject(rep);
 	ice_backend_close(b);
@@ -746,13 +403,13 @@ static void test_auth(const char *dir)
 	}
 	snprintf(url, sizeof url, "redis://:s3cret@127.0.0.1:%d/1", port);
 	rc = ice_backend_open(url, NULL, &b, &err);
-	tap_ok(rc == ICE_OK && put(b, "k", "v", "table:db.a", NULL, NULL) == ICE_OK && get_rc(b, "k") == ICE_OK,
+	tap_ok(rc == ICE_OK && bc_put(b, "k", "v", "table:db.a", NULL, NULL) == ICE_OK && bc_get_rc(b, "k") == ICE_OK,
 	       "auth: password and db 1 (%s)", err.msg);
 	ice_backend_close(b);
 	b = NULL;
 	snprintf(url, sizeof url, "redis://default:s3cret@127.0.0.1:%d", port);
 	rc = ice_backend_open(url, NULL, &b, &err);
-	tap_ok(rc == ICE_OK && get_rc(b, "k") == ICE_ENOENT, "auth: user:password, db 0 is another db (%s)", err.msg);
+	tap_ok(rc == ICE_OK && bc_get_rc(b, "k") == ICE_ENOENT, "auth: user:password, db 0 is another db (%s)", err.msg);
 	ice_backend_close(b);
 	b = NULL;
 	snprintf(url, sizeof url, "redis://:wrongpass@127.0.0.1:%d", port);
@@ -779,7 +436,7 @@ static void test_reconnect(const char *dir)
 	snprintf(sock, sizeof sock, "%s/rc.sock", dir);
 	snprintf(url, sizeof url, "unix://%s", sock);
 	if ((pid = start_server(dir, sock, 0, NULL)) < 0 || ice_backend_open(url, NULL, &b, &err) ||
-	    ice_backend_open(url, &quick_o, &quick, &err) || put(b, "before", "1", "table:db.rc", NULL, NULL)) {
+	    ice_backend_open(url, &quick_o, &quick, &err) || bc_put(b, "before", "1", "table:db.rc", NULL, NULL)) {
 		tap_ok(0, "reconnect: server and backends (%s)", err.msg);
 		goto out;
 	}
@@ -787,13 +444,13 @@ static void test_reconnect(const char *dir)
 	pid = -1;
 	late = fork();
 	if (late == 0) {
-		sleep_ms(400); /* still away when the put below first tries */
+		bc_sleep_ms(400); /* still away when the put below first tries */
 		exec_server(dir, sock, 0, NULL);
 	}
-	rc = put(b, "during", "2", "table:db.rc", NULL, NULL);
-	tap_ok(rc == ICE_OK && get_rc(b, "during") == ICE_OK,
+	rc = bc_put(b, "during", "2", "table:db.rc", NULL, NULL);
+	tap_ok(rc == ICE_OK && bc_get_rc(b, "during") == ICE_OK,
 	       "reconnect: a put made while the server restarts lands after it");
-	tap_is_int(get_rc(b, "before"), ICE_ENOENT, "reconnect: the new server (no persistence) lost the old entry");
+	tap_is_int(bc_get_rc(b, "before"), ICE_ENOENT, "reconnect: the new server (no persistence) lost the old entry");
 	if (late > 0)
 		stop_server(late);
 	rc = ice_backend_get(quick, "during", (void *[]){ NULL }, (size_t[]){ 0 }, NULL, &err);
@@ -832,24 +489,12 @@ void test_redis(void)
 	}
 	raw = redisConnectUnix(sock);
 	if (ice_backend_open(url, NULL, &b, &err) == ICE_OK && raw && !raw->err) {
-		test_values(b);
-		test_ttl(b);
-		test_replace_delete(b);
-		test_invalidate(b);
-		test_invalidate_table(b);
+		bc_run_all(b, url, "redis", redis_layout);
 		test_two_steps(b);
-		test_locks(b);
-		test_peek(b);
-		test_put_at(b);
-		test_server_info(b);
-		test_cursors(b);
 		freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));
-		tap_ok(put(b, "after-flush", "v", "table:db.f", NULL, NULL) == ICE_OK &&
-		       get_rc(b, "after-flush") == ICE_OK && inval1(b, "table:db.f") == 1,
+		tap_ok(bc_put(b, "after-flush", "v", "table:db.f", NULL, NULL) == ICE_OK &&
+		       bc_get_rc(b, "after-flush") == ICE_OK && bc_inval1(b, "table:db.f") == 1,
 		       "scripts reloaded after SCRIPT FLUSH (NOSCRIPT)");
-		test_counters(url);
-		test_scan(url);
-		test_odd_keys(url);
 		test_timeout(url);
 		ice_backend_close(b);
 	} else {

@@ -9,6 +9,7 @@ void test_metadata(void);
 void test_track(void);
 void test_partition(void);
 void test_redis(void);
+void test_sqlite(void);
 void test_stale(void);
 void test_config(void);
 void test_words(void);

@@ -1,0 +1,364 @@
+/* test-sqlite: the embedded backend on a temporary file: the shared
+ * behaviour checks (backend-checks.c), its tables after each step, URLs and
+ * the default location, the size limit with LRU eviction, several
+ * connections at once, a writer killed mid-transaction, and migrate. */
+#include "config.h"
+#include "tests.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend-checks.h"
+#include "ice_backend.h"
+#include "ice_migrate.h"
+
+static sqlite3 *raw; /* our own connection, for checking the tables */
+
+/* The first column of the first row of sql, or -1. */
+static long long raw_int(const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(raw, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The byte count the size limit works on matches the entries. */
+static bool bytes_consistent(void)
+{
+	return raw_int("SELECT value FROM store WHERE name = 'used_bytes'") ==
+	       raw_int("SELECT IFNULL(SUM(bytes), 0) FROM entries");
+}
+
+static void sqlite_layout(const char *step, ice_backend *b)
+{
+	(void)b;
+
+	if (strcmp(step, "values") == 0) {
+		tap_ok(raw_int("SELECT COUNT(*) FROM tags WHERE ns = 'icecache' AND key = 'bin'") == 2 &&
+		       raw_int("SELECT COUNT(*) FROM entries WHERE ns = 'icecache' AND key = 'bin' AND tbl = 'db.v'") == 1,
+		       "layout: an entry row with its table, one tag row per tag");
+	} else if (strcmp(step, "ttl-expired") == 0) {
+		tap_is_int(raw_int("SELECT COUNT(*) FROM tags WHERE tag = 'file:db.ttl:f'"), 1,
+		           "ttl: the expired entry's row waits for gc");
+	} else if (strcmp(step, "ttl-gc") == 0) {
+		tap_ok(raw_int("SELECT COUNT(*) FROM tags WHERE tag = 'file:db.ttl:f'") == 0 &&
+		       raw_int("SELECT COUNT(*) FROM entries WHERE key = 'short'") == 0 &&
+		       raw_int("SELECT value FROM store WHERE name = 'expired'") >= 1,
+		       "gc: expired entry and its tags gone, counted as expired");
+	} else if (strcmp(step, "replaced") == 0) {
+		tap_ok(raw_int("SELECT COUNT(*) FROM tags WHERE key = 'r' AND tag LIKE '%db.a%'") == 0 &&
+		       raw_int("SELECT COUNT(*) FROM tags WHERE key = 'r'") == 2, "replace: old tag rows gone");
+	} else if (strcmp(step, "deleted") == 0) {
+		tap_is_int(raw_int("SELECT COUNT(*) FROM tags WHERE key = 'r'"), 0, "delete: tag rows gone");
+	} else if (strcmp(step, "invalidated-file") == 0) {
+		tap_ok(raw_int("SELECT COUNT(*) FROM tags WHERE key IN ('e1', 'e3')") == 0 &&
+		       raw_int("SELECT COUNT(*) FROM tags WHERE key = 'e2'") == 2,
+		       "invalidate file tag: all references removed");
+	} else if (strcmp(step, "big-invalidated") == 0 || strcmp(step, "table-invalidated") == 0) {
+		tap_ok(raw_int("SELECT COUNT(*) FROM entries WHERE tbl IN ('db.big', 'db.w')") == 0 &&
+		       raw_int("SELECT COUNT(*) FROM tags WHERE tag LIKE '%db.big%' OR tag LIKE '%db.w:%'") == 0,
+		       "%s: no entry or tag row left", step);
+	} else if (strcmp(step, "odd-invalidated") == 0) {
+		tap_ok(raw_int("SELECT COUNT(*) FROM entries WHERE ns = 'odd'") == 0 &&
+		       raw_int("SELECT COUNT(*) FROM tags WHERE ns = 'odd'") == 0, "odd keys: no row left");
+	}
+	if (!bytes_consistent())
+		tap_ok(0, "%s: used_bytes matches the entries", step);
+}
+
+/* ---- URLs and the default location ---- */
+
+static void test_urls(const char *dir)
+{
+	static const char *const bad[] = {
+		"sqlite://relative.db", "sqlite:///", "sqlite:///x/", "sqlite:///x?max_size=lots",
+		"sqlite:///x?foo=1", "file://x", "sqlite:///x%zz",
+	};
+	ice_backend_url u;
+	ice_err err = { 0 };
+	char *url = NULL, *old = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+	int64_t n = 0;
+	size_t i;
+	int rc;
+
+	rc = ice_backend_url_parse("sqlite:///tmp/a%20b.db?max_size=64M", &u, &err);
+	tap_ok(rc == ICE_OK && strcmp(u.scheme, "sqlite") == 0 && strcmp(u.path, "/tmp/a b.db") == 0 &&
+	       u.max_bytes == 64 << 20, "url: sqlite:///path?max_size=64M, percent-decoded (%s)", err.msg);
+	ice_backend_url_clear(&u);
+	rc = ice_backend_url_parse("file:///var/c.db?max_size=0", &u, &err);
+	tap_ok(rc == ICE_OK && strcmp(u.scheme, "sqlite") == 0 && strcmp(u.path, "/var/c.db") == 0 &&
+	       u.max_bytes < 0, "url: file:///path is the same; max_size=0 means no limit");
+	ice_backend_url_clear(&u);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		rc = ice_backend_url_parse(bad[i], &u, &err);
+		tap_ok(rc == ICE_EINVAL && err.msg[0], "url: bad '%s' refused (%s)", bad[i], err.msg);
+		ice_backend_url_clear(&u);
+	}
+	tap_ok(ice_backend_parse_size("1GiB", &n, NULL) == ICE_OK && n == 1LL << 30 &&
+	       ice_backend_parse_size("512k", &n, NULL) == ICE_OK && n == 512 << 10 &&
+	       ice_backend_parse_size("-1", &n, NULL) == ICE_EINVAL &&
+	       ice_backend_parse_size("9999999999T", &n, NULL) == ICE_EINVAL,
+	       "sizes: units, no sign, no overflow");
+
+	setenv("XDG_CACHE_HOME", dir, 1);
+	rc = ice_backend_default_url(&url, &err);
+	tap_ok(rc == ICE_OK && url && strncmp(url, "sqlite://", 9) == 0 && strstr(url, "/icecache/cache.db") &&
+	       strncmp(url + 9, dir, strlen(dir)) == 0, "default: under $XDG_CACHE_HOME (%s)", url ? url : err.msg);
+	free(url);
+	setenv("XDG_CACHE_HOME", "relative", 1);
+	rc = ice_backend_default_url(&url, &err);
+	tap_ok(rc == ICE_OK && strstr(url, "/.cache/icecache/cache.db"), "default: ~/.cache when XDG_CACHE_HOME is not absolute");
+	free(url);
+	if (old)
+		setenv("XDG_CACHE_HOME", old, 1);
+	else
+		unsetenv("XDG_CACHE_HOME");
+	free(old);
+}
+
+/* ---- the size limit ---- */
+
+static void test_limit(const char *dir)
+{
+	char url[512], key[16];
+	char val[1000];
+	ice_backend *b = NULL;
+	json_t *info = NULL;
+	ice_err err = { 0 };
+	int i, rc;
+
+	snprintf(url, sizeof url, "sqlite://%s/limit/sub/c.db?max_size=10K", dir);
+	if (ice_backend_open(url, NULL, &b, &err)) {
+		tap_ok(0, "limit: open, folders created (%s)", err.msg);
+		return;
+	}
+	memset(val, 'x', sizeof val);
+	val[sizeof val - 1] = '\0';
+	for (i = 0; i < 30; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		bc_put(b, key, val, "table:db.l", NULL, NULL);
+		if (i == 5)
+			bc_get_rc(b, "k0"); /* recently used: survives the first evictions */
+	}
+	rc = ice_backend_server_info(b, &info, &err);
+	tap_ok(rc == ICE_OK && json_integer_value(json_object_get(info, "used_bytes")) <= 10240 &&
+	       json_integer_value(json_object_get(info, "max_bytes")) == 10240 &&
+	       json_integer_value(json_object_get(info, "evicted")) > 0,
+	       "limit: used bytes under max_bytes, evictions counted");
+	json_decref(info);
+	tap_ok(bc_get_rc(b, "k29") == ICE_OK && bc_get_rc(b, "k1") == ICE_ENOENT && bc_get_rc(b, "k6") == ICE_ENOENT,
+	       "limit: the newest stay, the least recently used went");
+	tap_is_int(bc_count_scan(b, "db.l", NULL, NULL, 0) < 30 ? 1 : 0, 1, "limit: scan sees fewer entries");
+	{
+		char *huge = malloc(20000);
+		memset(huge, 'y', 19999);
+		huge[19999] = '\0';
+		rc = ice_backend_put(b, "huge", huge, 19999, NULL, 0, 0, NULL, &err);
+		tap_ok(rc == ICE_ETOOBIG && bc_get_rc(b, "k29") == ICE_OK,
+		       "limit: an entry larger than the limit is refused, nothing evicted for it (%s)", err.msg);
+		free(huge);
+	}
+	ice_backend_close(b);
+	/* The limit is kept in the file; max_size=0 removes it. */
+	snprintf(url, sizeof url, "sqlite://%s/limit/sub/c.db", dir);
+	b = NULL;
+	rc = ice_backend_open(url, NULL, &b, &err);
+	for (i = 0; rc == ICE_OK && i < 5; i++) {
+		snprintf(key, sizeof key, "m%d", i);
+		bc_put(b, key, val, "table:db.l", NULL, NULL);
+	}
+	info = NULL;
+	tap_ok(rc == ICE_OK && ice_backend_server_info(b, &info, &err) == ICE_OK &&
+	       json_integer_value(json_object_get(info, "used_bytes")) <= 10240,
+	       "limit: kept in the file for the next opener");
+	json_decref(info);
+	ice_backend_close(b);
+}
+
+/* ---- several connections, and a killed writer ---- */
+
+static void test_two_connections(const char *url)
+{
+	ice_backend_opts o = { .prefix = "two" };
+	ice_backend *a = NULL, *b = NULL;
+	ice_err err = { 0 };
+
+	if (ice_backend_open(url, &o, &a, &err) || ice_backend_open(url, &o, &b, &err)) {
+		tap_ok(0, "two connections: open (%s)", err.msg);
+		goto out;
+	}
+	bc_put(a, "shared", "1", "table:db.two", NULL, NULL);
+	tap_is_int(bc_get_rc(b, "shared"), ICE_OK, "two connections: one sees what the other wrote");
+	tap_is_int((long long)bc_inval1(b, "table:db.two"), 1, "two connections: one invalidates");
+	tap_is_int(bc_get_rc(a, "shared"), ICE_ENOENT, "two connections: the other misses at once");
+	tap_is_int(ice_backend_lock(a, "job", "a", 10000, &err), ICE_OK, "two connections: lock taken");
+	tap_is_int(ice_backend_lock(b, "job", "b", 10000, &err), ICE_EBUSY, "two connections: lock held for the other");
+out:
+	ice_backend_close(a);
+	ice_backend_close(b);
+}
+
+/* A child writes and invalidates in a loop until it is killed with
+ * SIGKILL, mid-transaction more often than not: the file stays intact and
+ * consistent, and what was committed is there. */
+static void test_kill(const char *dir)
+{
+	char url[600], path[512];
+	ice_backend_opts o = { .prefix = "kill" };
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+	pid_t pid;
+	int round, ok = 1;
+
+	snprintf(path, sizeof path, "%s/kill.db", dir);
+	snprintf(url, sizeof url, "sqlite://%s", path);
+	for (round = 0; round < 3; round++) {
+		if ((pid = fork()) == 0) {
+			char key[32], val[4096];
+			ice_backend *w = NULL;
+			memset(val, 'v', sizeof val - 1);
+			val[sizeof val - 1] = '\0';
+			if (ice_backend_open(url, &o, &w, NULL))
+				_exit(1);
+			for (int i = 0;; i++) {
+				snprintf(key, sizeof key, "k%d", i % 500);
+				bc_put(w, key, val, "table:db.k", i % 2 ? "file:db.k:odd" : "file:db.k:even", NULL);
+				if (i % 50 == 49)
+					bc_inval1(w, i % 100 == 99 ? "file:db.k:odd" : "file:db.k:even");
+			}
+		}
+		bc_sleep_ms(150 + 70 * round);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (ice_backend_open(url, &o, &b, &err)) {
+			ok = 0;
+			break;
+		}
+		if (sqlite3_open(path, &raw) != SQLITE_OK)
+			ok = 0;
+		ok &= raw_int("SELECT COUNT(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'") == 0;
+		ok &= bytes_consistent();
+		ok &= raw_int("SELECT COUNT(*) FROM tags t WHERE NOT EXISTS (SELECT 1 FROM entries e"
+		              " WHERE e.ns = t.ns AND e.key = t.key)") == 0;
+		ok &= raw_int("SELECT COUNT(*) FROM entries e WHERE ns = 'kill' AND"
+		              " (SELECT COUNT(*) FROM tags t WHERE t.ns = e.ns AND t.key = e.key) <> 2") == 0;
+		ok &= bc_count_scan(b, "db.k", NULL, NULL, 0) > 0;
+		sqlite3_close(raw);
+		raw = NULL;
+		ice_backend_close(b);
+		b = NULL;
+	}
+	tap_ok(ok, "kill -9 during puts and invalidations, 3 times: the file is intact and consistent (%s)",
+	       err.msg);
+}
+
+/* ---- failures, migrate ---- */
+
+static void test_failures(const char *dir)
+{
+	char url[600], path[512];
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/junk.db", dir);
+	if ((f = fopen(path, "w"))) {
+		fputs("this is not a database, just some text long enough to have a header............", f);
+		fclose(f);
+	}
+	snprintf(url, sizeof url, "sqlite://%s", path);
+	rc = ice_backend_open(url, NULL, &b, &err);
+	tap_ok(rc == ICE_EBACKEND && b == NULL && strstr(err.msg, path), "not a database: ICE_EBACKEND naming the file (%s)",
+	       err.msg);
+	snprintf(url, sizeof url, "sqlite://%s/junk.db/below/c.db", dir);
+	rc = ice_backend_open(url, NULL, &b, &err);
+	tap_ok(rc == ICE_EBACKEND && b == NULL, "a folder that cannot be made: ICE_EBACKEND (%s)", err.msg);
+}
+
+static void test_migrate(const char *dir)
+{
+	char from_url[512], to_url[512];
+	ice_backend *from = NULL, *to = NULL;
+	ice_migrate_stats st;
+	ice_entry_meta m = { 0 };
+	const char *tags[2] = { "table:db.m", "file:db.m:f" };
+	json_t *c = NULL, *cur = json_integer(42);
+	void *v = NULL;
+	size_t len = 0;
+	ice_err err = { 0 };
+	int rc;
+
+	snprintf(from_url, sizeof from_url, "sqlite://%s/from.db", dir);
+	snprintf(to_url, sizeof to_url, "file://%s/to.db", dir);
+	if (ice_backend_open(from_url, NULL, &from, &err) || ice_backend_open(to_url, NULL, &to, &err)) {
+		tap_ok(0, "migrate: open (%s)", err.msg);
+		goto out;
+	}
+	ice_backend_put(from, "m1", "one", 3, tags, 2, 3600000, "exec", &err);
+	bc_put(from, "m2", "two", "user:x", NULL, NULL);
+	ice_backend_put(from, "gone", "x", 1, tags, 1, 1, "put", &err);
+	bc_get_rc(from, "m1");
+	ice_backend_cursor_set(from, "db.m", "invalidated", cur, &err);
+	ice_backend_cursor_set(from, "db.empty", "invalidated", cur, &err);
+	bc_sleep_ms(5);
+	rc = ice_migrate(from, to, &st, &err);
+	tap_ok(rc == ICE_OK && st.entries == 2 && st.cursors == 2 && st.metadata_kept && st.counters_copied &&
+	       bc_get_rc(to, "gone") == ICE_ENOENT, "migrate: 2 entries, not the expired one, 2 cursors (%s)",
+	       err.msg);
+	rc = ice_backend_peek(to, "m1", &v, &len, &m, &err);
+	tap_ok(rc == ICE_OK && len == 3 && memcmp(v, "one", 3) == 0 && m.n_tags == 2 && m.hits == 1 &&
+	       m.origin && strcmp(m.origin, "exec") == 0 && m.expires_ms > 0 && m.created_ms > 0,
+	       "migrate: value, tags, origin, hits, expiry kept");
+	free(v);
+	ice_entry_meta_clear(&m);
+	tap_ok(ice_backend_counters(to, "db.m", &c, &err) == ICE_OK &&
+	       json_integer_value(json_object_get(c, "puts")) == 2 &&
+	       json_integer_value(json_object_get(c, "hits")) == 1, "migrate: per-table counters copied");
+	json_decref(c);
+	c = NULL;
+	tap_ok(ice_backend_cursor_get(to, "db.empty", "invalidated", &c, &err) == ICE_OK && json_equal(c, cur),
+	       "migrate: the cursor of a table without entries copied");
+	json_decref(c);
+	tap_is_int((long long)bc_inval1(to, "file:db.m:f"), 1, "migrate: the copy's tags are invalidated as before");
+out:
+	json_decref(cur);
+	ice_backend_close(from);
+	ice_backend_close(to);
+}
+
+void test_sqlite(void)
+{
+	char *dir = test_tmpdir(), url[600], path[512];
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+
+	test_urls(dir);
+	snprintf(path, sizeof path, "%s/cache.db", dir);
+	snprintf(url, sizeof url, "sqlite://%s", path);
+	if (ice_backend_open(url, NULL, &b, &err) == ICE_OK && sqlite3_open(path, &raw) == SQLITE_OK) {
+		bc_run_all(b, url, "sqlite", sqlite_layout);
+		tap_ok(raw_int("SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1 && bytes_consistent(), "the file is in WAL mode, bytes consistent");
+	} else {
+		tap_ok(0, "sqlite: open %s (%s)", url, err.msg);
+	}
+	sqlite3_close(raw);
+	raw = NULL;
+	ice_backend_close(b);
+	test_two_connections(url);
+	test_limit(dir);
+	test_kill(dir);
+	test_failures(dir);
+	test_migrate(dir);
+	free(dir);
+}
