@@ -1,13 +1,33 @@
 #!/bin/sh
-# cache-exec: ice-cache exec on a real redis-server: hit and miss, the
+# cache-exec: ice-cache exec on each backend (real redis-server; SQLite via sqlite-exec.sh): hit and miss, the
 # command run once for parallel callers, exit statuses and signals passed
 # through and never cached, output streamed, stderr untouched, keys derived
 # from the command line and --source files, locks left by others, TTL hints
 # and the cache being unreachable.
 . "$top_srcdir/tests/cli/lib.sh"
 
-start_redis
+start_cache
 C="$top_builddir/ice-cache"
+
+# hold_lock NAME MS: a lock on NAME held by someone else for MS.
+hold_lock() {
+	if on_redis; then
+		redis-cli -s "$REDIS_SOCK" SET "icecache:l:$1" sometoken PX "$2" > /dev/null
+	else
+		python3 -c 'import sqlite3, sys, time
+with sqlite3.connect(sys.argv[1]) as db:
+    db.execute("INSERT INTO locks VALUES (?, ?, ?, ?)",
+               ("icecache", sys.argv[2], "sometoken", int(time.time() * 1000) + int(sys.argv[3])))' \
+			"$CACHE_DB" "$1" "$2"
+	fi
+}
+locks_left() {
+	if on_redis; then
+		redis-cli -s "$REDIS_SOCK" --scan --pattern 'icecache:l:*' | wc -l | tr -d ' '
+	else
+		sql "SELECT count(*) FROM locks"
+	fi
+}
 cd "$TMP" || exit 1
 
 # A command that counts its runs in a file and says which run it was.
@@ -51,7 +71,7 @@ is "$st" "0" "single flight: all five callers exit 0"
 is "$(wc -l < sf.count | tr -d ' ')" "1" "single flight: the command ran once"
 is "$(cat sf.1 sf.2 sf.3 sf.4 sf.5 | sort -u | wc -l | tr -d ' ')" "1" "single flight: all five outputs are identical"
 like "$(cat sf.1)" "result of pid" "single flight: the output is the command's"
-is "$(redis-cli -s "$REDIS_SOCK" --scan --pattern 'icecache:l:*' | wc -l | tr -d ' ')" "0" "single flight: no lock left behind"
+is "$(locks_left)" "0" "single flight: no lock left behind"
 
 # Exit statuses pass through; failures are not cached.
 "$C" exec k3 -- sh -c 'echo partial; exit 3' > out3
@@ -121,11 +141,11 @@ is "$?" "1" "key-from-args: a missing --source is an error"
 like "$(cat err)" "missing.txt" "and names it"
 
 # A lock left by a crashed holder: the caller waits until it expires, then runs.
-redis-cli -s "$REDIS_SOCK" SET "icecache:l:crashed" sometoken PX 1500 > /dev/null
+hold_lock crashed 1500
 "$C" exec crashed -- ./count.sh crashed.count > out 2> /dev/null
 is "$?:$(cat out)" "0:out of run 1" "a stale lock: the caller takes over once it expires"
 # A lock that outlives --lock-timeout: the waiter runs the command itself.
-redis-cli -s "$REDIS_SOCK" SET "icecache:l:held" sometoken PX 60000 > /dev/null
+hold_lock held 60000
 "$C" exec held --lock-timeout 500ms -- ./count.sh held.count > out 2> err
 is "$?:$(cat out)" "0:out of run 1" "waiter past --lock-timeout runs the command itself"
 like "$(cat err)" "still locked" "and warns about it"

@@ -6,7 +6,7 @@
 # the key, -o FILE, and the cache being unreachable.
 . "$top_srcdir/tests/cli/lib.sh"
 
-start_redis
+start_cache
 C="$top_builddir/ice-cache"
 cd "$TMP" || exit 1
 
