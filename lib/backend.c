@@ -355,3 +355,22 @@ int ice_backend_server_info(ice_backend *b, json_t **out, ice_err *err)
 {
 	return b->ops->server_info(b->impl, out, err);
 }
+
+int ice_backend_counters_reset(ice_backend *b, const char *table, ice_err *err)
+{
+	return b->ops->counters_reset(b->impl, table, err);
+}
+
+int ice_backend_tables(ice_backend *b, char ***tables, size_t *n, ice_err *err)
+{
+	return b->ops->tables(b->impl, tables, n, err);
+}
+
+void ice_backend_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}

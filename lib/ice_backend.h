@@ -86,6 +86,17 @@ int ice_backend_scan(ice_backend *b, const char *table, const char *tag, const c
  * reference; table NULL: global. */
 int ice_backend_counters(ice_backend *b, const char *table, json_t **out, ice_err *err);
 
+/* Zero the counters that ice_backend_counters reports: of table only (the
+ * global ones stay), or with table NULL the global ones and every table's.
+ * Entries, cursors and the store's own statistics are left alone. */
+int ice_backend_counters_reset(ice_backend *b, const char *table, ice_err *err);
+
+/* Every table the store holds something for (entries with tags, counters
+ * or cursors), "_" included, sorted bytewise, no duplicates. *tables is a
+ * malloc'd array of *n malloc'd strings: free with ice_backend_strv_free. */
+int ice_backend_tables(ice_backend *b, char ***tables, size_t *n, ice_err *err);
+void ice_backend_strv_free(char **v, size_t n);
+
 /* An opaque JSON value per (table, name), table NULL meaning "_". *value is
  * a new reference; ICE_ENOENT when unset. */
 int ice_backend_cursor_get(ice_backend *b, const char *table, const char *name,
@@ -155,6 +166,8 @@ typedef struct ice_backend_ops {
 	int (*lock)(void *impl, const char *name, const char *token, int64_t ttl_ms, ice_err *err);
 	int (*unlock)(void *impl, const char *name, const char *token, ice_err *err);
 	int (*server_info)(void *impl, json_t **out, ice_err *err);
+	int (*counters_reset)(void *impl, const char *table, ice_err *err);
+	int (*tables)(void *impl, char ***tables, size_t *n, ice_err *err);
 } ice_backend_ops;
 
 /* redis.c: connect to a parsed redis:// or unix:// URL. */

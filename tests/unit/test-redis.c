@@ -481,6 +481,52 @@ static void test_counters(const char *url)
 	ice_backend_close(b);
 }
 
+/* Tables in use and counter resets (a prefix of their own). */
+static void test_tables_reset(const char *url)
+{
+	ice_backend_opts o = { "tr", 0, 0 };
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+	json_t *cur = json_integer(7);
+	char **t = NULL;
+	size_t n = 0;
+	uint64_t removed = 0;
+
+	if (ice_backend_open(url, &o, &b, &err)) {
+		tap_ok(0, "tables: open (%s)", err.msg);
+		json_decref(cur);
+		return;
+	}
+	tap_ok(ice_backend_tables(b, &t, &n, &err) == ICE_OK && n == 0, "tables: none in an empty cache");
+	ice_backend_strv_free(t, n);
+	put(b, "a", "1", "table:db.b", NULL, NULL);
+	put(b, "odd}:stats", "1", "table:db.a", "x}:c:y", NULL);
+	put(b, "none", "1", NULL, NULL, NULL);
+	ice_backend_cursor_set(b, "db.c", "invalidated", cur, &err);
+	t = NULL;
+	tap_ok(ice_backend_tables(b, &t, &n, &err) == ICE_OK && n == 4 && strcmp(t[0], "_") == 0 &&
+	       strcmp(t[1], "db.a") == 0 && strcmp(t[2], "db.b") == 0 && strcmp(t[3], "db.c") == 0,
+	       "tables: tags, counters and cursors, sorted, odd keys not mistaken (%s)", err.msg);
+	ice_backend_strv_free(t, n);
+
+	get_rc(b, "a");
+	tap_ok(ice_backend_counters_reset(b, "db.b", &err) == ICE_OK && counter(b, "db.b", "hits") == 0 &&
+	       counter(b, "db.b", "puts") == 0 && counter(b, NULL, "hits") == 1 && counter(b, "db.a", "puts") == 1,
+	       "counters_reset table: that table only, global kept (%s)", err.msg);
+	tap_ok(ice_backend_counters_reset(b, NULL, &err) == ICE_OK && counter(b, NULL, "hits") == 0 &&
+	       counter(b, NULL, "puts") == 0 && counter(b, "db.a", "puts") == 0 && counter(b, "_", "puts") == 0,
+	       "counters_reset all: global and every table (%s)", err.msg);
+	tap_ok(get_rc(b, "a") == ICE_OK && counter(b, "db.b", "hits") == 1, "counters_reset: entries kept, counting goes on");
+
+	put(b, "w1", "1", "partition:db.w:p=1", NULL, NULL);
+	put(b, "w2", "2", "file:db.w:f", NULL, NULL);
+	ice_backend_invalidate_table(b, "db.w", &removed, &err);
+	tap_ok(removed == 2 && counter(b, "db.w", "invalidated") == 2 && counter(b, "db.w", "invalidations") == 1 &&
+	       counter(b, NULL, "invalidated") == 2, "invalidate_table: counts its entries as invalidated");
+	json_decref(cur);
+	ice_backend_close(b);
+}
+
 static void test_cursors(ice_backend *b)
 {
 	json_t *in = json_pack("{s:I, s:[i,s]}", "snapshot_id", (json_int_t)1234567890123LL, "x", 1, "y");
@@ -689,6 +735,7 @@ void test_redis(void)
 		       get_rc(b, "after-flush") == ICE_OK && inval1(b, "table:db.f") == 1,
 		       "scripts reloaded after SCRIPT FLUSH (NOSCRIPT)");
 		test_counters(url);
+		test_tables_reset(url);
 		test_scan(url);
 		test_odd_keys(url);
 		test_timeout(url);
