@@ -80,6 +80,17 @@ int ice_cli_bad_option(int c, char **argv)
 	return ice_cli_usage_error("unknown option '%s'", arg);
 }
 
+void ice_cli_on_stop_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 void ice_cli_version(void)
 {
 	char buf[512];

@@ -37,6 +37,10 @@ int ice_cli_usage_hint(void);
  * own words; call with opterr = 0 and an optstring starting with ':'. */
 int ice_cli_bad_option(int c, char **argv);
 
+/* Call handler on SIGINT and SIGTERM, without restarting interrupted
+ * calls (a sleep ends early), for programs that stop cleanly. */
+void ice_cli_on_stop_signals(void (*handler)(int));
+
 /* Print --version to stdout. */
 void ice_cli_version(void);
 

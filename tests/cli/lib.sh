@@ -89,3 +89,19 @@ wait_for() {
 
 # Count lines of FILE matching PATTERN (0 when none or missing).
 count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
+
+# start_redis: a private redis-server on a unix socket in $TMP, stopped by
+# PID at exit; sets REDIS_SOCK, REDIS_PID and ICE_CACHE_URL (exported).
+# Skips the whole test when redis-server is not installed.
+start_redis() {
+	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
+		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+	REDIS_SOCK="$TMP/redis.sock"
+	redis-server --port 0 --unixsocket "$REDIS_SOCK" --save '' --appendonly no --dir "$TMP" \
+		> "$TMP/redis.log" 2>&1 &
+	REDIS_PID=$!
+	track_pid $REDIS_PID
+	wait_for 10 test -S "$REDIS_SOCK" || { echo "Bail out! redis-server did not start"; exit 1; }
+	ICE_CACHE_URL="unix://$REDIS_SOCK"
+	export ICE_CACHE_URL
+}
