@@ -9,6 +9,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,16 @@ typedef struct serve_ctx {
 	const char *url, *prefix;
 } serve_ctx;
 
+/* One warning at a time: threads' lines must not interleave. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void warn_line(const char *what, const char *msg)
+{
+	pthread_mutex_lock(&log_lock);
+	ice_cli_warn("%s: %s", what, msg);
+	pthread_mutex_unlock(&log_lock);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -43,7 +54,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	ice_cli_warn("http: %s", msg);
+	warn_line("http", msg);
 }
 
 /* Queue a response owning buf (malloc'd, freed by libmicrohttpd) or, with
@@ -82,7 +93,7 @@ static enum MHD_Result metrics(const serve_ctx *s, struct MHD_Connection *c)
 	int rc = ice_stat_exposition(s->url, s->prefix, &text, &len, &err);
 
 	if (rc)
-		ice_cli_warn("scrape: %s", err.msg);
+		warn_line("scrape", err.msg);
 	if (!text)
 		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "collection failed (see the server's log)\n", NULL);
 	/* A down backend is reported inside the metrics (icecache_up 0). */
@@ -162,6 +173,7 @@ int ice_stat_serve(const char *url, const char *prefix, const char *listen)
 
 	if ((status = parse_listen(listen, &ai)) >= 0)
 		return status;
+	json_object_seed(0); /* jansson's hash seed, before threads use it */
 	/* Blocked before the threads start, so only sigwait below sees them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);

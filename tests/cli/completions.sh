@@ -33,6 +33,12 @@ is "$(complete_words ice-invalidate ice-invalidate --granularity '')" "file part
 is "$(complete_words ice-cache ice-cache '')" "gc get info ls put rm " "ice-cache: commands"
 is "$(complete_words ice-cache ice-cache put --t)" "--table --tag --ttl " "ice-cache put: its tag options"
 
+is "$(complete_words ice-stat ice-stat '')" "reset serve " "ice-stat: commands"
+is "$(complete_words ice-stat ice-stat --)" "--count --help --json --output --prefix --prometheus --url --version --watch " \
+	"ice-stat: the summary's options"
+is "$(complete_words ice-stat ice-stat serve --)" "--help --listen --prefix --url --version " "ice-stat serve: its options"
+is "$(complete_words ice-stat ice-stat reset --)" "--help --prefix --table --url --version --yes " "ice-stat reset: its options"
+
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do
 		zsh -n "$f"

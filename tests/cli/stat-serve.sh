@@ -123,6 +123,23 @@ EOF
 	is "$(promq 'icecache_table_last_invalidation_timestamp_seconds{table="db.t"} > 0')" \
 		"$(promq 'icecache_table_last_invalidation_timestamp_seconds{table="db.t"}')" \
 		"Prometheus: when db.t was last invalidated"
+
+	# The Grafana dashboard: every query is valid PromQL for this Prometheus
+	# and names only series ice-stat serves.
+	dash="$top_srcdir/contrib/grafana/icecache.json"
+	$JSONQ '"\n".join(t["expr"] for p in r["panels"] for t in p["targets"])' --doc < "$dash" |
+		sed 's/\$__rate_interval/1m/g; s/\$backend/.*/g; s/\$table/.*/g' > "$TMP/exprs"
+	bad=""
+	while IFS= read -r e; do
+		st=$(curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$e" |
+			$JSONQ 'r["status"]' 2> /dev/null)
+		[ "$st" = success ] || bad="$bad [$e]"
+	done < "$TMP/exprs"
+	is "$(wc -l < "$TMP/exprs" | tr -d ' '):$bad" "$(wc -l < "$TMP/exprs" | tr -d ' '):" "dashboard: Prometheus accepts every query"
+	curl -s "$url" | sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' | sort > "$TMP/served"
+	grep -o 'icecache_[a-z_]*' "$TMP/exprs" | sort -u > "$TMP/used"
+	is "$(comm -23 "$TMP/used" "$TMP/served" | tr '\n' ' ')" "" "dashboard: uses only series ice-stat serves"
+	like "$(cat "$TMP/used")" "icecache_table_invalidations_total" "dashboard: invalidations per table"
 	kill $ppid_
 	wait $ppid_ 2> /dev/null
 fi
