@@ -180,7 +180,8 @@ static void print_server(const json_t *stats)
 	char used[32], max[32], when[ICE_TIME_BUF];
 
 	ice_format_time_ms(num(stats, "time_ms"), when);
-	printf("IceCache  %s %s  %.19s\n", json_string_value(json_object_get(stats, "backend")),
+	when[10] = ' '; /* 2026-11-22 04:48:40 UTC: no milliseconds for people */
+	printf("IceCache  %s %s  %.19s UTC\n", json_string_value(json_object_get(stats, "backend")),
 	       json_string_value(json_object_get(stats, "location")), when);
 	if (json_object_get(s, "used_bytes"))
 		printf("memory %s used, %s; ", human_bytes(num(s, "used_bytes"), used, sizeof used),

@@ -147,7 +147,8 @@ static int all_tables(ice_backend *b, json_t *sizes, char ***tables, size_t *n, 
 		*tables = grown;
 		(*n)++;
 	}
-	qsort(*tables, *n, sizeof **tables, cmp_str);
+	if (*n > 1)
+		qsort(*tables, *n, sizeof **tables, cmp_str);
 	return ICE_OK;
 }
 
