@@ -98,11 +98,26 @@ void ice_cli_version(void)
 	fputs(ice_version_string(program, buf, sizeof buf), stdout);
 }
 
+/* The reader of stdout went away at an earlier flush. */
+static bool stdout_gone;
+
+int ice_cli_flush(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0)
+		return ICE_OK;
+	if (errno == EPIPE) {
+		stdout_gone = true;
+		return ICE_EPIPE;
+	}
+	return ICE_EIO;
+}
+
 int ice_cli_finish(int status)
 {
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno != EPIPE) {
+		if (errno != EPIPE && !stdout_gone) {
 			ice_cli_error("write error on standard output: %s", strerror(errno));
 			status = status ? status : ICE_EXIT_FAILURE;
 		}

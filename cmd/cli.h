@@ -44,6 +44,11 @@ void ice_cli_on_stop_signals(void (*handler)(int));
 /* Print --version to stdout. */
 void ice_cli_version(void);
 
+/* Flush stdout now (a refresh, a record that must reach the reader):
+ * ICE_OK, ICE_EPIPE when the reader went away (ice_cli_finish then stays
+ * quiet), else ICE_EIO (reported by ice_cli_finish). */
+int ice_cli_flush(void);
+
 /* Flush and close stdout. A closed pipe is quiet; any other failure is
  * reported. Returns the exit status to use given the one so far. */
 int ice_cli_finish(int status);

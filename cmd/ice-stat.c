@@ -269,10 +269,12 @@ static int show_prometheus(const json_t *stats, double seconds, const options *o
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
-	if (o->output)
+	if (o->output) {
 		status = write_atomically(o->output, text, len);
-	else
-		status = fwrite(text, 1, len, stdout) == len ? ICE_EXIT_OK : ICE_EXIT_FAILURE;
+	} else {
+		fwrite(text, 1, len, stdout); /* errors: ice_cli_finish (quiet on EPIPE) */
+		status = ICE_EXIT_OK;
+	}
 	free(text);
 	return status;
 }
@@ -298,10 +300,9 @@ static int show(const json_t *stats, double seconds, const options *o, bool redr
 static int collect(ice_backend **b, const options *o, json_t **stats, ice_err *err)
 {
 	ice_backend_opts bo = { o->prefix, 0, 0 };
-	const char *url = o->url;
 	int rc;
 
-	if (!*b && (rc = ice_backend_open(url, &bo, b, err)))
+	if (!*b && (rc = ice_backend_open(o->url, &bo, b, err)))
 		return rc;
 	if ((rc = ice_stats_collect(*b, stats, err)) == ICE_EBACKEND || rc == ICE_ETIMEOUT) {
 		ice_backend_close(*b); /* unusable now: open again next time */
@@ -348,7 +349,7 @@ static int run_show(const options *o)
 		if ((rc = show(stats, (double)(ice_monotonic_ms() - t0) / 1000.0, o, redraw)))
 			status = rc;
 		json_decref(stats);
-		if (fflush(stdout) != 0 || !o->watch_ms || (o->count && ++done >= o->count))
+		if (ice_cli_flush() != ICE_OK || !o->watch_ms || (o->count && ++done >= o->count))
 			break;
 		sleep_until(t0 + o->watch_ms);
 	}
@@ -478,13 +479,14 @@ static int check_combination(const options *o, const char *cmd)
 	return -1;
 }
 
-static int run_serve(options *o, int argc)
+/* The cache URL from --url or $ICE_CACHE_URL, checked before any
+ * connection: a malformed one is a usage error, an unreachable one is not
+ * (serve and --watch keep trying). */
+static int resolve_url(options *o)
 {
 	ice_backend_url u;
 	ice_err err = { 0 };
 
-	if (argc)
-		return ice_cli_usage_error("serve takes no argument (use --listen ADDR:PORT)");
 	if (!o->url)
 		o->url = getenv("ICE_CACHE_URL");
 	if (!o->url || !*o->url)
@@ -492,6 +494,17 @@ static int run_serve(options *o, int argc)
 	if (ice_backend_url_parse(o->url, &u, &err))
 		return ice_cli_usage_error("%s", err.msg);
 	ice_backend_url_clear(&u);
+	return -1;
+}
+
+static int run_serve(options *o, int argc)
+{
+	int status;
+
+	if (argc)
+		return ice_cli_usage_error("serve takes no argument (use --listen ADDR:PORT)");
+	if ((status = resolve_url(o)) >= 0)
+		return status;
 	return ice_stat_serve(o->url, o->prefix, o->listen ? o->listen : ICE_STAT_DEFAULT_LISTEN);
 }
 
@@ -513,9 +526,7 @@ int main(int argc, char **argv)
 		return ice_cli_finish(run_serve(&o, argc - optind));
 	if (strcmp(cmd, "reset") == 0)
 		return ice_cli_finish(run_reset(&o, argc - optind));
-	if (!o.url)
-		o.url = getenv("ICE_CACHE_URL");
-	if (!o.url || !*o.url)
-		return ice_cli_usage_error("no cache: give --url or set ICE_CACHE_URL");
+	if ((status = resolve_url(&o)) >= 0)
+		return status;
 	return ice_cli_finish(run_show(&o));
 }

@@ -85,6 +85,8 @@ if command -v promtool > /dev/null; then
 else
 	echo "ok $((_n += 1)) # SKIP promtool not installed (scripts/setup installs prometheus)"
 fi
+"$S" --prometheus 2> "$TMP/err" | head -n 1 > /dev/null
+is "$(cat "$TMP/err")" "" "--prometheus into a closed pipe: quiet"
 "$S" --prometheus --output "$TMP/textfile/icecache.prom" 2> "$TMP/err"
 is "$?" "1" "--output into a missing folder: exit 1"
 mkdir "$TMP/textfile"
@@ -131,7 +133,7 @@ is "$(tq db.u 't["hits"]')" "1" "after a reset counting goes on"
 
 # Bad flags.
 for args in "--json --prometheus" "--output x" "--watch soon" "--count 2" "--watch 1s --count 0" "--listen :1" \
-	"--table t" "bogus" "--bogus" "serve --json" "reset extra" "serve --listen nowhere"; do
+	"--table t" "bogus" "--bogus" "serve --json" "reset extra" "serve --listen nowhere" "--url bogus://x" "serve --url redis://h:99999"; do
 	# shellcheck disable=SC2086
 	"$S" $args > /dev/null 2> "$TMP/err" < /dev/null
 	is "$?" "2" "usage error: ice-stat $args"
