@@ -83,6 +83,17 @@ int ice_cli_bad_option(int c, char **argv)
 	return ice_cli_usage_error("unknown option '%s'", arg);
 }
 
+void ice_cli_on_stop_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 void ice_cli_version(void)
 {
 	char buf[512];
@@ -90,11 +101,26 @@ void ice_cli_version(void)
 	fputs(ice_version_string(program, buf, sizeof buf), stdout);
 }
 
+/* The reader of stdout went away at an earlier flush. */
+static bool stdout_gone;
+
+int ice_cli_flush(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0)
+		return ICE_OK;
+	if (errno == EPIPE) {
+		stdout_gone = true;
+		return ICE_EPIPE;
+	}
+	return ICE_EIO;
+}
+
 int ice_cli_finish(int status)
 {
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno != EPIPE) {
+		if (errno != EPIPE && !stdout_gone) {
 			ice_cli_error("write error on standard output: %s", strerror(errno));
 			status = status ? status : ICE_EXIT_FAILURE;
 		}
@@ -325,6 +351,30 @@ int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend *
 
 	bo.prefix = prefix;
 	return ice_cli_open_cache_opts(url, &bo, out);
+}
+
+int ice_cli_cache_target(const char *url, const char *prefix, char **url_out, char **prefix_out)
+{
+	const ice_config *cfg;
+	char *fallback = NULL;
+	int status;
+
+	*url_out = *prefix_out = NULL;
+	if ((status = ice_cli_config(&cfg)) >= 0)
+		return status;
+	url = first_of(url, "ICE_CACHE_URL", cfg->url);
+	if (!url && (status = open_unconfigured(&fallback)) >= 0)
+		return status;
+	prefix = first_of(prefix, "ICE_CACHE_PREFIX", cfg->prefix);
+	*url_out = fallback ? fallback : strdup(url);
+	*prefix_out = prefix ? strdup(prefix) : NULL;
+	if (!*url_out || (prefix && !*prefix_out)) {
+		free(*url_out);
+		*url_out = NULL;
+		ice_cli_error("out of memory");
+		return ICE_EXIT_FAILURE;
+	}
+	return -1;
 }
 
 int ice_cli_open_cache_opts(const char *url, ice_backend_opts *bo, struct ice_backend **out)

@@ -37,8 +37,17 @@ int ice_cli_usage_hint(void);
  * own words; call with opterr = 0 and an optstring starting with ':'. */
 int ice_cli_bad_option(int c, char **argv);
 
+/* Call handler on SIGINT and SIGTERM, without restarting interrupted
+ * calls (a sleep ends early), for programs that stop cleanly. */
+void ice_cli_on_stop_signals(void (*handler)(int));
+
 /* Print --version to stdout. */
 void ice_cli_version(void);
+
+/* Flush stdout now (a refresh, a record that must reach the reader):
+ * ICE_OK, ICE_EPIPE when the reader went away (ice_cli_finish then stays
+ * quiet), else ICE_EIO (reported by ice_cli_finish). */
+int ice_cli_flush(void);
 
 /* Flush and close stdout. A closed pipe is quiet; any other failure is
  * reported. Returns the exit status to use given the one so far. */
@@ -83,6 +92,12 @@ int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend *
 /* A glob pattern (fnmatch, Redis MATCH) matching exactly s; malloc'd,
  * NULL when out of memory. */
 char *ice_cli_glob_literal(const char *s);
+
+/* The cache a program would open, by the same precedence as
+ * ice_cli_open_cache (flag, environment, configuration file, embedded
+ * default), without opening it: *url and *prefix (NULL: default) are
+ * malloc'd. Returns -1, else the exit status after reporting why. */
+int ice_cli_cache_target(const char *url, const char *prefix, char **url_out, char **prefix_out);
 
 /* The same with all the backend options (prefix, max_bytes...). */
 int ice_cli_open_cache_opts(const char *url, struct ice_backend_opts *bo, struct ice_backend **out);

@@ -379,23 +379,12 @@ static void wait_interval(int64_t ms)
 	}
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static int run_watch(target *targets, int n, const options *o)
 {
 	long long emitted = 0;
 	bool first = true;
 
-	install_signals();
+	ice_cli_on_stop_signals(on_signal);
 	while (!stop_requested) {
 		for (int i = 0; i < n && !stop_requested; i++) {
 			int rc = watch_poll(&targets[i], o, first, &emitted);

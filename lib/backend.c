@@ -512,11 +512,14 @@ int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *ad
 	return b->ext->counters_add(b->impl, table, add, err);
 }
 
+int ice_backend_counters_reset(ice_backend *b, const char *table, ice_err *err)
+{
+	return b->ops->counters_reset(b->impl, table, err);
+}
+
 int ice_backend_tables(ice_backend *b, char ***tables, size_t *n, ice_err *err)
 {
 	*tables = NULL;
 	*n = 0;
-	if (!b->ext || !b->ext->tables)
-		return unsupported(b, "list its tables", err);
-	return b->ext->tables(b->impl, tables, n, err);
+	return b->ops->tables(b->impl, tables, n, err);
 }

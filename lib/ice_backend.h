@@ -112,6 +112,17 @@ int ice_backend_scan(ice_backend *b, const char *table, const char *tag, const c
  * reference; table NULL: global. */
 int ice_backend_counters(ice_backend *b, const char *table, json_t **out, ice_err *err);
 
+/* Zero the counters that ice_backend_counters reports: of table only (the
+ * global ones stay), or with table NULL the global ones and every table's.
+ * Entries, cursors and the store's own statistics are left alone. */
+int ice_backend_counters_reset(ice_backend *b, const char *table, ice_err *err);
+
+/* Every table the store holds something for (entries with tags, counters
+ * or cursors), "_" included, sorted bytewise, no duplicates. *tables is a
+ * malloc'd array of *n malloc'd strings: free with ice_backend_strv_free. */
+int ice_backend_tables(ice_backend *b, char ***tables, size_t *n, ice_err *err);
+void ice_backend_strv_free(char **v, size_t n);
+
 /* An opaque JSON value per (table, name), table NULL meaning "_". *value is
  * a new reference; ICE_ENOENT when unset. */
 int ice_backend_cursor_get(ice_backend *b, const char *table, const char *name,
@@ -147,12 +158,6 @@ int ice_backend_restore(ice_backend *b, const char *key, const void *val, size_t
 /* Add each integer member of add ({"hits":N,...}) to the counter of that
  * name, of table (NULL: the global counters). */
 int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *add, ice_err *err);
-
-/* Every table the store holds something for (entries, counters or
- * cursors), "_" included, sorted bytewise, no duplicates. *tables is a
- * malloc'd array of *n malloc'd strings: free with ice_backend_strv_free. */
-int ice_backend_tables(ice_backend *b, char ***tables, size_t *n, ice_err *err);
-void ice_backend_strv_free(char **v, size_t n);
 
 /* ---- URL parsing (exposed for tests and error messages) ---- */
 
@@ -210,6 +215,8 @@ typedef struct ice_backend_ops {
 	int (*lock)(void *impl, const char *name, const char *token, int64_t ttl_ms, ice_err *err);
 	int (*unlock)(void *impl, const char *name, const char *token, ice_err *err);
 	int (*server_info)(void *impl, json_t **out, ice_err *err);
+	int (*counters_reset)(void *impl, const char *table, ice_err *err);
+	int (*tables)(void *impl, char ***tables, size_t *n, ice_err *err);
 } ice_backend_ops;
 
 /* Optional operations (see above); any member may be NULL. */
@@ -217,7 +224,6 @@ typedef struct ice_backend_ext_ops {
 	int (*restore)(void *impl, const char *key, const void *val, size_t len,
 	               const ice_entry_meta *m, ice_err *err);
 	int (*counters_add)(void *impl, const char *table, const json_t *add, ice_err *err);
-	int (*tables)(void *impl, char ***tables, size_t *n, ice_err *err);
 } ice_backend_ext_ops;
 
 /* sqlite.c: open (creating as needed) the database of a parsed sqlite://

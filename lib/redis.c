@@ -1517,6 +1517,114 @@ out:
 	return rc;
 }
 
+/* ---- counters reset, tables in use ---- */
+
+static int del_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	(void)ctx;
+	cmd_add(&c, "DEL");
+	cmd_addn(&c, k, n);
+	rc = run(r, &c, &rep, 0, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int redis_counters_reset(void *impl, const char *table, ice_err *err)
+{
+	redis_be *r = impl;
+	char *glob = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	if (table) {
+		cmd_addkey(&c, r, table, strlen(table), "stats", NULL);
+	} else {
+		cmd_addstats(&c, r);
+		if (!(glob = glob_join("", r->prefix, ":{*}:stats")))
+			c.oom = 1;
+	}
+	if (c.oom) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = del_key(r, c.v[0], c.l[0], NULL, err)) || !glob)
+		goto out;
+	rc = scan_keys(r, glob, del_key, NULL, err);
+out:
+	free(glob);
+	cmd_free(&c);
+	return rc;
+}
+
+/* A key P:{T}:stats, P:{T}:tags or P:{T}:c:NAME found by redis_tables: add T. */
+typedef struct table_keys {
+	strlist *tables;
+	const char *mark; /* "}:stats", "}:tags" (at the end) or "}:c:" (first) */
+} table_keys;
+
+static int key_table(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
+{
+	table_keys *tk = ctx;
+	size_t lp = strlen(r->prefix), lm = strlen(tk->mark), end = 0, i;
+
+	if (n < lp + 2 + lm || memcmp(k + lp, ":{", 2) != 0 || memchr(k, '\0', n))
+		return ICE_OK;
+	if (strcmp(tk->mark, "}:c:") != 0) {
+		if (memcmp(k + n - lm, tk->mark, lm) == 0)
+			end = n - lm;
+	} else {
+		for (i = lp + 2; i + lm <= n && !end; i++)
+			if (memcmp(k + i, tk->mark, lm) == 0)
+				end = i;
+	}
+	/* "}:" inside T: an entry or tag-set key whose KEY or TAG merely ends
+	 * like one of the marks (table names never hold "}:"). */
+	if (end <= lp + 2 || memmem(k + lp + 2, end - lp - 2, "}:", 2))
+		return ICE_OK;
+	if (strlist_add(tk->tables, k + lp + 2, end - lp - 2) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int redis_tables(void *impl, char ***tables, size_t *n, ice_err *err)
+{
+	static const char *const marks[][2] = {
+		{ ":{*}:stats", "}:stats" }, { ":{*}:tags", "}:tags" }, { ":{*}:c:*", "}:c:" },
+	};
+	redis_be *r = impl;
+	strlist found = { 0 };
+	size_t i;
+	int rc = ICE_OK;
+
+	*tables = NULL;
+	*n = 0;
+	for (i = 0; i < sizeof marks / sizeof marks[0] && !rc; i++) {
+		table_keys tk = { &found, marks[i][1] };
+		char *glob = glob_join("", r->prefix, marks[i][0]);
+		rc = glob ? scan_keys(r, glob, key_table, &tk, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+		free(glob);
+	}
+	if (rc) {
+		strlist_free(&found);
+		return rc;
+	}
+	if (found.n)
+		qsort(found.v, found.n, sizeof *found.v, cmp_str);
+	*tables = found.v;
+	*n = found.n;
+	return ICE_OK;
+}
+
 /* ---- locks ---- */
 
 static int redis_lock(void *impl, const char *name, const char *token, int64_t ttl_ms,
@@ -1635,5 +1743,5 @@ static int redis_invalidate_table(void *impl, const char *table, uint64_t *remov
 static const ice_backend_ops redis_ops = {
 	redis_close, redis_put, redis_get, redis_peek, redis_del, redis_invalidate, redis_invalidate_table,
 	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
-	redis_lock, redis_unlock, redis_server_info,
+	redis_lock, redis_unlock, redis_server_info, redis_counters_reset, redis_tables,
 };

@@ -67,7 +67,7 @@ enum {
 	Q_HIT_CLEAR, Q_HIT_EXPLICIT, Q_HIT_TAG, Q_DEL_TAG, Q_HIT_COUNT_INVAL, Q_HIT_COUNT_GONE, Q_HIT_SUM,
 	Q_TABLE_LIVE, Q_DEL_TABLE,
 	Q_SCAN, Q_COUNTERS, Q_CURSOR_GET, Q_CURSOR_SET, Q_GC_REFS, Q_GC,
-	Q_LOCK, Q_UNLOCK, Q_LOCKS_GC, Q_TABLES, Q_PAGES,
+	Q_LOCK, Q_UNLOCK, Q_LOCKS_GC, Q_TABLES, Q_PAGES, Q_RESET_TABLE, Q_RESET_ALL,
 	Q_COUNT_N
 };
 
@@ -128,6 +128,8 @@ static const char *const sql_text[Q_COUNT_N] = {
 	[Q_TABLES] = "SELECT tbl FROM entries WHERE ns = ?1 UNION SELECT tbl FROM counters"
 	             " WHERE ns = ?1 AND tbl <> '' UNION SELECT tbl FROM cursors WHERE ns = ?1 ORDER BY 1",
 	[Q_PAGES] = "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
+	[Q_RESET_TABLE] = "DELETE FROM counters WHERE ns = ?1 AND tbl = ?2",
+	[Q_RESET_ALL] = "DELETE FROM counters WHERE ns = ?1",
 };
 
 typedef struct sq_be {
@@ -860,6 +862,17 @@ static int sq_counters(void *impl, const char *table, json_t **out, ice_err *err
 	return ICE_OK;
 }
 
+/* A table's counters, or (table NULL) the global ones and every table's. */
+static int sq_counters_reset(void *impl, const char *table, ice_err *err)
+{
+	sq_be *s = impl;
+	sqlite3_stmt *st = stmt(s, table ? Q_RESET_TABLE : Q_RESET_ALL, 0, err);
+
+	if (st && table)
+		sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
+	return run(s, st, NULL, err);
+}
+
 static int sq_counters_add(void *impl, const char *table, const json_t *add, ice_err *err)
 {
 	sq_be *s = impl;
@@ -1157,10 +1170,11 @@ static const ice_backend_ops sq_ops = {
 	.invalidate = sq_invalidate, .invalidate_table = sq_invalidate_table, .scan = sq_scan,
 	.counters = sq_counters, .cursor_get = sq_cursor_get, .cursor_set = sq_cursor_set,
 	.gc = sq_gc, .lock = sq_lock, .unlock = sq_unlock, .server_info = sq_server_info,
+	.counters_reset = sq_counters_reset, .tables = sq_tables,
 };
 
 static const ice_backend_ext_ops sq_ext = {
-	.restore = sq_restore, .counters_add = sq_counters_add, .tables = sq_tables,
+	.restore = sq_restore, .counters_add = sq_counters_add,
 };
 
 int ice_sqlite_open(const ice_backend_url *u, const ice_backend_opts *o,

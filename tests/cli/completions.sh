@@ -49,6 +49,12 @@ mkdir -p "$TMP/files" && : > "$TMP/files/orders.tar" && : > "$TMP/files/notes.tx
 is "$(cd "$TMP/files" && complete_words ice-cache ice-cache import '')" "orders.tar " \
 	"ice-cache import: tar files"
 
+is "$(complete_words ice-stat ice-stat '')" "reset serve " "ice-stat: commands"
+is "$(complete_words ice-stat ice-stat --)" "--count --help --json --output --prefix --prometheus --url --version --watch " \
+	"ice-stat: the summary's options"
+is "$(complete_words ice-stat ice-stat serve --)" "--help --listen --prefix --url --version " "ice-stat serve: its options"
+is "$(complete_words ice-stat ice-stat reset --)" "--help --prefix --table --url --version --yes " "ice-stat reset: its options"
+
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do
 		zsh -n "$f"

@@ -448,6 +448,52 @@ static void test_odd_keys(const char *url)
 	ice_backend_close(b);
 }
 
+/* Tables in use and counter resets (a prefix of their own). */
+static void test_tables_reset(const char *url)
+{
+	ice_backend_opts o = { .prefix = "tr" };
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+	json_t *cur = json_integer(7);
+	char **t = NULL;
+	size_t n = 0;
+	uint64_t removed = 0;
+
+	if (ice_backend_open(url, &o, &b, &err)) {
+		tap_ok(0, "tables: open (%s)", err.msg);
+		json_decref(cur);
+		return;
+	}
+	tap_ok(ice_backend_tables(b, &t, &n, &err) == ICE_OK && n == 0, "tables: none in an empty cache");
+	ice_backend_strv_free(t, n);
+	bc_put(b, "a", "1", "table:db.b", NULL, NULL);
+	bc_put(b, "odd}:stats", "1", "table:db.a", "x}:c:y", NULL);
+	bc_put(b, "none", "1", NULL, NULL, NULL);
+	ice_backend_cursor_set(b, "db.c", "invalidated", cur, &err);
+	t = NULL;
+	tap_ok(ice_backend_tables(b, &t, &n, &err) == ICE_OK && n == 4 && strcmp(t[0], "_") == 0 &&
+	       strcmp(t[1], "db.a") == 0 && strcmp(t[2], "db.b") == 0 && strcmp(t[3], "db.c") == 0,
+	       "tables: tags, counters and cursors, sorted, odd keys not mistaken (%s)", err.msg);
+	ice_backend_strv_free(t, n);
+
+	bc_get_rc(b, "a");
+	tap_ok(ice_backend_counters_reset(b, "db.b", &err) == ICE_OK && bc_counter(b, "db.b", "hits") == 0 &&
+	       bc_counter(b, "db.b", "puts") == 0 && bc_counter(b, NULL, "hits") == 1 && bc_counter(b, "db.a", "puts") == 1,
+	       "counters_reset table: that table only, global kept (%s)", err.msg);
+	tap_ok(ice_backend_counters_reset(b, NULL, &err) == ICE_OK && bc_counter(b, NULL, "hits") == 0 &&
+	       bc_counter(b, NULL, "puts") == 0 && bc_counter(b, "db.a", "puts") == 0 && bc_counter(b, "_", "puts") == 0,
+	       "counters_reset all: global and every table (%s)", err.msg);
+	tap_ok(bc_get_rc(b, "a") == ICE_OK && bc_counter(b, "db.b", "hits") == 1, "counters_reset: entries kept, counting goes on");
+
+	bc_put(b, "w1", "1", "partition:db.w:p=1", NULL, NULL);
+	bc_put(b, "w2", "2", "file:db.w:f", NULL, NULL);
+	ice_backend_invalidate_table(b, "db.w", &removed, &err);
+	tap_ok(removed == 2 && bc_counter(b, "db.w", "invalidated") == 2 && bc_counter(b, "db.w", "invalidations") == 1 &&
+	       bc_counter(b, NULL, "invalidated") == 2, "invalidate_table: counts its entries as invalidated");
+	json_decref(cur);
+	ice_backend_close(b);
+}
+
 void bc_run_all(ice_backend *b, const char *url, const char *backend, bc_layout_fn fn)
 {
 	layout_fn = fn;
@@ -462,6 +508,7 @@ void bc_run_all(ice_backend *b, const char *url, const char *backend, bc_layout_
 	test_server_info(b, backend);
 	test_cursors(b);
 	test_counters(url);
+	test_tables_reset(url);
 	test_scan(url);
 	test_odd_keys(url);
 	layout_fn = NULL;

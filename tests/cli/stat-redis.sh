@@ -1,0 +1,157 @@
+#!/bin/sh
+# stat-redis: ice-stat on a real redis-server. Counters move as expected
+# across put/get/invalidate (ice-cache and ice-invalidate), per table and in
+# total; the summary, --json, --prometheus (promtool accepts it) and
+# --output agree; --watch refreshes (in place on a terminal) and stops on
+# SIGTERM; reset asks on a terminal, needs --yes otherwise; bad flags exit
+# 2, an unreachable cache 3.
+. "$top_srcdir/tests/cli/lib.sh"
+
+start_redis
+S="$top_builddir/ice-stat"
+C="$top_builddir/ice-cache"
+INV="$top_builddir/ice-invalidate"
+R() { redis-cli -s "$REDIS_SOCK" "$@"; }
+umask 022
+
+# q EXPR: EXPR over the stats document (r); tq TABLE EXPR: over the record
+# of one table (t).
+q() { "$S" --json | $JSONQ "$1"; }
+tq() { "$S" --json | $JSONQ "(lambda t: $2)([t for t in r['tables'] if t['table'] == '$1'][0])"; }
+
+is "$(q '(r["kind"], r["backend"], r["totals"]["entries"], r["totals"]["hits"], r["tables"], r["totals"]["hit_rate"])')" \
+	"('stats', 'redis', 0, 0, [], None)" "empty cache: no entries, no tables, no hit rate"
+
+# put/get: entries in two tables, hits, a miss on an unknown key and one on
+# a key of db.t whose entry went behind IceCache's back.
+"$C" put a --file db.t:f1 --value 12345
+"$C" put b --table db.t --value 123
+"$C" put c --table db.u --value 1
+"$C" put gone --table db.t --value x
+R DEL "icecache:{db.t}:e:gone" > /dev/null
+"$C" get a > /dev/null
+"$C" get a > /dev/null
+"$C" get c > /dev/null
+"$C" get nope
+"$C" get gone
+is "$(tq db.t '(t["entries"], t["bytes"], t["hits"], t["misses"], t["puts"], t["invalidations"], t["last_invalidated"])')" \
+	"(2, 8, 2, 1, 3, 0, None)" "db.t: entries, bytes, hits, misses, puts"
+is "$(tq db.t 'round(t["hit_rate"], 4)')" "0.6667" "db.t: hit rate 2 of 3"
+is "$(tq db.u '(t["entries"], t["bytes"], t["hits"], t["misses"], t["puts"])')" "(1, 1, 1, 0, 1)" "db.u: its own counters"
+is "$(q '(r["totals"]["entries"], r["totals"]["bytes"], r["totals"]["hits"], r["totals"]["misses"], r["totals"]["puts"])')" \
+	"(3, 9, 3, 2, 4)" "totals: every table, and the miss on an unknown key"
+is "$(q 'sorted(r["server"])')" '["evicted","expired","max_bytes","used_bytes"]' "Redis's own numbers: memory, evictions, expirations"
+
+# ice-invalidate removes db.t's entries: its invalidation counters move, the
+# last snapshot it finished shows (a 64-bit id, exact).
+printf '%s\n' \
+	'{"kind":"file","table":"db.t","change":"removed","content":"data","file_path":"f1","partition_key":""}' \
+	'{"kind":"diff","table":"db.t","from":1,"to":3138177759849079112,"scope":"files","data_preserving":false,"partitions":[]}' |
+	"$INV" > "$TMP/inv"
+is "$(tail -n 1 "$TMP/inv" | $JSONQ 'r["entries_removed"]')" "2" "ice-invalidate removed db.t's two entries"
+is "$(tq db.t '(t["entries"], t["bytes"], t["invalidations"], t["invalidated"], t["last_invalidated"]["snapshot_id"])')" \
+	"(0, 0, 1, 2, 3138177759849079112)" "db.t after invalidation: no entries, 1 invalidation, 2 entries invalidated, the snapshot"
+is "$(tq db.t '0 <= t["last_invalidated"]["age_s"] < 3600 and t["last_invalidated"]["updated_ms"] > 0')" "true" \
+	"db.t: when it was invalidated"
+is "$(tq db.u '(t["entries"], t["invalidated"])')" "(1, 0)" "db.u untouched"
+is "$(q '(r["totals"]["invalidations"], r["totals"]["invalidated"], r["totals"]["entries"])')" "(1, 2, 1)" \
+	"totals after invalidation"
+
+# The summary for people.
+"$S" > "$TMP/text"
+is "$?" "0" "summary: exit 0"
+like "$(grep '^db.t ' "$TMP/text")" "66.7%" "summary: db.t's row shows its hit rate"
+like "$(grep '^db.t ' "$TMP/text")" "3138177759849079112, " "summary: db.t's row shows the last snapshot and how long ago"
+like "$(cat "$TMP/text")" "(all)" "summary: a row for all tables"
+like "$(head -n 1 "$TMP/text")" "unix://$REDIS_SOCK" "summary: names the cache"
+
+# Prometheus text format.
+"$S" --prometheus > "$TMP/metrics"
+is "$?" "0" "--prometheus: exit 0"
+for line in 'icecache_up{backend="redis"} 1' 'icecache_hits_total{backend="redis"} 3' \
+	'icecache_table_hits_total{backend="redis",table="db.t"} 2' \
+	'icecache_table_misses_total{backend="redis",table="db.t"} 1' \
+	'icecache_table_invalidations_total{backend="redis",table="db.t"} 1' \
+	'icecache_table_invalidated_entries_total{backend="redis",table="db.t"} 2' \
+	'icecache_table_entries{backend="redis",table="db.u"} 1' \
+	'icecache_table_value_bytes{backend="redis",table="db.u"} 1' \
+	'icecache_table_last_invalidated_snapshot_info{backend="redis",table="db.t",snapshot_id="3138177759849079112"} 1' \
+	'# TYPE icecache_evicted_keys_total counter'; do
+	check "--prometheus: $line" grep -qxF "$line" "$TMP/metrics"
+done
+if command -v promtool > /dev/null; then
+	promtool check metrics < "$TMP/metrics" > "$TMP/lint" 2>&1
+	is "$?:$(cat "$TMP/lint")" "0:" "promtool check metrics: accepted, no lint"
+else
+	echo "ok $((_n += 1)) # SKIP promtool not installed (scripts/setup installs prometheus)"
+fi
+"$S" --prometheus 2> "$TMP/err" | head -n 1 > /dev/null
+is "$(cat "$TMP/err")" "" "--prometheus into a closed pipe: quiet"
+"$S" --prometheus --output "$TMP/textfile/icecache.prom" 2> "$TMP/err"
+is "$?" "1" "--output into a missing folder: exit 1"
+mkdir "$TMP/textfile"
+"$S" --prometheus --output "$TMP/textfile/icecache.prom"
+is "$?:$(ls "$TMP/textfile")" "0:icecache.prom" "--output: the file, no temporary left"
+is "$(grep -v scrape_duration "$TMP/textfile/icecache.prom")" "$(grep -v scrape_duration "$TMP/metrics")" \
+	"--output: the same metrics"
+is "$(stat -c %a "$TMP/textfile/icecache.prom")" "644" "--output: readable by a collector running as another user"
+
+# --watch: one document per refresh; stops on SIGTERM with exit 0.
+is "$("$S" --json --watch 50ms --count 3 | $JSONQ 'r["kind"]' | tr '\n' ' ')" "stats stats stats " \
+	"--watch --count 3 --json: three documents"
+"$S" --json --watch 100ms > "$TMP/watch" &
+wpid=$!
+wait_for 10 test -s "$TMP/watch"
+kill -TERM $wpid
+wait $wpid
+is "$?" "0" "--watch: SIGTERM ends it, exit 0"
+if command -v script > /dev/null; then
+	script -qec "'$S' --watch 50ms --count 2" /dev/null > "$TMP/tty"
+	is "$(grep -o "$(printf '\033')\[H" "$TMP/tty" | wc -l | tr -d ' ')" "2" "--watch on a terminal: redrawn in place"
+fi
+
+# reset: asks on a terminal, needs --yes otherwise; --table resets one table.
+"$S" reset < /dev/null 2> "$TMP/err"
+is "$?" "2" "reset, not a terminal, no --yes: exit 2"
+like "$(cat "$TMP/err")" "--yes" "reset: says to give --yes"
+is "$(q 'r["totals"]["hits"]')" "3" "reset refused: nothing reset"
+if command -v script > /dev/null; then
+	printf 'n\n' | script -qec "'$S' reset" /dev/null > "$TMP/tty"
+	is "$?:$(q 'r["totals"]["hits"]')" "1:3" "reset on a terminal, answered no: exit 1, nothing reset"
+	like "$(cat "$TMP/tty")" "[y/N]" "reset on a terminal: asks"
+fi
+"$S" reset --table db.u --yes
+is "$?:$(tq db.u '(t["hits"], t["puts"])'):$(tq db.t 't["hits"]'):$(q 'r["totals"]["hits"]')" "0:(0, 0):2:3" \
+	"reset --table db.u: that table only"
+"$S" reset --yes
+is "$?:$(q '(r["totals"]["hits"], r["totals"]["misses"], r["totals"]["invalidated"])'):$(tq db.t '(t["hits"], t["invalidated"])')" \
+	"0:(0, 0, 0):(0, 0)" "reset --yes: every counter"
+is "$(q 'r["totals"]["entries"]'):$(tq db.t 't["last_invalidated"]["snapshot_id"]')" "1:3138177759849079112" \
+	"reset: entries and cursors kept"
+"$C" get c > /dev/null
+is "$(tq db.u 't["hits"]')" "1" "after a reset counting goes on"
+
+# Bad flags.
+for args in "--json --prometheus" "--output x" "--watch soon" "--count 2" "--watch 1s --count 0" "--listen :1" \
+	"--table t" "bogus" "--bogus" "serve --json" "reset extra" "serve --listen nowhere" "--url bogus://x" "serve --url redis://h:99999"; do
+	# shellcheck disable=SC2086
+	"$S" $args > /dev/null 2> "$TMP/err" < /dev/null
+	is "$?" "2" "usage error: ice-stat $args"
+done
+like "$(cat "$TMP/err")" "ice-stat: error: " "usage error: one clear line"
+ICE_CACHE_URL= "$S" --json > "$TMP/out" 2> "$TMP/err"
+is "$?" "0" "no cache configured: the embedded default cache, exit 0"
+is "$($JSONQ 'r["backend"]' < "$TMP/out")" "sqlite" "no cache configured: reports the embedded backend"
+
+# An unreachable cache.
+"$S" --url "unix://$TMP/nope.sock" > "$TMP/out" 2> "$TMP/err"
+is "$?:$(wc -c < "$TMP/out" | tr -d ' ')" "3:0" "unreachable cache: exit 3, nothing on stdout"
+like "$(cat "$TMP/err")" "ice-stat: error: cannot connect to unix://$TMP/nope.sock" "unreachable cache: says so"
+"$S" --url "unix://$TMP/nope.sock" --prometheus --watch 50ms --count 2 > "$TMP/out" 2> /dev/null
+is "$?:$(grep -c '^icecache_up{backend="redis"} 0$' "$TMP/out")" "3:2" \
+	"--prometheus --watch on an unreachable cache: icecache_up 0 each time, exit 3"
+
+"$S" --help > "$TMP/help"
+like "$(cat "$TMP/help")" "ice-stat serve" "--help: lists serve"
+like "$("$S" --version)" "ice-stat" "--version"
+done_testing
