@@ -44,6 +44,9 @@ static void warn_line(const char *what, const char *msg)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/* libmicrohttpd's own log callback: the format comes from the library. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
