@@ -1,15 +1,19 @@
 #!/bin/sh
-# stat-serve: `ice-stat serve` over HTTP on a private port. A real
+# stat-serve: `ice-stat serve` over HTTP on a private port, on each
+# backend (a real redis-server; the SQLite file through
+# sqlite-stat-serve.sh). A real
 # Prometheus (Debian's prometheus package, its own port and storage in a
 # temp dir) scrapes it and its query API sees hits and invalidations per
 # table move as ice-cache and ice-invalidate run; 404 and 405 for what is
 # not a GET of /metrics; 20 scrapes at once all answered; idle clients do
-# not block others and are dropped; a stopped Redis is reported as
-# icecache_up 0 without the server falling over; SIGTERM stops it.
+# not block others and are dropped; a stopped Redis (a SQLite file that
+# can no longer be opened) is reported as icecache_up 0 without the server
+# falling over; SIGTERM stops it.
 . "$top_srcdir/tests/cli/lib.sh"
 
 command -v curl > /dev/null || skip_all "curl not installed (scripts/setup installs it)"
-start_redis
+start_cache
+BE=$ICE_TEST_BACKEND # the backend label in the metrics
 S="$top_builddir/ice-stat"
 C="$top_builddir/ice-cache"
 INV="$top_builddir/ice-invalidate"
@@ -65,7 +69,7 @@ while [ $i -lt 20 ]; do
 done
 wait_for 60 sh -c "[ \$(cat '$TMP'/code.* 2>/dev/null | grep -c .) -eq 20 ]"
 is "$(cat "$TMP"/code.* | sort | uniq -c | tr -s ' ')" " 20 200" "20 concurrent scrapes: all 200"
-is "$(cat "$TMP"/par.* | grep -c '^icecache_up{backend="redis"} 1$')" "20" "20 concurrent scrapes: all complete"
+is "$(cat "$TMP"/par.* | grep -c "^icecache_up{backend=\"$BE\"} 1\$")" "20" "20 concurrent scrapes: all complete"
 
 wait $idle
 is "$(tail -n 1 "$TMP/idle")" "dropped" "an idle client is dropped after the timeout"
@@ -144,13 +148,20 @@ EOF
 	wait $ppid_ 2> /dev/null
 fi
 
-# Redis goes away: the server stays up and says so in the metrics.
-kill $REDIS_PID
-wait $REDIS_PID 2> /dev/null
+# The cache goes away: Redis stopped; the SQLite file replaced by a
+# folder, which cannot be opened. The server stays up and says so in the
+# metrics.
+if on_redis; then
+	kill $REDIS_PID
+	wait $REDIS_PID 2> /dev/null
+else
+	rm -f "$CACHE_DB" "$CACHE_DB-wal" "$CACHE_DB-shm"
+	mkdir "$CACHE_DB"
+fi
 curl -s "$url" > "$TMP/down"
-like "$(cat "$TMP/down")" 'icecache_up{backend="redis"} 0' "Redis stopped: icecache_up 0"
-is "$(code "$url")" "200" "Redis stopped: the server still answers"
-like "$(cat "$TMP/serve.err")" "ice-stat: warning: scrape: " "Redis stopped: a warning in the server's log"
+like "$(cat "$TMP/down")" "icecache_up{backend=\"$BE\"} 0" "cache gone: icecache_up 0"
+is "$(code "$url")" "200" "cache gone: the server still answers"
+like "$(cat "$TMP/serve.err")" "ice-stat: warning: scrape: " "cache gone: a warning in the server's log"
 
 # A port in use.
 # (timeout: a server that wrongly shares the port would never return)
