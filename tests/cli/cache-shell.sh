@@ -2,17 +2,13 @@
 # cache-shell: ice-cache shell driven in a real terminal (tmux): tab
 # completion of a subcommand, an option and a key, errors that do not end
 # the session, the ls table, history across two sessions, the shell on
-# `ice-cache` with no arguments; and `ice-cache ls` on a terminal.
+# `ice-cache` with no arguments; and `ice-cache ls` on a terminal. On each
+# backend (a real redis-server; the SQLite file through sqlite-shell.sh).
 . "$top_srcdir/tests/cli/lib.sh"
 
-command -v redis-server > /dev/null || skip_all "redis-server not installed (scripts/setup installs it)"
 command -v tmux > /dev/null || skip_all "tmux not installed (scripts/setup installs it)"
+start_cache
 C="$top_builddir/ice-cache"
-sock="$TMP/redis.sock"
-redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --dir "$TMP" > "$TMP/redis.log" 2>&1 &
-track_pid $!
-wait_for 10 test -S "$sock" || { echo "Bail out! redis-server did not start"; exit 1; }
-export ICE_CACHE_URL="unix://$sock"
 
 "$C" put alpha-report --table db.t --value "report body"
 "$C" put alpha-2 --value two
