@@ -1,26 +1,47 @@
 #!/bin/sh
-# cache-archive: ice-cache export/import between two real redis-servers:
+# cache-archive: ice-cache export/import between two caches of the backend
+# under test (two real redis-servers; two SQLite files through
+# sqlite-archive.sh), and from it into the other backend:
 # exact binary values (all 256 bytes, NULs, empty, 5 MiB), odd keys, tags,
 # origin, created time and remaining TTL kept, expired entries skipped,
 # `-` through a pipe, filters; hostile archives (made here with python3's
 # tarfile) refused member by member with nothing half-imported.
 . "$top_srcdir/tests/cli/lib.sh"
 
-command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
-	skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+ICE_TEST_BACKEND=${ICE_TEST_BACKEND:-redis}
+have_redis() { command -v redis-server > /dev/null && command -v redis-cli > /dev/null; }
+! on_redis || have_redis || skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
 C="$top_builddir/ice-cache"
 
-start_redis() { # start_redis NAME: a private server on $TMP/NAME.sock
-	redis-server --port 0 --unixsocket "$TMP/$1.sock" --save '' --appendonly no --dir "$TMP" \
-		> "$TMP/$1.log" 2>&1 &
-	track_pid $!
-	wait_for 10 test -S "$TMP/$1.sock" || { echo "Bail out! redis-server $1 did not start"; exit 1; }
+# new_cache NAME [BACKEND]: a private, empty cache of BACKEND (default: the
+# one under test), its URL in $URL: a redis-server on $TMP/NAME.sock or the
+# SQLite file $TMP/NAME.db.
+new_cache() {
+	if [ "${2:-$ICE_TEST_BACKEND}" = redis ]; then
+		redis-server --port 0 --unixsocket "$TMP/$1.sock" --save '' --appendonly no --dir "$TMP" \
+			> "$TMP/$1.log" 2>&1 &
+		track_pid $!
+		wait_for 10 test -S "$TMP/$1.sock" || { echo "Bail out! redis-server $1 did not start"; exit 1; }
+		URL="unix://$TMP/$1.sock"
+	else
+		URL="sqlite://$TMP/$1.db"
+	fi
 }
-start_redis a
-start_redis b
-A="unix://$TMP/a.sock"
-B="unix://$TMP/b.sock"
+# empty_cache NAME: remove everything from it.
+empty_cache() {
+	if on_redis; then
+		redis-cli -s "$TMP/$1.sock" FLUSHALL > /dev/null
+	else
+		rm -f "$TMP/$1.db" "$TMP/$1.db-wal" "$TMP/$1.db-shm"
+	fi
+}
+new_cache a
+A=$URL
+new_cache b
+B=$URL
+CACHE_DB="$TMP/b.db" # what sql inspects on SQLite
 export ICE_CACHE_URL="$A"
+hits() { "$top_builddir/ice-stat" --json | $JSONQ 'r["totals"]["hits"]'; }
 
 # ---- the entries on A ---------------------------------------------------------
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 4)' > "$TMP/all256"
@@ -38,7 +59,7 @@ for key in "with space" "$nl" "glob*?[x]" "$latin1"; do
 	"$C" put "$key" --table db.k --value "v:$key"
 done
 is "$("$C" ls | wc -l | tr -d ' ')" "8" "setup: 8 entries on A"
-hits_before=$(redis-cli -s "$TMP/a.sock" HGET icecache:stats hits)
+hits_before=$(hits)
 
 # ---- round trip through a pipe ---------------------------------------------------
 "$C" export - | "$C" --url "$B" import - > "$TMP/summary" 2> "$TMP/err"
@@ -46,8 +67,7 @@ is "$?" "0" "export - | import -: exit 0"
 is "$(cat "$TMP/err")" "" "export - | import -: nothing on stderr"
 is "$($JSONQ '(r["kind"], r["imported"], r["skipped"], r["dry_run"])' < "$TMP/summary")" \
 	"('import', 8, 0, False)" "import: a JSON summary of what it did"
-is "$(redis-cli -s "$TMP/a.sock" HGET icecache:stats hits)" "$hits_before" \
-	"export counts no hit (peek)"
+is "$(hits)" "$hits_before" "export counts no hit (peek)"
 for key in all256 nuls empty big; do
 	"$C" --url "$B" get "$key" > "$TMP/back"
 	check "value of $key comes back byte for byte" cmp -s "$TMP/back" "$TMP/$key"
@@ -68,8 +88,14 @@ ea=$(expires "$A" all256)
 eb=$(expires "$B" all256)
 check "TTL kept as remaining time: B's expiry within 10 s of A's ($eb vs $ea)" \
 	test "$eb" -le $((ea + 1000)) -a "$eb" -ge $((ea - 10000))
-ttl_b=$(redis-cli -s "$TMP/b.sock" PTTL "icecache:{db.u}:e:big")
-check "the Redis expiry is set on B too (PTTL $ttl_b within 2 h)" \
+# The store's own expiry, not only the metadata: Redis's PTTL, SQLite's
+# expires column (ms since the epoch).
+if on_redis; then
+	ttl_b=$(redis-cli -s "$TMP/b.sock" PTTL "icecache:{db.u}:e:big")
+else
+	ttl_b=$(sql "SELECT expires - CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) FROM entries WHERE key = 'big'")
+fi
+check "the store's expiry is set on B too ($ttl_b ms left, within 2 h)" \
 	test "$ttl_b" -gt 7000000 -a "$ttl_b" -le 7200000
 is "$(expires "$B" nuls)" "0" "an entry without TTL stays without"
 is "$("$C" --url "$B" info "$latin1" | $JSONQ 'r["key"]')" '{"hex":"636166e9"}' \
@@ -79,8 +105,39 @@ printf '%s\n' '{"kind":"diff","table":"db.u","from":1,"to":2,"scope":"files","da
 is "$("$C" --url "$B" get big > /dev/null; echo "$?"):$("$C" --url "$B" get nuls > /dev/null; echo "$?")" \
 	"1:0" "imported tags are live: ice-invalidate removes the invalidated table's entry, and only that"
 
+# ---- across backends: A's archive into a cache of the other backend -------------
+if on_redis; then other=sqlite; else other=redis; fi
+if [ "$other" = sqlite ] || have_redis; then
+	new_cache x "$other"
+	X=$URL
+	"$C" export - | "$C" --url "$X" import - > "$TMP/summary" 2> "$TMP/err"
+	is "$?:$($JSONQ 'r["imported"]' < "$TMP/summary"):$(cat "$TMP/err")" "0:8:" \
+		"export from $ICE_TEST_BACKEND, import into $other: every entry, nothing on stderr"
+	bad=""
+	for key in all256 nuls empty big; do
+		"$C" --url "$X" get "$key" > "$TMP/back"
+		cmp -s "$TMP/back" "$TMP/$key" || bad="$bad $key"
+	done
+	for key in "with space" "$nl" "glob*?[x]" "$latin1"; do
+		[ "$("$C" --url "$X" get "$key")" = "v:$key" ] || bad="$bad [$key]"
+		[ "$(meta "$X" "$key")" = "$(meta "$A" "$key")" ] || bad="$bad meta[$key]"
+	done
+	for key in all256 nuls empty big; do
+		[ "$(meta "$X" "$key")" = "$(meta "$A" "$key")" ] || bad="$bad meta:$key"
+	done
+	is "$bad" "" "$other: every value byte for byte, odd keys, created, origin, table, tags and size kept"
+	ex=$(expires "$X" all256)
+	check "$other: TTL kept as remaining time ($ex vs $ea)" test "$ex" -le $((ea + 1000)) -a "$ex" -ge $((ea - 10000))
+	printf '%s\n' '{"kind":"diff","table":"db.u","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
+		"$top_builddir/ice-invalidate" --url "$X" > /dev/null
+	is "$("$C" --url "$X" get big > /dev/null; echo "$?"):$("$C" --url "$X" get nuls > /dev/null; echo "$?")" \
+		"1:0" "$other: imported tags are live for ice-invalidate"
+else
+	echo "ok $((_n += 1)) # SKIP redis-server not installed: no import from SQLite into Redis"
+fi
+
 # ---- an entry whose TTL runs out between export and import -----------------------
-redis-cli -s "$TMP/b.sock" FLUSHALL > /dev/null
+empty_cache b
 "$C" put soon --table db.t --ttl 1s --value soon
 "$C" export "$TMP/all.tar" 'soon'
 check "export FILE: the archive exists" test -s "$TMP/all.tar"
@@ -114,7 +171,7 @@ like "$(cat "$TMP/err")" "nonexistent.tar: No such file" "import of a missing fi
 is "$?" "1" "export into a missing folder: exit 1"
 
 # ---- hostile archives ---------------------------------------------------------------
-redis-cli -s "$TMP/b.sock" FLUSHALL > /dev/null
+empty_cache b
 python3 - "$TMP" << 'EOF'
 import io, json, sys, tarfile, time
 tmp = sys.argv[1]
@@ -199,8 +256,13 @@ is "$("$C" --url "$B" ls | $JSONQ 'r["key"]' | sort | tr '\n' ' ')" "good1 good2
 	"hostile archive: exactly the valid entries imported, nothing else"
 is "$("$C" --url "$B" get good2):$("$C" --url "$B" info good2 | $JSONQ 'sorted(r["tags"])')" \
 	"two:[\"partition:db.h:p=1\",\"table:db.h\"]" "hostile archive: a valid entry is whole (value and tags)"
-is "$(redis-cli -s "$TMP/b.sock" KEYS '*' | grep -v -e good1 -e good2 -e stats -e tags -e ':t:' -e ':all$' -e ':seq$' | tr '\n' ' ')" "" \
-	"hostile archive: no Redis key of a refused entry (only good1, good2 and their table's sets and sequence)"
+if on_redis; then
+	is "$(redis-cli -s "$TMP/b.sock" KEYS '*' | grep -v -e good1 -e good2 -e stats -e tags -e ':t:' -e ':all$' -e ':seq$' | tr '\n' ' ')" "" \
+		"hostile archive: no Redis key of a refused entry (only good1, good2 and their table's sets and sequence)"
+else
+	is "$(sql "SELECT (SELECT COUNT(*) FROM entries WHERE key NOT IN ('good1', 'good2')), (SELECT COUNT(*) FROM tags WHERE key NOT IN ('good1', 'good2'))")" "0|0" \
+		"hostile archive: no entry or tag row of a refused entry"
+fi
 check "hostile archive: no file written outside (../escape.json)" test ! -e "$TMP/../escape.json"
 err=$(cat "$TMP/err")
 for want in "evil.tar: ../escape.json: path escapes" \
