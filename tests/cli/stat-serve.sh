@@ -113,6 +113,10 @@ EOF
 	"$C" get missing
 	wait_for 30 prom_is 'icecache_table_hits_total{table="db.t"}' 3
 	ok $? "Prometheus: db.t's hits went to 3"
+	# The miss was the last read: once a scrape has it, it has every read
+	# (a scrape between the reads would give a wrong hit rate below).
+	wait_for 30 prom_is 'icecache_misses_total' 1
+	ok $? "Prometheus: the miss on an unknown key was scraped"
 	is "$(promq 'icecache_table_entries')" "1 2" "Prometheus: entries per table"
 	is "$(promq 'sum(icecache_table_hits_total) / sum(icecache_hits_total + icecache_misses_total)')" "0.8" \
 		"Prometheus: the hit rate, 4 hits in 5 reads"
