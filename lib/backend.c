@@ -380,7 +380,7 @@ int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **o
 	if (strcmp(u.scheme, "sqlite") == 0)
 		rc = ice_sqlite_open(&u, o, &b->ops, &b->ext, &b->impl, err);
 	else
-		rc = ice_redis_open(&u, o, &b->ops, &b->impl, err);
+		rc = ice_redis_open(&u, o, &b->ops, &b->ext, &b->impl, err);
 	if (rc)
 		goto out;
 	*out = b;

@@ -234,6 +234,7 @@ int ice_sqlite_open(const ice_backend_url *u, const ice_backend_opts *o,
 
 /* redis.c: connect to a parsed redis:// or unix:// URL. */
 int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
-                   const ice_backend_ops **ops, void **impl, ice_err *err);
+                   const ice_backend_ops **ops, const ice_backend_ext_ops **ext, void **impl,
+                   ice_err *err);
 
 #endif

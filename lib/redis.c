@@ -66,8 +66,9 @@
 	"  return false\n" \
 	"end\n"
 
-/* ARGV: p k t v created expires size ttl has_origin origin tagsjoined tag...
- * Returns 1. */
+/* ARGV: p k t v created expires size ttl has_origin origin tagsjoined hits
+ * count tag... (count "1": a put, counted; "0": a restore, which keeps
+ * hits). Returns 1. */
 static const char lua_put[] = LUA_DENY_OOM LUA_COMMON
 	"local p, k, t = ARGV[1], ARGV[2], ARGV[3]\n"
 	"local kk = p .. ':k:' .. k\n"
@@ -82,11 +83,11 @@ static const char lua_put[] = LUA_DENY_OOM LUA_COMMON
 	"end\n"
 	"local seq = redis.call('INCR', pre .. 'seq')\n"
 	"redis.call('HSET', e, 'v', ARGV[4], 'created', ARGV[5], 'expires', ARGV[6],\n"
-	"           'size', ARGV[7], 'hits', '0', 'tags', ARGV[11], 'seq', seq)\n"
+	"           'size', ARGV[7], 'hits', ARGV[12], 'tags', ARGV[11], 'seq', seq)\n"
 	"if ARGV[9] == '1' then redis.call('HSET', e, 'origin', ARGV[10]) end\n"
 	"redis.call('SET', kk, t)\n"
 	"redis.call('SADD', pre .. 'all', k)\n"
-	"for i = 12, #ARGV do\n"
+	"for i = 14, #ARGV do\n"
 	"  redis.call('SADD', pre .. 't:' .. ARGV[i], k)\n"
 	"  redis.call('SADD', pre .. 'tags', ARGV[i])\n"
 	"end\n"
@@ -95,8 +96,10 @@ static const char lua_put[] = LUA_DENY_OOM LUA_COMMON
 	"  redis.call('PEXPIRE', e, ttl)\n"
 	"  redis.call('PEXPIRE', kk, ttl)\n"
 	"end\n"
-	"redis.call('HINCRBY', p .. ':stats', 'puts', 1)\n"
-	"redis.call('HINCRBY', pre .. 'stats', 'puts', 1)\n"
+	"if ARGV[13] == '1' then\n"
+	"  redis.call('HINCRBY', p .. ':stats', 'puts', 1)\n"
+	"  redis.call('HINCRBY', pre .. 'stats', 'puts', 1)\n"
+	"end\n"
 	"return 1\n";
 
 /* ARGV: p k count. nil (miss) or {v, created, expires, size, hits, origin,
@@ -704,8 +707,11 @@ static char *where_of(const ice_backend_url *u)
 	return n < 0 ? NULL : w;
 }
 
+static const ice_backend_ext_ops redis_ext;
+
 int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
-                   const ice_backend_ops **ops, void **impl, ice_err *err)
+                   const ice_backend_ops **ops, const ice_backend_ext_ops **ext, void **impl,
+                   ice_err *err)
 {
 	redis_be *r = calloc(1, sizeof *r);
 	const char *prefix = o && o->prefix && o->prefix[0] ? o->prefix : "icecache";
@@ -724,6 +730,7 @@ int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
 	if ((rc = connect_url(r, u, err)))
 		goto out;
 	*ops = &redis_ops;
+	*ext = &redis_ext;
 	*impl = r;
 	r = NULL;
 out:
@@ -733,56 +740,102 @@ out:
 
 /* ---- put / get / delete ---- */
 
-static int redis_put(void *impl, const char *key, const void *val, size_t len,
-                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
-                     const char *origin, int64_t created_ms, ice_err *err)
-{
-	redis_be *r = impl;
-	redisReply *rep = NULL;
-	cmd c = { 0 };
-	char *t = NULL;
-	int64_t now = now_ms();
-	size_t i, ji;
-	int rc;
+/* What put and restore write. */
+typedef struct entry_args {
+	const char *key, *origin;
+	const void *val;
+	size_t len;
+	const char *const *tags;
+	size_t n_tags;
+	int64_t created_ms, ttl_ms;
+	uint64_t hits;
+	int count; /* a put (counted) rather than a restore */
+} entry_args;
 
-	if (!key || ttl_ms < 0)
-		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-	if ((rc = ice_backend_check_tags(tags, n_tags, err)))
-		return rc;
-	if (!(t = ice_backend_table_of(tags, n_tags)))
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	eval_init(&c, r);
-	cmd_add(&c, key);
-	cmd_add(&c, t);
-	cmd_addn(&c, val, len);
-	cmd_addf(&c, "%lld", (long long)(created_ms ? created_ms : now));
-	cmd_addf(&c, "%lld", ttl_ms ? (long long)(now + ttl_ms) : 0LL);
-	cmd_addf(&c, "%zu", len);
-	cmd_addf(&c, "%lld", (long long)ttl_ms);
-	cmd_add(&c, origin ? "1" : "0");
-	cmd_add(&c, origin ? origin : "");
-	cmd_addn(&c, "", 0);
-	ji = c.n - 1;
-	for (i = 0; i < n_tags && !c.oom; i++) { /* the joined tags, built in place */
-		size_t l = c.l[ji], tl = strlen(tags[i]);
-		char *j = realloc(c.v[ji], l + tl + 2);
+/* Append the tags joined by "\n" as one argument. */
+static void cmd_addjoined(cmd *c, const char *const *tags, size_t n)
+{
+	size_t i, ji;
+
+	cmd_addn(c, "", 0);
+	ji = c->n - 1;
+	for (i = 0; i < n && !c->oom; i++) {
+		size_t l = c->l[ji], tl = strlen(tags[i]);
+		char *j = realloc(c->v[ji], l + tl + 2);
 		if (!j) {
-			c.oom = 1;
+			c->oom = 1;
 			break;
 		}
 		if (i)
 			j[l++] = '\n';
 		memcpy(j + l, tags[i], tl + 1);
-		c.v[ji] = j;
-		c.l[ji] = l + tl;
+		c->v[ji] = j;
+		c->l[ji] = l + tl;
 	}
-	for (i = 0; i < n_tags; i++)
-		cmd_add(&c, tags[i]);
+}
+
+static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	char *t = NULL;
+	int64_t now = now_ms();
+	size_t i;
+	int rc;
+
+	if (!a->key || a->ttl_ms < 0)
+		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
+	if ((rc = ice_backend_check_tags(a->tags, a->n_tags, err)))
+		return rc;
+	if (!(t = ice_backend_table_of(a->tags, a->n_tags)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	eval_init(&c, r);
+	cmd_add(&c, a->key);
+	cmd_add(&c, t);
+	cmd_addn(&c, a->val, a->len);
+	cmd_addf(&c, "%lld", (long long)(a->created_ms ? a->created_ms : now));
+	cmd_addf(&c, "%lld", a->ttl_ms ? (long long)(now + a->ttl_ms) : 0LL);
+	cmd_addf(&c, "%zu", a->len);
+	cmd_addf(&c, "%lld", (long long)a->ttl_ms);
+	cmd_add(&c, a->origin ? "1" : "0");
+	cmd_add(&c, a->origin ? a->origin : "");
+	cmd_addjoined(&c, a->tags, a->n_tags);
+	cmd_addf(&c, "%llu", (unsigned long long)a->hits);
+	cmd_add(&c, a->count ? "1" : "0");
+	for (i = 0; i < a->n_tags; i++)
+		cmd_add(&c, a->tags[i]);
 	rc = eval(r, S_PUT, &c, &rep, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	free(t);
 	return rc;
+}
+
+static int redis_put(void *impl, const char *key, const void *val, size_t len,
+                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
+                     const char *origin, int64_t created_ms, ice_err *err)
+{
+	entry_args a = { .key = key, .origin = origin, .val = val, .len = len, .tags = tags,
+	                 .n_tags = n_tags, .created_ms = created_ms, .ttl_ms = ttl_ms, .count = 1 };
+
+	return write_entry(impl, &a, err);
+}
+
+/* An entry as it was (migrate): creation time, absolute expiry and hits
+ * kept, nothing counted. One whose time has passed is not written. */
+static int redis_restore(void *impl, const char *key, const void *val, size_t len,
+                         const ice_entry_meta *m, ice_err *err)
+{
+	entry_args a = { .key = key, .origin = m->origin, .val = val, .len = len,
+	                 .tags = (const char *const *)m->tags, .n_tags = m->n_tags,
+	                 .created_ms = m->created_ms, .hits = m->hits };
+
+	if (m->expires_ms) {
+		a.ttl_ms = m->expires_ms - now_ms();
+		if (a.ttl_ms <= 0)
+			return ICE_OK;
+	}
+	return write_entry(impl, &a, err);
 }
 
 /* get (count set: counts the hit or miss) and peek (counts nothing). */
@@ -1625,6 +1678,38 @@ static int redis_tables(void *impl, char ***tables, size_t *n, ice_err *err)
 	return ICE_OK;
 }
 
+/* Add each integer member of add to the counter of that name (migrate). */
+static int redis_counters_add(void *impl, const char *table, const json_t *add, ice_err *err)
+{
+	redis_be *r = impl;
+	const char *name;
+	json_t *v;
+	int rc = ICE_OK;
+
+	if (!json_is_object(add))
+		return ice_err_set(err, ICE_EINVAL, "counters: not a JSON object");
+	json_object_foreach((json_t *)add, name, v) {
+		redisReply *rep = NULL;
+		cmd c = { 0 };
+
+		if (!json_is_integer(v) || json_integer_value(v) == 0)
+			continue;
+		cmd_add(&c, "HINCRBY");
+		if (table)
+			cmd_addkey(&c, r, table, strlen(table), "stats", NULL);
+		else
+			cmd_addstats(&c, r);
+		cmd_add(&c, name);
+		cmd_addf(&c, "%lld", (long long)json_integer_value(v));
+		rc = run(r, &c, &rep, 0, err);
+		freeReplyObject(rep);
+		cmd_free(&c);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
 /* ---- locks ---- */
 
 static int redis_lock(void *impl, const char *name, const char *token, int64_t ttl_ms,
@@ -1744,4 +1829,8 @@ static const ice_backend_ops redis_ops = {
 	redis_close, redis_put, redis_get, redis_peek, redis_del, redis_invalidate, redis_invalidate_table,
 	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
 	redis_lock, redis_unlock, redis_server_info, redis_counters_reset, redis_tables,
+};
+
+static const ice_backend_ext_ops redis_ext = {
+	.restore = redis_restore, .counters_add = redis_counters_add,
 };

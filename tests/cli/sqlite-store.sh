@@ -126,6 +126,13 @@ if command -v redis-server > /dev/null && command -v redis-cli > /dev/null; then
 	"$C" migrate "$SQLITE_URL" "$CACHE_URL" > "$TMP/m.out"
 	is "$?:$($JSONQ 'r["entries"]' < "$TMP/m.out")" "0:$("$C" --url "$SQLITE_URL" ls | wc -l | tr -d ' ')" \
 		"migrate sqlite to redis: every entry"
+	is "$($JSONQ '(r["metadata_kept"], r["counters_copied"])' < "$TMP/m.out")" "(True, True)" \
+		"migrate sqlite to redis: metadata and counters kept (restore, counters_add)"
+	is "$("$C" info m1 | $JSONQ 'r["created_ms"]')" "$("$C" --url "$SQLITE_URL" info m1 | $JSONQ 'r["created_ms"]')" \
+		"redis: the creation time came along"
+	is "$(redis-cli -s "$REDIS_SOCK" HGET icecache:stats puts)" "$("$C" --url "$SQLITE_URL" info m1 > /dev/null; \
+		"$top_builddir/ice-stat" --url "$SQLITE_URL" --json | $JSONQ 'r["totals"]["puts"]')" \
+		"redis: the put counter came along, not counted again"
 	is "$("$C" get m1):$("$C" get m2)" "one:two" "redis: the values"
 	ttl=$(redis-cli -s "$REDIS_SOCK" PTTL "icecache:{db.m}:e:m1")
 	check "redis: the remaining TTL came along ($ttl ms)" test "$ttl" -gt 3000000
