@@ -69,5 +69,6 @@ int main(void)
 	test_partition();
 	test_redis();
 	test_stale();
+	test_decode();
 	return tap_done();
 }

@@ -10,6 +10,7 @@ void test_track(void);
 void test_partition(void);
 void test_redis(void);
 void test_stale(void);
+void test_decode(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);
