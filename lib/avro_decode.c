@@ -465,3 +465,29 @@ bool ice_av_read_str(ice_av_cursor *c, const ice_av_node *n, bool *present,
 	c->p += v;
 	return true;
 }
+
+bool ice_av_read_bool(ice_av_cursor *c, const ice_av_node *n, bool *present, bool *out)
+{
+	if (!ice_av_branch(c, &n, present))
+		return false;
+	if (n->kind != ICE_AV_BOOLEAN) {
+		*present = false;
+		return ice_av_skip(c, n);
+	}
+	if (c->p >= c->end)
+		return false;
+	*out = *c->p++ != 0;
+	return true;
+}
+
+bool ice_av_array_block(ice_av_cursor *c, int64_t *count)
+{
+	int64_t size;
+
+	if (!ice_av_read_long(c, count))
+		return false;
+	/* A negative count is followed by the block's size in bytes. */
+	if (*count < 0 && (*count == INT64_MIN || (*count = -*count, !ice_av_read_long(c, &size))))
+		return false;
+	return true;
+}

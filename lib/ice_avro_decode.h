@@ -61,6 +61,12 @@ bool ice_av_branch(ice_av_cursor *c, const ice_av_node **n, bool *present);
 /* An int or long (through a union); other types are skipped, absent. */
 bool ice_av_read_i64(ice_av_cursor *c, const ice_av_node *n, bool *present, int64_t *out);
 
+/* A boolean (through a union); other types are skipped, absent. */
+bool ice_av_read_bool(ice_av_cursor *c, const ice_av_node *n, bool *present, bool *out);
+
+/* The next block of array items: *count items follow (0: the array ended). */
+bool ice_av_array_block(ice_av_cursor *c, int64_t *count);
+
 /* A string or bytes (through a union): pointer into the block and length;
  * other types are skipped, absent. */
 bool ice_av_read_str(ice_av_cursor *c, const ice_av_node *n, bool *present,

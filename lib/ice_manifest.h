@@ -55,6 +55,10 @@ int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file
                            size_t *n, ice_err *err);
 void ice_manifest_files_free(ice_manifest_file *files, size_t n);
 
+/* The same, always decoding with avro-c, for checking the direct decoder. */
+int ice_manifest_list_read_generic(const char *path, const char *name, ice_manifest_file **files,
+                                   size_t *n, ice_err *err);
+
 /* One manifest entry. Strings and values are borrowed from the reader and
  * valid until the next ice_manifest_next() call. */
 typedef struct ice_manifest_entry {

@@ -318,18 +318,30 @@ static int read_list_entry(avro_value_t *rec, const projection *p, const char *n
 	return read_summaries(rec, slot_of(p, L_PARTITIONS), mf, err);
 }
 
-int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
-                           size_t *n, ice_err *err)
+/* A new zeroed entry at the end of a growing array, or NULL. */
+static ice_manifest_file *list_slot(ice_manifest_file **arr, size_t *count, size_t *cap)
+{
+	if (*count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		ice_manifest_file *q = realloc(*arr, ncap * sizeof *q);
+		if (!q)
+			return NULL;
+		*arr = q;
+		*cap = ncap;
+	}
+	memset(&(*arr)[*count], 0, sizeof **arr);
+	return &(*arr)[(*count)++];
+}
+
+static int read_list_generic(const char *path, const char *name, ice_manifest_file **arr,
+                             size_t *count, size_t *cap, ice_err *err)
 {
 	json_t *meta = NULL, *schema = NULL, *proj = NULL;
 	projected_file pf = { 0 };
 	projection p;
-	ice_manifest_file *arr = NULL;
-	size_t count = 0, cap = 0;
+	ice_manifest_file *mf;
 	int rc, got;
 
-	*files = NULL;
-	*n = 0;
 	if ((rc = header_schema(path, name, &meta, &schema, err)))
 		goto out;
 	if (!(proj = project(schema, list_ids, N_OF(list_ids), &p))) {
@@ -343,34 +355,242 @@ int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file
 	if ((rc = projected_open(&pf, path, name, proj, err)))
 		goto out;
 	while ((got = projected_next(&pf, name, err)) == 1) {
-		if (count == cap) {
-			ice_manifest_file *q = realloc(arr, (cap = cap ? cap * 2 : 16) * sizeof *q);
-			if (!q) {
-				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-				goto out;
-			}
-			arr = q;
+		if (!(mf = list_slot(arr, count, cap))) {
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+			goto out;
 		}
-		memset(&arr[count], 0, sizeof arr[count]);
-		rc = read_list_entry(&pf.dest, &p, name, &arr[count], err);
-		count++;
-		if (rc)
+		if ((rc = read_list_entry(&pf.dest, &p, name, mf, err)))
 			goto out;
 	}
-	if (got < 0) {
+	if (got < 0)
 		rc = err->code;
-		goto out;
-	}
-	*files = arr;
-	*n = count;
-	arr = NULL;
-	count = 0;
 out:
-	ice_manifest_files_free(arr, count);
 	projected_close(&pf);
 	json_decref(proj);
 	json_decref(schema);
 	json_decref(meta);
+	return rc;
+}
+
+/* ---- manifest lists, decoded directly ---- */
+
+static bool copy_bytes(const unsigned char *s, size_t len, unsigned char **out, size_t *out_len)
+{
+	if (!(*out = malloc(len ? len : 1)))
+		return false;
+	memcpy(*out, s, len);
+	*out_len = len;
+	return true;
+}
+
+static bool read_opt_bytes(ice_av_cursor *c, const ice_av_node *n, unsigned char **out,
+                           size_t *len)
+{
+	const unsigned char *s;
+	size_t l;
+	bool present;
+
+	return ice_av_read_str(c, n, &present, &s, &l) && (!present || copy_bytes(s, l, out, len));
+}
+
+static bool read_summary(ice_av_cursor *c, const ice_av_node *n, ice_field_summary *s)
+{
+	bool present, v;
+
+	s->contains_nan = -1;
+	if (!ice_av_branch(c, &n, &present) || !present || n->kind != ICE_AV_RECORD)
+		return present ? ice_av_skip(c, n) : true;
+	for (size_t i = 0; i < n->n; i++) {
+		const ice_av_node *f = n->children[i];
+		bool ok;
+		switch (n->field_ids[i]) {
+		case S_CONTAINS_NULL:
+			ok = ice_av_read_bool(c, f, &present, &v) && (s->contains_null = present && v, true);
+			break;
+		case S_CONTAINS_NAN:
+			ok = ice_av_read_bool(c, f, &present, &v) && (s->contains_nan = present ? v : -1, true);
+			break;
+		case S_LOWER:
+			ok = read_opt_bytes(c, f, &s->lower, &s->lower_len);
+			break;
+		case S_UPPER:
+			ok = read_opt_bytes(c, f, &s->upper, &s->upper_len);
+			break;
+		default:
+			ok = ice_av_skip(c, f);
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool read_summaries_direct(ice_av_cursor *c, const ice_av_node *n, ice_manifest_file *mf)
+{
+	int64_t count;
+	bool present;
+
+	if (!ice_av_branch(c, &n, &present))
+		return false;
+	if (!present || n->kind != ICE_AV_ARRAY)
+		return ice_av_skip(c, n);
+	mf->has_partitions = true;
+	while (ice_av_array_block(c, &count) && count > 0) {
+		ice_field_summary *q = realloc(mf->partitions, (mf->n_partitions + (size_t)count + 1) * sizeof *q);
+		if (!q || count > c->end - c->p)
+			return false;
+		mf->partitions = q;
+		for (int64_t k = 0; k < count; k++) {
+			ice_field_summary *s = &mf->partitions[mf->n_partitions];
+			memset(s, 0, sizeof *s);
+			mf->n_partitions++;
+			if (!read_summary(c, n->items, s))
+				return false;
+		}
+	}
+	if (!mf->partitions)
+		mf->partitions = calloc(1, sizeof *mf->partitions);
+	return count == 0 && mf->partitions;
+}
+
+static bool read_list_field(ice_av_cursor *c, int id, const ice_av_node *n, ice_manifest_file *mf)
+{
+	const unsigned char *s;
+	size_t len;
+	int64_t v;
+	bool present;
+
+	switch (id) {
+	case L_PATH:
+		return ice_av_read_str(c, n, &present, &s, &len) &&
+		       (!present || (mf->path = strndup((const char *)s, len)) != NULL);
+	case L_LENGTH:
+		return ice_av_read_i64(c, n, &present, &mf->length);
+	case L_ADDED_SNAPSHOT:
+		return ice_av_read_i64(c, n, &mf->has_added_snapshot_id, &mf->added_snapshot_id);
+	case L_SEQ:
+		return ice_av_read_i64(c, n, &present, &mf->sequence_number);
+	case L_MIN_SEQ:
+		return ice_av_read_i64(c, n, &present, &mf->min_sequence_number);
+	case L_SPEC_ID:
+	case L_CONTENT:
+	case L_ADDED_FILES:
+	case L_EXISTING_FILES:
+	case L_DELETED_FILES:
+		if (!ice_av_read_i64(c, n, &present, &v))
+			return false;
+		if (present && id == L_SPEC_ID)
+			mf->spec_id = (int)v;
+		else if (present && id == L_CONTENT)
+			mf->content = (int)v;
+		else if (present)
+			*(id == L_ADDED_FILES ? &mf->added_files
+			  : id == L_EXISTING_FILES ? &mf->existing_files : &mf->deleted_files) = v;
+		return true;
+	case L_PARTITIONS:
+		return read_summaries_direct(c, n, mf);
+	default:
+		return ice_av_skip(c, n);
+	}
+}
+
+static int read_list_direct(ice_avro_blocks *blocks, const char *name, ice_manifest_file **arr,
+                            size_t *count, size_t *cap, ice_err *err)
+{
+	json_t *schema = ice_avro_header_schema(ice_avro_blocks_meta(blocks), name, err);
+	ice_avro_type *type = NULL;
+	const ice_av_node *rec;
+	ice_av_cursor c;
+	const unsigned char *data;
+	size_t len;
+	int64_t n;
+	int rc, got;
+
+	if (!schema)
+		return err && err->code ? err->code : ICE_EFORMAT;
+	if ((rc = ice_avro_type_new(schema, name, &type, err)))
+		goto out;
+	rec = ice_avro_type_root(type);
+	if (rec->kind != ICE_AV_RECORD || !find_field(schema, L_PATH)) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: not a manifest list (no field 500)", name);
+		goto out;
+	}
+	while ((got = ice_avro_blocks_next(blocks, &data, &len, &n, err)) == 1) {
+		c.p = data;
+		c.end = data + len;
+		while (n-- > 0) {
+			ice_manifest_file *mf = list_slot(arr, count, cap);
+			if (!mf) {
+				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+				goto out;
+			}
+			mf->added_files = mf->existing_files = mf->deleted_files = -1;
+			for (size_t i = 0; i < rec->n; i++)
+				if (!read_list_field(&c, rec->field_ids[i], rec->children[i], mf)) {
+					rc = ice_err_set(err, ICE_EFORMAT, "%s: corrupt Avro data in entry %zu",
+					                 name, *count);
+					goto out;
+				}
+			if (!mf->path) {
+				rc = ice_err_set(err, ICE_EFORMAT, "%s: manifest list entry without manifest_path", name);
+				goto out;
+			}
+		}
+		if (c.p != c.end) {
+			rc = ice_err_set(err, ICE_EFORMAT, "%s: corrupt Avro block after entry %zu", name, *count);
+			goto out;
+		}
+	}
+	if (got < 0)
+		rc = err->code;
+out:
+	ice_avro_type_free(type);
+	json_decref(schema);
+	return rc;
+}
+
+int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
+                           size_t *n, ice_err *err)
+{
+	ice_avro_blocks *blocks = NULL;
+	ice_manifest_file *arr = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	*files = NULL;
+	*n = 0;
+	/* Directly when the codec allows, else with avro-c. */
+	if ((rc = ice_avro_blocks_open(path, name, &blocks, err)) == ICE_OK) {
+		rc = read_list_direct(blocks, name, &arr, &count, &cap, err);
+		ice_avro_blocks_close(blocks);
+	} else if (rc == ICE_EUNSUPPORTED) {
+		ice_err_clear(err);
+		rc = read_list_generic(path, name, &arr, &count, &cap, err);
+	}
+	if (rc == ICE_OK) {
+		*files = arr;
+		*n = count;
+	} else {
+		ice_manifest_files_free(arr, count);
+	}
+	return rc;
+}
+
+int ice_manifest_list_read_generic(const char *path, const char *name, ice_manifest_file **files,
+                                   size_t *n, ice_err *err)
+{
+	ice_manifest_file *arr = NULL;
+	size_t count = 0, cap = 0;
+	int rc = read_list_generic(path, name, &arr, &count, &cap, err);
+
+	if (rc == ICE_OK) {
+		*files = arr;
+		*n = count;
+	} else {
+		*files = NULL;
+		*n = 0;
+		ice_manifest_files_free(arr, count);
+	}
 	return rc;
 }
 
