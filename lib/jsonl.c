@@ -73,7 +73,8 @@ static long read_line(ice_jsonl_reader *r)
 
 	if (grow(r, 4096) < 0)
 		return -2;
-	while ((c = getc(r->in)) != EOF) {
+	/* unlocked: a reader is used by one thread; getc locks per byte */
+	while ((c = getc_unlocked(r->in)) != EOF) {
 		if (c == '\n')
 			break;
 		if (too_long)
