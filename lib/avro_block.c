@@ -129,28 +129,39 @@ static int inflate_block(ice_avro_blocks *b, size_t size, size_t *len, ice_err *
 	return ICE_OK;
 }
 
+/* Read the next block into b->raw; its object count and size. */
+static int read_block(ice_avro_blocks *b, int64_t *count, int64_t *size, ice_err *err)
+{
+	unsigned char sync[16];
+	int got = read_long(b->f, count);
+
+	if (got == 0)
+		return ferror(b->f) ? bad_block(b, err, strerror(errno)) : ICE_OK;
+	if (got < 0 || *count < 0 || read_long(b->f, size) != 1 || *size < 0)
+		return bad_block(b, err, "bad block header");
+	if ((uint64_t)*size > ICE_AVRO_BLOCK_MAX)
+		return ice_err_set(err, ICE_ETOOBIG, "%s: block %llu is over %u bytes", b->name,
+		                   (unsigned long long)b->block, ICE_AVRO_BLOCK_MAX);
+	if (reserve(&b->raw, &b->raw_cap, (size_t)*size + 1) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (fread(b->raw, 1, (size_t)*size, b->f) != (size_t)*size || fread(sync, 1, 16, b->f) != 16)
+		return bad_block(b, err, "short block");
+	if (memcmp(sync, b->sync, 16) != 0)
+		return bad_block(b, err, "sync marker mismatch");
+	return ICE_OK;
+}
+
 int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t *len,
                          int64_t *count, ice_err *err)
 {
-	int64_t n, size;
-	unsigned char sync[16];
-	int got;
+	int64_t size = -1;
 
 	b->block++;
-	if ((got = read_long(b->f, &n)) == 0)
-		return ferror(b->f) ? (bad_block(b, err, strerror(errno)), -1) : 0;
-	if (got < 0 || n < 0 || read_long(b->f, &size) != 1 || size < 0)
-		return bad_block(b, err, "bad block header"), -1;
-	if ((uint64_t)size > ICE_AVRO_BLOCK_MAX)
-		return ice_err_set(err, ICE_ETOOBIG, "%s: block %llu is over %u bytes", b->name,
-		                   (unsigned long long)b->block, ICE_AVRO_BLOCK_MAX), -1;
-	if (reserve(&b->raw, &b->raw_cap, (size_t)size + 1) < 0)
-		return ice_err_set(err, ICE_ENOMEM, "out of memory"), -1;
-	if (fread(b->raw, 1, (size_t)size, b->f) != (size_t)size || fread(sync, 1, 16, b->f) != 16)
-		return bad_block(b, err, "short block"), -1;
-	if (memcmp(sync, b->sync, 16) != 0)
-		return bad_block(b, err, "sync marker mismatch"), -1;
-	*count = n;
+	*count = 0;
+	if (read_block(b, count, &size, err))
+		return -1;
+	if (size < 0)
+		return 0; /* the end of the file */
 	if (!b->inflater) {
 		*data = b->raw;
 		*len = (size_t)size;

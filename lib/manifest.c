@@ -1109,9 +1109,11 @@ static int direct_advance(ice_manifest_reader *r, ice_err *err)
 	int got;
 
 	while (d->left == 0) {
-		if (d->cur.p != d->cur.end)
-			return ice_err_set(err, ICE_EFORMAT, "%s: corrupt Avro block before entry %llu",
-			                   r->name, (unsigned long long)r->count), -1;
+		if (d->cur.p != d->cur.end) {
+			ice_err_set(err, ICE_EFORMAT, "%s: corrupt Avro block before entry %llu", r->name,
+			            (unsigned long long)r->count);
+			return -1;
+		}
 		if ((got = ice_avro_blocks_next(d->blocks, &data, &len, &d->left, err)) != 1)
 			return got;
 		d->cur.p = data;
@@ -1168,8 +1170,10 @@ int ice_manifest_next(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *er
 {
 	int got;
 
-	if (!r->ready)
-		return ice_err_set(err, ICE_EINVAL, "%s: manifest not open", r->name), -1;
+	if (!r->ready) {
+		ice_err_set(err, ICE_EINVAL, "%s: manifest not open", r->name);
+		return -1;
+	}
 	got = r->direct ? direct_advance(r, err) : projected_next(&r->pf, r->name, err);
 
 	if (got != 1)
