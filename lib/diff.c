@@ -359,7 +359,7 @@ static int entry_partition(dctx *c, mscan *m, ice_manifest_entry *e, bool *fresh
 	int rc;
 
 	*fresh = !p->valid || !e->partition_raw || p->raw_len != e->partition_raw_len ||
-	         memcmp(p->raw, e->partition_raw, p->raw_len) != 0;
+	         (p->raw_len && memcmp(p->raw, e->partition_raw, p->raw_len) != 0);
 	if (!*fresh)
 		return ICE_OK;
 	memo_clear(p);
@@ -385,7 +385,8 @@ static int entry_partition(dctx *c, mscan *m, ice_manifest_entry *e, bool *fresh
 			p->raw = q;
 			p->raw_cap = e->partition_raw_len;
 		}
-		memcpy(p->raw, e->partition_raw, e->partition_raw_len);
+		if (e->partition_raw_len)
+			memcpy(p->raw, e->partition_raw, e->partition_raw_len);
 		p->raw_len = e->partition_raw_len;
 		p->valid = true;
 	}

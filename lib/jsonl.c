@@ -249,7 +249,7 @@ static bool jbuf_reserve(ice_jbuf *b, size_t more)
 
 void ice_jbuf_raw(ice_jbuf *b, const char *s, size_t n)
 {
-	if (!jbuf_reserve(b, n))
+	if (n == 0 || !jbuf_reserve(b, n))
 		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;

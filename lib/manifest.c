@@ -977,7 +977,7 @@ static int decode_partition(ice_manifest_reader *r, ice_manifest_entry *e, ice_e
 
 	e->partition = d->part_value;
 	if (d->part_known && d->part_last_len == e->partition_raw_len &&
-	    memcmp(d->part_last, e->partition_raw, e->partition_raw_len) == 0)
+	    (!e->partition_raw_len || memcmp(d->part_last, e->partition_raw, e->partition_raw_len) == 0))
 		return ICE_OK;
 	d->part_known = false;
 	if (e->partition_raw_len > d->part_last_cap) {
