@@ -52,6 +52,17 @@ static int emit_record(void *ctx, json_t *rec)
 	return ice_cli_emit(rec);
 }
 
+static int emit_line(void *ctx, const char *line, size_t len)
+{
+	ice_err err;
+	int rc = ice_jsonl_write_line(stdout, line, len, &err);
+
+	(void)ctx;
+	if (rc && rc != ICE_EPIPE)
+		ice_cli_error("%s", err.msg);
+	return rc;
+}
+
 /* The remap for a table: --remap rules, then its location onto its folder. */
 static int table_remap(const options *o, const ice_metadata *md, const char *root, ice_remap *m,
                        ice_err *err)
@@ -66,7 +77,7 @@ static int run_diff(const options *o, const ice_metadata *md, const char *root, 
                     const ice_snapshot *from, const ice_snapshot *to)
 {
 	ice_diff_opts dopts = { NULL, o->full, o->partitions };
-	ice_diff_sink sink = { emit_record, NULL };
+	ice_diff_sink sink = { emit_record, NULL, emit_line };
 	ice_diff_stats stats;
 	ice_remap m;
 	ice_err err = { 0 };

@@ -101,33 +101,43 @@ static int read_map(hreader *h, json_t *meta)
 	}
 }
 
-int ice_avro_header_read(const char *path, const char *name, json_t **meta, ice_err *err)
+int ice_avro_header_parse(FILE *f, const char *name, json_t **meta, unsigned char sync[16],
+                          ice_err *err)
 {
-	hreader h = { NULL, name, 0, err };
+	hreader h = { f, name, 0, err };
 	char magic[4];
 	json_t *m = NULL;
 	int rc;
 
 	*meta = NULL;
-	h.f = fopen(path, "rb");
-	if (!h.f)
-		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO, "%s: %s", name, strerror(errno));
-	if (fread(magic, 1, 4, h.f) != 4 || memcmp(magic, "Obj\1", 4) != 0) {
-		rc = ice_err_set(err, ICE_EFORMAT, "%s: not an Avro container file", name);
-		goto out;
-	}
+	if (fread(magic, 1, 4, h.f) != 4 || memcmp(magic, "Obj\1", 4) != 0)
+		return ice_err_set(err, ICE_EFORMAT, "%s: not an Avro container file", name);
 	h.used = 4;
-	if (!(m = json_object())) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!(m = json_object()))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	if ((rc = read_map(&h, m)))
 		goto out;
+	if (sync && fread(sync, 1, 16, h.f) != 16) {
+		rc = truncated(&h);
+		goto out;
+	}
 	*meta = m;
 	m = NULL;
 out:
 	json_decref(m);
-	fclose(h.f);
+	return rc;
+}
+
+int ice_avro_header_read(const char *path, const char *name, json_t **meta, ice_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	int rc;
+
+	*meta = NULL;
+	if (!f)
+		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO, "%s: %s", name, strerror(errno));
+	rc = ice_avro_header_parse(f, name, meta, NULL, err);
+	fclose(f);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "ice_diff.h"
 #include "ice_avro_header.h"
+#include "ice_jsonl.h"
 #include "ice_manifest.h"
 #include "ice_partition.h"
 #include "ice_strset.h"
@@ -44,19 +45,35 @@ typedef struct {
 	json_t *touched_list, *by_partition;
 	added_delete *deletes;
 	size_t n_deletes, cap_deletes;
+	ice_manifest_reader *reader; /* reused from manifest to manifest */
 	ice_part_decoder **spec_dec; /* per spec id, for partition bounds */
 	int n_spec_dec;
 	int64_t data_added, data_removed, deletes_added, deletes_removed, rows_deleted;
+	ice_jbuf prefix;   /* {"kind":"file",...,"to":N,"change":" */
+	ice_jbuf line;     /* the file record being written */
 } dctx;
+
+/* The partition of the entries being scanned: entries of one partition
+ * come in runs, so it is decoded and rendered once per run (keyed by its
+ * Avro bytes, when the reader knows them). */
+typedef struct {
+	unsigned char *raw;
+	size_t raw_len, raw_cap;
+	bool valid;
+	json_t *partition;   /* raw values */
+	char *key;
+	ice_jbuf text;       /* ,"spec_id":N,"partition":{...},"partition_key":"..." */
+} part_memo;
 
 /* A manifest being scanned, for inheritance and partition rendering. */
 typedef struct {
 	const ice_manifest_file *mf;
 	int spec_id;
 	ice_part_decoder *dec;
+	part_memo memo;
 } mscan;
 
-typedef int (*entry_fn)(dctx *c, const mscan *m, ice_manifest_entry *e);
+typedef int (*entry_fn)(dctx *c, mscan *m, ice_manifest_entry *e);
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -140,7 +157,12 @@ static int open_scan(dctx *c, const ice_manifest_file *mf, ice_manifest_reader *
 	m->mf = mf;
 	if (!path)
 		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
-	rc = ice_manifest_open(path, mf->path, r, c->err);
+	/* One reader for all: manifests of one spec share the compiled schema. */
+	if (c->reader)
+		rc = ice_manifest_reopen(c->reader, path, mf->path, c->err);
+	else
+		rc = ice_manifest_open(path, mf->path, &c->reader, c->err);
+	*r = c->reader;
 	free(path);
 	if (rc)
 		return rc;
@@ -150,6 +172,15 @@ static int open_scan(dctx *c, const ice_manifest_file *mf, ice_manifest_reader *
 		return ice_err_set(c->err, ICE_EFORMAT, "%s: partition spec %d is not in the metadata",
 		                   mf->path, m->spec_id);
 	return ice_part_decoder_new(c->md, spec, ice_manifest_partition_schema(*r), &m->dec, c->err);
+}
+
+static void memo_clear(part_memo *p)
+{
+	json_decref(p->partition);
+	free(p->key);
+	p->partition = NULL;
+	p->key = NULL;
+	p->valid = false;
 }
 
 static int scan(dctx *c, const ice_manifest_file *mf, entry_fn fn)
@@ -170,8 +201,10 @@ static int scan(dctx *c, const ice_manifest_file *mf, entry_fn fn)
 		if (got < 0)
 			rc = c->err->code ? c->err->code : ICE_EFORMAT;
 	}
+	memo_clear(&m.memo);
+	free(m.memo.raw);
+	ice_jbuf_free(&m.memo.text);
 	ice_part_decoder_free(m.dec);
-	ice_manifest_close(r);
 	return rc;
 }
 
@@ -246,19 +279,12 @@ static json_t *base_record(dctx *c, const char *kind)
 	return r;
 }
 
-static json_t *equality_ids(ice_manifest_entry *e)
+static json_t *equality_ids(const ice_manifest_entry *e)
 {
 	json_t *arr = json_array();
-	size_t n = 0;
 
-	avro_value_get_size(&e->equality_ids, &n);
-	for (size_t i = 0; i < n; i++) {
-		avro_value_t v;
-		int32_t id;
-		if (avro_value_get_by_index(&e->equality_ids, i, &v, NULL) == 0 &&
-		    avro_value_get_int(&v, &id) == 0)
-			json_array_append_new(arr, json_integer(id));
-	}
+	for (size_t i = 0; arr && i < e->n_equality_ids; i++)
+		json_array_append_new(arr, json_integer(e->equality_ids[i]));
 	return arr;
 }
 
@@ -324,32 +350,154 @@ out:
 	return rc;
 }
 
-static int report_change(dctx *c, const mscan *m, ice_manifest_entry *e, const char *change)
+/* The partition of entry e, decoded or remembered (borrowed from m->memo
+ * until the next entry). *fresh: it differs from the previous entry's. */
+static int entry_partition(dctx *c, mscan *m, ice_manifest_entry *e, bool *fresh)
 {
-	json_t *partition = NULL;
-	char *key = NULL;
-	bool data = e->content == ICE_CONTENT_DATA;
+	part_memo *p = &m->memo;
+	char *json;
 	int rc;
 
-	if ((rc = ice_part_decode(m->dec, &e->partition, &partition, NULL, &key, c->err)))
-		goto out;
+	*fresh = !p->valid || !e->partition_raw || p->raw_len != e->partition_raw_len ||
+	         (p->raw_len && memcmp(p->raw, e->partition_raw, p->raw_len) != 0);
+	if (!*fresh)
+		return ICE_OK;
+	memo_clear(p);
+	if ((rc = ice_part_decode(m->dec, &e->partition, &p->partition, NULL, &p->key, c->err)))
+		return rc;
+	/* The record's partition fields, as jansson writes them. */
+	ice_jbuf_reset(&p->text);
+	ice_jbuf_lit(&p->text, ",\"spec_id\":");
+	ice_jbuf_int(&p->text, m->spec_id);
+	ice_jbuf_lit(&p->text, ",\"partition\":");
+	if ((json = json_dumps(p->partition, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+		ice_jbuf_raw(&p->text, json, strlen(json));
+		free(json);
+	} else
+		p->text.invalid = true;
+	ice_jbuf_lit(&p->text, ",\"partition_key\":");
+	ice_jbuf_str(&p->text, p->key);
+	if (e->partition_raw) {
+		if (e->partition_raw_len > p->raw_cap) {
+			unsigned char *q = realloc(p->raw, e->partition_raw_len);
+			if (!q)
+				return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+			p->raw = q;
+			p->raw_cap = e->partition_raw_len;
+		}
+		if (e->partition_raw_len)
+			memcpy(p->raw, e->partition_raw, e->partition_raw_len);
+		p->raw_len = e->partition_raw_len;
+		p->valid = true;
+	}
+	return ICE_OK;
+}
+
+/* The record prefix every file record of this diff shares. */
+static void build_prefix(dctx *c)
+{
+	ice_jbuf *b = &c->prefix;
+
+	ice_jbuf_lit(b, "{\"kind\":\"file\",\"table\":");
+	ice_jbuf_str(b, c->table);
+	ice_jbuf_lit(b, ",\"from\":");
+	if (c->from)
+		ice_jbuf_int(b, c->from->id);
+	else
+		ice_jbuf_lit(b, "null");
+	ice_jbuf_lit(b, ",\"to\":");
+	ice_jbuf_int(b, c->to->id);
+	ice_jbuf_lit(b, ",\"change\":\"");
+}
+
+static void line_delete_fields(ice_jbuf *b, const ice_manifest_entry *e)
+{
+	if (e->referenced_data_file) {
+		ice_jbuf_lit(b, ",\"referenced_data_file\":");
+		ice_jbuf_str(b, e->referenced_data_file);
+	}
+	if (e->has_content_offset) {
+		ice_jbuf_lit(b, ",\"content_offset\":");
+		ice_jbuf_int(b, e->content_offset);
+		ice_jbuf_lit(b, ",\"content_size_in_bytes\":");
+		ice_jbuf_int(b, e->content_size_in_bytes);
+	}
+	if (e->has_equality_ids) {
+		ice_jbuf_lit(b, ",\"equality_ids\":[");
+		for (size_t i = 0; i < e->n_equality_ids; i++) {
+			if (i)
+				ice_jbuf_lit(b, ",");
+			ice_jbuf_int(b, e->equality_ids[i]);
+		}
+		ice_jbuf_lit(b, "]");
+	}
+}
+
+/* file_record() as text: the same bytes jansson would write, without
+ * building the object (the listing of a large table is mostly this). */
+static const ice_jbuf *file_line(dctx *c, const mscan *m, const ice_manifest_entry *e,
+                                 const char *change)
+{
+	ice_jbuf *b = &c->line;
+	const char *content = content_name(e);
+
+	ice_jbuf_reset(b);
+	if (c->prefix.invalid || m->memo.text.invalid)
+		return NULL;
+	ice_jbuf_raw(b, c->prefix.p, c->prefix.len);
+	ice_jbuf_raw(b, change, strlen(change));
+	ice_jbuf_lit(b, "\",\"content\":\"");
+	ice_jbuf_raw(b, content, strlen(content));
+	ice_jbuf_lit(b, "\",\"file_path\":");
+	ice_jbuf_str(b, e->file_path);
+	ice_jbuf_lit(b, ",\"file_format\":");
+	if (e->file_format)
+		ice_jbuf_str(b, e->file_format);
+	else
+		ice_jbuf_lit(b, "null");
+	ice_jbuf_raw(b, m->memo.text.p, m->memo.text.len);
+	ice_jbuf_lit(b, ",\"record_count\":");
+	ice_jbuf_int(b, e->record_count);
+	ice_jbuf_lit(b, ",\"file_size_in_bytes\":");
+	ice_jbuf_int(b, e->file_size_in_bytes);
+	ice_jbuf_lit(b, ",\"sequence_number\":");
+	ice_jbuf_int(b, data_seq(m, e));
+	line_delete_fields(b, e);
+	ice_jbuf_lit(b, "}");
+	return b->invalid ? NULL : b;
+}
+
+static int emit_file(dctx *c, const mscan *m, ice_manifest_entry *e, const char *change)
+{
+	const ice_jbuf *line = c->sink->write_line ? file_line(c, m, e, change) : NULL;
+
+	/* Strings jansson refuses (not UTF-8) take its path, to the same effect. */
+	if (line)
+		return c->sink->write_line(c->sink->ctx, line->p, line->len);
+	return emit(c, file_record(c, m, e, change, m->memo.partition, m->memo.key));
+}
+
+static int report_change(dctx *c, mscan *m, ice_manifest_entry *e, const char *change)
+{
+	bool data = e->content == ICE_CONTENT_DATA, fresh;
+	int rc;
+
+	if ((rc = entry_partition(c, m, e, &fresh)))
+		return rc;
 	if (strcmp(change, "added") == 0)
 		data ? c->data_added++ : c->deletes_added++;
 	else
 		data ? c->data_removed++ : c->deletes_removed++;
-	if ((rc = touch(c, m->spec_id, partition, key, change)))
-		goto out;
-	if (!c->o->partitions_only)
-		rc = emit(c, file_record(c, m, e, change, partition, key));
-out:
-	json_decref(partition);
-	free(key);
-	return rc;
+	/* A run of one partition is touched once, unless counted per file. */
+	if ((fresh || c->o->partitions_only) &&
+	    (rc = touch(c, m->spec_id, m->memo.partition, m->memo.key, change)))
+		return rc;
+	return c->o->partitions_only ? ICE_OK : emit_file(c, m, e, change);
 }
 
 /* ---- the passes -------------------------------------------------------------- */
 
-static int remember_a(dctx *c, const mscan *m, ice_manifest_entry *e)
+static int remember_a(dctx *c, mscan *m, ice_manifest_entry *e)
 {
 	char *k;
 	int rc = ICE_OK;
@@ -363,7 +511,7 @@ static int remember_a(dctx *c, const mscan *m, ice_manifest_entry *e)
 	return rc;
 }
 
-static int keep_delete(dctx *c, const mscan *m, ice_manifest_entry *e)
+static int keep_delete(dctx *c, mscan *m, ice_manifest_entry *e)
 {
 	const ice_partition_spec *spec = ice_metadata_spec(c->md, m->spec_id);
 	added_delete *d;
@@ -382,11 +530,15 @@ static int keep_delete(dctx *c, const mscan *m, ice_manifest_entry *e)
 	d->content = e->content;
 	d->path = strdup(e->file_path);
 	d->ref = e->referenced_data_file ? strdup(e->referenced_data_file) : NULL;
+	d->partition = json_incref(m->memo.partition);
+	d->key = strdup(m->memo.key);
 	c->n_deletes++;
-	return ice_part_decode(m->dec, &e->partition, &d->partition, NULL, &d->key, c->err);
+	if (!d->path || !d->key || (e->referenced_data_file && !d->ref))
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
 }
 
-static int visit_b(dctx *c, const mscan *m, ice_manifest_entry *e)
+static int visit_b(dctx *c, mscan *m, ice_manifest_entry *e)
 {
 	char *k;
 	int rc;
@@ -409,7 +561,7 @@ static int visit_b(dctx *c, const mscan *m, ice_manifest_entry *e)
 	return e->content == ICE_CONTENT_DATA ? ICE_OK : keep_delete(c, m, e);
 }
 
-static int visit_a_again(dctx *c, const mscan *m, ice_manifest_entry *e)
+static int visit_a_again(dctx *c, mscan *m, ice_manifest_entry *e)
 {
 	char *k;
 	bool gone;
@@ -475,23 +627,19 @@ static const added_delete *applies(const dctx *c, int spec_id, const char *key, 
 	return NULL;
 }
 
-static int visit_data_for_deletes(dctx *c, const mscan *m, ice_manifest_entry *e)
+static int visit_data_for_deletes(dctx *c, mscan *m, ice_manifest_entry *e)
 {
 	const added_delete *d;
-	json_t *partition = NULL;
-	char *key = NULL;
+	bool fresh;
 	int rc;
 
 	if (!is_live(e) || e->content != ICE_CONTENT_DATA)
 		return ICE_OK;
-	if ((rc = ice_part_decode(m->dec, &e->partition, &partition, NULL, &key, c->err)))
+	if ((rc = entry_partition(c, m, e, &fresh)))
 		return rc;
-	d = applies(c, m->spec_id, key, data_seq(m, e));
-	if (d)
-		rc = emit_rows_deleted(c, e->file_path, m->spec_id, partition, key, d->path);
-	json_decref(partition);
-	free(key);
-	return rc;
+	d = applies(c, m->spec_id, m->memo.key, data_seq(m, e));
+	return d ? emit_rows_deleted(c, e->file_path, m->spec_id, m->memo.partition, m->memo.key, d->path)
+	         : ICE_OK;
 }
 
 /* The partition decoder of a spec, built once from the partition schema
@@ -762,6 +910,9 @@ static void free_ctx(dctx *c)
 	for (int i = 0; i < c->n_spec_dec; i++)
 		ice_part_decoder_free(c->spec_dec[i]);
 	free(c->spec_dec);
+	ice_manifest_close(c->reader);
+	ice_jbuf_free(&c->prefix);
+	ice_jbuf_free(&c->line);
 }
 
 int ice_diff_run(const ice_metadata *md, const char *table, const ice_snapshot *from,
@@ -783,8 +934,10 @@ int ice_diff_run(const ice_metadata *md, const char *table, const ice_snapshot *
 	c.by_partition = json_object();
 	if (!c.a_keys || !c.touched || !c.rows_done || !c.touched_list || !c.by_partition)
 		rc = ice_err_set(c.err, ICE_ENOMEM, "out of memory");
-	else
+	else {
+		build_prefix(&c);
 		rc = compute(&c);
+	}
 	if (rc == ICE_EPIPE)
 		goto out;
 	/* A failed diff still says what it knows: the whole table is stale. */

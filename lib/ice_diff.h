@@ -8,11 +8,14 @@
  * table. Added delete files also report the live data files whose rows they
  * may delete ("rows_deleted").
  *
- * Records go to a sink callback that takes ownership of each json_t. */
+ * Records go to a sink callback that takes ownership of each json_t, or,
+ * for file records, as text to a line callback (a listing of a million
+ * files is mostly file records). */
 #ifndef ICE_DIFF_H
 #define ICE_DIFF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -24,6 +27,10 @@ typedef struct ice_diff_sink {
 	/* Called with each record; returns ICE_OK or an error (ICE_EPIPE ends the diff). */
 	int (*emit)(void *ctx, json_t *rec);
 	void *ctx;
+	/* Optional: called instead of emit with file records already written
+	 * as one line of compact JSON (no newline; the bytes ice_jsonl_write
+	 * would write for the record emit would get). */
+	int (*write_line)(void *ctx, const char *line, size_t len);
 } ice_diff_sink;
 
 typedef struct ice_diff_opts {

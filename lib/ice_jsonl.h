@@ -37,8 +37,31 @@ unsigned long ice_jsonl_lineno(const ice_jsonl_reader *r);
  * ICE_EIO on other write errors. Does not flush. */
 int ice_jsonl_write(FILE *out, const json_t *rec, ice_err *err);
 
+/* Write one line already in JSON (no newline in `line`: it is added). */
+int ice_jsonl_write_line(FILE *out, const char *line, size_t len, ice_err *err);
+
 /* Flush `out`, mapping errors as ice_jsonl_write does. */
 int ice_jsonl_flush(FILE *out, ice_err *err);
+
+/* A line of JSON text built by hand, for records written in bulk (ice-diff
+ * file records), byte for byte as ice_jsonl_write would write them: strings
+ * escaped as jansson escapes them, integers in decimal. A string that is
+ * not valid UTF-8 (which jansson refuses) sets `invalid`; so does running
+ * out of memory (`failed`): the caller then builds the record with jansson.
+ * Owns `p`; reuse it for many lines with ice_jbuf_reset(). */
+typedef struct {
+	char *p;
+	size_t len, cap;
+	bool invalid, failed;
+} ice_jbuf;
+
+void ice_jbuf_reset(ice_jbuf *b);
+void ice_jbuf_free(ice_jbuf *b);
+void ice_jbuf_raw(ice_jbuf *b, const char *s, size_t n);
+/* A C string literal's bytes (JSON punctuation, keys) */
+#define ice_jbuf_lit(b, s) ice_jbuf_raw((b), (s), sizeof(s) - 1)
+void ice_jbuf_str(ice_jbuf *b, const char *s);
+void ice_jbuf_int(ice_jbuf *b, int64_t v);
 
 /* A new object {"kind": kind}; the caller owns the reference. */
 json_t *ice_record_new(const char *kind);

@@ -2,9 +2,13 @@
  *
  * Fields are found by Iceberg field id in the schema of each file's header
  * (format 1 and 2 writers name the same fields differently), and only what
- * a diff needs is decoded: the reader schema projects the rest (column
- * statistics, split offsets) away, and avro-c skips those bytes. Entries
- * are streamed: memory does not grow with the number of entries. */
+ * a diff needs is decoded. Manifests with the codecs Iceberg writes (deflate,
+ * none) are decoded straight from their blocks (ice_avro_block,
+ * ice_avro_decode): column statistics and split offsets are skipped without
+ * allocating, and the partition tuple is handed to avro-c only when it
+ * differs from the previous entry's. Other codecs are read with avro-c
+ * through a reader schema that projects the statistics away. Entries are
+ * streamed: memory does not grow with the number of entries. */
 #ifndef ICE_MANIFEST_H
 #define ICE_MANIFEST_H
 
@@ -51,6 +55,10 @@ int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file
                            size_t *n, ice_err *err);
 void ice_manifest_files_free(ice_manifest_file *files, size_t n);
 
+/* The same, always decoding with avro-c, for checking the direct decoder. */
+int ice_manifest_list_read_generic(const char *path, const char *name, ice_manifest_file **files,
+                                   size_t *n, ice_err *err);
+
 /* One manifest entry. Strings and values are borrowed from the reader and
  * valid until the next ice_manifest_next() call. */
 typedef struct ice_manifest_entry {
@@ -65,6 +73,8 @@ typedef struct ice_manifest_entry {
 	const char *file_path;
 	const char *file_format;
 	avro_value_t partition;     /* the partition record */
+	const unsigned char *partition_raw; /* its Avro bytes, NULL when not known */
+	size_t partition_raw_len;
 	int64_t record_count;
 	int64_t file_size_in_bytes;
 	const char *referenced_data_file; /* NULL when absent */
@@ -72,12 +82,25 @@ typedef struct ice_manifest_entry {
 	int64_t content_offset;
 	int64_t content_size_in_bytes;
 	bool has_equality_ids;
-	avro_value_t equality_ids;  /* array of int */
+	const int32_t *equality_ids;
+	size_t n_equality_ids;
 } ice_manifest_entry;
 
 typedef struct ice_manifest_reader ice_manifest_reader;
 
 int ice_manifest_open(const char *path, const char *name, ice_manifest_reader **out, ice_err *err);
+
+/* The same, always decoding with avro-c (any codec avro-c reads); slower,
+ * for checking the direct decoder against it. */
+int ice_manifest_open_generic(const char *path, const char *name, ice_manifest_reader **out,
+                              ice_err *err);
+
+/* Read another manifest with r (one from ice_manifest_open) instead of
+ * closing it and opening a new one: when the new file's schema is the same
+ * text as the last one's (the manifests of one table and spec), the decoder
+ * compiled for it is kept, which saves most of the cost of opening. On an
+ * error r reads nothing until the next successful reopen; close it still. */
+int ice_manifest_reopen(ice_manifest_reader *r, const char *path, const char *name, ice_err *err);
 
 /* The Avro schema (JSON, with field ids) of the partition record; borrowed. */
 const json_t *ice_manifest_partition_schema(const ice_manifest_reader *r);

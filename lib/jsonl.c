@@ -73,7 +73,8 @@ static long read_line(ice_jsonl_reader *r)
 
 	if (grow(r, 4096) < 0)
 		return -2;
-	while ((c = getc(r->in)) != EOF) {
+	/* unlocked: a reader is used by one thread; getc locks per byte */
+	while ((c = getc_unlocked(r->in)) != EOF) {
 		if (c == '\n')
 			break;
 		if (too_long)
@@ -167,6 +168,14 @@ int ice_jsonl_write(FILE *out, const json_t *rec, ice_err *err)
 	return ICE_OK;
 }
 
+int ice_jsonl_write_line(FILE *out, const char *line, size_t len, ice_err *err)
+{
+	errno = 0;
+	if (fwrite(line, 1, len, out) != len || putc('\n', out) == EOF)
+		return write_error(out, err);
+	return ICE_OK;
+}
+
 int ice_jsonl_flush(FILE *out, ice_err *err)
 {
 	errno = 0;
@@ -226,4 +235,145 @@ json_t *ice_json_text(const char *s)
 	h = json_pack("{s:s}", "hex", hex);
 	free(hex);
 	return h;
+}
+
+/* ---- JSON text by hand ------------------------------------------------------ */
+
+void ice_jbuf_reset(ice_jbuf *b)
+{
+	b->len = 0;
+	b->invalid = b->failed = false;
+}
+
+void ice_jbuf_free(ice_jbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+static bool jbuf_reserve(ice_jbuf *b, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return true;
+	for (cap = b->cap ? b->cap * 2 : 1024; cap < b->len + more; cap *= 2)
+		;
+	if (!(p = realloc(b->p, cap))) {
+		b->failed = b->invalid = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void ice_jbuf_raw(ice_jbuf *b, const char *s, size_t n)
+{
+	if (n == 0 || !jbuf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), or 0: no
+ * overlong forms, surrogates or code points past U+10FFFF, as jansson. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+static void jbuf_escape(ice_jbuf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char seq[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+	switch (c) {
+	case '"': ice_jbuf_lit(b, "\\\""); break;
+	case '\\': ice_jbuf_lit(b, "\\\\"); break;
+	case '\b': ice_jbuf_lit(b, "\\b"); break;
+	case '\f': ice_jbuf_lit(b, "\\f"); break;
+	case '\n': ice_jbuf_lit(b, "\\n"); break;
+	case '\r': ice_jbuf_lit(b, "\\r"); break;
+	case '\t': ice_jbuf_lit(b, "\\t"); break;
+	default: ice_jbuf_raw(b, seq, sizeof seq); break;
+	}
+}
+
+/* Does any of eight bytes need a look: a control character, '"', '\\'
+ * or a byte of a multi-byte UTF-8 sequence? */
+static bool word_needs_look(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) != 0;
+}
+
+void ice_jbuf_str(ice_jbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p, *end = p + strlen(s);
+
+	ice_jbuf_lit(b, "\"");
+	while (p < end) {
+		uint64_t w;
+		size_t n;
+		if (end - p >= 8 && (memcpy(&w, p, 8), !word_needs_look(w))) {
+			p += 8;
+			continue;
+		}
+		if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0x80) {
+			if (!(n = utf8_len(p))) {
+				b->invalid = true;
+				return;
+			}
+			p += n;
+			continue;
+		}
+		ice_jbuf_raw(b, (const char *)run, (size_t)(p - run));
+		jbuf_escape(b, *p++);
+		run = p;
+	}
+	ice_jbuf_raw(b, (const char *)run, (size_t)(p - run));
+	ice_jbuf_lit(b, "\"");
+}
+
+void ice_jbuf_int(ice_jbuf *b, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t i = sizeof tmp;
+
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	ice_jbuf_raw(b, tmp + i, sizeof tmp - i);
 }

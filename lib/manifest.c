@@ -2,6 +2,8 @@
  * fields by Iceberg field id and projecting away what a diff never uses. */
 #include "config.h"
 #include "ice_manifest.h"
+#include "ice_avro_block.h"
+#include "ice_avro_decode.h"
 #include "ice_avro_header.h"
 
 #include <stdlib.h>
@@ -316,18 +318,30 @@ static int read_list_entry(avro_value_t *rec, const projection *p, const char *n
 	return read_summaries(rec, slot_of(p, L_PARTITIONS), mf, err);
 }
 
-int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
-                           size_t *n, ice_err *err)
+/* A new zeroed entry at the end of a growing array, or NULL. */
+static ice_manifest_file *list_slot(ice_manifest_file **arr, size_t *count, size_t *cap)
+{
+	if (*count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		ice_manifest_file *q = realloc(*arr, ncap * sizeof *q);
+		if (!q)
+			return NULL;
+		*arr = q;
+		*cap = ncap;
+	}
+	memset(&(*arr)[*count], 0, sizeof **arr);
+	return &(*arr)[(*count)++];
+}
+
+static int read_list_generic(const char *path, const char *name, ice_manifest_file **arr,
+                             size_t *count, size_t *cap, ice_err *err)
 {
 	json_t *meta = NULL, *schema = NULL, *proj = NULL;
 	projected_file pf = { 0 };
 	projection p;
-	ice_manifest_file *arr = NULL;
-	size_t count = 0, cap = 0;
+	ice_manifest_file *mf;
 	int rc, got;
 
-	*files = NULL;
-	*n = 0;
 	if ((rc = header_schema(path, name, &meta, &schema, err)))
 		goto out;
 	if (!(proj = project(schema, list_ids, N_OF(list_ids), &p))) {
@@ -341,34 +355,242 @@ int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file
 	if ((rc = projected_open(&pf, path, name, proj, err)))
 		goto out;
 	while ((got = projected_next(&pf, name, err)) == 1) {
-		if (count == cap) {
-			ice_manifest_file *q = realloc(arr, (cap = cap ? cap * 2 : 16) * sizeof *q);
-			if (!q) {
-				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-				goto out;
-			}
-			arr = q;
+		if (!(mf = list_slot(arr, count, cap))) {
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+			goto out;
 		}
-		memset(&arr[count], 0, sizeof arr[count]);
-		rc = read_list_entry(&pf.dest, &p, name, &arr[count], err);
-		count++;
-		if (rc)
+		if ((rc = read_list_entry(&pf.dest, &p, name, mf, err)))
 			goto out;
 	}
-	if (got < 0) {
+	if (got < 0)
 		rc = err->code;
-		goto out;
-	}
-	*files = arr;
-	*n = count;
-	arr = NULL;
-	count = 0;
 out:
-	ice_manifest_files_free(arr, count);
 	projected_close(&pf);
 	json_decref(proj);
 	json_decref(schema);
 	json_decref(meta);
+	return rc;
+}
+
+/* ---- manifest lists, decoded directly ---- */
+
+static bool copy_bytes(const unsigned char *s, size_t len, unsigned char **out, size_t *out_len)
+{
+	if (!(*out = malloc(len ? len : 1)))
+		return false;
+	memcpy(*out, s, len);
+	*out_len = len;
+	return true;
+}
+
+static bool read_opt_bytes(ice_av_cursor *c, const ice_av_node *n, unsigned char **out,
+                           size_t *len)
+{
+	const unsigned char *s;
+	size_t l;
+	bool present;
+
+	return ice_av_read_str(c, n, &present, &s, &l) && (!present || copy_bytes(s, l, out, len));
+}
+
+static bool read_summary(ice_av_cursor *c, const ice_av_node *n, ice_field_summary *s)
+{
+	bool present, v;
+
+	s->contains_nan = -1;
+	if (!ice_av_branch(c, &n, &present) || !present || n->kind != ICE_AV_RECORD)
+		return present ? ice_av_skip(c, n) : true;
+	for (size_t i = 0; i < n->n; i++) {
+		const ice_av_node *f = n->children[i];
+		bool ok;
+		switch (n->field_ids[i]) {
+		case S_CONTAINS_NULL:
+			ok = ice_av_read_bool(c, f, &present, &v) && (s->contains_null = present && v, true);
+			break;
+		case S_CONTAINS_NAN:
+			ok = ice_av_read_bool(c, f, &present, &v) && (s->contains_nan = present ? v : -1, true);
+			break;
+		case S_LOWER:
+			ok = read_opt_bytes(c, f, &s->lower, &s->lower_len);
+			break;
+		case S_UPPER:
+			ok = read_opt_bytes(c, f, &s->upper, &s->upper_len);
+			break;
+		default:
+			ok = ice_av_skip(c, f);
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool read_summaries_direct(ice_av_cursor *c, const ice_av_node *n, ice_manifest_file *mf)
+{
+	int64_t count;
+	bool present;
+
+	if (!ice_av_branch(c, &n, &present))
+		return false;
+	if (!present || n->kind != ICE_AV_ARRAY)
+		return ice_av_skip(c, n);
+	mf->has_partitions = true;
+	while (ice_av_array_block(c, &count) && count > 0) {
+		ice_field_summary *q = realloc(mf->partitions, (mf->n_partitions + (size_t)count + 1) * sizeof *q);
+		if (!q || count > c->end - c->p)
+			return false;
+		mf->partitions = q;
+		for (int64_t k = 0; k < count; k++) {
+			ice_field_summary *s = &mf->partitions[mf->n_partitions];
+			memset(s, 0, sizeof *s);
+			mf->n_partitions++;
+			if (!read_summary(c, n->items, s))
+				return false;
+		}
+	}
+	if (!mf->partitions)
+		mf->partitions = calloc(1, sizeof *mf->partitions);
+	return count == 0 && mf->partitions;
+}
+
+static bool read_list_field(ice_av_cursor *c, int id, const ice_av_node *n, ice_manifest_file *mf)
+{
+	const unsigned char *s;
+	size_t len;
+	int64_t v;
+	bool present;
+
+	switch (id) {
+	case L_PATH:
+		return ice_av_read_str(c, n, &present, &s, &len) &&
+		       (!present || (mf->path = strndup((const char *)s, len)) != NULL);
+	case L_LENGTH:
+		return ice_av_read_i64(c, n, &present, &mf->length);
+	case L_ADDED_SNAPSHOT:
+		return ice_av_read_i64(c, n, &mf->has_added_snapshot_id, &mf->added_snapshot_id);
+	case L_SEQ:
+		return ice_av_read_i64(c, n, &present, &mf->sequence_number);
+	case L_MIN_SEQ:
+		return ice_av_read_i64(c, n, &present, &mf->min_sequence_number);
+	case L_SPEC_ID:
+	case L_CONTENT:
+	case L_ADDED_FILES:
+	case L_EXISTING_FILES:
+	case L_DELETED_FILES:
+		if (!ice_av_read_i64(c, n, &present, &v))
+			return false;
+		if (present && id == L_SPEC_ID)
+			mf->spec_id = (int)v;
+		else if (present && id == L_CONTENT)
+			mf->content = (int)v;
+		else if (present)
+			*(id == L_ADDED_FILES ? &mf->added_files
+			  : id == L_EXISTING_FILES ? &mf->existing_files : &mf->deleted_files) = v;
+		return true;
+	case L_PARTITIONS:
+		return read_summaries_direct(c, n, mf);
+	default:
+		return ice_av_skip(c, n);
+	}
+}
+
+static int read_list_direct(ice_avro_blocks *blocks, const char *name, ice_manifest_file **arr,
+                            size_t *count, size_t *cap, ice_err *err)
+{
+	json_t *schema = ice_avro_header_schema(ice_avro_blocks_meta(blocks), name, err);
+	ice_avro_type *type = NULL;
+	const ice_av_node *rec;
+	ice_av_cursor c;
+	const unsigned char *data;
+	size_t len;
+	int64_t n;
+	int rc, got;
+
+	if (!schema)
+		return err && err->code ? err->code : ICE_EFORMAT;
+	if ((rc = ice_avro_type_new(schema, name, &type, err)))
+		goto out;
+	rec = ice_avro_type_root(type);
+	if (rec->kind != ICE_AV_RECORD || !find_field(schema, L_PATH)) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: not a manifest list (no field 500)", name);
+		goto out;
+	}
+	while ((got = ice_avro_blocks_next(blocks, &data, &len, &n, err)) == 1) {
+		c.p = data;
+		c.end = data + len;
+		while (n-- > 0) {
+			ice_manifest_file *mf = list_slot(arr, count, cap);
+			if (!mf) {
+				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+				goto out;
+			}
+			mf->added_files = mf->existing_files = mf->deleted_files = -1;
+			for (size_t i = 0; i < rec->n; i++)
+				if (!read_list_field(&c, rec->field_ids[i], rec->children[i], mf)) {
+					rc = ice_err_set(err, ICE_EFORMAT, "%s: corrupt Avro data in entry %zu",
+					                 name, *count);
+					goto out;
+				}
+			if (!mf->path) {
+				rc = ice_err_set(err, ICE_EFORMAT, "%s: manifest list entry without manifest_path", name);
+				goto out;
+			}
+		}
+		if (c.p != c.end) {
+			rc = ice_err_set(err, ICE_EFORMAT, "%s: corrupt Avro block after entry %zu", name, *count);
+			goto out;
+		}
+	}
+	if (got < 0)
+		rc = err->code;
+out:
+	ice_avro_type_free(type);
+	json_decref(schema);
+	return rc;
+}
+
+int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
+                           size_t *n, ice_err *err)
+{
+	ice_avro_blocks *blocks = NULL;
+	ice_manifest_file *arr = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	*files = NULL;
+	*n = 0;
+	/* Directly when the codec allows, else with avro-c. */
+	if ((rc = ice_avro_blocks_open(path, name, &blocks, err)) == ICE_OK) {
+		rc = read_list_direct(blocks, name, &arr, &count, &cap, err);
+		ice_avro_blocks_close(blocks);
+	} else if (rc == ICE_EUNSUPPORTED) {
+		ice_err_clear(err);
+		rc = read_list_generic(path, name, &arr, &count, &cap, err);
+	}
+	if (rc == ICE_OK) {
+		*files = arr;
+		*n = count;
+	} else {
+		ice_manifest_files_free(arr, count);
+	}
+	return rc;
+}
+
+int ice_manifest_list_read_generic(const char *path, const char *name, ice_manifest_file **files,
+                                   size_t *n, ice_err *err)
+{
+	ice_manifest_file *arr = NULL;
+	size_t count = 0, cap = 0;
+	int rc = read_list_generic(path, name, &arr, &count, &cap, err);
+
+	if (rc == ICE_OK) {
+		*files = arr;
+		*n = count;
+	} else {
+		*files = NULL;
+		*n = 0;
+		ice_manifest_files_free(arr, count);
+	}
 	return rc;
 }
 
@@ -387,64 +609,272 @@ void ice_manifest_files_free(ice_manifest_file *files, size_t n)
 
 /* ---- manifests --------------------------------------------------------------- */
 
+/* Direct decoding of a manifest's blocks (codecs null and deflate). */
+typedef struct {
+	ice_avro_blocks *blocks;
+	ice_avro_type *type;
+	const ice_av_node *entry;   /* the manifest_entry record */
+	ice_av_cursor cur;          /* in the current block */
+	int64_t left;               /* records left in it */
+	char *str[3];               /* NUL-terminated copies: path, format, referenced */
+	size_t str_cap[3];
+	/* The partition tuple, decoded by avro-c when its bytes change. */
+	avro_schema_t part_schema;
+	avro_value_iface_t *part_class;
+	avro_value_t part_value;
+	bool have_part_value;
+	avro_reader_t part_reader;
+	unsigned char *part_last;
+	size_t part_last_len, part_last_cap;
+	bool part_known;
+} direct_file;
+
 struct ice_manifest_reader {
 	char *name;
 	json_t *meta;
 	json_t *partition_schema;
+	char *schema_text;          /* avro.schema the direct decoder was compiled for */
+	bool ready;                 /* a file is open */
+	bool direct;
+	direct_file df;
 	projected_file pf;
 	projection entry, file;
+	int32_t *eq;                /* equality ids of the current entry */
+	size_t eq_cap;
 	uint64_t count;
 };
+
+/* The data_file record type of a manifest schema, with file_path. */
+static const json_t *data_file_type(const ice_manifest_reader *r, const json_t *schema, ice_err *err)
+{
+	const json_t *df_type = json_object_get(find_field(schema, F_DATA_FILE), "type");
+
+	if (!json_is_object(df_type) || !find_field(df_type, F_FILE_PATH)) {
+		ice_err_set(err, ICE_EFORMAT, "%s: not a manifest (no data_file with file_path)", r->name);
+		return NULL;
+	}
+	return df_type;
+}
 
 /* The projected manifest_entry schema: entry fields, and data_file cut
  * down to file_ids. */
 static json_t *project_manifest(ice_manifest_reader *r, const json_t *schema, ice_err *err)
 {
-	json_t *proj = project(schema, entry_ids, N_OF(entry_ids), &r->entry);
-	const json_t *df = find_field(schema, F_DATA_FILE);
-	const json_t *df_type = json_object_get(df, "type");
-	json_t *df_proj, *slot;
+	const json_t *df_type = data_file_type(r, schema, err);
+	json_t *proj, *df_proj, *slot;
 
-	if (!proj)
+	if (!df_type || !(proj = project(schema, entry_ids, N_OF(entry_ids), &r->entry)))
 		return NULL;
-	if (!json_is_object(df_type) || !find_field(df_type, F_FILE_PATH)) {
-		ice_err_set(err, ICE_EFORMAT, "%s: not a manifest (no data_file with file_path)", r->name);
-		json_decref(proj);
-		return NULL;
-	}
 	df_proj = project(df_type, file_ids, N_OF(file_ids), &r->file);
 	slot = json_array_get(json_object_get(proj, "fields"), (size_t)slot_of(&r->entry, F_DATA_FILE));
 	json_object_set_new(slot, "type", df_proj);
-	r->partition_schema = json_incref(json_object_get(find_field(df_type, F_PARTITION), "type"));
 	return proj;
 }
 
-int ice_manifest_open(const char *path, const char *name, ice_manifest_reader **out, ice_err *err)
+static int open_generic(ice_manifest_reader *r, const char *path, const json_t *schema, ice_err *err)
+{
+	json_t *proj = project_manifest(r, schema, err);
+	int rc;
+
+	if (!proj)
+		return err && err->code ? err->code : ICE_ENOMEM;
+	rc = projected_open(&r->pf, path, r->name, proj, err);
+	json_decref(proj);
+	return rc;
+}
+
+/* What belongs to one file; the compiled schema stays for the next. */
+static void direct_close_file(direct_file *d)
+{
+	ice_avro_blocks_close(d->blocks);
+	d->blocks = NULL;
+	d->cur.p = d->cur.end = NULL;
+	d->left = 0;
+	d->part_known = false;
+}
+
+static void direct_close(direct_file *d)
+{
+	direct_close_file(d);
+	if (d->have_part_value)
+		avro_value_decref(&d->part_value);
+	if (d->part_class)
+		avro_value_iface_decref(d->part_class);
+	if (d->part_schema)
+		avro_schema_decref(d->part_schema);
+	if (d->part_reader)
+		avro_reader_free(d->part_reader);
+	for (int i = 0; i < 3; i++)
+		free(d->str[i]);
+	free(d->part_last);
+	ice_avro_type_free(d->type);
+	memset(d, 0, sizeof *d);
+}
+
+/* avro-c's value of the writer's partition record, for ice_part_decode. */
+static int open_partition_value(ice_manifest_reader *r, ice_err *err)
+{
+	direct_file *d = &r->df;
+	char *text = json_dumps(r->partition_schema, JSON_COMPACT);
+	int rc = ICE_OK;
+
+	if (!text)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (avro_schema_from_json_length(text, strlen(text), &d->part_schema) != 0)
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: unusable partition schema: %s", r->name,
+		                 avro_strerror());
+	else if (!(d->part_class = avro_generic_class_from_schema(d->part_schema)) ||
+	         avro_generic_value_new(d->part_class, &d->part_value) != 0 ||
+	         !(d->part_reader = avro_reader_memory(NULL, 0)))
+		rc = ice_err_set(err, ICE_ENOMEM, "%s: %s", r->name, avro_strerror());
+	else
+		d->have_part_value = true;
+	free(text);
+	return rc;
+}
+
+static int open_direct(ice_manifest_reader *r, const json_t *schema, ice_err *err)
+{
+	direct_file *d = &r->df;
+	const ice_av_node *root;
+	int rc;
+
+	if ((rc = ice_avro_type_new(schema, r->name, &d->type, err)))
+		return rc;
+	root = ice_avro_type_root(d->type);
+	if (root->kind != ICE_AV_RECORD)
+		return ice_err_set(err, ICE_EFORMAT, "%s: not a manifest (not a record)", r->name);
+	d->entry = root;
+	return open_partition_value(r, err);
+}
+
+/* Forget the previous file; keep its compiled schema when the next one's
+ * is the same text (`schema_text` NULL: keep nothing). */
+static void reset_reader(ice_manifest_reader *r, const char *schema_text)
+{
+	bool same = schema_text && r->schema_text && r->direct && strcmp(schema_text, r->schema_text) == 0;
+
+	projected_close(&r->pf);
+	if (same) {
+		direct_close_file(&r->df);
+	} else {
+		direct_close(&r->df);
+		json_decref(r->partition_schema);
+		r->partition_schema = NULL;
+		free(r->schema_text);
+		r->schema_text = NULL;
+		r->direct = false;
+	}
+	json_decref(r->meta);
+	r->meta = NULL;
+	r->count = 0;
+}
+
+/* The header of a file read directly: its schema, compiled unless the
+ * previous file had the same. */
+static int load_direct(ice_manifest_reader *r, ice_avro_blocks *blocks, ice_err *err)
+{
+	const char *text = json_string_value(json_object_get(ice_avro_blocks_meta(blocks), "avro.schema"));
+	json_t *schema = NULL;
+	const json_t *df_type;
+	int rc = ICE_OK;
+
+	reset_reader(r, text);
+	r->df.blocks = blocks;
+	r->meta = json_incref((json_t *)ice_avro_blocks_meta(blocks));
+	if (r->direct)
+		return ICE_OK;
+	if (!(schema = ice_avro_header_schema(r->meta, r->name, err)) ||
+	    !(df_type = data_file_type(r, schema, err))) {
+		rc = err && err->code ? err->code : ICE_EFORMAT;
+		goto out;
+	}
+	r->partition_schema = json_incref(json_object_get(find_field(df_type, F_PARTITION), "type"));
+	if ((rc = open_direct(r, schema, err)))
+		goto out;
+	if (!(r->schema_text = strdup(text))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->direct = true;
+out:
+	json_decref(schema);
+	return rc;
+}
+
+/* A codec avro-c knows and we do not, or on request: avro-c decodes. */
+static int load_generic(ice_manifest_reader *r, const char *path, ice_err *err)
+{
+	json_t *schema = NULL;
+	const json_t *df_type;
+	int rc;
+
+	reset_reader(r, NULL);
+	if ((rc = header_schema(path, r->name, &r->meta, &schema, err)))
+		goto out;
+	if (!(df_type = data_file_type(r, schema, err))) {
+		rc = err && err->code ? err->code : ICE_EFORMAT;
+		goto out;
+	}
+	r->partition_schema = json_incref(json_object_get(find_field(df_type, F_PARTITION), "type"));
+	rc = open_generic(r, path, schema, err);
+out:
+	json_decref(schema);
+	return rc;
+}
+
+static int load(ice_manifest_reader *r, const char *path, const char *name, bool generic,
+                ice_err *err)
+{
+	ice_avro_blocks *blocks = NULL;
+	char *copy = strdup(name);
+	int rc = ICE_EUNSUPPORTED;
+
+	r->ready = false;
+	if (!copy)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	free(r->name);
+	r->name = copy;
+	if (!generic && (rc = ice_avro_blocks_open(path, name, &blocks, err)) == ICE_OK)
+		rc = load_direct(r, blocks, err);
+	else if (rc == ICE_EUNSUPPORTED) {
+		ice_err_clear(err);
+		rc = load_generic(r, path, err);
+	}
+	r->ready = rc == ICE_OK;
+	return rc;
+}
+
+static int open_reader(const char *path, const char *name, bool generic, ice_manifest_reader **out,
+                       ice_err *err)
 {
 	ice_manifest_reader *r = calloc(1, sizeof *r);
-	json_t *schema = NULL, *proj = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!r || !(r->name = strdup(name))) {
-		free(r);
+	if (!r)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	}
-	if ((rc = header_schema(path, name, &r->meta, &schema, err)))
-		goto out;
-	if (!(proj = project_manifest(r, schema, err))) {
-		rc = err && err->code ? err->code : ICE_ENOMEM;
-		goto out;
-	}
-	rc = projected_open(&r->pf, path, name, proj, err);
-out:
-	json_decref(proj);
-	json_decref(schema);
-	if (rc)
+	if ((rc = load(r, path, name, generic, err)))
 		ice_manifest_close(r);
 	else
 		*out = r;
 	return rc;
+}
+
+int ice_manifest_open(const char *path, const char *name, ice_manifest_reader **out, ice_err *err)
+{
+	return open_reader(path, name, false, out, err);
+}
+
+int ice_manifest_open_generic(const char *path, const char *name, ice_manifest_reader **out,
+                              ice_err *err)
+{
+	return open_reader(path, name, true, out, err);
+}
+
+int ice_manifest_reopen(ice_manifest_reader *r, const char *path, const char *name, ice_err *err)
+{
+	return load(r, path, name, false, err);
 }
 
 const json_t *ice_manifest_partition_schema(const ice_manifest_reader *r)
@@ -462,17 +892,248 @@ uint64_t ice_manifest_count(const ice_manifest_reader *r)
 	return r->count;
 }
 
-static int fill_entry(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *err)
+static int push_equality_id(ice_manifest_reader *r, size_t n, int64_t id, ice_err *err)
 {
-	avro_value_t df;
+	if (n == r->eq_cap) {
+		size_t cap = r->eq_cap ? r->eq_cap * 2 : 8;
+		int32_t *q = realloc(r->eq, cap * sizeof *q);
+		if (!q)
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		r->eq = q;
+		r->eq_cap = cap;
+	}
+	r->eq[n] = (int32_t)id;
+	return ICE_OK;
+}
+
+static int bad_entry(const ice_manifest_reader *r, ice_err *err, const char *what)
+{
+	return ice_err_set(err, ICE_EFORMAT, "%s: entry %llu lacks %s", r->name,
+	                   (unsigned long long)r->count, what);
+}
+
+/* ---- direct decoding ---------------------------------------------------------- */
+
+static bool copy_str(direct_file *d, int i, const unsigned char *s, size_t len, const char **out)
+{
+	if (len + 1 > d->str_cap[i]) {
+		size_t cap = (len + 1) * 2;
+		char *q = realloc(d->str[i], cap);
+		if (!q)
+			return false;
+		d->str[i] = q;
+		d->str_cap[i] = cap;
+	}
+	memcpy(d->str[i], s, len);
+	d->str[i][len] = '\0';
+	*out = d->str[i];
+	return true;
+}
+
+static bool read_opt_str(direct_file *d, const ice_av_node *n, int i, const char **out)
+{
+	const unsigned char *s;
+	size_t len;
+	bool present;
+
+	*out = NULL;
+	if (!ice_av_read_str(&d->cur, n, &present, &s, &len))
+		return false;
+	return !present || copy_str(d, i, s, len, out);
+}
+
+static bool read_equality_ids(ice_manifest_reader *r, const ice_av_node *n, ice_manifest_entry *e)
+{
+	ice_av_cursor *c = &r->df.cur;
+	int64_t count, size, id;
+
+	if (!ice_av_branch(c, &n, &e->has_equality_ids))
+		return false;
+	if (!e->has_equality_ids)
+		return true;
+	if (n->kind != ICE_AV_ARRAY || (n->items->kind != ICE_AV_INT && n->items->kind != ICE_AV_LONG)) {
+		e->has_equality_ids = false;
+		return ice_av_skip(c, n);
+	}
+	for (;;) {
+		if (!ice_av_read_long(c, &count))
+			return false;
+		if (count == 0)
+			break;
+		if (count < 0 && (count = -count, !ice_av_read_long(c, &size)))
+			return false;
+		while (count-- > 0)
+			if (!ice_av_read_long(c, &id) || push_equality_id(r, e->n_equality_ids++, id, NULL))
+				return false;
+	}
+	e->equality_ids = r->eq;
+	return true;
+}
+
+/* Hand the partition bytes to avro-c when they differ from the last. */
+static int decode_partition(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *err)
+{
+	direct_file *d = &r->df;
+
+	e->partition = d->part_value;
+	if (d->part_known && d->part_last_len == e->partition_raw_len &&
+	    (!e->partition_raw_len || memcmp(d->part_last, e->partition_raw, e->partition_raw_len) == 0))
+		return ICE_OK;
+	d->part_known = false;
+	if (e->partition_raw_len > d->part_last_cap) {
+		unsigned char *q = realloc(d->part_last, e->partition_raw_len * 2);
+		if (!q)
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		d->part_last = q;
+		d->part_last_cap = e->partition_raw_len * 2;
+	}
+	avro_value_reset(&d->part_value);
+	avro_reader_memory_set_source(d->part_reader, (const char *)e->partition_raw,
+	                              (int64_t)e->partition_raw_len);
+	if (avro_value_read(d->part_reader, &d->part_value) != 0)
+		return ice_err_set(err, ICE_EFORMAT, "%s: entry %llu: bad partition: %s", r->name,
+		                   (unsigned long long)r->count, avro_strerror());
+	if (e->partition_raw_len)
+		memcpy(d->part_last, e->partition_raw, e->partition_raw_len);
+	d->part_last_len = e->partition_raw_len;
+	d->part_known = true;
+	return ICE_OK;
+}
+
+static bool read_file_field(ice_manifest_reader *r, int id, const ice_av_node *n,
+                            ice_manifest_entry *e, bool *has_path, bool *has_part)
+{
+	direct_file *d = &r->df;
+	int64_t v;
+	bool present;
+
+	switch (id) {
+	case F_CONTENT:
+		if (!ice_av_read_i64(&d->cur, n, &present, &v))
+			return false;
+		e->content = present ? (int)v : ICE_CONTENT_DATA;
+		return true;
+	case F_FILE_PATH:
+		return read_opt_str(d, n, 0, &e->file_path) && (*has_path = e->file_path != NULL, true);
+	case F_FILE_FORMAT:
+		return read_opt_str(d, n, 1, &e->file_format);
+	case F_REFERENCED:
+		return read_opt_str(d, n, 2, &e->referenced_data_file);
+	case F_PARTITION:
+		e->partition_raw = d->cur.p;
+		if (!ice_av_skip(&d->cur, n))
+			return false;
+		e->partition_raw_len = (size_t)(d->cur.p - e->partition_raw);
+		*has_part = true;
+		return true;
+	case F_RECORD_COUNT:
+		return ice_av_read_i64(&d->cur, n, &present, &e->record_count);
+	case F_FILE_SIZE:
+		return ice_av_read_i64(&d->cur, n, &present, &e->file_size_in_bytes);
+	case F_CONTENT_OFFSET:
+		return ice_av_read_i64(&d->cur, n, &e->has_content_offset, &e->content_offset);
+	case F_CONTENT_SIZE:
+		return ice_av_read_i64(&d->cur, n, &present, &e->content_size_in_bytes);
+	case F_EQUALITY_IDS:
+		return read_equality_ids(r, n, e);
+	default:
+		return ice_av_skip(&d->cur, n);
+	}
+}
+
+static bool read_data_file(ice_manifest_reader *r, const ice_av_node *n, ice_manifest_entry *e,
+                           bool *has_path, bool *has_part)
+{
+	bool present;
+
+	if (!ice_av_branch(&r->df.cur, &n, &present))
+		return false;
+	if (!present || n->kind != ICE_AV_RECORD)
+		return ice_av_skip(&r->df.cur, n);
+	for (size_t i = 0; i < n->n; i++)
+		if (!read_file_field(r, n->field_ids[i], n->children[i], e, has_path, has_part))
+			return false;
+	return true;
+}
+
+static bool read_entry_field(ice_manifest_reader *r, int id, const ice_av_node *n,
+                             ice_manifest_entry *e, bool *has_status, bool *has_file,
+                             bool *has_path, bool *has_part)
+{
+	ice_av_cursor *c = &r->df.cur;
+	int64_t v;
+
+	switch (id) {
+	case F_STATUS:
+		if (!ice_av_read_i64(c, n, has_status, &v))
+			return false;
+		e->status = (int)v;
+		return true;
+	case F_SNAPSHOT_ID:
+		return ice_av_read_i64(c, n, &e->has_snapshot_id, &e->snapshot_id);
+	case F_SEQ:
+		return ice_av_read_i64(c, n, &e->has_sequence_number, &e->sequence_number);
+	case F_FILE_SEQ:
+		return ice_av_read_i64(c, n, &e->has_file_sequence_number, &e->file_sequence_number);
+	case F_DATA_FILE:
+		*has_file = true;
+		return read_data_file(r, n, e, has_path, has_part);
+	default:
+		return ice_av_skip(c, n);
+	}
+}
+
+static int direct_fill(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *err)
+{
+	const ice_av_node *rec = r->df.entry;
+	bool has_status = false, has_file = false, has_path = false, has_part = false;
+
+	for (size_t i = 0; i < rec->n; i++)
+		if (!read_entry_field(r, rec->field_ids[i], rec->children[i], e, &has_status, &has_file,
+		                      &has_path, &has_part))
+			return ice_err_set(err, ICE_EFORMAT, "%s: corrupt or truncated Avro data in entry %llu",
+			                   r->name, (unsigned long long)r->count);
+	if (!has_status || !has_file)
+		return bad_entry(r, err, "status or data_file");
+	if (!has_path || !has_part)
+		return bad_entry(r, err, "file_path or partition");
+	return decode_partition(r, e, err);
+}
+
+/* 1 when the cursor is on a record, 0 at the end, -1 on a bad block. */
+static int direct_advance(ice_manifest_reader *r, ice_err *err)
+{
+	direct_file *d = &r->df;
+	const unsigned char *data;
+	size_t len;
+	int got;
+
+	while (d->left == 0) {
+		if (d->cur.p != d->cur.end) {
+			ice_err_set(err, ICE_EFORMAT, "%s: corrupt Avro block before entry %llu", r->name,
+			            (unsigned long long)r->count);
+			return -1;
+		}
+		if ((got = ice_avro_blocks_next(d->blocks, &data, &len, &d->left, err)) != 1)
+			return got;
+		d->cur.p = data;
+		d->cur.end = data + len;
+	}
+	d->left--;
+	return 1;
+}
+
+/* ---- generic decoding (avro-c) ---------------------------------------------- */
+
+static int generic_fill(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *err)
+{
+	avro_value_t df, ids;
 	const projection *p = &r->file;
 	int64_t v;
 
-	memset(e, 0, sizeof *e);
 	if (!get_i64(&r->pf.dest, slot_of(&r->entry, F_STATUS), &v) ||
 	    !get_field(&r->pf.dest, slot_of(&r->entry, F_DATA_FILE), &df))
-		return ice_err_set(err, ICE_EFORMAT, "%s: entry %llu lacks status or data_file",
-		                   r->name, (unsigned long long)r->count);
+		return bad_entry(r, err, "status or data_file");
 	e->status = (int)v;
 	e->has_snapshot_id = get_i64(&r->pf.dest, slot_of(&r->entry, F_SNAPSHOT_ID), &e->snapshot_id);
 	e->has_sequence_number = get_i64(&r->pf.dest, slot_of(&r->entry, F_SEQ), &e->sequence_number);
@@ -482,34 +1143,58 @@ static int fill_entry(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *er
 	e->file_path = get_str(&df, slot_of(p, F_FILE_PATH));
 	e->file_format = get_str(&df, slot_of(p, F_FILE_FORMAT));
 	if (!e->file_path || !get_field(&df, slot_of(p, F_PARTITION), &e->partition))
-		return ice_err_set(err, ICE_EFORMAT, "%s: entry %llu lacks file_path or partition",
-		                   r->name, (unsigned long long)r->count);
+		return bad_entry(r, err, "file_path or partition");
 	get_i64(&df, slot_of(p, F_RECORD_COUNT), &e->record_count);
 	get_i64(&df, slot_of(p, F_FILE_SIZE), &e->file_size_in_bytes);
 	e->referenced_data_file = get_str(&df, slot_of(p, F_REFERENCED));
 	e->has_content_offset = get_i64(&df, slot_of(p, F_CONTENT_OFFSET), &e->content_offset);
 	get_i64(&df, slot_of(p, F_CONTENT_SIZE), &e->content_size_in_bytes);
-	e->has_equality_ids = get_field(&df, slot_of(p, F_EQUALITY_IDS), &e->equality_ids);
+	e->has_equality_ids = get_field(&df, slot_of(p, F_EQUALITY_IDS), &ids);
+	if (e->has_equality_ids) {
+		size_t n = 0;
+		avro_value_get_size(&ids, &n);
+		for (size_t i = 0; i < n; i++) {
+			avro_value_t item;
+			int32_t id;
+			if (avro_value_get_by_index(&ids, i, &item, NULL) == 0 &&
+			    avro_value_get_int(&item, &id) == 0 &&
+			    push_equality_id(r, e->n_equality_ids++, id, err))
+				return err->code;
+		}
+		e->equality_ids = r->eq;
+	}
 	return ICE_OK;
 }
 
 int ice_manifest_next(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *err)
 {
-	int got = projected_next(&r->pf, r->name, err);
+	int got;
+
+	if (!r->ready) {
+		ice_err_set(err, ICE_EINVAL, "%s: manifest not open", r->name);
+		return -1;
+	}
+	got = r->direct ? direct_advance(r, err) : projected_next(&r->pf, r->name, err);
 
 	if (got != 1)
 		return got;
+	memset(e, 0, sizeof *e);
 	r->count++;
-	return fill_entry(r, e, err) == ICE_OK ? 1 : -1;
+	if (r->direct)
+		return direct_fill(r, e, err) == ICE_OK ? 1 : -1;
+	return generic_fill(r, e, err) == ICE_OK ? 1 : -1;
 }
 
 void ice_manifest_close(ice_manifest_reader *r)
 {
 	if (!r)
 		return;
+	direct_close(&r->df);
 	projected_close(&r->pf);
 	json_decref(r->partition_schema);
 	json_decref(r->meta);
+	free(r->schema_text);
+	free(r->eq);
 	free(r->name);
 	free(r);
 }

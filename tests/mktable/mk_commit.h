@@ -96,7 +96,7 @@ typedef struct {
 	const mk_opts *o;
 	const mk_pval *fixed;
 	const bool *given;
-	int64_t n, m, day0;
+	int64_t n, m, day0, days;
 	const uint64_t *bases;  /* one RNG seed per manifest */
 } mk_append_job;
 

@@ -258,7 +258,7 @@ int mk_append_manifest(mk_append_job *j, int64_t k)
 		return -1;
 	for (int64_t i = k * j->n / j->m; i < (k + 1) * j->n / j->m; i++) {
 		int64_t rows = pick_rows(j->o, &rng);
-		mk_gen_partition(sp, j->day0, i, j->n, pv);
+		mk_gen_partition(sp, j->day0, j->days, i, j->n, pv);
 		for (int f = 0; f < sp->nf; f++)
 			if (j->given[f])
 				pv[f] = j->fixed[f];
@@ -312,6 +312,7 @@ int mk_cmd_append(const mk_opts *o)
 	j.n = n;
 	j.m = m;
 	j.day0 = DAY_2024_01_01 + snapshot_count(&t);
+	j.days = o->days > 0 ? o->days : 4;
 	j.bases = bases;
 	jobs = mk_par_jobs(n, m);
 	if (jobs > 1) {
@@ -397,7 +398,7 @@ static int add_overwrite_files(mk_commit *c, const mk_opts *o, const kept_parts 
 		if (p && p->spec_id == sp->id)
 			memcpy(pv, p->pv, sizeof(pv));
 		else
-			mk_gen_partition(sp, day0, j, count, pv);
+			mk_gen_partition(sp, day0, 4, j, count, pv);
 		if (add_data_file(c, sp, w, pv, c->fnum++, &t->rng, rows,
 				  pick_size(t, &t->rng, rows), o->stats) != 0) {
 			mk_mwriter_abort(w);

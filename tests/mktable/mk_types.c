@@ -1058,9 +1058,10 @@ static void truncate_val(const mk_pfield *pf, mk_pval *v)
 
 /* Partition values of file i of n in one commit: spread over 4 days (96 hours),
  * contiguous so that each manifest covers a range. */
-void mk_gen_partition(const mk_spec *sp, int64_t day0, int64_t i, int64_t n, mk_pval *pv)
+void mk_gen_partition(const mk_spec *sp, int64_t day0, int64_t days, int64_t i, int64_t n,
+		      mk_pval *pv)
 {
-	int64_t frac = n > 0 ? (i * 96) / n : 0;
+	int64_t frac = n > 0 ? (i * days * 24) / n : 0;
 	int64_t day = day0 + frac / 24;
 	int hour = (int)(frac % 24), k = (int)(frac / 24);
 	int64_t y;

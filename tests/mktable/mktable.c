@@ -14,7 +14,7 @@ static const char usage_text[] =
 	"             [--naming v|uuid] [--gzip] [--seed N]\n"
 	"  recreate DIR [create options]\n"
 	"  append DIR [--files N] [--rows R] [--partition-value NAME=V]... [--manifests M]\n"
-	"             [--stats] [--op NAME]\n"
+	"             [--days D] [--stats] [--op NAME]\n"
 	"  delete DIR (--files N | --path P... | --partition-value NAME=V...)\n"
 	"  overwrite DIR (--files N | --path P... | --partition-value NAME=V...) [--add M]\n"
 	"             [--rows R] [--stats]\n"
@@ -46,6 +46,7 @@ static const struct option longopts[] = {
 	{"rows", required_argument, NULL, 'r'},
 	{"partition-value", required_argument, NULL, 'v'},
 	{"manifests", required_argument, NULL, 'm'},
+	{"days", required_argument, NULL, 'd'},
 	{"stats", no_argument, NULL, 't'},
 	{"op", required_argument, NULL, 'o'},
 	{"path", required_argument, NULL, 'p'},
@@ -66,7 +67,7 @@ static const struct {
 	const char *name;
 	const char *opts;
 } commands[] = {
-	{"create", "FLSPUHNGs"},   {"recreate", "FLSPUHNGs"}, {"append", "frvmtos"},
+	{"create", "FLSPUHNGs"},   {"recreate", "FLSPUHNGs"}, {"append", "frvmdtos"},
 	{"delete", "fpvs"},        {"overwrite", "fpvarts"},  {"replace", "vts"},
 	{"pos-delete", "TRs"},     {"eq-delete", "ves"},      {"dv", "Ts"},
 	{"rollback", "2"},         {"expire", "k"},           {"evolve-spec", "P"},
@@ -163,6 +164,8 @@ static int parse_opt(int ch, const char *arg, mk_opts *o)
 		return num(arg, 0, &o->rows) ? 0 : usage_error("bad --rows '%s'", arg);
 	case 'm':
 		return num(arg, 1, &o->manifests) ? 0 : usage_error("bad --manifests '%s'", arg);
+	case 'd':
+		return num(arg, 1, &o->days) ? 0 : usage_error("bad --days '%s'", arg);
 	case 'a':
 		return num(arg, 0, &o->add) ? 0 : usage_error("bad --add '%s'", arg);
 	case 'k':

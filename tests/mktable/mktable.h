@@ -208,7 +208,9 @@ void mk_partition_path(const mk_spec *sp, const mk_pval *pv, char *buf, size_t c
 json_t *mk_avro_ptype(const mk_type *t, json_t *seen);
 const char *mk_iceberg_ptype(const mk_type *t, char *buf, size_t cap);
 int mk_decimal_bytes(int precision);
-void mk_gen_partition(const mk_spec *sp, int64_t day0, int64_t i, int64_t n, mk_pval *pv);
+/* file i of n spread in order over `days` days (24 hours each) from day0 */
+void mk_gen_partition(const mk_spec *sp, int64_t day0, int64_t days, int64_t i, int64_t n,
+		      mk_pval *pv);
 size_t mk_gen_bound(const mk_col *c, const mk_spec *sp, const mk_pval *pv, uint64_t *rng,
 		    bool upper, int64_t base, unsigned char *out);
 
@@ -265,6 +267,7 @@ typedef struct {
 	int64_t files;      /* -1 = unset */
 	int64_t rows;       /* -1 = unset */
 	int64_t manifests;
+	int64_t days;       /* append: days the files spread over (default 4) */
 	int64_t add;        /* -1 = unset */
 	bool stats;
 	const char *op;

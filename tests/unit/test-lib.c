@@ -74,5 +74,6 @@ int main(void)
 	test_stale();
 	test_config();
 	test_words();
+	test_decode();
 	return tap_done();
 }

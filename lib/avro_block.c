@@ -1,0 +1,188 @@
+/* avro_block: read the blocks of an Avro container file (count, size,
+ * bytes, sync marker) and inflate them with libdeflate, which decompresses
+ * whole buffers two to three times as fast as zlib's streaming inflate. */
+#include "config.h"
+#include "ice_avro_block.h"
+#include "ice_avro_header.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libdeflate.h>
+
+struct ice_avro_blocks {
+	FILE *f;
+	char *name;
+	json_t *meta;
+	unsigned char sync[16];
+	struct libdeflate_decompressor *inflater; /* NULL: codec null */
+	unsigned char *raw, *out; /* compressed block, inflated block */
+	size_t raw_cap, out_cap;
+	uint64_t block;           /* blocks read, for messages */
+};
+
+/* A zig-zag varint from the stream: 1, 0 at a clean end of file, -1 bad. */
+static int read_long(FILE *f, int64_t *out)
+{
+	uint64_t v = 0;
+	int shift = 0, c;
+
+	for (;;) {
+		if ((c = getc(f)) == EOF)
+			return shift == 0 ? 0 : -1;
+		if (shift > 63)
+			return -1;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+		if (!(c & 0x80))
+			break;
+	}
+	*out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+	return 1;
+}
+
+static int reserve(unsigned char **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 65536;
+	unsigned char *p;
+
+	while (n < need)
+		n *= 2;
+	if (n == *cap)
+		return 0;
+	if (!(p = realloc(*buf, n)))
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+static int bad_block(ice_avro_blocks *b, ice_err *err, const char *why)
+{
+	return ice_err_set(err, ICE_EFORMAT, "%s: corrupt or truncated Avro data in block %llu: %s",
+	                   b->name, (unsigned long long)b->block, why);
+}
+
+static int pick_codec(ice_avro_blocks *b, ice_err *err)
+{
+	const char *codec = json_string_value(json_object_get(b->meta, "avro.codec"));
+
+	if (!codec || !*codec || strcmp(codec, "null") == 0)
+		return ICE_OK;
+	if (strcmp(codec, "deflate") != 0)
+		return ice_err_set(err, ICE_EUNSUPPORTED, "%s: Avro codec %s", b->name, codec);
+	if (!(b->inflater = libdeflate_alloc_decompressor()))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
+int ice_avro_blocks_open(const char *path, const char *name, ice_avro_blocks **out, ice_err *err)
+{
+	ice_avro_blocks *b = calloc(1, sizeof *b);
+	int rc;
+
+	*out = NULL;
+	if (!b || !(b->name = strdup(name))) {
+		free(b);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	if (!(b->f = fopen(path, "rb"))) {
+		rc = ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if ((rc = ice_avro_header_parse(b->f, name, &b->meta, b->sync, err)) ||
+	    (rc = pick_codec(b, err)))
+		goto out;
+out:
+	if (rc)
+		ice_avro_blocks_close(b);
+	else
+		*out = b;
+	return rc;
+}
+
+const json_t *ice_avro_blocks_meta(const ice_avro_blocks *b)
+{
+	return b->meta;
+}
+
+/* Avro's deflate is raw RFC 1951 data (no zlib header). The inflated size
+ * is not stored: the buffer grows until the block fits, and is kept. */
+static int inflate_block(ice_avro_blocks *b, size_t size, size_t *len, ice_err *err)
+{
+	enum libdeflate_result res;
+
+	if (reserve(&b->out, &b->out_cap, size * 4) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	while ((res = libdeflate_deflate_decompress(b->inflater, b->raw, size, b->out, b->out_cap,
+	                                             len)) == LIBDEFLATE_INSUFFICIENT_SPACE) {
+		if (b->out_cap >= ICE_AVRO_BLOCK_INFLATED_MAX)
+			return ice_err_set(err, ICE_ETOOBIG, "%s: block %llu inflates to over %u bytes",
+			                   b->name, (unsigned long long)b->block, ICE_AVRO_BLOCK_INFLATED_MAX);
+		if (reserve(&b->out, &b->out_cap, b->out_cap * 2) < 0)
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	if (res != LIBDEFLATE_SUCCESS)
+		return bad_block(b, err, "bad deflate data");
+	return ICE_OK;
+}
+
+/* Read the next block into b->raw; its object count and size. */
+static int read_block(ice_avro_blocks *b, int64_t *count, int64_t *size, ice_err *err)
+{
+	unsigned char sync[16];
+	int got = read_long(b->f, count);
+
+	if (got == 0)
+		return ferror(b->f) ? bad_block(b, err, strerror(errno)) : ICE_OK;
+	if (got < 0 || *count < 0 || read_long(b->f, size) != 1 || *size < 0)
+		return bad_block(b, err, "bad block header");
+	if ((uint64_t)*size > ICE_AVRO_BLOCK_MAX)
+		return ice_err_set(err, ICE_ETOOBIG, "%s: block %llu is over %u bytes", b->name,
+		                   (unsigned long long)b->block, ICE_AVRO_BLOCK_MAX);
+	if (reserve(&b->raw, &b->raw_cap, (size_t)*size + 1) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (fread(b->raw, 1, (size_t)*size, b->f) != (size_t)*size || fread(sync, 1, 16, b->f) != 16)
+		return bad_block(b, err, "short block");
+	if (memcmp(sync, b->sync, 16) != 0)
+		return bad_block(b, err, "sync marker mismatch");
+	return ICE_OK;
+}
+
+int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t *len,
+                         int64_t *count, ice_err *err)
+{
+	int64_t size = -1;
+
+	b->block++;
+	*count = 0;
+	if (read_block(b, count, &size, err))
+		return -1;
+	if (size < 0)
+		return 0; /* the end of the file */
+	if (!b->inflater) {
+		*data = b->raw;
+		*len = (size_t)size;
+		return 1;
+	}
+	if (inflate_block(b, (size_t)size, len, err))
+		return -1;
+	*data = b->out;
+	return 1;
+}
+
+void ice_avro_blocks_close(ice_avro_blocks *b)
+{
+	if (!b)
+		return;
+	if (b->f)
+		fclose(b->f);
+	libdeflate_free_decompressor(b->inflater);
+	json_decref(b->meta);
+	free(b->raw);
+	free(b->out);
+	free(b->name);
+	free(b);
+}

@@ -1,0 +1,37 @@
+/* ice_avro_block: the data blocks of an Avro object container file,
+ * decompressed, one at a time.
+ *
+ * Iceberg writers compress manifests with the deflate codec (or none);
+ * those are read here with libdeflate, so that callers can decode records
+ * straight from the bytes. Other codecs are ICE_EUNSUPPORTED at open: the
+ * caller then reads the file with avro-c. Memory holds one block. */
+#ifndef ICE_AVRO_BLOCK_H
+#define ICE_AVRO_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "ice_error.h"
+
+/* Bounds on one block, against corrupt lengths. */
+#define ICE_AVRO_BLOCK_MAX (64u * 1024u * 1024u)
+#define ICE_AVRO_BLOCK_INFLATED_MAX (512u * 1024u * 1024u)
+
+typedef struct ice_avro_blocks ice_avro_blocks;
+
+/* Open `path` (`name` for messages) and read its header. */
+int ice_avro_blocks_open(const char *path, const char *name, ice_avro_blocks **out, ice_err *err);
+
+/* The header map (see ice_avro_header_read); borrowed. */
+const json_t *ice_avro_blocks_meta(const ice_avro_blocks *b);
+
+/* The next block: 1 with its object count and decompressed bytes (owned by
+ * the reader, valid until the next call), 0 at the end of the file, -1 on a
+ * truncated or corrupt file (*err says which block). */
+int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t *len,
+                         int64_t *count, ice_err *err);
+
+void ice_avro_blocks_close(ice_avro_blocks *b);
+
+#endif
