@@ -176,13 +176,17 @@ int ice_cli_emit(json_t *rec)
 	return rc;
 }
 
-/* Pass one record through and hand it on; the exit status it implies, or
- * -1 to go on. */
+/* Pass one record on unchanged (its text as read) and hand it on; the exit
+ * status it implies, or -1 to go on. */
 static int filter_one(int (*on_record)(void *, const json_t *), void *ctx, json_t *rec,
-                      bool strict, int *status)
+                      const char *line, size_t len, bool strict, int *status)
 {
-	int rc = ice_cli_emit(json_incref(rec));
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	ice_err err;
+	int rc = ice_jsonl_write_line(stdout, line, len, &err);
 
+	if (rc && rc != ICE_EPIPE)
+		ice_cli_error("%s", err.msg);
 	if (rc == ICE_OK)
 		rc = on_record(ctx, rec);
 	if (rc == ICE_EPIPE)
@@ -194,14 +198,19 @@ static int filter_one(int (*on_record)(void *, const json_t *), void *ctx, json_
 		if (strict)
 			return *status;
 	}
-	/* Each record reaches the next stage as soon as it is handled. */
-	fflush(stdout);
+	/* Each unit reaches the next stage as soon as it is handled; file and
+	 * partition records come in bulk and always before the diff record
+	 * that ends their transition, so they need no flush of their own. */
+	if (!kind || (strcmp(kind, "file") != 0 && strcmp(kind, "partition") != 0))
+		fflush(stdout);
 	return -1;
 }
 
 int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict)
 {
 	ice_jsonl_reader *in = ice_jsonl_reader_new(stdin, "stdin", 0);
+	const char *line;
+	size_t len;
 	json_t *rec;
 	ice_err err = { 0 };
 	int status = ICE_EXIT_OK, got, end = -1;
@@ -218,7 +227,8 @@ int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bo
 				break;
 			continue;
 		}
-		end = filter_one(on_record, ctx, rec, strict, &status);
+		line = ice_jsonl_line(in, &len);
+		end = filter_one(on_record, ctx, rec, line, len, strict, &status);
 		json_decref(rec);
 	}
 	ice_jsonl_reader_free(in);

@@ -30,6 +30,10 @@ void ice_jsonl_reader_free(ice_jsonl_reader *r);
  * (err->code ICE_EIO: stop reading). */
 int ice_jsonl_next(ice_jsonl_reader *r, json_t **out, ice_err *err);
 
+/* The text of the record ice_jsonl_next last returned, as read (no
+ * newline); valid until the next call. For passing records on unchanged. */
+const char *ice_jsonl_line(const ice_jsonl_reader *r, size_t *len);
+
 /* Number of the line last returned or rejected (1-based). */
 unsigned long ice_jsonl_lineno(const ice_jsonl_reader *r);
 

@@ -13,6 +13,7 @@ struct ice_jsonl_reader {
 	unsigned long lineno;
 	char *buf;
 	size_t cap;
+	size_t len; /* of the line in buf */
 };
 
 ice_jsonl_reader *ice_jsonl_reader_new(FILE *in, const char *name, size_t max_line)
@@ -38,6 +39,12 @@ void ice_jsonl_reader_free(ice_jsonl_reader *r)
 	free(r->buf);
 	free(r->name);
 	free(r);
+}
+
+const char *ice_jsonl_line(const ice_jsonl_reader *r, size_t *len)
+{
+	*len = r->len;
+	return r->buf;
 }
 
 unsigned long ice_jsonl_lineno(const ice_jsonl_reader *r)
@@ -146,6 +153,7 @@ int ice_jsonl_next(ice_jsonl_reader *r, json_t **out, ice_err *err)
 		if (!is_blank(r->buf, (size_t)len))
 			break;
 	}
+	r->len = (size_t)len;
 	return parse_line(r, (size_t)len, out, err) == ICE_OK ? 1 : -1;
 }
 

@@ -42,8 +42,9 @@
 	"local function unref(pre, k, tl)\n" \
 	"  for ot in string.gmatch(tl, '[^\\n]+') do\n" \
 	"    local s = pre .. 't:' .. ot\n" \
-	"    redis.call('SREM', s, k)\n" \
-	"    if redis.call('SCARD', s) == 0 then redis.call('SREM', pre .. 'tags', ot) end\n" \
+	"    if redis.call('SREM', s, k) == 1 and redis.call('SCARD', s) == 0 then\n" \
+	"      redis.call('SREM', pre .. 'tags', ot)\n" \
+	"    end\n" \
 	"  end\n" \
 	"end\n" \
 	"local function drop(p, t, k, tl)\n" \
@@ -154,8 +155,9 @@ static const char lua_del[] = LUA_ALLOW_OOM LUA_COMMON
 	"return removed\n";
 
 /* ARGV: p t count_global explicit whole tag... The atomic step of an
- * invalidation: see "Invalidation in two steps" above. Returns the number
- * of sets marked. */
+ * invalidation: see "Invalidation in two steps" above. A RENAME that fails
+ * means no set, nothing to mark; the other writes go in bulk, 1000 tags a
+ * call. Returns the number of sets marked. */
 static const char lua_mark[] = LUA_ALLOW_OOM
 	"local p, t = ARGV[1], ARGV[2]\n"
 	"local pre = p .. ':{' .. t .. '}:'\n"
@@ -169,17 +171,28 @@ static const char lua_mark[] = LUA_ALLOW_OOM
 	"    marked = 1\n"
 	"  end\n"
 	"else\n"
-	"  for i = 6, #ARGV do\n"
-	"    local tag = ARGV[i]\n"
-	"    local ts = pre .. 't:' .. tag\n"
-	"    if redis.call('EXISTS', ts) == 1 then\n"
-	"      redis.call('RENAME', ts, pre .. 'd:' .. g .. ':' .. tag)\n"
-	"      redis.call('SADD', pre .. 'drain', g .. '\\n=' .. tag)\n"
-	"      redis.call('HSET', pre .. 'dead', tag, g)\n"
-	"      redis.call('SREM', pre .. 'tags', tag)\n"
-	"      marked = marked + 1\n"
+	"  local jobs, dead, gone = {}, {}, {}\n"
+	"  local function flush()\n"
+	"    if #jobs > 0 then\n"
+	"      redis.call('SADD', pre .. 'drain', unpack(jobs))\n"
+	"      redis.call('HSET', pre .. 'dead', unpack(dead))\n"
+	"      redis.call('SREM', pre .. 'tags', unpack(gone))\n"
+	"      jobs, dead, gone = {}, {}, {}\n"
 	"    end\n"
 	"  end\n"
+	"  for i = 6, #ARGV do\n"
+	"    local tag = ARGV[i]\n"
+	"    local ok = redis.pcall('RENAME', pre .. 't:' .. tag, pre .. 'd:' .. g .. ':' .. tag)\n"
+	"    if type(ok) ~= 'table' or not ok.err then\n"
+	"      jobs[#jobs + 1] = g .. '\\n=' .. tag\n"
+	"      dead[#dead + 1] = tag\n"
+	"      dead[#dead + 1] = g\n"
+	"      gone[#gone + 1] = tag\n"
+	"      marked = marked + 1\n"
+	"      if #jobs == 1000 then flush() end\n"
+	"    end\n"
+	"  end\n"
+	"  flush()\n"
 	"end\n"
 	"if marked > 0 or ARGV[4] == '1' then\n"
 	"  redis.call('HINCRBY', pre .. 'stats', 'invalidations', 1)\n"
@@ -200,7 +213,9 @@ static const char lua_drain[] = LUA_ALLOW_OOM LUA_COMMON
 	"  local g = tonumber(string.sub(job, 1, nl - 1))\n"
 	"  local marker = string.sub(job, nl + 2)\n"
 	"  local d = pre .. 'd:' .. g .. ':' .. marker\n"
-	"  for _, k in ipairs(redis.call('SPOP', d, budget - work)) do\n"
+	"  local want = budget - work\n"
+	"  local got = redis.call('SPOP', d, want)\n"
+	"  for _, k in ipairs(got) do\n"
 	"    work = work + 1\n"
 	"    local f = redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
 	"    if f[2] and (tonumber(f[1]) or 0) < g then\n"
@@ -208,7 +223,7 @@ static const char lua_drain[] = LUA_ALLOW_OOM LUA_COMMON
 	"      removed = removed + 1\n"
 	"    end\n"
 	"  end\n"
-	"  if redis.call('EXISTS', d) == 0 then\n"
+	"  if #got < want or redis.call('EXISTS', d) == 0 then\n"
 	"    redis.call('SREM', pre .. 'drain', job)\n"
 	"    if redis.call('HGET', pre .. 'dead', marker) == tostring(g) then\n"
 	"      redis.call('HDEL', pre .. 'dead', marker)\n"
@@ -917,7 +932,7 @@ static int redis_del(void *impl, const char *const *keys, size_t n, uint64_t *re
 
 typedef struct strlist {
 	char **v;
-	size_t n;
+	size_t n, cap;
 } strlist;
 
 static void strlist_free(strlist *l)
@@ -930,21 +945,33 @@ static void strlist_free(strlist *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* Add s[0..n) unless present; returns its index or -1 when out of memory. */
-static long strlist_add(strlist *l, const char *s, size_t n)
+/* Append a copy of s[0..n); returns its index or -1 when out of memory. */
+static long strlist_push(strlist *l, const char *s, size_t n)
 {
 	char **v;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		if (!(v = realloc(l->v, cap * sizeof *v)))
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strndup(s, n)))
+		return -1;
+	return (long)l->n++;
+}
+
+/* Add s[0..n) unless present (a linear search: for short lists such as
+ * tables); returns its index or -1 when out of memory. */
+static long strlist_add(strlist *l, const char *s, size_t n)
+{
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		if (strlen(l->v[i]) == n && memcmp(l->v[i], s, n) == 0)
 			return (long)i;
-	if (!(v = realloc(l->v, (l->n + 1) * sizeof *v)))
-		return -1;
-	l->v = v;
-	if (!(l->v[l->n] = strndup(s, n)))
-		return -1;
-	return (long)l->n++;
+	return strlist_push(l, s, n);
 }
 
 /* A SCAN MATCH pattern: pre + s + post with glob characters of s escaped
@@ -1096,7 +1123,9 @@ static int group_add(group *g, const char *t, size_t tl, const char *tag, int ex
 		g->explicit_[i] = 0;
 	}
 	g->explicit_[i] |= expl;
-	return strlist_add(&g->tags[i], tag, strlen(tag)) < 0 ? ICE_ENOMEM : ICE_OK;
+	/* No search: a tag named twice is marked once anyway (its set is gone
+	 * after the first RENAME), and searching made 100k tags quadratic. */
+	return strlist_push(&g->tags[i], tag, strlen(tag)) < 0 ? ICE_ENOMEM : ICE_OK;
 }
 
 /* Group the tags by table; free-form tags go to every table in use. */
