@@ -3,12 +3,62 @@
 #include "ice_fetch.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+/* libcurl is loaded when the first URL is fetched, not when a program
+ * starts: linked in, it and what it pulls in (GnuTLS, Kerberos, LDAP...)
+ * cost every ice-cache process about 7 ms, a get of 1 KiB included. */
+static struct curl_api {
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_perform)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int, struct curl_header **);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	time_t (*getdate)(const char *, const time_t *);
+} cu;
+
+static int load_curl(ice_err *err)
+{
+	static void *lib;
+	static const struct { const char *name; size_t off; } fns[] = {
+#define FN(f) { "curl_" #f, offsetof(struct curl_api, f) }
+		FN(easy_init), FN(easy_setopt), FN(easy_getinfo), FN(easy_perform), FN(easy_cleanup),
+		FN(easy_strerror), FN(easy_header), FN(slist_append), FN(slist_free_all), FN(getdate),
+#undef FN
+	};
+	size_t i;
+
+	if (lib)
+		return ICE_OK;
+	if (!(lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)))
+		return ice_err_set(err, ICE_EUNSUPPORTED, "cannot load libcurl: %s", dlerror());
+	for (i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+		void *f = dlsym(lib, fns[i].name);
+		if (!f) {
+			dlclose(lib);
+			lib = NULL;
+			return ice_err_set(err, ICE_EUNSUPPORTED, "libcurl lacks %s", fns[i].name);
+		}
+		memcpy((char *)&cu + fns[i].off, &f, sizeof f);
+	}
+	return ICE_OK;
+}
+
+static time_t parse_http_date(const char *s)
+{
+	return load_curl(NULL) == ICE_OK ? cu.getdate(s, NULL) : -1;
+}
 
 #define DEFAULT_MAX_BYTES (512u * 1024u * 1024u)
 
@@ -41,7 +91,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	long code = 0;
 	size_t len = size * n;
 
-	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+	cu.easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code > 299)
 		return len;
 	if (r->len + len > t->max) {
@@ -85,7 +135,7 @@ static char *header_of(CURL *curl, const char *name)
 {
 	struct curl_header *h = NULL;
 
-	if (curl_easy_header(curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+	if (cu.easy_header(curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
 		return NULL;
 	return strdup(h->value);
 }
@@ -100,9 +150,9 @@ static void collect_headers(CURL *curl, ice_http_resp *r)
 	r->expires = header_of(curl, "Expires");
 	r->date = header_of(curl, "Date");
 	r->age = header_of(curl, "Age");
-	curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &url);
+	cu.easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &url);
 	r->effective_url = url ? strdup(url) : NULL;
-	curl_easy_getinfo(curl, CURLINFO_REDIRECT_COUNT, &r->redirects);
+	cu.easy_getinfo(curl, CURLINFO_REDIRECT_COUNT, &r->redirects);
 }
 
 /* Request headers: the user's, then the validators. */
@@ -112,26 +162,26 @@ static int request_headers(const ice_http_req *q, struct curl_slist **list)
 	struct curl_slist *l = NULL, *next;
 
 	for (size_t i = 0; i < q->n_headers; i++) {
-		if (!(next = curl_slist_append(l, q->headers[i])))
+		if (!(next = cu.slist_append(l, q->headers[i])))
 			goto fail;
 		l = next;
 	}
 	if (q->etag) {
 		snprintf(line, sizeof line, "If-None-Match: %s", q->etag);
-		if (!(next = curl_slist_append(l, line)))
+		if (!(next = cu.slist_append(l, line)))
 			goto fail;
 		l = next;
 	}
 	if (q->last_modified) {
 		snprintf(line, sizeof line, "If-Modified-Since: %s", q->last_modified);
-		if (!(next = curl_slist_append(l, line)))
+		if (!(next = cu.slist_append(l, line)))
 			goto fail;
 		l = next;
 	}
 	*list = l;
 	return ICE_OK;
 fail:
-	curl_slist_free_all(l);
+	cu.slist_free_all(l);
 	return ICE_ENOMEM;
 }
 
@@ -140,14 +190,14 @@ static void set_method(CURL *curl, const ice_http_req *q)
 	const char *m = q->method;
 
 	if (q->body) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, q->body);
+		cu.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
+		cu.easy_setopt(curl, CURLOPT_POSTFIELDS, q->body);
 		if (m && strcmp(m, "POST") != 0)
-			curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, m);
+			cu.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, m);
 	} else if (m && strcmp(m, "HEAD") == 0) {
-		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		cu.easy_setopt(curl, CURLOPT_NOBODY, 1L);
 	} else if (m && strcmp(m, "GET") != 0) {
-		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, m);
+		cu.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, m);
 	}
 }
 
@@ -157,23 +207,23 @@ static void set_options(CURL *curl, const ice_http_req *q, transfer *t, char *er
 	char agent[64];
 
 	snprintf(agent, sizeof agent, "icecache/%s", PACKAGE_VERSION);
-	curl_easy_setopt(curl, CURLOPT_URL, q->url);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, agent);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, q->max_redirects < 0 ? 5L : q->max_redirects);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(q->timeout_ms > 0 ? q->timeout_ms : 60000));
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	cu.easy_setopt(curl, CURLOPT_URL, q->url);
+	cu.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	cu.easy_setopt(curl, CURLOPT_USERAGENT, agent);
+	cu.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	cu.easy_setopt(curl, CURLOPT_MAXREDIRS, q->max_redirects < 0 ? 5L : q->max_redirects);
+	cu.easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(q->timeout_ms > 0 ? q->timeout_ms : 60000));
+	cu.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 	                 (long)(q->connect_timeout_ms > 0 ? q->connect_timeout_ms : 10000));
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
+	cu.easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max);
+	cu.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	cu.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(curl, CURLOPT_WRITEDATA, t);
+	cu.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	cu.easy_setopt(curl, CURLOPT_HEADERDATA, t);
 	set_method(curl, q);
 }
 
@@ -199,8 +249,8 @@ static int transport_error(const ice_http_req *q, const ice_http_resp *r, const 
 		                   q->max_redirects < 0 ? 5L : q->max_redirects);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		return ice_err_set(err, ICE_EIO, "%.200s: timed out (%s)", at,
-		                   *errbuf ? errbuf : curl_easy_strerror(cc));
-	return ice_err_set(err, ICE_EIO, "%.200s: %s", at, *errbuf ? errbuf : curl_easy_strerror(cc));
+		                   *errbuf ? errbuf : cu.easy_strerror(cc));
+	return ice_err_set(err, ICE_EIO, "%.200s: %s", at, *errbuf ? errbuf : cu.easy_strerror(cc));
 }
 
 static int check_status(const ice_http_req *q, ice_http_resp *r, const transfer *t, ice_err *err)
@@ -228,17 +278,19 @@ int ice_http_fetch(const ice_http_req *q, ice_http_resp *r, ice_err *err)
 	int rc;
 
 	memset(r, 0, sizeof *r);
+	if ((rc = load_curl(err)))
+		return rc;
 	t.r = r;
 	t.max = q->max_bytes ? q->max_bytes : DEFAULT_MAX_BYTES;
-	if (!(t.curl = curl_easy_init()))
+	if (!(t.curl = cu.easy_init()))
 		return ice_err_set(err, ICE_ENOMEM, "%s: cannot start libcurl", q->url);
 	if ((rc = request_headers(q, &headers))) {
 		rc = ice_err_set(err, rc, "out of memory");
 		goto out;
 	}
 	set_options(t.curl, q, &t, errbuf, headers);
-	cc = curl_easy_perform(t.curl);
-	curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &r->status);
+	cc = cu.easy_perform(t.curl);
+	cu.easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &r->status);
 	collect_headers(t.curl, r);
 	if (cc != CURLE_OK) {
 		rc = transport_error(q, r, &t, cc, errbuf, err);
@@ -255,8 +307,8 @@ out:
 		r->body = NULL;
 		r->len = 0;
 	}
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(t.curl);
+	cu.slist_free_all(headers);
+	cu.easy_cleanup(t.curl);
 	return rc;
 }
 
@@ -318,8 +370,8 @@ void ice_http_freshness_of(const ice_http_resp *r, int64_t now_ms, ice_http_fres
 		return;
 	}
 	if (r->expires) {
-		time_t exp = curl_getdate(r->expires, NULL);
-		time_t date = r->date ? curl_getdate(r->date, NULL) : -1;
+		time_t exp = parse_http_date(r->expires);
+		time_t date = r->date ? parse_http_date(r->date) : -1;
 		int64_t base = date >= 0 ? (int64_t)date * 1000 : now_ms;
 
 		f->says = true; /* an invalid Expires means already expired */
