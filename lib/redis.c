@@ -25,16 +25,19 @@
 
 /* Invalidation in two steps. Removing every entry of a big tag or table
  * in one script would block Redis for as long as it takes, so:
- *   1. mark (one script, atomic, O(tags)): take g = INCR P:{T}:seq, RENAME
- *      each tag set (or P:{T}:all for the whole table) to P:{T}:d:g:TAG,
- *      queue "g\n=TAG" (or "g\n*") in P:{T}:drain, and record
- *      P:{T}:dead[TAG] = g (or [""] = g). From then on every read treats an
- *      entry as gone when one of its tags (or "") is marked with a g above
- *      the entry's own seq (put stamps it from the same counter), so no
- *      reader sees half an invalidation.
- *   2. drain (a script per batch of at most ICE_REDIS_DRAIN_BATCH entries):
- *      pop marked entries and remove those older than g with every
- *      reference; when a set is empty, its job and mark go.
+ *   1. mark (one script, atomic, a few writes per tag): take g = INCR
+ *      P:{T}:seq, record P:{T}:dead[TAG] = g (or [""] = g for the whole
+ *      table) and queue the job "g\n=TAG" (or "g\n*") in P:{T}:drain. From
+ *      then on every read treats an entry as gone when one of its tags (or
+ *      "") is marked with a g above the entry's own seq (put stamps it from
+ *      the same counter), so no reader sees half an invalidation.
+ *   2. drain (a script per batch of about ICE_REDIS_DRAIN_BATCH entries):
+ *      SSCAN the tag's live set (or P:{T}:all) from the job's cursor and
+ *      remove the entries older than g with every reference. SSCAN returns
+ *      every member present for the whole scan, and an entry put after the
+ *      mark has a higher seq, so when the cursor comes back to 0 no entry
+ *      the mark covers is left: the job and its mark go. Entries put later
+ *      stay in the live set untouched.
  * An interrupted drain is finished by the next invalidation of the table
  * or by gc; until then its entries read as misses. */
 
@@ -155,53 +158,47 @@ static const char lua_del[] = LUA_ALLOW_OOM LUA_COMMON
 	"return removed\n";
 
 /* ARGV: p t count_global explicit whole tag... The atomic step of an
- * invalidation: see "Invalidation in two steps" above. A RENAME that fails
- * means no set, nothing to mark; the other writes go in bulk, 1000 tags a
- * call. Returns the number of sets marked. */
+ * invalidation: see "Invalidation in two steps" above. Only a mark and a
+ * job per tag whose set exists, written in bulk (1000 tags a call): no key
+ * is renamed or read. Returns the number of sets marked. */
 static const char lua_mark[] = LUA_ALLOW_OOM
 	"local p, t = ARGV[1], ARGV[2]\n"
 	"local pre = p .. ':{' .. t .. '}:'\n"
 	"local g = redis.call('INCR', pre .. 'seq')\n"
 	"local marked = 0\n"
-	"if ARGV[5] == '1' then\n"
-	"  if redis.call('EXISTS', pre .. 'all') == 1 then\n"
-	"    redis.call('RENAME', pre .. 'all', pre .. 'd:' .. g .. ':')\n"
-	"    redis.call('SADD', pre .. 'drain', g .. '\\n*')\n"
-	"    redis.call('HSET', pre .. 'dead', '', g)\n"
-	"    marked = 1\n"
+	"local jobs, dead = {}, {}\n"
+	"local function flush()\n"
+	"  if #jobs > 0 then\n"
+	"    redis.call('SADD', pre .. 'drain', unpack(jobs))\n"
+	"    redis.call('HSET', pre .. 'dead', unpack(dead))\n"
+	"    jobs, dead = {}, {}\n"
 	"  end\n"
-	"else\n"
-	"  local jobs, dead, gone = {}, {}, {}\n"
-	"  local function flush()\n"
-	"    if #jobs > 0 then\n"
-	"      redis.call('SADD', pre .. 'drain', unpack(jobs))\n"
-	"      redis.call('HSET', pre .. 'dead', unpack(dead))\n"
-	"      redis.call('SREM', pre .. 'tags', unpack(gone))\n"
-	"      jobs, dead, gone = {}, {}, {}\n"
-	"    end\n"
-	"  end\n"
-	"  for i = 6, #ARGV do\n"
-	"    local tag = ARGV[i]\n"
-	"    local ok = redis.pcall('RENAME', pre .. 't:' .. tag, pre .. 'd:' .. g .. ':' .. tag)\n"
-	"    if type(ok) ~= 'table' or not ok.err then\n"
-	"      jobs[#jobs + 1] = g .. '\\n=' .. tag\n"
-	"      dead[#dead + 1] = tag\n"
-	"      dead[#dead + 1] = g\n"
-	"      gone[#gone + 1] = tag\n"
-	"      marked = marked + 1\n"
-	"      if #jobs == 1000 then flush() end\n"
-	"    end\n"
-	"  end\n"
-	"  flush()\n"
 	"end\n"
+	"local function mark(set, job, marker)\n"
+	"  if redis.call('EXISTS', set) == 1 then\n"
+	"    jobs[#jobs + 1] = g .. '\\n' .. job\n"
+	"    dead[#dead + 1] = marker\n"
+	"    dead[#dead + 1] = g\n"
+	"    marked = marked + 1\n"
+	"    if #jobs == 1000 then flush() end\n"
+	"  end\n"
+	"end\n"
+	"if ARGV[5] == '1' then\n"
+	"  mark(pre .. 'all', '*', '')\n"
+	"else\n"
+	"  for i = 6, #ARGV do mark(pre .. 't:' .. ARGV[i], '=' .. ARGV[i], ARGV[i]) end\n"
+	"end\n"
+	"flush()\n"
 	"if marked > 0 or ARGV[4] == '1' then\n"
 	"  redis.call('HINCRBY', pre .. 'stats', 'invalidations', 1)\n"
 	"end\n"
 	"if ARGV[3] == '1' then redis.call('HINCRBY', p .. ':stats', 'invalidations', 1) end\n"
 	"return marked\n";
 
-/* ARGV: p t budget. Removes at most budget marked entries of t. Returns
- * {entries removed, drain jobs left}. */
+/* ARGV: p t budget. Looks at about budget members of the sets being
+ * drained (SSCAN, its cursor kept in P:{T}:cur per job) and removes the
+ * entries older than their job's mark. Returns {entries removed, drain
+ * jobs left}. */
 static const char lua_drain[] = LUA_ALLOW_OOM LUA_COMMON
 	"local p, t, budget = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
 	"local pre = p .. ':{' .. t .. '}:'\n"
@@ -212,23 +209,28 @@ static const char lua_drain[] = LUA_ALLOW_OOM LUA_COMMON
 	"  local nl = string.find(job, '\\n', 1, true)\n"
 	"  local g = tonumber(string.sub(job, 1, nl - 1))\n"
 	"  local marker = string.sub(job, nl + 2)\n"
-	"  local d = pre .. 'd:' .. g .. ':' .. marker\n"
-	"  local want = budget - work\n"
-	"  local got = redis.call('SPOP', d, want)\n"
-	"  for _, k in ipairs(got) do\n"
+	"  local set = string.sub(job, nl + 1, nl + 1) == '*' and pre .. 'all' or pre .. 't:' .. marker\n"
+	"  local r = redis.call('SSCAN', set, redis.call('HGET', pre .. 'cur', job) or '0',\n"
+	"                       'COUNT', math.max(10, budget - work))\n"
+	"  for _, k in ipairs(r[2]) do\n"
 	"    work = work + 1\n"
 	"    local f = redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
-	"    if f[2] and (tonumber(f[1]) or 0) < g then\n"
+	"    if not f[2] then\n"
+	"      redis.call('SREM', set, k)\n"
+	"    elseif (tonumber(f[1]) or 0) < g then\n"
 	"      drop(p, t, k, f[2])\n"
 	"      removed = removed + 1\n"
 	"    end\n"
 	"  end\n"
-	"  if #got < want or redis.call('EXISTS', d) == 0 then\n"
+	"  work = work + 1\n"
+	"  if r[1] == '0' then\n"
 	"    redis.call('SREM', pre .. 'drain', job)\n"
+	"    redis.call('HDEL', pre .. 'cur', job)\n"
 	"    if redis.call('HGET', pre .. 'dead', marker) == tostring(g) then\n"
 	"      redis.call('HDEL', pre .. 'dead', marker)\n"
 	"    end\n"
-	"    work = work + 1\n"
+	"  else\n"
+	"    redis.call('HSET', pre .. 'cur', job, r[1])\n"
 	"  end\n"
 	"end\n"
 	"if removed > 0 then\n"
