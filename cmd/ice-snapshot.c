@@ -49,16 +49,17 @@ static const char usage_text[] =
 	"      --from-start       watch, poll: begin with the whole history of the\n"
 	"                         current branch instead of the current snapshot\n"
 	"  -s, --state PATH       poll: the cursor file (created when missing), or\n"
-	"                         'redis': start from the snapshot ice-invalidate last\n"
-	"                         finished in the cache (which poll never moves)\n"
-	"  -u, --url URL          poll --state redis: the cache (default $ICE_CACHE_URL,\n"
+	"                         'cache' (also 'redis'): start from the snapshot\n"
+	"                         ice-invalidate last finished in the cache (which\n"
+	"                         poll never moves)\n"
+	"  -u, --url URL          poll --state cache: the cache (default $ICE_CACHE_URL,\n"
 	"                         else the embedded cache)\n"
-	"      --prefix P         poll --state redis: key namespace (default icecache)\n"
+	"      --prefix P         poll --state cache: key namespace (default icecache)\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
 	"Exit status: 0 success, 1 a table could not be read, 2 usage error,\n"
-	"3 the cache is unreachable (poll --state redis).\n"
+	"3 the cache is unreachable (poll --state cache).\n"
 	"See ice-snapshot(1) for the record fields.\n";
 
 typedef enum { CMD_SHOW, CMD_LOG, CMD_WATCH, CMD_POLL } command;
@@ -483,7 +484,15 @@ out:
 	return status;
 }
 
-/* ---- poll --state redis ------------------------------------------------------ */
+/* ---- poll --state cache ------------------------------------------------------ */
+
+/* "cache" names the cursors kept in the cache (any backend); "redis", its
+ * first name from when Redis was the only backend, still works. A file of
+ * either name is given as ./cache. */
+static bool state_in_cache(const char *state)
+{
+	return state && (strcmp(state, "cache") == 0 || strcmp(state, "redis") == 0);
+}
 
 /* The cursor ice-invalidate moves once a transition's invalidation has
  * committed: 1 and *c filled when set, 0 when unset, or an error. */
@@ -647,8 +656,8 @@ static int check_options(const options *o, int ntables)
 		return ice_cli_usage_error("--from-start is for watch and poll");
 	if ((o->cmd == CMD_POLL) != (o->state != NULL))
 		return ice_cli_usage_error(o->state ? "--state is for poll" : "poll needs --state PATH");
-	if ((o->url || o->prefix) && !(o->state && strcmp(o->state, "redis") == 0))
-		return ice_cli_usage_error("--url and --prefix go with poll --state redis");
+	if ((o->url || o->prefix) && !state_in_cache(o->state))
+		return ice_cli_usage_error("--url and --prefix go with poll --state cache");
 	return -1;
 }
 
@@ -688,7 +697,7 @@ int main(int argc, char **argv)
 	switch (o.cmd) {
 	case CMD_WATCH: status = run_watch(targets, ntables, &o); break;
 	case CMD_POLL:
-		status = strcmp(o.state, "redis") == 0 ? run_poll_backend(targets, ntables, &o)
+		status = state_in_cache(o.state) ? run_poll_backend(targets, ntables, &o)
 		                                       : run_poll(targets, ntables, &o);
 		break;
 	default: status = run_each(targets, ntables, &o); break;

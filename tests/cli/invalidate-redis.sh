@@ -122,13 +122,13 @@ is "$(present "on other file" db.t && echo kept || echo removed)" \
 "$ICE_DIFF" "$t" | "$INV" --granularity table --url "$URL" > "$TMP/out"
 is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["tags"]')" '["table:db.t"]' "--granularity table: only the table tag"
 
-# At least once: poll --state redis starts from the snapshot ice-invalidate
+# At least once: poll --state cache starts from the snapshot ice-invalidate
 # last finished, and only ice-invalidate moves it.
 p="$TMP/wh/db/p"
 "$MKTABLE" create "$p" --seed 91 > /dev/null
 "$MKTABLE" append "$p" --files 2 > /dev/null
-pollr() { "$ICE_SNAPSHOT" poll --state redis --url "$URL" "$p"; }
-is "$(pollr | $JSONQ 'r["event"]')" "current" "poll --state redis, no cursor yet: the current snapshot"
+pollr() { "$ICE_SNAPSHOT" poll --state cache --url "$URL" "$p"; }
+is "$(pollr | $JSONQ 'r["event"]')" "current" "poll --state cache, no cursor yet: the current snapshot"
 pollr | "$ICE_DIFF" | "$INV" --url "$URL" > /dev/null
 is "$(pollr | wc -l | tr -d ' ')" "0" "after ice-invalidate finished it: nothing to poll"
 "$MKTABLE" append "$p" --files 1 > /dev/null

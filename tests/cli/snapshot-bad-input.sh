@@ -74,7 +74,7 @@ expect_error "bad count" 2 "--count: 'abc' is not a positive number" watch --cou
 expect_error "bad interval" 2 "--interval: bad duration '5x'" watch --interval 5x "$good"
 expect_error "poll without state" 2 "poll needs --state PATH" poll "$good"
 expect_error "flag of another command" 2 "--all is for log" show --all "$good"
-expect_error "--url without --state redis" 2 "--url and --prefix go with poll --state redis" show --url redis://x "$good"
+expect_error "--url without --state cache" 2 "--url and --prefix go with poll --state cache" show --url redis://x "$good"
 expect_error "--name with two tables" 2 "--name applies to a single TABLE" show --name x "$good" "$good"
 
 # A closed pipe is not an error worth a message.
