@@ -66,9 +66,19 @@ int ice_cli_usage_error(const char *fmt, ...)
 	return ice_cli_usage_hint();
 }
 
+static const char *usage_hint; /* NULL: "Try 'PROGRAM --help' ..." */
+
+void ice_cli_set_usage_hint(const char *hint)
+{
+	usage_hint = hint;
+}
+
 int ice_cli_usage_hint(void)
 {
-	fprintf(stderr, "Try '%s --help' for more information.\n", program);
+	if (usage_hint)
+		fprintf(stderr, "%s\n", usage_hint);
+	else
+		fprintf(stderr, "Try '%s --help' for more information.\n", program);
 	return ICE_EXIT_USAGE;
 }
 

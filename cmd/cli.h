@@ -33,6 +33,10 @@ int ice_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2
 /* The pointer to --help after a usage message. */
 int ice_cli_usage_hint(void);
 
+/* Replace that pointer (an interactive shell points to its own help);
+ * NULL restores it. hint must outlive its use. */
+void ice_cli_set_usage_hint(const char *hint);
+
 /* Report getopt's '?' (unknown option) or ':' (missing argument) in our
  * own words; call with opterr = 0 and an optstring starting with ':'. */
 int ice_cli_bad_option(int c, char **argv);

@@ -1376,6 +1376,7 @@ static int cmd_shell(ice_backend **b, const options *o, int argc)
 	if (!isatty(STDIN_FILENO))
 		return ice_cli_usage_error("shell: standard input is not a terminal");
 	in_shell = true;
+	ice_cli_set_usage_hint("Type 'help' for the commands and options.");
 	return ice_shell_main(&spec, b);
 }
 

@@ -62,6 +62,7 @@ ok $? "a quoting mistake is a clear error"
 type_keys s1 "frobnicate" Enter
 wait_for 5 shows s1 "ice-cache: error: unknown command 'frobnicate'"
 ok $? "an unknown command is a clear error"
+check "a usage error in the shell points to help, not to --help" shows s1 "Type 'help' for the commands and options."
 type_keys s1 "get no-such-key" Enter
 wait_for 5 shows s1 "(exit 1)"
 ok $? "a miss shows its exit status"
