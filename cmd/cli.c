@@ -373,24 +373,26 @@ int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend *
 	return ice_cli_open_cache_opts(url, &bo, out);
 }
 
-int ice_cli_cache_target(const char *url, const char *prefix, char **url_out, char **prefix_out)
+int ice_cli_cache_target(const char *url, ice_backend_opts *bo, char **url_out)
 {
 	const ice_config *cfg;
 	char *fallback = NULL;
 	int status;
 
-	*url_out = *prefix_out = NULL;
+	*url_out = NULL;
 	if ((status = ice_cli_config(&cfg)) >= 0)
 		return status;
 	url = first_of(url, "ICE_CACHE_URL", cfg->url);
 	if (!url && (status = open_unconfigured(&fallback)) >= 0)
 		return status;
-	prefix = first_of(prefix, "ICE_CACHE_PREFIX", cfg->prefix);
-	*url_out = fallback ? fallback : strdup(url);
-	*prefix_out = prefix ? strdup(prefix) : NULL;
-	if (!*url_out || (prefix && !*prefix_out)) {
-		free(*url_out);
-		*url_out = NULL;
+	bo->prefix = first_of(bo->prefix, "ICE_CACHE_PREFIX", cfg->prefix);
+	bo->connect_timeout_ms = clamp_ms(cfg->connect_timeout_ms);
+	bo->command_timeout_ms = clamp_ms(cfg->command_timeout_ms);
+	if ((status = reconnect_budget(cfg, bo)) >= 0) {
+		free(fallback);
+		return status;
+	}
+	if (!(*url_out = fallback ? fallback : strdup(url))) {
 		ice_cli_error("out of memory");
 		return ICE_EXIT_FAILURE;
 	}
@@ -399,26 +401,16 @@ int ice_cli_cache_target(const char *url, const char *prefix, char **url_out, ch
 
 int ice_cli_open_cache_opts(const char *url, ice_backend_opts *bo, struct ice_backend **out)
 {
-	const ice_config *cfg;
 	ice_err err = { 0 };
-	char *fallback = NULL;
+	char *target = NULL;
 	int status;
 
 	*out = NULL;
-	if ((status = ice_cli_config(&cfg)) >= 0)
-		return status;
-	url = first_of(url, "ICE_CACHE_URL", cfg->url);
-	if (!url && (status = open_unconfigured(&fallback)) >= 0)
-		return status;
-	if (fallback)
-		url = fallback;
-	bo->prefix = first_of(bo->prefix, "ICE_CACHE_PREFIX", cfg->prefix);
-	bo->connect_timeout_ms = clamp_ms(cfg->connect_timeout_ms);
-	bo->command_timeout_ms = clamp_ms(cfg->command_timeout_ms);
-	if ((status = reconnect_budget(cfg, bo)) < 0 && ice_backend_open(url, bo, out, &err)) {
+	if ((status = ice_cli_cache_target(url, bo, &target)) < 0 &&
+	    ice_backend_open(target, bo, out, &err)) {
 		ice_cli_error("%s", err.msg);
 		status = ICE_EXIT_BACKEND;
 	}
-	free(fallback);
+	free(target);
 	return status;
 }

@@ -99,9 +99,12 @@ char *ice_cli_glob_literal(const char *s);
 
 /* The cache a program would open, by the same precedence as
  * ice_cli_open_cache (flag, environment, configuration file, embedded
- * default), without opening it: *url and *prefix (NULL: default) are
- * malloc'd. Returns -1, else the exit status after reporting why. */
-int ice_cli_cache_target(const char *url, const char *prefix, char **url_out, char **prefix_out);
+ * default), without opening it: *url_out (malloc'd) and the options in *bo
+ * (bo->prefix: the flag's on entry, the one to use on return; timeouts and
+ * reconnect budget filled; strings borrowed from argv, the environment and
+ * the loaded configuration). Returns -1, else the exit status after
+ * reporting why. */
+int ice_cli_cache_target(const char *url, struct ice_backend_opts *bo, char **url_out);
 
 /* The same with all the backend options (prefix, max_bytes...). */
 int ice_cli_open_cache_opts(const char *url, struct ice_backend_opts *bo, struct ice_backend **out);

@@ -80,15 +80,20 @@ const char *ice_stat_backend_label(const char *url)
 	return "unknown";
 }
 
+/* The cache's options as resolve_url found them (prefix, timeouts,
+ * reconnect budget), for every connection this program opens. */
+static ice_backend_opts target_opts;
+
 int ice_stat_exposition(const char *url, const char *prefix, char **text, size_t *len, ice_err *err)
 {
-	ice_backend_opts bo = { .prefix = prefix };
+	ice_backend_opts bo = target_opts;
 	ice_backend *b = NULL;
 	json_t *stats = NULL;
 	int64_t t0 = ice_monotonic_ms();
 	ice_err render_err = { 0 };
 	int rc;
 
+	bo.prefix = prefix;
 	*text = NULL;
 	if (!(rc = ice_backend_open(url, &bo, &b, err)))
 		rc = ice_stats_collect(b, &stats, err);
@@ -301,7 +306,7 @@ static int show(const json_t *stats, double seconds, const options *o, bool redr
 
 static int collect(ice_backend **b, const options *o, json_t **stats, ice_err *err)
 {
-	ice_backend_opts bo = { .prefix = o->prefix };
+	ice_backend_opts bo = target_opts;
 	int rc;
 
 	if (!*b && (rc = ice_backend_open(o->url, &bo, b, err)))
@@ -484,12 +489,11 @@ static int check_combination(const options *o, const char *cmd)
 /* The cache (flag, environment, configuration file, embedded default),
  * checked before any connection: a malformed URL is a usage error, an
  * unreachable cache is not (serve and --watch keep trying). */
-static char *target_url, *target_prefix;
+static char *target_url;
 
 static void free_target(void)
 {
 	free(target_url);
-	free(target_prefix);
 }
 
 static int resolve_url(options *o)
@@ -498,11 +502,12 @@ static int resolve_url(options *o)
 	ice_err err = { 0 };
 	int status;
 
-	if ((status = ice_cli_cache_target(o->url, o->prefix, &target_url, &target_prefix)) >= 0)
+	target_opts.prefix = o->prefix;
+	if ((status = ice_cli_cache_target(o->url, &target_opts, &target_url)) >= 0)
 		return status;
 	atexit(free_target);
 	o->url = target_url;
-	o->prefix = target_prefix;
+	o->prefix = target_opts.prefix;
 	if (ice_backend_url_parse(o->url, &u, &err))
 		return ice_cli_usage_error("%s", err.msg);
 	ice_backend_url_clear(&u);

@@ -82,6 +82,7 @@ pkill -f "ice-snapshot watch --interval 100ms $t" # the pipeline ends here
 wait_for 10 test -s "$TMP/inv.status"
 is "$(cat "$TMP/inv.status")" "0" "the pipeline ends cleanly when its watch stops"
 before=$(inv_cursor)
+like "$before" '"snapshot_id"' "the invalidated cursor is kept in Redis"
 "$MKTABLE" delete "$t" --path "$(file_in "$p3")" > /dev/null
 "$ICE_DIFF" "$t" > "$TMP/last"
 (sleep 1; cat "$TMP/last") | ICE_CACHE_RECONNECT=1s "$INV" --url "$URL" > /dev/null 2> "$TMP/err" &
