@@ -17,6 +17,7 @@
 #include <readline/readline.h>
 
 #include "cli.h"
+#include "cli-cache.h"
 #include "ice_words.h"
 
 #define HISTORY_MAX 1000

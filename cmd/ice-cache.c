@@ -17,6 +17,8 @@
 
 #include "cache-shell.h"
 #include "cli.h"
+#include "cli-config.h"
+#include "cli-cache.h"
 #include "ice_archive.h"
 #include "ice_backend.h"
 #include "ice_config.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-cache.h"
 #include "ice_backend.h"
 #include "ice_jsonl.h"
 #include "ice_stale.h"

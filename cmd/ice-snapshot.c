@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-cache.h"
 #include "ice_backend.h"
 #include "ice_cursor.h"
 #include "ice_jsonl.h"

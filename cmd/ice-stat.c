@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-cache.h"
 #include "ice-stat.h"
 #include "ice_backend.h"
 #include "ice_stats.h"

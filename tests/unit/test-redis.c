@@ -302,7 +302,7 @@ static long long command_calls(const char *name)
 	return n;
 }
 
-/* Invalidation in two steps (lib/redis.c): a big one is drained in bounded
+/* Invalidation in two steps (lib/cache/redis.c): a big one is drained in bounded
  * batches; between the atomic mark and the end of the drain, readers see
  * every marked entry gone and new entries under the same tag live; an
  * interrupted drain is finished by gc. */
