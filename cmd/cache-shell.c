@@ -18,7 +18,9 @@
 
 #include "cli.h"
 #include "cli-cache.h"
+#include "ice_fileio.h"
 #include "ice_words.h"
+#include "ice_xdg.h"
 
 #define HISTORY_MAX 1000
 #define KEY_MATCHES_MAX 1000
@@ -39,36 +41,11 @@ static volatile sig_atomic_t interrupted;
 
 char *ice_shell_history_path(void)
 {
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	char *path = NULL;
+	ice_err err;
 
-	/* XDG: a relative XDG_STATE_HOME is invalid and ignored */
-	if (state && state[0] == '/') {
-		if (asprintf(&path, "%s/icecache/history", state) < 0)
-			path = NULL;
-	} else if (home && home[0]) {
-		if (asprintf(&path, "%s/.local/state/icecache/history", home) < 0)
-			path = NULL;
-	}
+	ice_xdg_path(ICE_XDG_STATE, "icecache/history", &path, &err);
 	return path;
-}
-
-/* Make the folders above path (0700, like other per-user state). */
-static int make_parents(const char *path)
-{
-	char *p = strdup(path), *s;
-	int rc = 0;
-
-	for (s = p ? p + 1 : NULL; s && *s && rc == 0; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	free(p);
-	return p ? rc : -1;
 }
 
 /* Load the history and make sure the file exists for append_history().
@@ -76,13 +53,19 @@ static int make_parents(const char *path)
 static char *open_history(void)
 {
 	char *path = ice_shell_history_path();
+	ice_err err;
 	int fd;
 
 	using_history();
 	stifle_history(HISTORY_MAX);
 	if (!path)
 		return NULL;
-	if (make_parents(path) != 0 || (fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+	if (ice_mkdir_parents(path, 0700, &err) != ICE_OK) {
+		ice_cli_warn("history not saved: %s", err.msg);
+		free(path);
+		return NULL;
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		ice_cli_warn("history not saved: %s: %s", path, strerror(errno));
 		free(path);
 		return NULL;
@@ -245,7 +228,7 @@ static int on_key(void *ctx, const char *key, const ice_entry_meta *m)
 
 static void complete_keys(const char *text)
 {
-	char *typed = typed_text(text), *lit = typed ? ice_cli_glob_literal(typed) : NULL;
+	char *typed = typed_text(text), *lit = typed ? ice_glob_literal(typed) : NULL;
 	char *pattern = NULL;
 	size_t limit = KEY_MATCHES_MAX;
 

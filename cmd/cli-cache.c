@@ -13,20 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *ice_cli_glob_literal(const char *s)
-{
-	char *p = malloc(strlen(s) * 2 + 1), *q = p;
-
-	for (; p && *s; s++) {
-		if (strchr("*?[]\\", *s))
-			*q++ = '\\';
-		*q++ = *s;
-	}
-	if (p)
-		*q = '\0';
-	return p;
-}
-
 static int clamp_ms(int64_t ms);
 
 /* How long to wait for a lost Redis to come back: $ICE_CACHE_RECONNECT,

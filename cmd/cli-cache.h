@@ -16,10 +16,6 @@ struct ice_backend_opts;
  * backend error). */
 int ice_cli_open_cache(const char *url, const char *prefix, struct ice_backend **out);
 
-/* A glob pattern (fnmatch, Redis MATCH) matching exactly s; malloc'd,
- * NULL when out of memory. */
-char *ice_cli_glob_literal(const char *s);
-
 /* The cache a program would open, by the same precedence as
  * ice_cli_open_cache (flag, environment, configuration file, embedded
  * default), without opening it: *url_out (malloc'd) and the options in *bo

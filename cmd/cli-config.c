@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "cli-config.h"
 #include "ice_config.h"
+#include "ice_xdg.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,21 +27,16 @@ const char *ice_cli_env(const char *name)
  * ~/.config/icecache/config; *explicit when named by $ICE_CONFIG. */
 static char *find_config_path(bool *explicit)
 {
-	const char *p, *home;
+	const char *p;
 	char *path = NULL;
+	ice_err err;
 
 	*explicit = false;
 	if ((p = ice_cli_env("ICE_CONFIG"))) {
 		*explicit = true;
 		return strdup(p);
 	}
-	if ((p = ice_cli_env("XDG_CONFIG_HOME"))) {
-		if (asprintf(&path, "%s/icecache/config", p) < 0)
-			path = NULL;
-	} else if ((home = ice_cli_env("HOME"))) {
-		if (asprintf(&path, "%s/.config/icecache/config", home) < 0)
-			path = NULL;
-	}
+	ice_xdg_path(ICE_XDG_CONFIG, "icecache/config", &path, &err);
 	return path;
 }
 

@@ -27,6 +27,7 @@
 #include "ice_fetch.h"
 #include "ice_fileio.h"
 #include "ice_jsonl.h"
+#include "ice_words.h"
 #include "ice_migrate.h"
 #include "ice_once.h"
 #include "ice_time.h"
@@ -325,7 +326,7 @@ static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
 static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const char *info_key)
 {
 	ls_ctx c = { !info_key && isatty(STDOUT_FILENO), ICE_OK, info_key, 0 };
-	char *pattern = info_key ? ice_cli_glob_literal(info_key) : NULL;
+	char *pattern = info_key ? ice_glob_literal(info_key) : NULL;
 	ice_err err = { 0 };
 	int rc;
 

@@ -249,40 +249,93 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+int ice_atomic_begin(ice_atomic_file *af, const char *path, unsigned mode, ice_err *err)
+{
+	af->fd = -1;
+	af->tmp = NULL;
+	if (!(af->path = strdup(path)) || asprintf(&af->tmp, "%s.tmp.XXXXXX", path) < 0) {
+		af->tmp = NULL;
+		ice_atomic_abort(af);
+		return ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
+	}
+	if ((af->fd = mkstemp(af->tmp)) < 0 || (mode != 0600 && fchmod(af->fd, (mode_t)mode) != 0)) {
+		int rc = ice_err_set(err, ICE_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
+		ice_atomic_abort(af);
+		return rc;
+	}
+	return ICE_OK;
+}
+
+int ice_atomic_commit(ice_atomic_file *af, ice_err *err)
+{
+	int rc = ICE_OK, fd = af->fd;
+
+	af->fd = -1;
+	if (!af->tmp)
+		return ice_err_set(err, ICE_EINVAL, "no temporary file to commit");
+	if (fsync(fd) != 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", af->tmp, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", af->tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(af->tmp, af->path) != 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: rename: %s", af->path, strerror(errno));
+		goto out;
+	}
+	free(af->tmp);
+	af->tmp = NULL;
+	fsync_dir_of(af->path);
+out:
+	ice_atomic_abort(af);
+	return rc;
+}
+
+void ice_atomic_abort(ice_atomic_file *af)
+{
+	if (af->fd >= 0)
+		close(af->fd);
+	af->fd = -1;
+	if (af->tmp)
+		unlink(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	af->tmp = af->path = NULL;
+}
+
 int ice_write_file_atomic(const char *path, const void *data, size_t len, ice_err *err)
 {
-	size_t n = strlen(path) + 32;
-	char *tmp = malloc(n);
-	int fd = -1, rc = ICE_OK;
+	ice_atomic_file af;
+	int rc;
 
-	if (!tmp)
-		return ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
-	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = ice_err_set(err, ICE_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
-		goto out;
+	if ((rc = ice_atomic_begin(&af, path, 0600, err)))
+		return rc;
+	if (write_all(af.fd, data, len) < 0) {
+		rc = ice_err_set(err, ICE_EIO, "%s: %s", af.tmp, strerror(errno));
+		ice_atomic_abort(&af);
+		return rc;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		rc = ice_err_set(err, ICE_EIO, "%s: %s", tmp, strerror(errno));
-		goto out;
+	return ice_atomic_commit(&af, err);
+}
+
+int ice_mkdir_parents(const char *path, unsigned mode, ice_err *err)
+{
+	char *d = strdup(path), *p;
+	int rc = ICE_OK;
+
+	if (!d)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (p = d + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(d, (mode_t)mode) != 0 && errno != EEXIST) {
+			rc = ice_err_set(err, ICE_EIO, "cannot create folder %s: %s", d, strerror(errno));
+			break;
+		}
+		*p = '/';
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = ice_err_set(err, ICE_EIO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		rc = ice_err_set(err, ICE_EIO, "%s: rename: %s", path, strerror(errno));
-		goto out;
-	}
-	fsync_dir_of(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != ICE_OK)
-		unlink(tmp);
-	free(tmp);
+	free(d);
 	return rc;
 }

@@ -47,4 +47,24 @@ bool ice_file_id_equal(const ice_file_id *a, const ice_file_id *b);
  * old content or the new one, never a part. */
 int ice_write_file_atomic(const char *path, const void *data, size_t len, ice_err *err);
 
+/* A file written in place of `path` in one step, for writers that stream
+ * (archives, reports): ice_atomic_begin opens a temporary file beside path
+ * (mode 0600 unless `mode` says otherwise; the caller applies its umask),
+ * the caller writes to af->fd, ice_atomic_commit fsyncs, renames over path
+ * and fsyncs the folder; ice_atomic_abort removes the temporary file. Both
+ * release what begin took; either is safe to call after the other. */
+typedef struct {
+	char *path; /* owned copy of the destination */
+	char *tmp;  /* owned; NULL when nothing is pending */
+	int fd;     /* -1 when closed */
+} ice_atomic_file;
+
+int ice_atomic_begin(ice_atomic_file *af, const char *path, unsigned mode, ice_err *err);
+int ice_atomic_commit(ice_atomic_file *af, ice_err *err);
+void ice_atomic_abort(ice_atomic_file *af);
+
+/* mkdir -p of every folder above `path` (not path itself), each created
+ * with `mode` (0700 for per-user state: caches may hold secrets). */
+int ice_mkdir_parents(const char *path, unsigned mode, ice_err *err);
+
 #endif

@@ -18,6 +18,10 @@ int64_t ice_now_ms(void);
 /* Monotonic milliseconds, for intervals. */
 int64_t ice_monotonic_ms(void);
 
+/* Sleep ms milliseconds, resumed after signals that do not end the
+ * program (a sleep that must end on a signal uses its own wait). */
+void ice_sleep_ms(int64_t ms);
+
 /* "2025-10-16T03:25:53.811Z" (UTC). buf must hold ICE_TIME_BUF bytes. */
 #define ICE_TIME_BUF 64
 char *ice_format_time_ms(int64_t ms, char *buf);

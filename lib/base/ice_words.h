@@ -25,4 +25,8 @@ void ice_words_free(char **words);
  * it splits back into s as one word; malloc'd, NULL when out of memory. */
 char *ice_words_escape(const char *s);
 
+/* A glob pattern (fnmatch(3), Redis MATCH) that matches exactly s: a
+ * backslash before * ? [ ] and \; malloc'd, NULL when out of memory. */
+char *ice_glob_literal(const char *s);
+
 #endif

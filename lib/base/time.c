@@ -75,6 +75,16 @@ int64_t ice_monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void ice_sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	if (ms <= 0)
+		return;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 char *ice_format_time_ms(int64_t ms, char *buf)
 {
 	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);

@@ -169,3 +169,17 @@ char *ice_words_escape(const char *s)
 		*o = '\0';
 	return out;
 }
+
+char *ice_glob_literal(const char *s)
+{
+	char *p = malloc(strlen(s) * 2 + 1), *q = p;
+
+	for (; p && *s; s++) {
+		if (strchr("*?[]\\", *s))
+			*q++ = '\\';
+		*q++ = *s;
+	}
+	if (p)
+		*q = '\0';
+	return p;
+}

@@ -10,14 +10,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* 128 random bits as hex: a token no other holder can guess or share. */
 static int new_token(char out[33], ice_err *err)
 {
@@ -83,7 +75,7 @@ static int wait_for_value(ice_backend *b, ice_once *st, const ice_once_opts *o, 
 			st->outcome = ICE_ONCE_GAVE_UP;
 			return ICE_OK;
 		}
-		sleep_ms(delay < left ? delay : left);
+		ice_sleep_ms(delay < left ? delay : left);
 		delay = next_delay(delay, max);
 		if ((rc = peek_value(b, st, err)) != ICE_ENOENT)
 			return rc;

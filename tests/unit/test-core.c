@@ -1,5 +1,6 @@
-/* test-core: JSON lines, file reading, paths and remapping, durations,
- * the table locator. */
+/* test-core: JSON lines, file reading and atomic writes, paths and
+ * remapping, durations, the table locator, the small shared helpers (XDG
+ * paths, growing arrays, glob literals). */
 #include "config.h"
 #include "tests.h"
 
@@ -7,12 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include "ice_fileio.h"
+#include "ice_grow.h"
 #include "ice_jsonl.h"
 #include "ice_path.h"
 #include "ice_table.h"
 #include "ice_time.h"
+#include "ice_words.h"
+#include "ice_xdg.h"
 
 static void test_jsonl_reader(void)
 {
@@ -269,6 +275,125 @@ static void test_locator(void)
 	free(d5);
 }
 
+
+/* Entries of dir whose name starts with prefix (temporary files left). */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_atomic_file(void)
+{
+	char *dir = test_tmpdir();
+	char path[4200], nested[4200], *buf = NULL;
+	ice_atomic_file af;
+	struct stat st;
+	size_t len;
+	ice_err err;
+
+	snprintf(path, sizeof path, "%s/report.txt", dir);
+	test_write(dir, "report.txt", "old\n");
+	tap_is_int(ice_atomic_begin(&af, path, 0644, &err), ICE_OK, "atomic: begin");
+	tap_ok(write(af.fd, "new\n", 4) == 4, "atomic: write to the temporary file");
+	tap_ok(ice_read_file(path, 0, &buf, &len, &err) == ICE_OK && strcmp(buf, "old\n") == 0,
+	       "atomic: the old content until commit");
+	free(buf);
+	tap_is_int(ice_atomic_commit(&af, &err), ICE_OK, "atomic: commit");
+	tap_ok(ice_read_file(path, 0, &buf, &len, &err) == ICE_OK && strcmp(buf, "new\n") == 0,
+	       "atomic: the new content after commit");
+	free(buf);
+	tap_ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644, "atomic: the mode asked for");
+	tap_is_int(count_prefixed(dir, "report.txt.tmp"), 0, "atomic: no temporary file left");
+
+	tap_is_int(ice_atomic_begin(&af, path, 0600, &err), ICE_OK, "atomic: begin again");
+	tap_ok(write(af.fd, "partial", 7) == 7, "atomic: a partial write");
+	ice_atomic_abort(&af);
+	tap_ok(ice_read_file(path, 0, &buf, &len, &err) == ICE_OK && strcmp(buf, "new\n") == 0,
+	       "atomic: abort keeps the old content");
+	free(buf);
+	tap_is_int(count_prefixed(dir, "report.txt.tmp"), 0, "atomic: abort removes the temporary file");
+	ice_atomic_abort(&af); /* twice is harmless */
+
+	snprintf(nested, sizeof nested, "%s/a/b/c/file", dir);
+	tap_is_int(ice_mkdir_parents(nested, 0700, &err), ICE_OK, "mkdir_parents: a/b/c");
+	snprintf(path, sizeof path, "%s/a/b/c", dir);
+	tap_ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700,
+	       "mkdir_parents: private folders");
+	tap_is_int(ice_mkdir_parents(nested, 0700, &err), ICE_OK, "mkdir_parents: existing folders");
+	snprintf(path, sizeof path, "%s/a/b/c/file/x/y", dir);
+	test_write(dir, "a/b/c/file", "x");
+	tap_is_int(ice_mkdir_parents(path, 0700, &err), ICE_EIO, "mkdir_parents: a file in the way");
+	free(dir);
+}
+
+static void check_xdg(ice_xdg_kind kind, const char *xdg_var, const char *xdg, const char *home,
+                      const char *want, const char *what)
+{
+	char *got = NULL;
+	ice_err err;
+
+	xdg ? setenv(xdg_var, xdg, 1) : unsetenv(xdg_var);
+	home ? setenv("HOME", home, 1) : unsetenv("HOME");
+	if (ice_xdg_path(kind, "icecache/x", &got, &err) != ICE_OK)
+		tap_is_str(NULL, want, "xdg: %s (%s)", what, err.msg);
+	else
+		tap_is_str(got, want, "xdg: %s", what);
+	free(got);
+}
+
+static void test_xdg(void)
+{
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	char *cache = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+
+	check_xdg(ICE_XDG_CACHE, "XDG_CACHE_HOME", "/c", "/h", "/c/icecache/x", "cache from XDG_CACHE_HOME");
+	check_xdg(ICE_XDG_CACHE, "XDG_CACHE_HOME", "rel", "/h", "/h/.cache/icecache/x",
+	          "a relative XDG_CACHE_HOME is ignored");
+	check_xdg(ICE_XDG_CONFIG, "XDG_CONFIG_HOME", NULL, "/h", "/h/.config/icecache/x", "config under HOME");
+	check_xdg(ICE_XDG_STATE, "XDG_STATE_HOME", "", "/h", "/h/.local/state/icecache/x",
+	          "state: an empty XDG_STATE_HOME is unset");
+	check_xdg(ICE_XDG_CACHE, "XDG_CACHE_HOME", NULL, NULL, NULL, "neither set: an error");
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_STATE_HOME");
+	home ? setenv("HOME", home, 1) : unsetenv("HOME");
+	cache ? setenv("XDG_CACHE_HOME", cache, 1) : unsetenv("XDG_CACHE_HOME");
+	free(home);
+	free(cache);
+}
+
+static void test_grow_and_glob(void)
+{
+	long *v = NULL;
+	size_t cap = 0, i;
+	bool all = true;
+	char *g;
+
+	for (i = 0; i < 1000; i++) {
+		if (ice_grow(&v, &cap, i + 1, sizeof *v) != 0) {
+			all = false;
+			break;
+		}
+		v[i] = (long)i;
+	}
+	for (i = 0; all && i < 1000; i++)
+		all = v[i] == (long)i;
+	tap_ok(all && cap >= 1000 && cap < 2048, "grow: 1000 appends keep every element (room %zu)", cap);
+	tap_is_int(ice_grow(&v, &cap, SIZE_MAX / 2, sizeof *v), -1, "grow: an overflowing size is refused");
+	tap_ok(v && v[999] == 999, "grow: a refusal keeps the array");
+	free(v);
+	g = ice_glob_literal("a*b?[c]\\d");
+	tap_is_str(g, "a\\*b\\?\\[c\\]\\\\d", "glob literal: every special character escaped");
+	free(g);
+}
+
 void test_core(void)
 {
 	test_jsonl_reader();
@@ -277,4 +402,7 @@ void test_core(void)
 	test_paths();
 	test_durations();
 	test_locator();
+	test_atomic_file();
+	test_xdg();
+	test_grow_and_glob();
 }
