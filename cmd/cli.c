@@ -199,6 +199,14 @@ static int filter_one(int (*on_record)(void *, const json_t *), void *ctx, json_
 	return -1;
 }
 
+/* The reader of the running filter, for ice_cli_input_line. */
+static const ice_jsonl_reader *filter_input;
+
+unsigned long ice_cli_input_line(void)
+{
+	return filter_input ? ice_jsonl_lineno(filter_input) : 0;
+}
+
 int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict)
 {
 	ice_jsonl_reader *in = ice_jsonl_reader_new(stdin, "stdin", 0);
@@ -221,7 +229,9 @@ int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bo
 			continue;
 		}
 		line = ice_jsonl_line(in, &len);
+		filter_input = in;
 		end = filter_one(on_record, ctx, rec, line, len, strict, &status);
+		filter_input = NULL;
 		json_decref(rec);
 	}
 	ice_jsonl_reader_free(in);

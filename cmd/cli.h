@@ -70,6 +70,10 @@ int ice_cli_emit(json_t *rec);
  * a closed stdout stops quietly. Returns the exit status. */
 int ice_cli_filter(int (*on_record)(void *ctx, const json_t *rec), void *ctx, bool strict);
 
+/* The line number on standard input of the record on_record is handling
+ * (for messages: "stdin:12: ..."); 0 outside ice_cli_filter. */
+unsigned long ice_cli_input_line(void);
+
 /* Parse a non-negative integer option value; false on junk. */
 bool ice_cli_parse_count(const char *s, long long *out);
 

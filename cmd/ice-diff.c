@@ -14,7 +14,7 @@
 #include "ice_table.h"
 
 static const char usage_text[] =
-	"Usage: ice-diff [OPTION]... [TABLE [--from ID|none] [--to ID]]\n"
+	"Usage: ice-diff [OPTION]... [[NAME=]TABLE [--from ID|none] [--to ID]]\n"
 	"Print the files and partitions that changed between two snapshots of an\n"
 	"Iceberg table, as JSON lines.\n"
 	"\n"
@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"Options:\n"
 	"      --from ID|none     the earlier snapshot\n"
 	"      --to ID            the later snapshot\n"
-	"      --name NAME        the table name in records (default: db.table)\n"
+	"      --name NAME        the table name in records, as NAME=TABLE does\n"
+	"                         (default: db.table from the folders, db.db/t -> db.t)\n"
 	"      --remap FROM=TO    read paths written under FROM from TO (repeatable)\n"
 	"      --partitions       one record per partition touched, no file records\n"
 	"      --full             read every manifest of both snapshots (slow; checks\n"
@@ -37,7 +38,8 @@ static const char usage_text[] =
 	"  -V, --version          show versions and exit\n"
 	"\n"
 	"Exit status: 0 success, 1 a transition could not be diffed precisely (its\n"
-	"summary says scope \"table\") or bad input lines, 2 usage error.\n"
+	"summary says scope \"table\"), bad input lines or unusable snapshot records,\n"
+	"2 usage error (an unknown --from or --to id among them).\n"
 	"See ice-diff(1) for the record fields.\n";
 
 typedef struct {
@@ -104,6 +106,14 @@ static bool parse_id(const char *s, int64_t *id)
 	return true;
 }
 
+static bool in_snapshot_log(const ice_metadata *md, int64_t id)
+{
+	for (size_t i = 0; i < md->n_snapshot_log; i++)
+		if (md->snapshot_log[i].snapshot_id == id)
+			return true;
+	return false;
+}
+
 static int resolve_snapshots(const options *o, const ice_metadata *md, const ice_snapshot **from,
                              const ice_snapshot **to, const char **reason)
 {
@@ -127,9 +137,25 @@ static int resolve_snapshots(const options *o, const ice_metadata *md, const ice
 	}
 	if (!parse_id(o->from, &id))
 		return ice_cli_usage_error("--from: '%s' is not a snapshot id or 'none'", o->from);
-	if (!(*from = ice_metadata_snapshot(md, id)))
-		*reason = "from-snapshot expired";
+	if ((*from = ice_metadata_snapshot(md, id)))
+		return -1;
+	/* An id the table's history remembers was expired: the whole table is
+	 * stale. Any other id is a mistake, not a reason to drop the table. */
+	if (!in_snapshot_log(md, id))
+		return ice_cli_usage_error("--from: no snapshot '%s' in %s (nor in its snapshot log)",
+		                           o->from, md->path);
+	*reason = "from-snapshot expired";
 	return -1;
+}
+
+/* The `from` a table-scope record reports: --from as given, else the parent. */
+static int64_t from_id_of(const options *o, const ice_snapshot *from, const ice_snapshot *to)
+{
+	int64_t id;
+
+	if (from)
+		return from->id;
+	return o->from && parse_id(o->from, &id) ? id : to->parent_id;
 }
 
 static int run_table(const options *o, const char *arg)
@@ -142,7 +168,12 @@ static int run_table(const options *o, const char *arg)
 	ice_err err = { 0 };
 	int status = ICE_EXIT_FAILURE, rc;
 
-	if (ice_table_open(arg, &t, &err)) {
+	const char *given, *table_arg;
+	size_t given_len;
+
+	if (ice_table_arg_split(arg, &given, &given_len, &table_arg) && o->name)
+		return ice_cli_usage_error("the table is named twice: --name %s and %s", o->name, arg);
+	if (ice_table_open(table_arg, &t, &err)) {
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
@@ -150,14 +181,14 @@ static int run_table(const options *o, const char *arg)
 		ice_cli_error("%s", err.msg);
 		goto out;
 	}
-	name = o->name ? strdup(o->name) : ice_table_default_name(&t);
+	name = given ? strndup(given, given_len) : o->name ? strdup(o->name) : ice_table_default_name(&t);
 	if ((rc = resolve_snapshots(o, md, &from, &to, &reason)) >= 0) {
 		status = rc;
 		goto out;
 	}
 	if (reason) {
 		ice_cli_error("%s: %s; the whole table is stale", name, reason);
-		ice_cli_emit(ice_diff_table_scope(name, true, from ? from->id : to->parent_id, true, to->id,
+		ice_cli_emit(ice_diff_table_scope(name, true, from_id_of(o, from, to), true, to->id,
 		                                to->operation, reason));
 		goto out;
 	}
@@ -185,6 +216,48 @@ static const char *event_reason(const json_t *rec)
 	return NULL;
 }
 
+/* What makes a snapshot record unusable (a defect upstream: a record
+ * edited by hand, another tool's output), or NULL. A record of a table with
+ * no snapshot yet ("snapshot_id": null) is usable: there is nothing to diff. */
+static const char *unusable(const json_t *rec)
+{
+	const json_t *id = json_object_get(rec, "snapshot_id");
+	const json_t *prev = json_object_get(rec, "previous_snapshot_id");
+
+	if (!ice_json_get_str(rec, "table"))
+		return "has no string \"table\"";
+	if (json_is_null(id))
+		return NULL;
+	if (!json_is_integer(id))
+		return id ? "has a \"snapshot_id\" that is not an integer" : "has no \"snapshot_id\"";
+	if (prev && !json_is_integer(prev) && !json_is_null(prev))
+		return "has a \"previous_snapshot_id\" that is neither an integer nor null";
+	if (!ice_json_get_str(rec, "metadata_file"))
+		return "has no string \"metadata_file\"";
+	if (!ice_json_get_str(rec, "table_path"))
+		return "has no string \"table_path\"";
+	return NULL;
+}
+
+/* A snapshot record that cannot be diffed is never dropped quietly: an
+ * error naming the input line, and (when the table is known) a table-scope
+ * diff, so that ice-invalidate drops the whole table rather than nothing. */
+static int refuse_record(const json_t *rec, const char *why)
+{
+	const char *table = ice_json_get_str(rec, "table");
+	int64_t to_id = 0;
+	bool has_to = ice_json_get_i64(rec, "snapshot_id", &to_id);
+	int rc = ICE_EFORMAT;
+
+	ice_cli_error("stdin:%lu: snapshot record %s; %s", ice_cli_input_line(), why,
+	              table ? "the whole table is stale" : "it is not diffed");
+	if (table && (rc = ice_cli_emit(ice_diff_table_scope(table, false, 0, has_to, to_id,
+	                                                     ice_json_get_str(rec, "operation"),
+	                                                     "unusable snapshot record"))) == ICE_OK)
+		rc = ICE_EFORMAT;
+	return rc;
+}
+
 static int diff_record(const options *o, const json_t *rec)
 {
 	const char *table = ice_json_get_str(rec, "table"), *mfile = ice_json_get_str(rec, "metadata_file");
@@ -197,7 +270,9 @@ static int diff_record(const options *o, const json_t *rec)
 	ice_err err = { 0 };
 	int rc = ICE_EFORMAT;
 
-	if (!table || !mfile || !root || !ice_json_get_i64(rec, "snapshot_id", &to_id))
+	if ((reason = unusable(rec)))
+		return refuse_record(rec, reason);
+	if (!ice_json_get_i64(rec, "snapshot_id", &to_id))
 		return ICE_OK; /* a table with no snapshot: nothing to diff */
 	has_from = prev ? json_is_integer(prev) : ice_json_get_i64(rec, "parent_id", &from_id);
 	if (prev && has_from)

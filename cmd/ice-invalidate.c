@@ -33,7 +33,8 @@ static const char usage_text[] =
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show versions and exit\n"
 	"\n"
-	"Exit status: 0 success, 1 bad input lines, 2 usage error, 3 the cache\n"
+	"Exit status: 0 success, 1 bad input lines or snapshot records with no diff\n"
+	"(ice-diff missing from the pipeline), 2 usage error, 3 the cache\n"
 	"backend is unreachable or failed (nothing after the failure is processed).\n"
 	"See ice-invalidate(1) and icecache-keys(7).\n";
 
@@ -119,13 +120,18 @@ static json_t *report(const ice_stale_result *r, const json_t *diff, const optio
 	return rec;
 }
 
-/* The transition is committed: move the table's cursor past it. */
+/* The transition is committed: move the table's cursor past it. A diff
+ * with no snapshot to move to (from an unusable snapshot record) leaves
+ * the cursor where it was. */
 static int advance(ice_backend *b, const ice_stale_result *r, const json_t *diff, ice_err *err)
 {
-	json_t *cur = json_pack("{s:O?, s:O?, s:I}", "snapshot_id", json_object_get(diff, "to"),
-	                        "from", json_object_get(diff, "from"), "updated_ms", (json_int_t)ice_now_ms());
+	json_t *cur;
 	int rc;
 
+	if (!json_is_integer(json_object_get(diff, "to")))
+		return ICE_OK;
+	cur = json_pack("{s:O?, s:O?, s:I}", "snapshot_id", json_object_get(diff, "to"), "from",
+	                json_object_get(diff, "from"), "updated_ms", (json_int_t)ice_now_ms());
 	if (!cur)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	rc = ice_backend_cursor_set(b, r->table, "invalidated", cur, err);
@@ -153,13 +159,43 @@ typedef struct {
 	ice_backend *b;
 	const options *o;
 	ice_stale *st;
+	unsigned long undiffed_line; /* a snapshot record no diff followed yet */
+	bool warned;
 } run_ctx;
+
+/* Snapshot records with no diff after them mean ice-diff is missing from
+ * the pipeline: nothing would ever be invalidated, so say it (once). */
+static void missing_diff(run_ctx *c)
+{
+	if (!c->warned)
+		ice_cli_error("stdin:%lu: a snapshot record with no diff after it: ice-invalidate reads "
+		              "ice-diff's output (ice-snapshot ... | ice-diff | ice-invalidate)",
+		              c->undiffed_line);
+	c->warned = true;
+}
+
+static void follow_snapshots(run_ctx *c, const json_t *rec)
+{
+	const char *kind = ice_record_kind(rec);
+
+	if (strcmp(kind, "diff") == 0) {
+		c->undiffed_line = 0;
+		return;
+	}
+	if (strcmp(kind, "snapshot") != 0 || !json_is_integer(json_object_get(rec, "snapshot_id")))
+		return;
+	if (c->undiffed_line)
+		missing_diff(c);
+	c->undiffed_line = ice_cli_input_line();
+}
 
 static int on_record(void *ctx, const json_t *rec)
 {
 	run_ctx *c = ctx;
 	ice_err err = { 0 };
 	bool done;
+
+	follow_snapshots(c, rec);
 
 	if (ice_stale_add(c->st, rec, &done, &err) != ICE_OK) {
 		ice_cli_error("%s", err.msg);
@@ -171,7 +207,7 @@ static int on_record(void *ctx, const json_t *rec)
 
 static int run(ice_backend *b, const options *o)
 {
-	run_ctx c = { b, o, ice_stale_new(o->grain) };
+	run_ctx c = { b, o, ice_stale_new(o->grain), 0, false };
 	int status;
 
 	if (!c.st) {
@@ -179,6 +215,10 @@ static int run(ice_backend *b, const options *o)
 		return ICE_EXIT_FAILURE;
 	}
 	status = ice_cli_filter(on_record, &c, o->strict);
+	if (c.undiffed_line)
+		missing_diff(&c);
+	if (c.warned && status == ICE_EXIT_OK)
+		status = ICE_EXIT_FAILURE;
 	ice_stale_free(c.st);
 	return status;
 }

@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"\n"
 	"TABLE is a table folder, its metadata folder or a metadata file (plain, .gz\n"
 	"or .zst); NAME=TABLE names it in the records (default: the last two folder\n"
-	"names joined with a dot, as in db.orders).\n"
+	"names joined with a dot, as in db.orders; sales.db/orders is sales.orders).\n"
 	"\n"
 	"Options:\n"
 	"      --name NAME        the table name, for a single TABLE\n"
@@ -99,21 +99,6 @@ static void on_signal(int sig)
 
 /* ---- table arguments ---------------------------------------------------- */
 
-/* NAME=PATH, unless the whole argument is an existing path or NAME has a
- * slash (a path that merely contains '='). */
-static void split_target(const char *arg, const char **name, const char **path)
-{
-	const char *eq = strchr(arg, '=');
-	struct stat st;
-
-	*name = NULL;
-	*path = arg;
-	if (!eq || eq == arg || stat(arg, &st) == 0 || memchr(arg, '/', (size_t)(eq - arg)))
-		return;
-	*name = arg;
-	*path = eq + 1;
-}
-
 static int init_targets(int argc, char **argv, const options *o, target **out)
 {
 	target *t = calloc((size_t)argc + 1, sizeof *t);
@@ -122,9 +107,10 @@ static int init_targets(int argc, char **argv, const options *o, target **out)
 		return -1;
 	for (int i = 0; i < argc; i++) {
 		const char *name;
-		split_target(argv[i], &name, &t[i].path);
-		if (name)
-			t[i].name = strndup(name, (size_t)(strchr(name, '=') - name));
+		size_t len;
+
+		if (ice_table_arg_split(argv[i], &name, &len, &t[i].path))
+			t[i].name = strndup(name, len);
 		else if (o->name)
 			t[i].name = strdup(o->name);
 	}

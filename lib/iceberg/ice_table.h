@@ -42,8 +42,16 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err);
 int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err);
 bool ice_table_probe_equal(const ice_table_probe *a, const ice_table_probe *b);
 
-/* "db.table" from the last two folder names of the root (caller frees). */
+/* "db.table" from the last two folder names of the root, with a Hive
+ * namespace folder's ".db" dropped (warehouse/sales.db/orders is
+ * "sales.orders", as engines name it); caller frees. */
 char *ice_table_default_name(const ice_table *t);
+
+/* A TABLE argument NAME=TABLE: true with *name (not NUL-terminated, *name_len
+ * bytes) and *path pointing into arg; false with *path = arg when arg is a
+ * plain table: no '=', an existing path, or a slash before the '=' (a path
+ * that merely contains one). */
+bool ice_table_arg_split(const char *arg, const char **name, size_t *name_len, const char **path);
 
 /* Is `name` a metadata file name, and its version number (-1: none)? */
 bool ice_is_metadata_name(const char *name);

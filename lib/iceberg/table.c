@@ -359,6 +359,32 @@ bool ice_table_probe_equal(const ice_table_probe *a, const ice_table_probe *b)
 	       ice_file_id_equal(&a->file, &b->file);
 }
 
+/* Hive, Spark and PyIceberg warehouses keep a namespace NAME in a folder
+ * NAME.db; every engine calls its tables NAME.TABLE. */
+static void strip_db_suffix(char *folder)
+{
+	size_t n = strlen(folder);
+
+	if (n > 3 && strcmp(folder + n - 3, ".db") == 0)
+		folder[n - 3] = '\0';
+}
+
+bool ice_table_arg_split(const char *arg, const char **name, size_t *name_len, const char **path)
+{
+	const char *eq = strchr(arg, '=');
+	struct stat st;
+
+	*name = NULL;
+	*name_len = 0;
+	*path = arg;
+	if (!eq || eq == arg || stat(arg, &st) == 0 || memchr(arg, '/', (size_t)(eq - arg)))
+		return false;
+	*name = arg;
+	*name_len = (size_t)(eq - arg);
+	*path = eq + 1;
+	return true;
+}
+
 char *ice_table_default_name(const ice_table *t)
 {
 	/* The real path, so that "." and "../t" name the table, not the dots. */
@@ -376,6 +402,7 @@ char *ice_table_default_name(const ice_table *t)
 		out = strdup(b);
 		goto out;
 	}
+	strip_db_suffix(a);
 	out = malloc(strlen(a) + strlen(b) + 2);
 	if (out)
 		sprintf(out, "%s.%s", a, b);
