@@ -55,6 +55,19 @@ is "$(complete_words ice-stat ice-stat --)" "--count --help --json --output --pr
 is "$(complete_words ice-stat ice-stat serve --)" "--help --listen --prefix --url --version " "ice-stat serve: its options"
 is "$(complete_words ice-stat ice-stat reset --)" "--help --prefix --table --url --version --yes " "ice-stat reset: its options"
 
+# Sourced by a shell that has not loaded bash-completion (root's on Debian):
+# completion still works, with no error on stderr.
+for prog in ice-snapshot ice-diff ice-invalidate ice-cache ice-stat; do
+	got=$(bash --norc -c '
+		. "$1/completions/$2" || exit 1
+		compopt() { :; }
+		COMP_WORDS=("$2" --h); COMP_CWORD=1; COMP_LINE="$2 --h"; COMP_POINT=${#COMP_LINE}
+		_${2//-/_}
+		printf "%s\n" "${COMPREPLY[@]}"
+	' _ "$top_srcdir" "$prog" 2> "$TMP/err")
+	is "$got:$(cat "$TMP/err")" "--help:" "$prog: completes in a shell without bash-completion loaded"
+done
+
 if command -v zsh > /dev/null; then
 	for f in "$top_srcdir"/completions/_*; do
 		zsh -n "$f"
