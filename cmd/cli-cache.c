@@ -108,7 +108,9 @@ int ice_cli_open_cache_opts(const char *url, ice_backend_opts *bo, struct ice_ba
 	if ((status = ice_cli_cache_target(url, bo, &target)) < 0 &&
 	    ice_backend_open(target, bo, out, &err)) {
 		ice_cli_error("%s", err.msg);
-		status = ICE_EXIT_BACKEND;
+		/* A URL that does not parse is a mistake in the flags or the
+		 * configuration, not a cache that is away. */
+		status = err.code == ICE_EINVAL ? ICE_EXIT_USAGE : ICE_EXIT_BACKEND;
 	}
 	free(target);
 	return status;

@@ -82,4 +82,19 @@ like "$(cat err)" "$cfg:2: key 'url' given twice" "duplicate key: FILE:LINE"
 "$C" --url "$live" get a 2> /dev/null
 is "$?" "2" "a broken file is an error even when flags give everything"
 
+# A cache URL that does not parse is a usage error (2), not an unreachable
+# cache (3), from the flag, the environment or the file, in every program.
+rm -f "$XDG_CONFIG_HOME/icecache/config"
+for url in 'bogus://x' 'redis://host:notaport' 'redis://[::1' 'sqlite://relative.db'; do
+	"$C" --url "$url" get a > /dev/null 2> "$TMP/err"
+	is "$?" "2" "malformed URL $url: usage error"
+	like "$(cat "$TMP/err")" "ice-cache: error: cache URL: " "... says what is wrong with the URL"
+done
+ICE_CACHE_URL='bogus://x' "$top_builddir/ice-invalidate" < /dev/null 2> /dev/null
+is "$?" "2" "ice-invalidate with a malformed ICE_CACHE_URL: usage error"
+ICE_CACHE_URL='bogus://x' "$top_builddir/ice-stat" > /dev/null 2>&1
+is "$?" "2" "ice-stat with a malformed ICE_CACHE_URL: usage error"
+ICE_CACHE_URL='bogus://x' "$C" exec k -- echo hi > "$TMP/out" 2> /dev/null
+is "$?:$(cat "$TMP/out")" "2:" "exec with a malformed URL fails instead of running uncached"
+
 done_testing
