@@ -3,4 +3,4 @@
 # backend.
 ICE_TEST_BACKEND=sqlite
 export ICE_TEST_BACKEND
-exec sh "$top_srcdir/tests/cli/cache-archive.sh"
+exec sh "$top_srcdir/tests/cli/archive.sh"

@@ -2,4 +2,4 @@
 # sqlite-fetch: every check of cache-fetch.sh on the embedded SQLite backend.
 ICE_TEST_BACKEND=sqlite
 export ICE_TEST_BACKEND
-exec sh "$top_srcdir/tests/cli/cache-fetch.sh"
+exec sh "$top_srcdir/tests/cli/fetch.sh"

@@ -3,4 +3,4 @@
 # SQLite backend.
 ICE_TEST_BACKEND=sqlite
 export ICE_TEST_BACKEND
-exec sh "$top_srcdir/tests/cli/invalidate-redis.sh"
+exec sh "$top_srcdir/tests/cli/invalidate.sh"

@@ -2,4 +2,4 @@
 # sqlite-shell: every check of cache-shell.sh on the embedded SQLite backend.
 ICE_TEST_BACKEND=sqlite
 export ICE_TEST_BACKEND
-exec sh "$top_srcdir/tests/cli/cache-shell.sh"
+exec sh "$top_srcdir/tests/cli/shell.sh"

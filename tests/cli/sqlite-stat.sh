@@ -2,4 +2,4 @@
 # sqlite-stat: every check of stat-redis.sh on the embedded SQLite backend.
 ICE_TEST_BACKEND=sqlite
 export ICE_TEST_BACKEND
-exec sh "$top_srcdir/tests/cli/stat-redis.sh"
+exec sh "$top_srcdir/tests/cli/stat.sh"
