@@ -1,7 +1,7 @@
 #!/bin/sh
-# cache-archive: ice-cache export/import between two caches of the backend
-# under test (two real redis-servers; two SQLite files through
-# sqlite-archive.sh), and from it into the other backend:
+# archive: ice-cache export/import between two caches of the backend
+# under test (two real redis-servers; two SQLite files), and from it into
+# the other backend:
 # exact binary values (all 256 bytes, NULs, empty, 5 MiB), odd keys, tags,
 # origin, created time and remaining TTL kept, expired entries skipped,
 # `-` through a pipe, filters; hostile archives (made here with python3's

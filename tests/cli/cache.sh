@@ -1,6 +1,6 @@
 #!/bin/sh
-# cache-redis: ice-cache put/get/rm/ls/info/gc on a real redis-server (or,
-# with ICE_TEST_BACKEND=sqlite, the embedded store: sqlite-cache.sh):
+# cache: ice-cache put/get/rm/ls/info/gc on each backend (a real
+# redis-server; the embedded SQLite store):
 # exact binary values, hit/miss exit statuses, TTL and gc, odd keys, a large
 # value, tags that ice-invalidate honours, a full cache, and failures.
 . "$top_srcdir/tests/cli/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# cache-exec: ice-cache exec on each backend (real redis-server; SQLite via sqlite-exec.sh): hit and miss, the
+# exec: ice-cache exec on each backend (real redis-server; SQLite): hit and miss, the
 # command run once for parallel callers, exit statuses and signals passed
 # through and never cached, output streamed, stderr untouched, keys derived
 # from the command line and --source files, locks left by others, TTL hints

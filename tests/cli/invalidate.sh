@@ -1,6 +1,6 @@
 #!/bin/sh
-# invalidate-redis: the whole pipeline on a real redis-server (or, with
-# ICE_TEST_BACKEND=sqlite, the embedded store: sqlite-invalidate.sh).
+# invalidate: the whole pipeline on each backend (a real redis-server;
+# the embedded SQLite store).
 # Entries are written with plain redis-cli following icecache-keys(7) (the
 # public contract; ice-cache put on sqlite); a commit lands; ice-diff |
 # ice-invalidate removes exactly the stale entries, keeps the rest, moves

@@ -116,7 +116,9 @@ count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
 # start_cache: a private, empty cache for this test on the backend named by
 # ICE_TEST_BACKEND: redis (the default; a redis-server on a unix socket,
 # REDIS_SOCK and REDIS_PID set, skipped when not installed) or sqlite (a
-# file, CACHE_DB). Sets CACHE_URL and exports ICE_CACHE_URL.
+# file, CACHE_DB). Sets CACHE_URL and exports ICE_CACHE_URL. make check runs
+# the backend-shared scripts once per backend (BACKEND_TESTS in Makefile.am):
+# a new backend is a case here and one line there.
 start_cache() {
 	ICE_TEST_BACKEND=${ICE_TEST_BACKEND:-redis}
 	case $ICE_TEST_BACKEND in

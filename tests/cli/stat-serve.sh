@@ -1,7 +1,6 @@
 #!/bin/sh
 # stat-serve: `ice-stat serve` over HTTP on a private port, on each
-# backend (a real redis-server; the SQLite file through
-# sqlite-stat-serve.sh). A real
+# backend (a real redis-server; the SQLite file). A real
 # Prometheus (Debian's prometheus package, its own port and storage in a
 # temp dir) scrapes it and its query API sees hits and invalidations per
 # table move as ice-cache and ice-invalidate run; 404 and 405 for what is

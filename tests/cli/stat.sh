@@ -1,6 +1,6 @@
 #!/bin/sh
-# stat-redis: ice-stat on each backend (a real redis-server; the SQLite
-# file through sqlite-stat.sh). Counters move as expected
+# stat: ice-stat on each backend (a real redis-server; the SQLite
+# file). Counters move as expected
 # across put/get/invalidate (ice-cache and ice-invalidate), per table and in
 # total; the summary, --json, --prometheus (promtool accepts it) and
 # --output agree; --watch refreshes (in place on a terminal) and stops on

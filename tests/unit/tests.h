@@ -1,4 +1,5 @@
-/* tests: the unit test groups run by test-lib, and shared helpers. */
+/* tests: the unit test groups run by test-lib (registered in groups[] of
+ * test-lib.c), and shared helpers. */
 #ifndef ICE_TESTS_H
 #define ICE_TESTS_H
 
