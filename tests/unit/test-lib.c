@@ -81,6 +81,7 @@ static const struct test_group {
 	{ "config", test_config, "configuration, TTL hints, derived keys, HTTP freshness" },
 	{ "words", test_words, "word splitting and escaping, archive member paths" },
 	{ "decode", test_decode, "the direct manifest decoder against avro-c" },
+	{ "records", test_records, "ice-diff's hand-written file records against jansson" },
 };
 #define N_GROUPS (sizeof groups / sizeof groups[0])
 
