@@ -106,7 +106,7 @@ is "$?:$(cat stream.out)" "0:first" "streaming: partial output is visible before
 check "streaming: the command is still running" kill -0 $spid
 touch stream.gate
 wait $spid
-is "$?:$(cat stream.out | tr '\n' ' ')" "0:first second " "streaming: the whole output at the end"
+is "$?:$(tr '\n' ' ' < stream.out)" "0:first second " "streaming: the whole output at the end"
 is "$("$C" get stream | tr '\n' ' ')" "first second " "streaming: the whole output is cached"
 
 # A reader that goes away early does not lose the result.

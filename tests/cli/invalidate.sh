@@ -180,13 +180,13 @@ is "$?" "3" "unreachable cache: exit 3"
 like "$(cat "$TMP/err")" "ice-invalidate: error: " "unreachable cache: one clear line"
 "$INV" --url "$URL" --granularity bogus < /dev/null 2> "$TMP/err"
 is "$?" "2" "bad granularity: exit 2"
-ICE_CACHE_URL= "$INV" < /dev/null 2> "$TMP/err"
+ICE_CACHE_URL='' "$INV" < /dev/null 2> "$TMP/err"
 is "$?" "0" "no URL: the embedded default cache"
 check "no URL: the default cache file was made" test -s "$XDG_CACHE_HOME/icecache/cache.db"
 "$ICE_DIFF" "$t" > "$TMP/diff"
 if on_redis; then
-	kill $rpid
-	wait $rpid 2> /dev/null
+	kill "$rpid"
+	wait "$rpid" 2> /dev/null
 	gone="redis stopped"
 else
 	# The file replaced by something that is not a database.

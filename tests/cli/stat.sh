@@ -159,7 +159,7 @@ done
 like "$(cat "$TMP/err")" "ice-stat: error: " "usage error: one clear line"
 ICE_CACHE_RECONNECT=junk "$S" --json > /dev/null 2> "$TMP/err"
 is "$?" "2" "ice-stat reads the shared cache settings: a bad ICE_CACHE_RECONNECT is a usage error"
-ICE_CACHE_URL= "$S" --json > "$TMP/out" 2> "$TMP/err"
+ICE_CACHE_URL='' "$S" --json > "$TMP/out" 2> "$TMP/err"
 is "$?" "0" "no cache configured: the embedded default cache, exit 0"
 is "$($JSONQ 'r["backend"]' < "$TMP/out")" "sqlite" "no cache configured: reports the embedded backend"
 
