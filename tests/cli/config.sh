@@ -6,6 +6,7 @@
 
 start_redis
 C="$top_builddir/ice-cache"
+cd "$TMP" || exit 1 # its scratch files (err) stay out of the build folder
 live="unix://$REDIS_SOCK"
 dead="unix://$TMP/none.sock"
 unset ICE_CACHE_URL
