@@ -6,6 +6,7 @@
 
 start_redis
 C="$top_builddir/ice-cache"
+cd "$TMP" || exit 1 # its scratch files (err) stay out of the build folder
 live="unix://$REDIS_SOCK"
 dead="unix://$TMP/none.sock"
 unset ICE_CACHE_URL
@@ -19,7 +20,7 @@ keys() { redis-cli -s "$REDIS_SOCK" --scan --pattern "$1" | wc -l | tr -d ' '; }
 "$C" put k --value embedded
 is "$?:$("$C" get k)" "0:embedded" "no URL anywhere: the embedded default cache"
 check "no URL anywhere: it is \$XDG_CACHE_HOME/icecache/cache.db" test -s "$XDG_CACHE_HOME/icecache/cache.db"
-XDG_CACHE_HOME= HOME= "$C" get k 2> err
+XDG_CACHE_HOME='' HOME='' "$C" get k 2> err
 is "$?" "2" "no URL and no home: exit 2"
 like "$(cat err)" "set url in $cfg" "no URL and no home: names the configuration file"
 
@@ -40,7 +41,7 @@ printf 'url = %s\nprefix = fromfile\n' "$live" > "$cfg"
 ICE_CACHE_PREFIX=fromenv "$C" --prefix fromflag put c --value 1
 is "$(keys 'fromflag:k:c')" "1" "--prefix beats ICE_CACHE_PREFIX"
 # An empty variable is unset: the file applies.
-ICE_CACHE_URL= "$C" get a > /dev/null
+ICE_CACHE_URL='' "$C" get a > /dev/null
 is "$?" "0" "an empty ICE_CACHE_URL falls back to the file"
 
 # Every program reads it: ice-invalidate and ice-snapshot poll --state redis.

@@ -155,6 +155,7 @@ is "$("$D" "$s" | tail -n 1 | $JSONQ '(r["scope"], r["reason"])')" "('table', 's
 b="$TMP/wh/db/broken"
 "$MKTABLE" create "$b" --seed 50 > /dev/null
 "$MKTABLE" append "$b" --files 50 > /dev/null
+# shellcheck disable=SC2012 # names ice-mktable wrote: plain
 m=$(ls "$b"/metadata/*-m0.avro | head -n 1)
 head -c 300 "$m" > "$m.tmp" && mv "$m.tmp" "$m"
 "$D" "$b" > "$TMP/out" 2> "$TMP/err"

@@ -68,7 +68,7 @@ like "$(tail -n 1 "$TMP/out")" "recreated" "recreated: the reason says so"
 # Expired from-snapshot.
 e="$TMP/wh/db/e"
 "$MKTABLE" create "$e" --seed 62 > /dev/null
-for i in 1 2 3; do "$MKTABLE" append "$e" --files 1 > /dev/null; done
+for _ in 1 2 3; do "$MKTABLE" append "$e" --files 1 > /dev/null; done
 "$MKTABLE" expire "$e" --keep 1 > /dev/null
 "$ICE_DIFF" "$e" > "$TMP/out" 2> "$TMP/err"
 is "$?" "1" "expired parent: exit 1"
@@ -79,6 +79,7 @@ is "$(tail -n 1 "$TMP/out" | $JSONQ '(r["scope"], r["reason"])')" "('table', 'fr
 w="$TMP/wh/db/w"
 "$MKTABLE" create "$w" --seed 63 > /dev/null
 "$MKTABLE" append "$w" --files 2 > /dev/null
+# shellcheck disable=SC2012 # names ice-mktable wrote: plain
 cp "$(ls "$w"/metadata/snap-*.avro | head -n 1)" "$(ls "$w"/metadata/*-m0.avro | head -n 1)"
 "$ICE_DIFF" "$w" > "$TMP/out" 2> "$TMP/err"
 is "$?" "1" "wrong schema: exit 1"

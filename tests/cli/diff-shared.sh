@@ -7,7 +7,6 @@
 require_shared
 
 for exp in "$SHARED"/expected/*.diffs.jsonl; do
-	base=$(basename "$exp" .diffs.jsonl)
 	rel=$(shared_rel "$exp")
 	table="$SHARED/tables/$rel"
 	i=0

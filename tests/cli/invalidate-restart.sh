@@ -7,6 +7,7 @@
 # exit 3 after ICE_CACHE_RECONNECT, the cursor left before the lost commit.
 . "$top_srcdir/tests/cli/lib.sh"
 
+# shellcheck disable=SC2015 # skip unless both are installed
 command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
 	skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
 INV="$top_builddir/ice-invalidate"

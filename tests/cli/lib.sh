@@ -1,4 +1,6 @@
 # lib.sh: TAP helpers for the command-line tests (sourced, POSIX sh).
+# The variables it sets are for the scripts that source it:
+# shellcheck shell=sh disable=SC2034
 # Tests run the real binaries from the build tree in a private temp folder.
 
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
@@ -20,7 +22,7 @@ _bg_pids=""
 cleanup() {
 	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
 	for p in $_bg_pids; do wait "$p" 2>/dev/null; done
-	[ -n "${ICE_TEST_KEEP:-}" ] && echo "# kept $TMP" || rm -rf "$TMP"
+	if [ -n "${ICE_TEST_KEEP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -64,6 +66,7 @@ like() { # like TEXT SUBSTRING DESCRIPTION
 # The real tables in ../shared: skip the whole test when absent, and map an
 # expected file (a__b__c.diffs.jsonl) to its table (a/b/c).
 require_shared() {
+	# shellcheck disable=SC2015 # skip unless both folders are there
 	[ -d "$SHARED/tables" ] && [ -d "$SHARED/expected" ] ||
 		skip_all "../shared/iceberg not present (a user's clone has no shared/)"
 }
@@ -98,6 +101,7 @@ wait_for() {
 # and REDIS_PID and exports ICE_CACHE_URL. Skips the test when redis is not
 # installed.
 start_redis() {
+	# shellcheck disable=SC2015 # skip unless both are installed
 	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
 		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
 	REDIS_SOCK="$TMP/redis.sock"
@@ -116,7 +120,9 @@ count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
 # start_cache: a private, empty cache for this test on the backend named by
 # ICE_TEST_BACKEND: redis (the default; a redis-server on a unix socket,
 # REDIS_SOCK and REDIS_PID set, skipped when not installed) or sqlite (a
-# file, CACHE_DB). Sets CACHE_URL and exports ICE_CACHE_URL.
+# file, CACHE_DB). Sets CACHE_URL and exports ICE_CACHE_URL. make check runs
+# the backend-shared scripts once per backend (BACKEND_TESTS in Makefile.am):
+# a new backend is a case here and one line there.
 start_cache() {
 	ICE_TEST_BACKEND=${ICE_TEST_BACKEND:-redis}
 	case $ICE_TEST_BACKEND in

@@ -14,13 +14,14 @@ for fv in 1 2 3; do
 		"v$fv: empty table says so"
 	ids=""
 	for op in "append --files 2" "append --files 1" "delete --files 1" "overwrite --files 1 --add 2"; do
+		# shellcheck disable=SC2086 # $op: a command and its options
 		id=$("$MKTABLE" $op "$t" | q 'r["snapshot_id"]')
 		ids="$ids$id "
 	done
 	is "$("$S" log "$t" | q 'r["snapshot_id"]' | tr '\n' ' ')" "$ids" "v$fv: log lists the commits oldest first"
 	is "$("$S" log "$t" | q 'r["operation"]' | tr '\n' ' ')" "append append delete overwrite " \
 		"v$fv: operations"
-	last=$(echo $ids | awk '{print $NF}')
+	last=$(echo "$ids" | awk '{print $NF}')
 	rec=$("$S" show "$t")
 	is "$(echo "$rec" | q 'r["snapshot_id"]')" "$last" "v$fv: show gives the last commit"
 	is "$(echo "$rec" | q 'r["format_version"]')" "$fv" "v$fv: format version"

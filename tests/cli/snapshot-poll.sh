@@ -12,7 +12,7 @@ state="$TMP/cursors.json"
 "$MKTABLE" create "$b" --seed 12 --format-version 1 > /dev/null
 "$MKTABLE" append "$a" --files 2 > /dev/null
 
-poll() { "$S" poll --state "$state" "$@" "$a" "$b"; }
+poll() { "$S" poll --state "$state" "$a" "$b"; }
 
 poll > "$TMP/1" 2> "$TMP/err"
 is "$?" "0" "first poll: exit 0"

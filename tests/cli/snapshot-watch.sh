@@ -48,6 +48,7 @@ is "$(grep '"rollback"' "$out" | $JSONQ '(r["snapshot_id"], r["previous_snapshot
 	"($first, $last)" "watch: rollback record goes from the last seen to the new current"
 
 # Half-written metadata: an error record, the watch goes on.
+# shellcheck disable=SC2010 # names ice-mktable wrote: plain
 n=$(ls "$t/metadata" | grep -c '^v[0-9]*\.metadata\.json$')
 next=$((n + 1))
 head -c 100 "$t/metadata/v$n.metadata.json" > "$t/metadata/v$next.metadata.json"

@@ -1,7 +1,6 @@
 #!/bin/sh
 # stat-serve: `ice-stat serve` over HTTP on a private port, on each
-# backend (a real redis-server; the SQLite file through
-# sqlite-stat-serve.sh). A real
+# backend (a real redis-server; the SQLite file). A real
 # Prometheus (Debian's prometheus package, its own port and storage in a
 # temp dir) scrapes it and its query API sees hits and invalidations per
 # table move as ice-cache and ice-invalidate run; 404 and 405 for what is
@@ -135,6 +134,7 @@ EOF
 	# The Grafana dashboard: every query is valid PromQL for this Prometheus
 	# and names only series ice-stat serves.
 	dash="$top_srcdir/contrib/grafana/icecache.json"
+	# shellcheck disable=SC2016 # Grafana's variables, replaced literally
 	$JSONQ '"\n".join(t["expr"] for p in r["panels"] for t in p["targets"])' --doc < "$dash" |
 		sed 's/\$__rate_interval/1m/g; s/\$backend/.*/g; s/\$table/.*/g' > "$TMP/exprs"
 	bad=""
@@ -156,8 +156,8 @@ fi
 # folder, which cannot be opened. The server stays up and says so in the
 # metrics.
 if on_redis; then
-	kill $REDIS_PID
-	wait $REDIS_PID 2> /dev/null
+	kill "$REDIS_PID"
+	wait "$REDIS_PID" 2> /dev/null
 else
 	rm -f "$CACHE_DB" "$CACHE_DB-wal" "$CACHE_DB-shm"
 	mkdir "$CACHE_DB"

@@ -1,4 +1,5 @@
-/* tests: the unit test groups run by test-lib, and shared helpers. */
+/* tests: the unit test groups run by test-lib (registered in groups[] of
+ * test-lib.c), and shared helpers. */
 #ifndef ICE_TESTS_H
 #define ICE_TESTS_H
 
@@ -14,6 +15,7 @@ void test_stale(void);
 void test_config(void);
 void test_words(void);
 void test_decode(void);
+void test_records(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);

@@ -1,6 +1,6 @@
 #!/bin/sh
-# invalidate-redis: the whole pipeline on a real redis-server (or, with
-# ICE_TEST_BACKEND=sqlite, the embedded store: sqlite-invalidate.sh).
+# invalidate: the whole pipeline on each backend (a real redis-server;
+# the embedded SQLite store).
 # Entries are written with plain redis-cli following icecache-keys(7) (the
 # public contract; ice-cache put on sqlite); a commit lands; ice-diff |
 # ice-invalidate removes exactly the stale entries, keeps the rest, moves
@@ -180,13 +180,13 @@ is "$?" "3" "unreachable cache: exit 3"
 like "$(cat "$TMP/err")" "ice-invalidate: error: " "unreachable cache: one clear line"
 "$INV" --url "$URL" --granularity bogus < /dev/null 2> "$TMP/err"
 is "$?" "2" "bad granularity: exit 2"
-ICE_CACHE_URL= "$INV" < /dev/null 2> "$TMP/err"
+ICE_CACHE_URL='' "$INV" < /dev/null 2> "$TMP/err"
 is "$?" "0" "no URL: the embedded default cache"
 check "no URL: the default cache file was made" test -s "$XDG_CACHE_HOME/icecache/cache.db"
 "$ICE_DIFF" "$t" > "$TMP/diff"
 if on_redis; then
-	kill $rpid
-	wait $rpid 2> /dev/null
+	kill "$rpid"
+	wait "$rpid" 2> /dev/null
 	gone="redis stopped"
 else
 	# The file replaced by something that is not a database.

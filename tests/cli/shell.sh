@@ -1,9 +1,9 @@
 #!/bin/sh
-# cache-shell: ice-cache shell driven in a real terminal (tmux): tab
+# shell: ice-cache shell driven in a real terminal (tmux): tab
 # completion of a subcommand, an option and a key, errors that do not end
 # the session, the ls table, history across two sessions, the shell on
 # `ice-cache` with no arguments; and `ice-cache ls` on a terminal. On each
-# backend (a real redis-server; the SQLite file through sqlite-shell.sh).
+# backend (a real redis-server; the SQLite file).
 . "$top_srcdir/tests/cli/lib.sh"
 
 command -v tmux > /dev/null || skip_all "tmux not installed (scripts/setup installs it)"

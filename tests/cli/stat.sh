@@ -1,6 +1,6 @@
 #!/bin/sh
-# stat-redis: ice-stat on each backend (a real redis-server; the SQLite
-# file through sqlite-stat.sh). Counters move as expected
+# stat: ice-stat on each backend (a real redis-server; the SQLite
+# file). Counters move as expected
 # across put/get/invalidate (ice-cache and ice-invalidate), per table and in
 # total; the summary, --json, --prometheus (promtool accepts it) and
 # --output agree; --watch refreshes (in place on a terminal) and stops on
@@ -159,7 +159,7 @@ done
 like "$(cat "$TMP/err")" "ice-stat: error: " "usage error: one clear line"
 ICE_CACHE_RECONNECT=junk "$S" --json > /dev/null 2> "$TMP/err"
 is "$?" "2" "ice-stat reads the shared cache settings: a bad ICE_CACHE_RECONNECT is a usage error"
-ICE_CACHE_URL= "$S" --json > "$TMP/out" 2> "$TMP/err"
+ICE_CACHE_URL='' "$S" --json > "$TMP/out" 2> "$TMP/err"
 is "$?" "0" "no cache configured: the embedded default cache, exit 0"
 is "$($JSONQ 'r["backend"]' < "$TMP/out")" "sqlite" "no cache configured: reports the embedded backend"
 

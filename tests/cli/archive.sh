@@ -1,7 +1,7 @@
 #!/bin/sh
-# cache-archive: ice-cache export/import between two caches of the backend
-# under test (two real redis-servers; two SQLite files through
-# sqlite-archive.sh), and from it into the other backend:
+# archive: ice-cache export/import between two caches of the backend
+# under test (two real redis-servers; two SQLite files), and from it into
+# the other backend:
 # exact binary values (all 256 bytes, NULs, empty, 5 MiB), odd keys, tags,
 # origin, created time and remaining TTL kept, expired entries skipped,
 # `-` through a pipe, filters; hostile archives (made here with python3's
@@ -141,6 +141,7 @@ empty_cache b
 "$C" put soon --table db.t --ttl 1s --value soon
 "$C" export "$TMP/all.tar" 'soon'
 check "export FILE: the archive exists" test -s "$TMP/all.tar"
+# shellcheck disable=SC2010 # names this test chose: plain
 check "export FILE: no temporary file left" test "$(ls "$TMP" | grep -c 'all.tar.')" -eq 0
 wait_for 10 sh -c "! '$C' get soon > /dev/null" || echo "# soon did not expire"
 "$C" --url "$B" import "$TMP/all.tar" > "$TMP/summary" 2> "$TMP/err"

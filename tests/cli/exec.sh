@@ -1,5 +1,5 @@
 #!/bin/sh
-# cache-exec: ice-cache exec on each backend (real redis-server; SQLite via sqlite-exec.sh): hit and miss, the
+# exec: ice-cache exec on each backend (real redis-server; SQLite): hit and miss, the
 # command run once for parallel callers, exit statuses and signals passed
 # through and never cached, output streamed, stderr untouched, keys derived
 # from the command line and --source files, locks left by others, TTL hints
@@ -106,7 +106,7 @@ is "$?:$(cat stream.out)" "0:first" "streaming: partial output is visible before
 check "streaming: the command is still running" kill -0 $spid
 touch stream.gate
 wait $spid
-is "$?:$(cat stream.out | tr '\n' ' ')" "0:first second " "streaming: the whole output at the end"
+is "$?:$(tr '\n' ' ' < stream.out)" "0:first second " "streaming: the whole output at the end"
 is "$("$C" get stream | tr '\n' ' ')" "first second " "streaming: the whole output is cached"
 
 # A reader that goes away early does not lose the result.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# cache-fetch: ice-cache fetch of local files and of URLs served by a small
+# fetch: ice-cache fetch of local files and of URLs served by a small
 # HTTP server started here (tests/cli/httpd.py) that counts requests:
 # ETag/304 revalidation without a download, Cache-Control and Expires,
 # redirects, errors never cached, time-outs, request headers and bodies in

@@ -1,6 +1,6 @@
 #!/bin/sh
-# cache-redis: ice-cache put/get/rm/ls/info/gc on a real redis-server (or,
-# with ICE_TEST_BACKEND=sqlite, the embedded store: sqlite-cache.sh):
+# cache: ice-cache put/get/rm/ls/info/gc on each backend (a real
+# redis-server; the embedded SQLite store):
 # exact binary values, hit/miss exit statuses, TTL and gc, odd keys, a large
 # value, tags that ice-invalidate honours, a full cache, and failures.
 . "$top_srcdir/tests/cli/lib.sh"
@@ -130,10 +130,10 @@ is "$?" "2" "bad --ttl: exit 2"
 is "$?" "2" "unknown command: exit 2"
 "$C" put k --partition nocolon --value v 2> /dev/null
 is "$?" "2" "--partition without TABLE: exit 2"
-ICE_CACHE_URL= "$C" put default-one --value here
-is "$?:$(ICE_CACHE_URL= "$C" get default-one)" "0:here" "no URL: the embedded default cache"
+ICE_CACHE_URL='' "$C" put default-one --value here
+is "$?:$(ICE_CACHE_URL='' "$C" get default-one)" "0:here" "no URL: the embedded default cache"
 check "no URL: the default cache is \$XDG_CACHE_HOME/icecache/cache.db" test -s "$XDG_CACHE_HOME/icecache/cache.db"
-ICE_CACHE_URL= XDG_CACHE_HOME= HOME= "$C" get k 2> "$TMP/err"
+ICE_CACHE_URL='' XDG_CACHE_HOME='' HOME='' "$C" get k 2> "$TMP/err"
 is "$?" "2" "no URL, no HOME: exit 2"
 like "$(cat "$TMP/err")" "no cache" "no URL, no HOME: says so"
 "$C" --url "sqlite://$TMP/xdg-cache" get k 2> "$TMP/err"
