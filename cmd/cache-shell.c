@@ -153,9 +153,9 @@ static void add_if_prefix(const char *word, const char *text)
 }
 
 /* The option of spec->options named by word ("--ttl", "-t"), or NULL. */
-static const struct option *option_of(const char *word)
+static const ice_cache_option *option_of(const char *word)
 {
-	for (const struct option *o = spec->options; o->name; o++) {
+	for (const ice_cache_option *o = spec->options; o->name; o++) {
 		if (strncmp(word, "--", 2) == 0 && strcmp(word + 2, o->name) == 0)
 			return o;
 		if (word[0] == '-' && word[1] == o->val && !word[2] && o->val < 256)
@@ -164,12 +164,13 @@ static const struct option *option_of(const char *word)
 	return NULL;
 }
 
-static bool is_in(const char *const *list, const char *word)
+/* The subcommand named word, or NULL. */
+static const ice_cache_cmd *command_named(const char *word)
 {
-	for (size_t i = 0; list && list[i]; i++)
-		if (strcmp(list[i], word) == 0)
-			return true;
-	return false;
+	for (const ice_cache_cmd *c = spec->commands; c->name; c++)
+		if (strcmp(c->name, word) == 0)
+			return c;
+	return NULL;
 }
 
 /* The subcommand among words (skipping options and their values), or NULL;
@@ -180,7 +181,7 @@ static const char *command_of(char **words, size_t n, bool *wants_value)
 
 	*wants_value = false;
 	for (size_t i = 0; i < n; i++) {
-		const struct option *o = words[i][0] == '-' ? option_of(words[i]) : NULL;
+		const ice_cache_option *o = words[i][0] == '-' ? option_of(words[i]) : NULL;
 		if (*wants_value) {
 			*wants_value = false;
 			continue;
@@ -260,6 +261,7 @@ static char **complete(const char *text, int start, int end)
 {
 	char *before = strndup(rl_line_buffer, (size_t)start), **words = NULL, **result;
 	const char *cmd;
+	const ice_cache_cmd *c;
 	size_t n = 0;
 	bool wants_value;
 
@@ -274,18 +276,18 @@ static char **complete(const char *text, int start, int end)
 	if (wants_value) {
 		/* an option's value: nothing to offer */
 	} else if (text[0] == '-') {
-		for (const struct option *o = spec->options; o->name; o++) {
+		for (const ice_cache_option *o = spec->options; o->name; o++) {
 			char opt[64];
 			snprintf(opt, sizeof opt, "--%s", o->name);
 			add_if_prefix(opt, text);
 		}
 	} else if (!cmd) {
-		for (size_t i = 0; spec->commands[i]; i++)
-			add_if_prefix(spec->commands[i], text);
+		for (c = spec->commands; c->name; c++)
+			add_if_prefix(c->name, text);
 		add_if_prefix("help", text);
 		add_if_prefix("quit", text);
 		add_if_prefix("exit", text);
-	} else if (is_in(spec->file_commands, cmd)) {
+	} else if ((c = command_named(cmd)) && (c->flags & ICE_CMD_FILE_ARG)) {
 		rl_attempted_completion_over = 0; /* readline's own file names */
 	} else {
 		complete_keys(text);
@@ -395,7 +397,7 @@ static bool handle(const char *line, const char *history)
 		return false;
 	}
 	if (n > 0 && strcmp(words[0], "help") == 0) {
-		fputs(spec->help, stdout);
+		spec->help();
 		fputs(shell_help, stdout);
 	} else if (n > 0) {
 		run_line(words, n);

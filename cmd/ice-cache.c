@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache-cmd.h"
 #include "cache-shell.h"
 #include "cli.h"
 #include "cli-config.h"
@@ -36,25 +37,14 @@
 #define MAX_TAGS 256
 #define MAX_LIST 64 /* --source, --header, --key-header */
 
-static const char usage_text[] =
+/* The usage text around the list of commands, which comes from the table. */
+static const char usage_head[] =
 	"Usage: ice-cache [OPTION]... COMMAND [ARG]...\n"
 	"Put, get and browse IceCache entries.\n"
 	"\n"
-	"Commands:\n"
-	"  put KEY [TAGS] [--ttl DUR] [--value V]   store stdin (or V) under KEY\n"
-	"  get KEY                 write the value to stdout; exit 0 hit, 1 miss\n"
-	"  rm KEY...               remove entries\n"
-	"  ls [--table T] [--tag TAG] [PATTERN]     list entries (JSON lines)\n"
-	"  info KEY                an entry's metadata (JSON)\n"
-	"  gc                      drop references to expired entries\n"
-	"  migrate FROM_URL TO_URL copy every entry, counter and cursor to another cache\n"
-	"  exec KEY [TAGS] -- COMMAND...     COMMAND's stdout, cached; runs once\n"
-	"  exec --key-from-args [--source PATH]... [TAGS] -- COMMAND...\n"
-	"  fetch PATH|URL [TAGS] [-o FILE]   a file's or URL's bytes, cached\n"
-	"  export FILE|- [--table T] [--tag TAG] [PATTERN]\n"
-	"                          entries to a tar archive (-: standard output)\n"
-	"  import [--dry-run] FILE|-                entries from a tar archive\n"
-	"  shell                   interactive shell (also: no COMMAND on a terminal)\n"
+	"Commands:\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Tags (put; repeatable):\n"
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
@@ -108,7 +98,7 @@ typedef struct {
 	char **command; /* after "--", NULL-terminated; NULL when none */
 } run_options;
 
-typedef struct {
+typedef struct ice_cache_options {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
 	bool dry_run;
 	ice_ttl ttl;
@@ -177,7 +167,7 @@ static int64_t put_ttl_ms(const options *o)
 	return ice_ttl_ms(ice_ttl_first(t, cfg->default_ttl, none));
 }
 
-static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
+static int cmd_put(ice_backend **b, const options *o, int argc, char **argv)
 {
 	char *buf = NULL;
 	size_t len;
@@ -192,7 +182,7 @@ static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
 	} else if (read_stdin(&buf, &len) != 0) {
 		return ICE_EXIT_FAILURE;
 	}
-	rc = ice_backend_put(b, argv[0], buf, len, (const char *const *)o->tags, o->n_tags,
+	rc = ice_backend_put(*b, argv[0], buf, len, (const char *const *)o->tags, o->n_tags,
 	                     put_ttl_ms(o), "put", &err);
 	free(buf);
 	return rc ? fail(rc, &err) : ICE_EXIT_OK;
@@ -200,16 +190,17 @@ static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
 
 /* ---- get, rm, gc ------------------------------------------------------------ */
 
-static int cmd_get(ice_backend *b, int argc, char **argv)
+static int cmd_get(ice_backend **b, const options *o, int argc, char **argv)
 {
 	void *val = NULL;
 	size_t len = 0;
 	ice_err err = { 0 };
 	int rc;
 
+	(void)o;
 	if (argc != 1)
 		return ice_cli_usage_error("get takes one KEY");
-	rc = ice_backend_get(b, argv[0], &val, &len, NULL, &err);
+	rc = ice_backend_get(*b, argv[0], &val, &len, NULL, &err);
 	if (rc == ICE_ENOENT)
 		return ICE_EXIT_FAILURE; /* a miss: no message, as with grep */
 	if (rc)
@@ -221,27 +212,30 @@ static int cmd_get(ice_backend *b, int argc, char **argv)
 	return ICE_EXIT_OK;
 }
 
-static int cmd_rm(ice_backend *b, int argc, char **argv)
+static int cmd_rm(ice_backend **b, const options *o, int argc, char **argv)
 {
 	uint64_t removed = 0;
 	ice_err err = { 0 };
 	int rc;
 
+	(void)o;
 	if (argc < 1)
 		return ice_cli_usage_error("rm takes one or more KEYs");
-	rc = ice_backend_delete(b, (const char *const *)argv, (size_t)argc, &removed, &err);
+	rc = ice_backend_delete(*b, (const char *const *)argv, (size_t)argc, &removed, &err);
 	return rc ? fail(rc, &err) : ICE_EXIT_OK;
 }
 
-static int cmd_gc(ice_backend *b, int argc)
+static int cmd_gc(ice_backend **b, const options *o, int argc, char **argv)
 {
 	uint64_t refs = 0;
 	ice_err err = { 0 };
 	int rc;
 
+	(void)o;
+	(void)argv;
 	if (argc != 0)
 		return ice_cli_usage_error("gc takes no argument");
-	if ((rc = ice_backend_gc(b, &refs, &err)))
+	if ((rc = ice_backend_gc(*b, &refs, &err)))
 		return fail(rc, &err);
 	return status_of(ice_cli_emit(json_pack("{s:s, s:I}", "kind", "gc", "references_removed",
 	                                        (json_int_t)refs)));
@@ -322,7 +316,9 @@ static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
 	return c->rc != ICE_OK;
 }
 
-static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const char *info_key)
+/* ls, or info when info_key is set. */
+static int list_entries(ice_backend *b, const options *o, int argc, char **argv,
+                        const char *info_key)
 {
 	ls_ctx c = { !info_key && isatty(STDOUT_FILENO), ICE_OK, info_key, 0 };
 	char *pattern = info_key ? ice_cli_glob_literal(info_key) : NULL;
@@ -345,6 +341,18 @@ static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const
 		return ICE_EXIT_FAILURE;
 	}
 	return ICE_EXIT_OK;
+}
+
+static int cmd_ls(ice_backend **b, const options *o, int argc, char **argv)
+{
+	return list_entries(*b, o, argc, argv, NULL);
+}
+
+static int cmd_info(ice_backend **b, const options *o, int argc, char **argv)
+{
+	if (argc != 1)
+		return ice_cli_usage_error("info takes one KEY");
+	return list_entries(*b, o, 0, NULL, argv[0]);
 }
 
 /* ---- exec and fetch: shared edges ------------------------------------------ */
@@ -562,7 +570,7 @@ static int exec_lookup(ice_backend **b, const char *key, int64_t lock_ms, ice_on
 	return -1;
 }
 
-static int cmd_exec(const options *o, int argc, char **argv)
+static int cmd_exec(ice_backend **no_cache, const options *o, int argc, char **argv)
 {
 	const ice_config *cfg;
 	ice_backend *b = NULL;
@@ -571,6 +579,7 @@ static int cmd_exec(const options *o, int argc, char **argv)
 	char *key = NULL;
 	int status;
 
+	(void)no_cache; /* opens its own: it works on without one */
 	if ((status = exec_key(o, argc, argv, &key)) >= 0)
 		goto out;
 	if ((status = ice_cli_config(&cfg)) >= 0 || (status = open_cache_or_degrade(o, &b)) >= 0)
@@ -968,8 +977,9 @@ static bool is_http_url(const char *s)
 	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
-static int cmd_fetch(const options *o, int argc, char **argv)
+static int cmd_fetch(ice_backend **no_cache, const options *o, int argc, char **argv)
 {
+	(void)no_cache; /* opens its own: it works on without one */
 	if (argc != 1)
 		return ice_cli_usage_error("fetch takes one PATH or URL");
 	if (o->run.command)
@@ -1011,7 +1021,7 @@ out:
 	return rc;
 }
 
-static int cmd_export(ice_backend *b, const options *o, int argc, char **argv)
+static int cmd_export(ice_backend **b, const options *o, int argc, char **argv)
 {
 	ice_archive_filter f = { o->table_filter, o->tag_filter, argc == 2 ? argv[1] : NULL };
 	ice_err err = { 0 };
@@ -1020,11 +1030,11 @@ static int cmd_export(ice_backend *b, const options *o, int argc, char **argv)
 	if (argc < 1 || argc > 2)
 		return ice_cli_usage_error("export takes FILE (or - for standard output) and at most one PATTERN");
 	if (strcmp(argv[0], "-") != 0)
-		rc = export_to_file(b, &f, argv[0], &err);
+		rc = export_to_file(*b, &f, argv[0], &err);
 	else if (isatty(STDOUT_FILENO))
 		return ice_cli_usage_error("export: not writing an archive to a terminal; redirect it or give FILE");
 	else if (fflush(stdout) == 0) /* the archive goes straight to the descriptor */
-		rc = ice_archive_export(b, &f, STDOUT_FILENO, NULL, &err);
+		rc = ice_archive_export(*b, &f, STDOUT_FILENO, NULL, &err);
 	else
 		rc = ice_err_set(&err, ICE_EIO, "standard output: %s", strerror(errno));
 	if (rc == ICE_EPIPE)
@@ -1046,7 +1056,7 @@ static int import_summary(const char *name, const ice_archive_stats *st, bool dr
 	                              "dry_run", dry_run));
 }
 
-static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
+static int cmd_import(ice_backend **b, const options *o, int argc, char **argv)
 {
 	const char *name = argc == 1 && strcmp(argv[0], "-") == 0 ? "standard input" : argv[0];
 	ice_archive_import_opts io = { o->dry_run, report_refused, (void *)name };
@@ -1062,7 +1072,7 @@ static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
 		ice_cli_error("%s: %s", argv[0], strerror(errno));
 		return ICE_EXIT_FAILURE;
 	}
-	rc = ice_archive_import(b, fd, &io, &st, &err);
+	rc = ice_archive_import(*b, fd, &io, &st, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc) {
@@ -1082,13 +1092,14 @@ static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
 
 /* ---- migrate ----------------------------------------------------------------- */
 
-static int cmd_migrate(const options *o, int argc, char **argv)
+static int cmd_migrate(ice_backend **no_cache, const options *o, int argc, char **argv)
 {
 	ice_backend *from = NULL, *to = NULL;
 	ice_migrate_stats st;
 	ice_err err = { 0 };
 	int status, rc;
 
+	(void)no_cache; /* opens the two caches it names */
 	if (argc != 2)
 		return ice_cli_usage_error("migrate takes FROM_URL and TO_URL");
 	if (o->url)
@@ -1112,38 +1123,134 @@ out:
 	return status;
 }
 
-/* ---- options and main ---------------------------------------------------------- */
+/* ---- the tables: every option, every subcommand ------------------------------ */
 
 enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
        OPT_KEY_FROM_ARGS, OPT_SOURCE, OPT_LOCK_TIMEOUT, OPT_KEY_HEADER, OPT_DATA, OPT_TIMEOUT,
        OPT_MAX_REDIRS, OPT_DRY_RUN, OPT_MAX_SIZE };
 
-static const struct option long_options[] = {
-	{ "url", required_argument, NULL, 'u' },
-	{ "prefix", required_argument, NULL, OPT_PREFIX },
-	{ "ttl", required_argument, NULL, 't' },
-	{ "value", required_argument, NULL, OPT_VALUE },
-	{ "table", required_argument, NULL, OPT_TABLE },
-	{ "partition", required_argument, NULL, OPT_PARTITION },
-	{ "file", required_argument, NULL, OPT_FILE },
-	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
-	{ "tag", required_argument, NULL, OPT_TAG },
-	{ "key-from-args", no_argument, NULL, OPT_KEY_FROM_ARGS },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "header", required_argument, NULL, 'H' },
-	{ "key-header", required_argument, NULL, OPT_KEY_HEADER },
-	{ "request", required_argument, NULL, 'X' },
-	{ "data", required_argument, NULL, OPT_DATA },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "max-redirs", required_argument, NULL, OPT_MAX_REDIRS },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+#define TAG_OR_FILTER (ICE_OPTS_TAGS | ICE_OPTS_FILTER)
+
+static const ice_cache_option option_table[] = {
+	{ "url", required_argument, 'u', 0 },
+	{ "prefix", required_argument, OPT_PREFIX, 0 },
+	{ "ttl", required_argument, 't', ICE_OPTS_TTL },
+	{ "value", required_argument, OPT_VALUE, ICE_OPTS_VALUE },
+	{ "table", required_argument, OPT_TABLE, TAG_OR_FILTER },
+	{ "partition", required_argument, OPT_PARTITION, ICE_OPTS_TAGS },
+	{ "file", required_argument, OPT_FILE, ICE_OPTS_TAGS },
+	{ "snapshot", required_argument, OPT_SNAPSHOT, ICE_OPTS_TAGS },
+	{ "tag", required_argument, OPT_TAG, TAG_OR_FILTER },
+	{ "key-from-args", no_argument, OPT_KEY_FROM_ARGS, ICE_OPTS_EXEC },
+	{ "source", required_argument, OPT_SOURCE, ICE_OPTS_EXEC },
+	{ "lock-timeout", required_argument, OPT_LOCK_TIMEOUT, ICE_OPTS_EXEC },
+	{ "output", required_argument, 'o', ICE_OPTS_FETCH },
+	{ "header", required_argument, 'H', ICE_OPTS_FETCH },
+	{ "key-header", required_argument, OPT_KEY_HEADER, ICE_OPTS_FETCH },
+	{ "request", required_argument, 'X', ICE_OPTS_FETCH },
+	{ "data", required_argument, OPT_DATA, ICE_OPTS_FETCH },
+	{ "timeout", required_argument, OPT_TIMEOUT, ICE_OPTS_FETCH },
+	{ "max-redirs", required_argument, OPT_MAX_REDIRS, ICE_OPTS_FETCH },
+	{ "dry-run", no_argument, OPT_DRY_RUN, ICE_OPTS_IMPORT },
+	{ "max-size", required_argument, OPT_MAX_SIZE, 0 },
+	{ "help", no_argument, 'h', 0 },
+	{ "version", no_argument, 'V', 0 },
+	{ NULL, 0, 0, 0 },
 };
+
+#define N_OPTIONS (sizeof option_table / sizeof *option_table)
+
+static ice_cache_handler cmd_put, cmd_get, cmd_rm, cmd_ls, cmd_info, cmd_gc, cmd_migrate,
+	cmd_exec, cmd_fetch, cmd_export, cmd_import, cmd_shell;
+
+/* In the order of the usage text. */
+static const ice_cache_cmd commands[] = {
+	{ "put", cmd_put, 0, ICE_OPTS_TTL | ICE_OPTS_VALUE | ICE_OPTS_TAGS,
+	  "KEY [TAGS] [--ttl DUR] [--value V]", "store stdin (or V) under KEY" },
+	{ "get", cmd_get, 0, 0, "KEY", "write the value to stdout; exit 0 hit, 1 miss" },
+	{ "rm", cmd_rm, 0, 0, "KEY...", "remove entries" },
+	{ "ls", cmd_ls, 0, ICE_OPTS_FILTER, "[--table T] [--tag TAG] [PATTERN]",
+	  "list entries (JSON lines)" },
+	{ "info", cmd_info, 0, 0, "KEY", "an entry's metadata (JSON)" },
+	{ "gc", cmd_gc, 0, 0, "", "drop references to expired entries" },
+	{ "migrate", cmd_migrate, ICE_CMD_OWN_CACHE, 0, "FROM_URL TO_URL",
+	  "copy every entry, counter and cursor to another cache" },
+	{ "exec", cmd_exec, ICE_CMD_OWN_CACHE, ICE_OPTS_TTL | ICE_OPTS_TAGS | ICE_OPTS_EXEC,
+	  "KEY [TAGS] -- COMMAND...\n--key-from-args [--source PATH]... [TAGS] -- COMMAND...",
+	  "COMMAND's stdout, cached; runs once" },
+	{ "fetch", cmd_fetch, ICE_CMD_OWN_CACHE, ICE_OPTS_TTL | ICE_OPTS_TAGS | ICE_OPTS_FETCH,
+	  "PATH|URL [TAGS] [-o FILE]", "a file's or URL's bytes, cached" },
+	{ "export", cmd_export, ICE_CMD_FILE_ARG, ICE_OPTS_FILTER,
+	  "FILE|- [--table T] [--tag TAG] [PATTERN]", "entries to a tar archive (-: standard output)" },
+	{ "import", cmd_import, ICE_CMD_FILE_ARG, ICE_OPTS_IMPORT, "[--dry-run] FILE|-",
+	  "entries from a tar archive" },
+	{ "shell", cmd_shell, ICE_CMD_TOP_ONLY, 0, "",
+	  "interactive shell (also: no COMMAND on a terminal)" },
+	{ NULL, NULL, 0, 0, NULL, NULL },
+};
+
+static const ice_cache_cmd *find_command(const char *name)
+{
+	for (const ice_cache_cmd *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* Run c: with the open cache *b, unless c opens its own. */
+static int run_subcommand(const ice_cache_cmd *c, ice_backend **b, const options *o, int argc,
+                          char **argv)
+{
+	return c->run(c->flags & ICE_CMD_OWN_CACHE ? NULL : b, o, argc, argv);
+}
+
+/* ---- the usage text --------------------------------------------------------------- */
+
+#define SUMMARY_COLUMN 26      /* after a short synopsis */
+#define WIDE_SUMMARY_COLUMN 43 /* after a long one; longer: on a line of its own */
+
+/* "  NAME SYNOPSIS   summary", one line per alternative synopsis, the
+ * summary on the first. */
+static void print_command_usage(const ice_cache_cmd *c)
+{
+	const char *s = c->synopsis, *summary = c->summary;
+
+	do {
+		int len = (int)strcspn(s, "\n");
+		int width = printf("  %s%s%.*s", c->name, len ? " " : "", len, s);
+
+		if (!summary)
+			putchar('\n');
+		else if (width < SUMMARY_COLUMN)
+			printf("%*s%s\n", SUMMARY_COLUMN - width, "", summary);
+		else if (width < WIDE_SUMMARY_COLUMN)
+			printf("%*s%s\n", WIDE_SUMMARY_COLUMN - width, "", summary);
+		else
+			printf("\n%*s%s\n", SUMMARY_COLUMN, "", summary);
+		summary = NULL;
+		s += len + (s[len] == '\n');
+	} while (*s);
+}
+
+static void print_usage(void)
+{
+	fputs(usage_head, stdout);
+	for (const ice_cache_cmd *c = commands; c->name; c++)
+		print_command_usage(c);
+	fputs(usage_tail, stdout);
+}
+
+/* "put, get, ...": the commands, for a message. */
+static void command_names(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const ice_cache_cmd *c = commands; c->name && n < size; c++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", c->name);
+}
+
+/* ---- options ----------------------------------------------------------------------- */
 
 static int add_tag(options *o, const char *kind, const char *arg)
 {
@@ -1234,51 +1341,23 @@ static int parse_option(int c, char **argv, options *o)
 		return add_tag(o, NULL, optarg);
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	/* no ice_cli_finish here: the shell runs these too and keeps stdout */
-	case 'h': fputs(usage_text, stdout); return ICE_EXIT_OK;
+	case 'h': print_usage(); return ICE_EXIT_OK;
 	case 'V': ice_cli_version(); return ICE_EXIT_OK;
 	default: return parse_run_option(c, argv, &o->run);
 	}
 	return -1;
 }
 
-static const char *const commands[] = { "put", "get", "rm", "ls", "info", "gc", "exec",
-	                                 "fetch", "export", "import", "migrate", "shell", NULL };
-static const char *const file_commands[] = { "export", "import", NULL };
-
-static int cmd_shell(ice_backend **b, const options *o, int argc);
-
-static int dispatch(ice_backend **b, const options *o, const char *cmd, int argc, char **argv)
+/* option_table as getopt_long wants it. */
+static const struct option *getopt_options(void)
 {
-	if (strcmp(cmd, "put") == 0)
-		return cmd_put(*b, o, argc, argv);
-	if (strcmp(cmd, "get") == 0)
-		return cmd_get(*b, argc, argv);
-	if (strcmp(cmd, "rm") == 0)
-		return cmd_rm(*b, argc, argv);
-	if (strcmp(cmd, "ls") == 0)
-		return cmd_ls(*b, o, argc, argv, NULL);
-	if (strcmp(cmd, "info") == 0)
-		return argc == 1 ? cmd_ls(*b, o, 0, NULL, argv[0]) : ice_cli_usage_error("info takes one KEY");
-	if (strcmp(cmd, "export") == 0)
-		return cmd_export(*b, o, argc, argv);
-	if (strcmp(cmd, "import") == 0)
-		return cmd_import(*b, o, argc, argv);
-	if (strcmp(cmd, "shell") == 0)
-		return cmd_shell(b, o, argc);
-	return cmd_gc(*b, argc);
-}
+	static struct option opts[N_OPTIONS];
 
-/* exec and fetch open the cache themselves (they work on without it);
- * migrate opens the two it names. */
-static int dispatch_uncached(const options *o, const char *cmd, int argc, char **argv)
-{
-	if (strcmp(cmd, "exec") == 0)
-		return cmd_exec(o, argc, argv);
-	if (strcmp(cmd, "fetch") == 0)
-		return cmd_fetch(o, argc, argv);
-	if (strcmp(cmd, "migrate") == 0)
-		return cmd_migrate(o, argc, argv);
-	return -1;
+	if (!opts[0].name)
+		for (size_t i = 0; i < N_OPTIONS; i++)
+			opts[i] = (struct option){ option_table[i].name, option_table[i].has_arg, NULL,
+			                           option_table[i].val };
+	return opts;
 }
 
 /* "exec ... -- COMMAND...": the command is cut off before options are
@@ -1301,14 +1380,6 @@ static void split_command(int *argc, char **argv, run_options *r)
 	}
 }
 
-static bool known_command(const char *cmd)
-{
-	for (size_t i = 0; commands[i]; i++)
-		if (strcmp(cmd, commands[i]) == 0)
-			return true;
-	return false;
-}
-
 static void options_clear(options *o)
 {
 	for (size_t i = 0; i < o->n_tags; i++)
@@ -1325,7 +1396,7 @@ static int parse_args(int argc, char **argv, options *o, int *cmd_at)
 
 	optind = 0; /* GNU getopt: start afresh (the shell parses many lines) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:t:o:H:X:hV", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":u:t:o:H:X:hV", getopt_options(), NULL)) != -1)
 		if ((status = parse_option(c, argv, o)) >= 0)
 			return status;
 	*cmd_at = optind;
@@ -1339,6 +1410,7 @@ static int parse_args(int argc, char **argv, options *o, int *cmd_at)
 static int shell_run(ice_backend *b, int argc, char **words)
 {
 	char **argv = calloc((size_t)argc + 2, sizeof *argv);
+	const ice_cache_cmd *c;
 	options o = { 0 };
 	int at = 0, status;
 
@@ -1356,23 +1428,23 @@ static int shell_run(ice_backend *b, int argc, char **words)
 		status = ice_cli_usage_error("--url and --prefix are given when the shell starts");
 	else if (at >= argc + 1)
 		status = ice_cli_usage_error("no command (type help)");
-	else if (!known_command(argv[at]))
+	else if (!(c = find_command(argv[at])))
 		status = ice_cli_usage_error("unknown command '%s' (type help)", argv[at]);
-	else if (strcmp(argv[at], "shell") == 0)
+	else if (c->flags & ICE_CMD_TOP_ONLY)
 		status = ice_cli_usage_error("already in the shell");
-	else if ((status = dispatch_uncached(&o, argv[at], argc - at, argv + at + 1)) < 0)
-		status = dispatch(&b, &o, argv[at], argc - at, argv + at + 1);
+	else
+		status = run_subcommand(c, &b, &o, argc - at, argv + at + 1);
 out:
 	options_clear(&o);
 	free(argv);
 	return status;
 }
 
-static int cmd_shell(ice_backend **b, const options *o, int argc)
+static int cmd_shell(ice_backend **b, const options *o, int argc, char **argv)
 {
-	ice_shell_spec spec = { commands, file_commands, long_options, usage_text,
-	                        o->url, o->prefix, shell_run };
+	ice_shell_spec spec = { commands, option_table, print_usage, o->url, o->prefix, shell_run };
 
+	(void)argv;
 	if (argc != 0)
 		return ice_cli_usage_error("shell takes no argument");
 	if (!isatty(STDIN_FILENO))
@@ -1386,7 +1458,8 @@ int main(int argc, char **argv)
 {
 	options o = { 0 };
 	ice_backend *b = NULL;
-	const char *cmd;
+	const ice_cache_cmd *c;
+	char names[256];
 	int at = 0, status;
 
 	ice_cli_init("ice-cache");
@@ -1398,22 +1471,18 @@ int main(int argc, char **argv)
 	}
 	/* no command on a terminal: the shell, as with python or redis-cli */
 	if (at >= argc && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		cmd = "shell";
+		c = find_command("shell");
 	} else if (at >= argc) {
-		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, exec, fetch, export, import, migrate, shell)");
+		command_names(names, sizeof names);
+		status = ice_cli_usage_error("no COMMAND given (%s)", names);
 		goto out;
-	} else if (!known_command(cmd = argv[at])) {
-		status = ice_cli_usage_error("unknown command '%s'", cmd);
-		goto out;
-	}
-	status = dispatch_uncached(&o, cmd, argc - at - (at < argc), argv + at + 1);
-	if (status >= 0) {
-		status = ice_cli_finish(status);
+	} else if (!(c = find_command(argv[at]))) {
+		status = ice_cli_usage_error("unknown command '%s'", argv[at]);
 		goto out;
 	}
-	if ((status = open_url(o.url, &o, &b)) >= 0)
+	if (!(c->flags & ICE_CMD_OWN_CACHE) && (status = open_url(o.url, &o, &b)) >= 0)
 		goto out;
-	status = ice_cli_finish(dispatch(&b, &o, cmd, argc - at - (at < argc), argv + at + 1));
+	status = ice_cli_finish(run_subcommand(c, &b, &o, argc - at - (at < argc), argv + at + 1));
 out:
 	ice_backend_close(b);
 	options_clear(&o);
