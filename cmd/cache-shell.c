@@ -167,10 +167,17 @@ static const ice_cache_option *option_of(const char *word)
 /* The subcommand named word, or NULL. */
 static const ice_cache_cmd *command_named(const char *word)
 {
-	for (const ice_cache_cmd *c = spec->commands; c->name; c++)
+	for (const ice_cache_cmd *c = spec->commands; word && c->name; c++)
 		if (strcmp(c->name, word) == 0)
 			return c;
 	return NULL;
+}
+
+/* The options worth offering after c: the common ones and c's own; all
+ * of them before the subcommand is typed (or after an unknown one). */
+static bool offered(const ice_cache_option *o, const ice_cache_cmd *c)
+{
+	return !c || o->groups == 0 || (o->groups & c->options);
 }
 
 /* The subcommand among words (skipping options and their values), or NULL;
@@ -273,13 +280,15 @@ static char **complete(const char *text, int start, int end)
 		return NULL;
 	}
 	cmd = command_of(words, n, &wants_value);
+	c = command_named(cmd);
 	if (wants_value) {
 		/* an option's value: nothing to offer */
 	} else if (text[0] == '-') {
 		for (const ice_cache_option *o = spec->options; o->name; o++) {
 			char opt[64];
 			snprintf(opt, sizeof opt, "--%s", o->name);
-			add_if_prefix(opt, text);
+			if (offered(o, c))
+				add_if_prefix(opt, text);
 		}
 	} else if (!cmd) {
 		for (c = spec->commands; c->name; c++)
@@ -287,7 +296,7 @@ static char **complete(const char *text, int start, int end)
 		add_if_prefix("help", text);
 		add_if_prefix("quit", text);
 		add_if_prefix("exit", text);
-	} else if ((c = command_named(cmd)) && (c->flags & ICE_CMD_FILE_ARG)) {
+	} else if (c && (c->flags & ICE_CMD_FILE_ARG)) {
 		rl_attempted_completion_over = 0; /* readline's own file names */
 	} else {
 		complete_keys(text);

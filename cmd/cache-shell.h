@@ -4,7 +4,8 @@
  * handed to spec->run, the same code the command line runs, so a
  * subcommand behaves alike in both. History lives in
  * $XDG_STATE_HOME/icecache/history (default ~/.local/state/icecache/history);
- * Tab completes subcommands, long options and keys (read from the cache). */
+ * Tab completes subcommands, the long options the subcommand typed takes
+ * and keys (read from the cache). */
 #ifndef ICE_CACHE_SHELL_H
 #define ICE_CACHE_SHELL_H
 
