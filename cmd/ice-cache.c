@@ -30,6 +30,7 @@
 #include "ice_jsonl.h"
 #include "ice_migrate.h"
 #include "ice_once.h"
+#include "ice_readthrough.h"
 #include "ice_time.h"
 #include "ice_ttl.h"
 
@@ -359,8 +360,6 @@ static int cmd_info(ice_backend **b, const options *o, int argc, char **argv)
 
 #define DEFAULT_EXEC_TTL_MS (60 * 60 * 1000LL)     /* exec_ttl when unset */
 #define DEFAULT_LOCK_TIMEOUT_MS (5 * 60 * 1000LL)  /* lock_timeout when unset */
-#define DEFAULT_FETCH_TTL_MS (5 * 60 * 1000LL)     /* fetch_ttl when unset */
-#define DEFAULT_FETCH_KEEP_MS (7 * 24 * 3600 * 1000LL)
 #define DEFAULT_FETCH_TIMEOUT_MS (60 * 1000LL)
 #define DEFAULT_REDIRECTS 5L
 
@@ -604,40 +603,12 @@ out:
 
 /* ---- fetch: local files ------------------------------------------------------ */
 
-/* Entries written by fetch carry "fetch " and a JSON object in origin: for
- * files {"path","size","mtime_ns"}, for URLs {"url","etag","last_modified",
- * "fresh_until_ms" (absent: fresh until invalidated),"lifetime_ms"}. */
-static char *fetch_origin(json_t *info)
-{
-	char *text = info ? json_dumps(info, JSON_COMPACT) : NULL, *origin = NULL;
-
-	if (text && asprintf(&origin, "fetch %s", text) < 0)
-		origin = NULL;
-	free(text);
-	json_decref(info);
-	return origin;
-}
-
-static json_t *origin_info(const ice_entry_meta *m)
-{
-	if (!m->origin || strncmp(m->origin, "fetch {", 7) != 0)
-		return NULL;
-	return json_loads(m->origin + 6, 0, NULL);
-}
-
-/* The cached copy of a file is good while the file has the same size and
- * modification time as when it was stored. */
+/* The cached copy of a file is good while the file is as it was stored. */
 static bool file_entry_current(const ice_entry_meta *m, const char *path)
 {
-	json_t *info = origin_info(m);
 	ice_file_id id;
-	bool ok;
 
-	ok = info && ice_file_id_of(path, &id, NULL) == ICE_OK && id.exists &&
-	     (json_int_t)id.size == json_integer_value(json_object_get(info, "size")) &&
-	     (json_int_t)id.mtime_ns == json_integer_value(json_object_get(info, "mtime_ns"));
-	json_decref(info);
-	return ok;
+	return ice_file_id_of(path, &id, NULL) == ICE_OK && ice_readthrough_file_current(m, &id);
 }
 
 /* -o FILE: replaced atomically, with the mode a new file would get. */
@@ -695,9 +666,7 @@ static int fetch_file(const options *o, const char *path)
 		goto out;
 	}
 	if ((status = emit_fetched(o, buf, len)) == ICE_EXIT_OK && b) {
-		origin = fetch_origin(json_pack("{s:s, s:I, s:I}", "path", abs, "size",
-		                                (json_int_t)id.size, "mtime_ns",
-		                                (json_int_t)id.mtime_ns));
+		origin = ice_readthrough_file_origin(abs, &id);
 		store(b, key, buf, len, (const char *const *)o->tags, o->n_tags, file_ttl_ms(o),
 		      origin ? origin : "fetch");
 		free(origin);
@@ -714,57 +683,36 @@ out:
 
 /* ---- fetch: URLs ---------------------------------------------------------------- */
 
-/* What is known of a cached response. */
+/* A cached response, as the cache holds it. */
 typedef struct {
-	bool present, fresh;
+	bool present;
 	void *val;
 	size_t len;
-	char *etag, *last_modified;
-	int64_t lifetime_ms; /* -1: unknown */
-	char **tags;
+	ice_readthrough_entry rt;
+	char **tags; /* kept for a refresh after a 304 */
 	size_t n_tags;
 } cached_url;
-
-static char *json_strdup(json_t *obj, const char *name)
-{
-	const char *s = json_string_value(json_object_get(obj, name));
-
-	return s ? strdup(s) : NULL;
-}
 
 static void cached_url_clear(cached_url *c)
 {
 	free(c->val);
-	free(c->etag);
-	free(c->last_modified);
+	ice_readthrough_entry_clear(&c->rt);
 	for (size_t i = 0; i < c->n_tags; i++)
 		free(c->tags[i]);
 	free(c->tags);
 	memset(c, 0, sizeof *c);
 }
 
-/* Look the URL up; a hit is fresh until its fresh_until_ms (none: until
- * invalidated). */
 static void lookup_url(ice_backend *b, const char *key, cached_url *c)
 {
 	ice_entry_meta m = { 0 };
-	json_t *info, *until;
 
 	memset(c, 0, sizeof *c);
-	c->lifetime_ms = -1;
+	ice_readthrough_entry_clear(&c->rt);
 	if (!b || ice_backend_get(b, key, &c->val, &c->len, &m, NULL) != ICE_OK)
 		return;
 	c->present = true;
-	if ((info = origin_info(&m))) {
-		until = json_object_get(info, "fresh_until_ms");
-		c->fresh = !until || ice_now_ms() < json_integer_value(until);
-		c->etag = json_strdup(info, "etag");
-		c->last_modified = json_strdup(info, "last_modified");
-		if (json_is_integer(json_object_get(info, "lifetime_ms")))
-			c->lifetime_ms = json_integer_value(json_object_get(info, "lifetime_ms"));
-		json_decref(info);
-	}
-	/* Keep its tags for a refresh after a 304. */
+	ice_readthrough_entry_of(&m, ice_now_ms(), &c->rt);
 	c->tags = m.tags;
 	c->n_tags = m.n_tags;
 	m.tags = NULL;
@@ -772,118 +720,31 @@ static void lookup_url(ice_backend *b, const char *key, cached_url *c)
 	ice_entry_meta_clear(&m);
 }
 
-/* How to store a response. */
-typedef struct {
-	bool store, forever;
-	int64_t lifetime_ms, ttl_ms; /* fresh for lifetime; kept ttl (0: no TTL) */
-} url_policy;
-
-/* --ttl DURATION / until-invalidated decide; smart (the default) follows
- * the response (no-store: not cached; max-age, Expires, no-cache), else the
- * lifetime stored before (a 304 that says nothing), else fetch_ttl. An
- * entry with a validator stays fetch_keep longer so it can be revalidated;
- * one that is never fresh and has no validator is not worth storing. */
-static url_policy url_store_policy(const options *o, const ice_config *cfg,
-                                   const ice_http_resp *r, int64_t prev_lifetime,
-                                   bool validator)
-{
-	url_policy p = { true, false, 0, 0 };
-	ice_http_freshness f;
-	ice_ttl t = o->ttl;
-
-	if (t.kind == ICE_TTL_SMART || t.kind == ICE_TTL_UNSET) {
-		ice_http_freshness_of(r, ice_now_ms(), &f);
-		if (f.no_store)
-			return (url_policy){ false, false, 0, 0 };
-		if (f.says) {
-			t = (ice_ttl){ ICE_TTL_DURATION, f.lifetime_ms };
-		} else if (prev_lifetime >= 0) {
-			t = (ice_ttl){ ICE_TTL_DURATION, prev_lifetime };
-		} else {
-			t = ice_ttl_first(cfg->fetch_ttl, (ice_ttl){ ICE_TTL_DURATION, DEFAULT_FETCH_TTL_MS },
-			                  t);
-		}
-	}
-	if (t.kind == ICE_TTL_FOREVER) {
-		p.forever = true;
-		return p;
-	}
-	p.lifetime_ms = t.ms;
-	p.ttl_ms = t.ms + (validator ? first_ms(0, cfg->fetch_keep_ms, DEFAULT_FETCH_KEEP_MS) : 0);
-	p.store = p.ttl_ms > 0;
-	return p;
-}
-
-static json_t *url_info(const char *url, const char *etag, const char *lm, const url_policy *p)
-{
-	json_t *info = json_pack("{s:s, s:s?, s:s?}", "url", url, "etag", etag, "last_modified", lm);
-
-	if (info && !p->forever) {
-		json_object_set_new(info, "fresh_until_ms", json_integer(ice_now_ms() + p->lifetime_ms));
-		json_object_set_new(info, "lifetime_ms", json_integer(p->lifetime_ms));
-	}
-	return info;
-}
-
-/* The command line's tags, plus (on a refresh) those the entry had. */
-static size_t merged_tags(const options *o, const cached_url *c, const char **out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < o->n_tags; i++)
-		out[n++] = o->tags[i];
-	for (size_t i = 0; c && i < c->n_tags && n < MAX_TAGS; i++) {
-		size_t j = 0;
-
-		while (j < o->n_tags && strcmp(o->tags[j], c->tags[i]) != 0)
-			j++;
-		if (j == o->n_tags)
-			out[n++] = c->tags[i];
-	}
-	return n;
-}
-
+/* Store the response as the read-through policy says; c is the stale
+ * entry a 304 refreshes (NULL: r's body is new). */
 static void store_url(ice_backend *b, const options *o, const ice_config *cfg, const char *key,
                       const char *url, const ice_http_resp *r, const cached_url *c)
 {
-	const char *etag = r->etag ? r->etag : c ? c->etag : NULL;
-	const char *lm = r->last_modified ? r->last_modified : c ? c->last_modified : NULL;
-	url_policy p = url_store_policy(o, cfg, r, c ? c->lifetime_ms : -1, etag || lm);
+	ice_readthrough_settings rs = { o->ttl, cfg->fetch_ttl, cfg->fetch_keep_ms };
+	const ice_readthrough_entry *prev = c ? &c->rt : NULL;
+	ice_readthrough_store p;
 	const char *tags[MAX_TAGS];
-	size_t n_tags = merged_tags(o, c, tags);
+	size_t n_tags;
+	int64_t now = ice_now_ms();
 	char *origin;
 
+	ice_readthrough_decide(&rs, r, prev, now, &p);
 	if (!b || !p.store)
 		return;
-	origin = fetch_origin(url_info(url, etag, lm, &p));
+	n_tags = ice_readthrough_tags((const char *const *)o->tags, o->n_tags,
+	                              c ? (const char *const *)c->tags : NULL, c ? c->n_tags : 0,
+	                              tags, MAX_TAGS);
+	origin = ice_readthrough_url_origin(url, r, prev, &p, now);
 	if (c)
 		store(b, key, c->val, c->len, tags, n_tags, p.ttl_ms, origin ? origin : "fetch");
 	else
 		store(b, key, r->body, r->len, tags, n_tags, p.ttl_ms, origin ? origin : "fetch");
 	free(origin);
-}
-
-static bool header_named(const char *line, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncasecmp(line, name, n) == 0 && line[n] == ':';
-}
-
-/* The -H headers that take part in the key: all, or those --key-header names. */
-static size_t key_headers(const run_options *r, const char **out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->n_headers; i++) {
-		bool chosen = r->n_key_headers == 0;
-
-		for (size_t j = 0; !chosen && j < r->n_key_headers; j++)
-			chosen = header_named(r->headers[i], r->key_headers[j]);
-		if (chosen)
-			out[n++] = r->headers[i];
-	}
-	return n;
 }
 
 static void build_request(const options *o, const ice_config *cfg, const char *url,
@@ -911,20 +772,18 @@ static void build_request(const options *o, const ice_config *cfg, const char *u
 static int fetch_from_server(ice_backend *b, const options *o, const ice_config *cfg,
                              const char *key, ice_http_req *q, cached_url *c)
 {
+	const ice_readthrough_entry *prev = c->present ? &c->rt : NULL;
 	ice_http_resp r;
 	ice_err err = { 0 };
 	int status;
 
-	if (c->present) {
-		q->etag = c->etag;
-		q->last_modified = c->last_modified;
-	}
+	ice_readthrough_condition(q, prev);
 	if (ice_http_fetch(q, &r, &err)) {
 		ice_cli_error("%s", err.msg);
 		ice_http_resp_clear(&r);
 		return ICE_EXIT_FAILURE;
 	}
-	if (r.status == 304 && !(c->present && (c->etag || c->last_modified))) {
+	if (r.status == 304 && !ice_readthrough_can_revalidate(prev)) {
 		ice_cli_error("%s: HTTP 304 to a request that was not conditional", q->url);
 		status = ICE_EXIT_FAILURE;
 	} else if (r.status == 304) {
@@ -942,7 +801,6 @@ static int fetch_from_server(ice_backend *b, const options *o, const ice_config 
 static int fetch_url(const options *o, const char *url)
 {
 	const ice_config *cfg;
-	const char *kh[MAX_LIST];
 	ice_backend *b = NULL;
 	ice_http_req q;
 	cached_url c = { 0 };
@@ -953,15 +811,14 @@ static int fetch_url(const options *o, const char *url)
 	if ((status = ice_cli_config(&cfg)) >= 0)
 		return status;
 	build_request(o, cfg, url, &q);
-	if (ice_derive_url_key(q.method, url, kh, key_headers(&o->run, kh), q.body, q.body_len,
-	                       &key, &err)) {
+	if (ice_readthrough_url_key(&q, o->run.key_headers, o->run.n_key_headers, &key, &err)) {
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
 	if ((status = open_cache_or_degrade(o, &b)) >= 0)
 		goto out;
 	lookup_url(b, key, &c);
-	if (c.present && c.fresh)
+	if (c.present && c.rt.fresh)
 		status = emit_fetched(o, c.val, c.len);
 	else
 		status = fetch_from_server(b, o, cfg, key, &q, &c);
