@@ -76,5 +76,6 @@ int main(void)
 	test_words();
 	test_decode();
 	test_readthrough();
+	test_scrape();
 	return tap_done();
 }
