@@ -1205,15 +1205,27 @@ static int parse_option(int c, char **argv, options *o)
 	return -1;
 }
 
-/* option_table as getopt_long wants it. */
-static const struct option *getopt_options(void)
+/* option_table as getopt_long wants it: the long options, and in
+ * *letters the short ones (":" first: we report errors ourselves). */
+static const struct option *getopt_options(const char **letters)
 {
 	static struct option opts[N_OPTIONS];
+	static char shorts[2 * N_OPTIONS + 2] = ":";
+	size_t n = 1;
 
-	if (!opts[0].name)
-		for (size_t i = 0; i < N_OPTIONS; i++)
-			opts[i] = (struct option){ option_table[i].name, option_table[i].has_arg, NULL,
-			                           option_table[i].val };
+	*letters = shorts;
+	if (opts[0].name)
+		return opts; /* built already */
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const ice_cache_option *o = &option_table[i];
+
+		opts[i] = (struct option){ o->name, o->has_arg, NULL, o->val };
+		if (o->name && o->val < 256) {
+			shorts[n++] = (char)o->val;
+			if (o->has_arg == required_argument)
+				shorts[n++] = ':';
+		}
+	}
 	return opts;
 }
 
@@ -1249,11 +1261,13 @@ static void options_clear(options *o)
  * status (--help, --version, usage errors). */
 static int parse_args(int argc, char **argv, options *o, int *cmd_at)
 {
+	const char *letters;
+	const struct option *longs = getopt_options(&letters);
 	int c, status;
 
 	optind = 0; /* GNU getopt: start afresh (the shell parses many lines) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:t:o:H:X:hV", getopt_options(), NULL)) != -1)
+	while ((c = getopt_long(argc, argv, letters, longs, NULL)) != -1)
 		if ((status = parse_option(c, argv, o)) >= 0)
 			return status;
 	*cmd_at = optind;
