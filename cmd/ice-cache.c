@@ -1,7 +1,8 @@
 /* ice-cache: the cache itself from the command line: put, get, rm, ls,
  * info, gc and migrate on the backend ice-invalidate keeps correct; exec and
  * fetch; export and import of tar archives; an interactive shell over the
- * same commands. */
+ * same commands. Every subcommand and option is declared once, in the
+ * tables near the end (cache-cmd.h); fetch's policy is in ice_readthrough.h. */
 #include "config.h"
 
 #include <errno.h>
