@@ -136,9 +136,9 @@ static void add_if_prefix(const char *word, const char *text)
 }
 
 /* The option of spec->options named by word ("--ttl", "-t"), or NULL. */
-static const struct option *option_of(const char *word)
+static const ice_cache_option *option_of(const char *word)
 {
-	for (const struct option *o = spec->options; o->name; o++) {
+	for (const ice_cache_option *o = spec->options; o->name; o++) {
 		if (strncmp(word, "--", 2) == 0 && strcmp(word + 2, o->name) == 0)
 			return o;
 		if (word[0] == '-' && word[1] == o->val && !word[2] && o->val < 256)
@@ -147,12 +147,20 @@ static const struct option *option_of(const char *word)
 	return NULL;
 }
 
-static bool is_in(const char *const *list, const char *word)
+/* The subcommand named word, or NULL. */
+static const ice_cache_cmd *command_named(const char *word)
 {
-	for (size_t i = 0; list && list[i]; i++)
-		if (strcmp(list[i], word) == 0)
-			return true;
-	return false;
+	for (const ice_cache_cmd *c = spec->commands; word && c->name; c++)
+		if (strcmp(c->name, word) == 0)
+			return c;
+	return NULL;
+}
+
+/* The options worth offering after c: the common ones and c's own; all
+ * of them before the subcommand is typed (or after an unknown one). */
+static bool offered(const ice_cache_option *o, const ice_cache_cmd *c)
+{
+	return !c || o->groups == 0 || (o->groups & c->options);
 }
 
 /* The subcommand among words (skipping options and their values), or NULL;
@@ -163,7 +171,7 @@ static const char *command_of(char **words, size_t n, bool *wants_value)
 
 	*wants_value = false;
 	for (size_t i = 0; i < n; i++) {
-		const struct option *o = words[i][0] == '-' ? option_of(words[i]) : NULL;
+		const ice_cache_option *o = words[i][0] == '-' ? option_of(words[i]) : NULL;
 		if (*wants_value) {
 			*wants_value = false;
 			continue;
@@ -243,6 +251,7 @@ static char **complete(const char *text, int start, int end)
 {
 	char *before = strndup(rl_line_buffer, (size_t)start), **words = NULL, **result;
 	const char *cmd;
+	const ice_cache_cmd *c;
 	size_t n = 0;
 	bool wants_value;
 
@@ -254,21 +263,23 @@ static char **complete(const char *text, int start, int end)
 		return NULL;
 	}
 	cmd = command_of(words, n, &wants_value);
+	c = command_named(cmd);
 	if (wants_value) {
 		/* an option's value: nothing to offer */
 	} else if (text[0] == '-') {
-		for (const struct option *o = spec->options; o->name; o++) {
+		for (const ice_cache_option *o = spec->options; o->name; o++) {
 			char opt[64];
 			snprintf(opt, sizeof opt, "--%s", o->name);
-			add_if_prefix(opt, text);
+			if (offered(o, c))
+				add_if_prefix(opt, text);
 		}
 	} else if (!cmd) {
-		for (size_t i = 0; spec->commands[i]; i++)
-			add_if_prefix(spec->commands[i], text);
+		for (c = spec->commands; c->name; c++)
+			add_if_prefix(c->name, text);
 		add_if_prefix("help", text);
 		add_if_prefix("quit", text);
 		add_if_prefix("exit", text);
-	} else if (is_in(spec->file_commands, cmd)) {
+	} else if (c && (c->flags & ICE_CMD_FILE_ARG)) {
 		rl_attempted_completion_over = 0; /* readline's own file names */
 	} else {
 		complete_keys(text);
@@ -378,7 +389,7 @@ static bool handle(const char *line, const char *history)
 		return false;
 	}
 	if (n > 0 && strcmp(words[0], "help") == 0) {
-		fputs(spec->help, stdout);
+		spec->help();
 		fputs(shell_help, stdout);
 	} else if (n > 0) {
 		run_line(words, n);

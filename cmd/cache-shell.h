@@ -4,20 +4,19 @@
  * handed to spec->run, the same code the command line runs, so a
  * subcommand behaves alike in both. History lives in
  * $XDG_STATE_HOME/icecache/history (default ~/.local/state/icecache/history);
- * Tab completes subcommands, long options and keys (read from the cache). */
+ * Tab completes subcommands, the long options the subcommand typed takes
+ * and keys (read from the cache). */
 #ifndef ICE_CACHE_SHELL_H
 #define ICE_CACHE_SHELL_H
 
-#include <getopt.h>
-
+#include "cache-cmd.h"
 #include "ice_backend.h"
 
 typedef struct ice_shell_spec {
-	const char *const *commands;  /* subcommands, NULL-terminated */
-	const char *const *file_commands; /* those whose argument is a file */
-	const struct option *options; /* long options, for completion */
-	const char *help;             /* the usage text, printed by `help` */
-	const char *url, *prefix;     /* to reconnect after a backend failure */
+	const ice_cache_cmd *commands;   /* the subcommands, ended by a NULL name */
+	const ice_cache_option *options; /* every option, ended by a NULL name */
+	void (*help)(void);              /* print the usage text (`help`) */
+	const char *url, *prefix;        /* to reconnect after a backend failure */
 	/* Run one command line (argv[0] is the subcommand, argv[argc] NULL,
 	 * the words may be permuted); returns its exit status. Must neither
 	 * exit nor close stdout. */

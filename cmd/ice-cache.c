@@ -1,7 +1,8 @@
 /* ice-cache: the cache itself from the command line: put, get, rm, ls,
  * info, gc and migrate on the backend ice-invalidate keeps correct; exec and
  * fetch; export and import of tar archives; an interactive shell over the
- * same commands. */
+ * same commands. Every subcommand and option is declared once, in the
+ * tables near the end (cache-cmd.h); fetch's policy is in ice_readthrough.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache-cmd.h"
 #include "cache-shell.h"
 #include "cli.h"
 #include "cli-config.h"
@@ -30,6 +32,7 @@
 #include "ice_words.h"
 #include "ice_migrate.h"
 #include "ice_once.h"
+#include "ice_readthrough.h"
 #include "ice_time.h"
 #include "ice_ttl.h"
 
@@ -37,25 +40,14 @@
 #define MAX_TAGS 256
 #define MAX_LIST 64 /* --source, --header, --key-header */
 
-static const char usage_text[] =
+/* The usage text around the list of commands, which comes from the table. */
+static const char usage_head[] =
 	"Usage: ice-cache [OPTION]... COMMAND [ARG]...\n"
 	"Put, get and browse IceCache entries.\n"
 	"\n"
-	"Commands:\n"
-	"  put KEY [TAGS] [--ttl DUR] [--value V]   store stdin (or V) under KEY\n"
-	"  get KEY                 write the value to stdout; exit 0 hit, 1 miss\n"
-	"  rm KEY...               remove entries\n"
-	"  ls [--table T] [--tag TAG] [PATTERN]     list entries (JSON lines)\n"
-	"  info KEY                an entry's metadata (JSON)\n"
-	"  gc                      drop references to expired entries\n"
-	"  migrate FROM_URL TO_URL copy every entry, counter and cursor to another cache\n"
-	"  exec KEY [TAGS] -- COMMAND...     COMMAND's stdout, cached; runs once\n"
-	"  exec --key-from-args [--source PATH]... [TAGS] -- COMMAND...\n"
-	"  fetch PATH|URL [TAGS] [-o FILE]   a file's or URL's bytes, cached\n"
-	"  export FILE|- [--table T] [--tag TAG] [PATTERN]\n"
-	"                          entries to a tar archive (-: standard output)\n"
-	"  import [--dry-run] FILE|-                entries from a tar archive\n"
-	"  shell                   interactive shell (also: no COMMAND on a terminal)\n"
+	"Commands:\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Tags (put; repeatable):\n"
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
@@ -109,7 +101,7 @@ typedef struct {
 	char **command; /* after "--", NULL-terminated; NULL when none */
 } run_options;
 
-typedef struct {
+typedef struct ice_cache_options {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
 	bool dry_run;
 	ice_ttl ttl;
@@ -178,7 +170,7 @@ static int64_t put_ttl_ms(const options *o)
 	return ice_ttl_ms(ice_ttl_first(t, cfg->default_ttl, none));
 }
 
-static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
+static int cmd_put(ice_backend **b, const options *o, int argc, char **argv)
 {
 	char *buf = NULL;
 	size_t len;
@@ -193,7 +185,7 @@ static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
 	} else if (read_stdin(&buf, &len) != 0) {
 		return ICE_EXIT_FAILURE;
 	}
-	rc = ice_backend_put(b, argv[0], buf, len, (const char *const *)o->tags, o->n_tags,
+	rc = ice_backend_put(*b, argv[0], buf, len, (const char *const *)o->tags, o->n_tags,
 	                     put_ttl_ms(o), "put", &err);
 	free(buf);
 	return rc ? fail(rc, &err) : ICE_EXIT_OK;
@@ -201,16 +193,17 @@ static int cmd_put(ice_backend *b, const options *o, int argc, char **argv)
 
 /* ---- get, rm, gc ------------------------------------------------------------ */
 
-static int cmd_get(ice_backend *b, int argc, char **argv)
+static int cmd_get(ice_backend **b, const options *o, int argc, char **argv)
 {
 	void *val = NULL;
 	size_t len = 0;
 	ice_err err = { 0 };
 	int rc;
 
+	(void)o;
 	if (argc != 1)
 		return ice_cli_usage_error("get takes one KEY");
-	rc = ice_backend_get(b, argv[0], &val, &len, NULL, &err);
+	rc = ice_backend_get(*b, argv[0], &val, &len, NULL, &err);
 	if (rc == ICE_ENOENT)
 		return ICE_EXIT_FAILURE; /* a miss: no message, as with grep */
 	if (rc)
@@ -222,27 +215,30 @@ static int cmd_get(ice_backend *b, int argc, char **argv)
 	return ICE_EXIT_OK;
 }
 
-static int cmd_rm(ice_backend *b, int argc, char **argv)
+static int cmd_rm(ice_backend **b, const options *o, int argc, char **argv)
 {
 	uint64_t removed = 0;
 	ice_err err = { 0 };
 	int rc;
 
+	(void)o;
 	if (argc < 1)
 		return ice_cli_usage_error("rm takes one or more KEYs");
-	rc = ice_backend_delete(b, (const char *const *)argv, (size_t)argc, &removed, &err);
+	rc = ice_backend_delete(*b, (const char *const *)argv, (size_t)argc, &removed, &err);
 	return rc ? fail(rc, &err) : ICE_EXIT_OK;
 }
 
-static int cmd_gc(ice_backend *b, int argc)
+static int cmd_gc(ice_backend **b, const options *o, int argc, char **argv)
 {
 	uint64_t refs = 0;
 	ice_err err = { 0 };
 	int rc;
 
+	(void)o;
+	(void)argv;
 	if (argc != 0)
 		return ice_cli_usage_error("gc takes no argument");
-	if ((rc = ice_backend_gc(b, &refs, &err)))
+	if ((rc = ice_backend_gc(*b, &refs, &err)))
 		return fail(rc, &err);
 	return status_of(ice_cli_emit(json_pack("{s:s, s:I}", "kind", "gc", "references_removed",
 	                                        (json_int_t)refs)));
@@ -323,7 +319,9 @@ static int on_entry(void *ctx, const char *key, const ice_entry_meta *m)
 	return c->rc != ICE_OK;
 }
 
-static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const char *info_key)
+/* ls, or info when info_key is set. */
+static int list_entries(ice_backend *b, const options *o, int argc, char **argv,
+                        const char *info_key)
 {
 	ls_ctx c = { !info_key && isatty(STDOUT_FILENO), ICE_OK, info_key, 0 };
 	char *pattern = info_key ? ice_glob_literal(info_key) : NULL;
@@ -348,12 +346,22 @@ static int cmd_ls(ice_backend *b, const options *o, int argc, char **argv, const
 	return ICE_EXIT_OK;
 }
 
+static int cmd_ls(ice_backend **b, const options *o, int argc, char **argv)
+{
+	return list_entries(*b, o, argc, argv, NULL);
+}
+
+static int cmd_info(ice_backend **b, const options *o, int argc, char **argv)
+{
+	if (argc != 1)
+		return ice_cli_usage_error("info takes one KEY");
+	return list_entries(*b, o, 0, NULL, argv[0]);
+}
+
 /* ---- exec and fetch: shared edges ------------------------------------------ */
 
 #define DEFAULT_EXEC_TTL_MS (60 * 60 * 1000LL)     /* exec_ttl when unset */
 #define DEFAULT_LOCK_TIMEOUT_MS (5 * 60 * 1000LL)  /* lock_timeout when unset */
-#define DEFAULT_FETCH_TTL_MS (5 * 60 * 1000LL)     /* fetch_ttl when unset */
-#define DEFAULT_FETCH_KEEP_MS (7 * 24 * 3600 * 1000LL)
 #define DEFAULT_FETCH_TIMEOUT_MS (60 * 1000LL)
 #define DEFAULT_REDIRECTS 5L
 
@@ -563,7 +571,7 @@ static int exec_lookup(ice_backend **b, const char *key, int64_t lock_ms, ice_on
 	return -1;
 }
 
-static int cmd_exec(const options *o, int argc, char **argv)
+static int cmd_exec(ice_backend **no_cache, const options *o, int argc, char **argv)
 {
 	const ice_config *cfg;
 	ice_backend *b = NULL;
@@ -572,6 +580,7 @@ static int cmd_exec(const options *o, int argc, char **argv)
 	char *key = NULL;
 	int status;
 
+	(void)no_cache; /* opens its own: it works on without one */
 	if ((status = exec_key(o, argc, argv, &key)) >= 0)
 		goto out;
 	if ((status = ice_cli_config(&cfg)) >= 0 || (status = open_cache_or_degrade(o, &b)) >= 0)
@@ -596,40 +605,12 @@ out:
 
 /* ---- fetch: local files ------------------------------------------------------ */
 
-/* Entries written by fetch carry "fetch " and a JSON object in origin: for
- * files {"path","size","mtime_ns"}, for URLs {"url","etag","last_modified",
- * "fresh_until_ms" (absent: fresh until invalidated),"lifetime_ms"}. */
-static char *fetch_origin(json_t *info)
-{
-	char *text = info ? json_dumps(info, JSON_COMPACT) : NULL, *origin = NULL;
-
-	if (text && asprintf(&origin, "fetch %s", text) < 0)
-		origin = NULL;
-	free(text);
-	json_decref(info);
-	return origin;
-}
-
-static json_t *origin_info(const ice_entry_meta *m)
-{
-	if (!m->origin || strncmp(m->origin, "fetch {", 7) != 0)
-		return NULL;
-	return json_loads(m->origin + 6, 0, NULL);
-}
-
-/* The cached copy of a file is good while the file has the same size and
- * modification time as when it was stored. */
+/* The cached copy of a file is good while the file is as it was stored. */
 static bool file_entry_current(const ice_entry_meta *m, const char *path)
 {
-	json_t *info = origin_info(m);
 	ice_file_id id;
-	bool ok;
 
-	ok = info && ice_file_id_of(path, &id, NULL) == ICE_OK && id.exists &&
-	     (json_int_t)id.size == json_integer_value(json_object_get(info, "size")) &&
-	     (json_int_t)id.mtime_ns == json_integer_value(json_object_get(info, "mtime_ns"));
-	json_decref(info);
-	return ok;
+	return ice_file_id_of(path, &id, NULL) == ICE_OK && ice_readthrough_file_current(m, &id);
 }
 
 /* -o FILE: replaced atomically, with the mode a new file would get. */
@@ -687,9 +668,7 @@ static int fetch_file(const options *o, const char *path)
 		goto out;
 	}
 	if ((status = emit_fetched(o, buf, len)) == ICE_EXIT_OK && b) {
-		origin = fetch_origin(json_pack("{s:s, s:I, s:I}", "path", abs, "size",
-		                                (json_int_t)id.size, "mtime_ns",
-		                                (json_int_t)id.mtime_ns));
+		origin = ice_readthrough_file_origin(abs, &id);
 		store(b, key, buf, len, (const char *const *)o->tags, o->n_tags, file_ttl_ms(o),
 		      origin ? origin : "fetch");
 		free(origin);
@@ -706,57 +685,36 @@ out:
 
 /* ---- fetch: URLs ---------------------------------------------------------------- */
 
-/* What is known of a cached response. */
+/* A cached response, as the cache holds it. */
 typedef struct {
-	bool present, fresh;
+	bool present;
 	void *val;
 	size_t len;
-	char *etag, *last_modified;
-	int64_t lifetime_ms; /* -1: unknown */
-	char **tags;
+	ice_readthrough_entry rt;
+	char **tags; /* kept for a refresh after a 304 */
 	size_t n_tags;
 } cached_url;
-
-static char *json_strdup(json_t *obj, const char *name)
-{
-	const char *s = json_string_value(json_object_get(obj, name));
-
-	return s ? strdup(s) : NULL;
-}
 
 static void cached_url_clear(cached_url *c)
 {
 	free(c->val);
-	free(c->etag);
-	free(c->last_modified);
+	ice_readthrough_entry_clear(&c->rt);
 	for (size_t i = 0; i < c->n_tags; i++)
 		free(c->tags[i]);
 	free(c->tags);
 	memset(c, 0, sizeof *c);
 }
 
-/* Look the URL up; a hit is fresh until its fresh_until_ms (none: until
- * invalidated). */
 static void lookup_url(ice_backend *b, const char *key, cached_url *c)
 {
 	ice_entry_meta m = { 0 };
-	json_t *info, *until;
 
 	memset(c, 0, sizeof *c);
-	c->lifetime_ms = -1;
+	ice_readthrough_entry_clear(&c->rt);
 	if (!b || ice_backend_get(b, key, &c->val, &c->len, &m, NULL) != ICE_OK)
 		return;
 	c->present = true;
-	if ((info = origin_info(&m))) {
-		until = json_object_get(info, "fresh_until_ms");
-		c->fresh = !until || ice_now_ms() < json_integer_value(until);
-		c->etag = json_strdup(info, "etag");
-		c->last_modified = json_strdup(info, "last_modified");
-		if (json_is_integer(json_object_get(info, "lifetime_ms")))
-			c->lifetime_ms = json_integer_value(json_object_get(info, "lifetime_ms"));
-		json_decref(info);
-	}
-	/* Keep its tags for a refresh after a 304. */
+	ice_readthrough_entry_of(&m, ice_now_ms(), &c->rt);
 	c->tags = m.tags;
 	c->n_tags = m.n_tags;
 	m.tags = NULL;
@@ -764,118 +722,31 @@ static void lookup_url(ice_backend *b, const char *key, cached_url *c)
 	ice_entry_meta_clear(&m);
 }
 
-/* How to store a response. */
-typedef struct {
-	bool store, forever;
-	int64_t lifetime_ms, ttl_ms; /* fresh for lifetime; kept ttl (0: no TTL) */
-} url_policy;
-
-/* --ttl DURATION / until-invalidated decide; smart (the default) follows
- * the response (no-store: not cached; max-age, Expires, no-cache), else the
- * lifetime stored before (a 304 that says nothing), else fetch_ttl. An
- * entry with a validator stays fetch_keep longer so it can be revalidated;
- * one that is never fresh and has no validator is not worth storing. */
-static url_policy url_store_policy(const options *o, const ice_config *cfg,
-                                   const ice_http_resp *r, int64_t prev_lifetime,
-                                   bool validator)
-{
-	url_policy p = { true, false, 0, 0 };
-	ice_http_freshness f;
-	ice_ttl t = o->ttl;
-
-	if (t.kind == ICE_TTL_SMART || t.kind == ICE_TTL_UNSET) {
-		ice_http_freshness_of(r, ice_now_ms(), &f);
-		if (f.no_store)
-			return (url_policy){ false, false, 0, 0 };
-		if (f.says) {
-			t = (ice_ttl){ ICE_TTL_DURATION, f.lifetime_ms };
-		} else if (prev_lifetime >= 0) {
-			t = (ice_ttl){ ICE_TTL_DURATION, prev_lifetime };
-		} else {
-			t = ice_ttl_first(cfg->fetch_ttl, (ice_ttl){ ICE_TTL_DURATION, DEFAULT_FETCH_TTL_MS },
-			                  t);
-		}
-	}
-	if (t.kind == ICE_TTL_FOREVER) {
-		p.forever = true;
-		return p;
-	}
-	p.lifetime_ms = t.ms;
-	p.ttl_ms = t.ms + (validator ? first_ms(0, cfg->fetch_keep_ms, DEFAULT_FETCH_KEEP_MS) : 0);
-	p.store = p.ttl_ms > 0;
-	return p;
-}
-
-static json_t *url_info(const char *url, const char *etag, const char *lm, const url_policy *p)
-{
-	json_t *info = json_pack("{s:s, s:s?, s:s?}", "url", url, "etag", etag, "last_modified", lm);
-
-	if (info && !p->forever) {
-		json_object_set_new(info, "fresh_until_ms", json_integer(ice_now_ms() + p->lifetime_ms));
-		json_object_set_new(info, "lifetime_ms", json_integer(p->lifetime_ms));
-	}
-	return info;
-}
-
-/* The command line's tags, plus (on a refresh) those the entry had. */
-static size_t merged_tags(const options *o, const cached_url *c, const char **out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < o->n_tags; i++)
-		out[n++] = o->tags[i];
-	for (size_t i = 0; c && i < c->n_tags && n < MAX_TAGS; i++) {
-		size_t j = 0;
-
-		while (j < o->n_tags && strcmp(o->tags[j], c->tags[i]) != 0)
-			j++;
-		if (j == o->n_tags)
-			out[n++] = c->tags[i];
-	}
-	return n;
-}
-
+/* Store the response as the read-through policy says; c is the stale
+ * entry a 304 refreshes (NULL: r's body is new). */
 static void store_url(ice_backend *b, const options *o, const ice_config *cfg, const char *key,
                       const char *url, const ice_http_resp *r, const cached_url *c)
 {
-	const char *etag = r->etag ? r->etag : c ? c->etag : NULL;
-	const char *lm = r->last_modified ? r->last_modified : c ? c->last_modified : NULL;
-	url_policy p = url_store_policy(o, cfg, r, c ? c->lifetime_ms : -1, etag || lm);
+	ice_readthrough_settings rs = { o->ttl, cfg->fetch_ttl, cfg->fetch_keep_ms };
+	const ice_readthrough_entry *prev = c ? &c->rt : NULL;
+	ice_readthrough_store p;
 	const char *tags[MAX_TAGS];
-	size_t n_tags = merged_tags(o, c, tags);
+	size_t n_tags;
+	int64_t now = ice_now_ms();
 	char *origin;
 
+	ice_readthrough_decide(&rs, r, prev, now, &p);
 	if (!b || !p.store)
 		return;
-	origin = fetch_origin(url_info(url, etag, lm, &p));
+	n_tags = ice_readthrough_tags((const char *const *)o->tags, o->n_tags,
+	                              c ? (const char *const *)c->tags : NULL, c ? c->n_tags : 0,
+	                              tags, MAX_TAGS);
+	origin = ice_readthrough_url_origin(url, r, prev, &p, now);
 	if (c)
 		store(b, key, c->val, c->len, tags, n_tags, p.ttl_ms, origin ? origin : "fetch");
 	else
 		store(b, key, r->body, r->len, tags, n_tags, p.ttl_ms, origin ? origin : "fetch");
 	free(origin);
-}
-
-static bool header_named(const char *line, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncasecmp(line, name, n) == 0 && line[n] == ':';
-}
-
-/* The -H headers that take part in the key: all, or those --key-header names. */
-static size_t key_headers(const run_options *r, const char **out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->n_headers; i++) {
-		bool chosen = r->n_key_headers == 0;
-
-		for (size_t j = 0; !chosen && j < r->n_key_headers; j++)
-			chosen = header_named(r->headers[i], r->key_headers[j]);
-		if (chosen)
-			out[n++] = r->headers[i];
-	}
-	return n;
 }
 
 static void build_request(const options *o, const ice_config *cfg, const char *url,
@@ -903,20 +774,18 @@ static void build_request(const options *o, const ice_config *cfg, const char *u
 static int fetch_from_server(ice_backend *b, const options *o, const ice_config *cfg,
                              const char *key, ice_http_req *q, cached_url *c)
 {
+	const ice_readthrough_entry *prev = c->present ? &c->rt : NULL;
 	ice_http_resp r;
 	ice_err err = { 0 };
 	int status;
 
-	if (c->present) {
-		q->etag = c->etag;
-		q->last_modified = c->last_modified;
-	}
+	ice_readthrough_condition(q, prev);
 	if (ice_http_fetch(q, &r, &err)) {
 		ice_cli_error("%s", err.msg);
 		ice_http_resp_clear(&r);
 		return ICE_EXIT_FAILURE;
 	}
-	if (r.status == 304 && !(c->present && (c->etag || c->last_modified))) {
+	if (r.status == 304 && !ice_readthrough_can_revalidate(prev)) {
 		ice_cli_error("%s: HTTP 304 to a request that was not conditional", q->url);
 		status = ICE_EXIT_FAILURE;
 	} else if (r.status == 304) {
@@ -934,7 +803,6 @@ static int fetch_from_server(ice_backend *b, const options *o, const ice_config 
 static int fetch_url(const options *o, const char *url)
 {
 	const ice_config *cfg;
-	const char *kh[MAX_LIST];
 	ice_backend *b = NULL;
 	ice_http_req q;
 	cached_url c = { 0 };
@@ -945,15 +813,14 @@ static int fetch_url(const options *o, const char *url)
 	if ((status = ice_cli_config(&cfg)) >= 0)
 		return status;
 	build_request(o, cfg, url, &q);
-	if (ice_derive_url_key(q.method, url, kh, key_headers(&o->run, kh), q.body, q.body_len,
-	                       &key, &err)) {
+	if (ice_readthrough_url_key(&q, o->run.key_headers, o->run.n_key_headers, &key, &err)) {
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
 	if ((status = open_cache_or_degrade(o, &b)) >= 0)
 		goto out;
 	lookup_url(b, key, &c);
-	if (c.present && c.fresh)
+	if (c.present && c.rt.fresh)
 		status = emit_fetched(o, c.val, c.len);
 	else
 		status = fetch_from_server(b, o, cfg, key, &q, &c);
@@ -969,8 +836,9 @@ static bool is_http_url(const char *s)
 	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
-static int cmd_fetch(const options *o, int argc, char **argv)
+static int cmd_fetch(ice_backend **no_cache, const options *o, int argc, char **argv)
 {
+	(void)no_cache; /* opens its own: it works on without one */
 	if (argc != 1)
 		return ice_cli_usage_error("fetch takes one PATH or URL");
 	if (o->run.command)
@@ -1012,7 +880,7 @@ out:
 	return rc;
 }
 
-static int cmd_export(ice_backend *b, const options *o, int argc, char **argv)
+static int cmd_export(ice_backend **b, const options *o, int argc, char **argv)
 {
 	ice_archive_filter f = { o->table_filter, o->tag_filter, argc == 2 ? argv[1] : NULL };
 	ice_err err = { 0 };
@@ -1021,11 +889,11 @@ static int cmd_export(ice_backend *b, const options *o, int argc, char **argv)
 	if (argc < 1 || argc > 2)
 		return ice_cli_usage_error("export takes FILE (or - for standard output) and at most one PATTERN");
 	if (strcmp(argv[0], "-") != 0)
-		rc = export_to_file(b, &f, argv[0], &err);
+		rc = export_to_file(*b, &f, argv[0], &err);
 	else if (isatty(STDOUT_FILENO))
 		return ice_cli_usage_error("export: not writing an archive to a terminal; redirect it or give FILE");
 	else if (fflush(stdout) == 0) /* the archive goes straight to the descriptor */
-		rc = ice_archive_export(b, &f, STDOUT_FILENO, NULL, &err);
+		rc = ice_archive_export(*b, &f, STDOUT_FILENO, NULL, &err);
 	else
 		rc = ice_err_set(&err, ICE_EIO, "standard output: %s", strerror(errno));
 	if (rc == ICE_EPIPE)
@@ -1047,7 +915,7 @@ static int import_summary(const char *name, const ice_archive_stats *st, bool dr
 	                              "dry_run", dry_run));
 }
 
-static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
+static int cmd_import(ice_backend **b, const options *o, int argc, char **argv)
 {
 	const char *name = argc == 1 && strcmp(argv[0], "-") == 0 ? "standard input" : argv[0];
 	ice_archive_import_opts io = { o->dry_run, report_refused, (void *)name };
@@ -1063,7 +931,7 @@ static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
 		ice_cli_error("%s: %s", argv[0], strerror(errno));
 		return ICE_EXIT_FAILURE;
 	}
-	rc = ice_archive_import(b, fd, &io, &st, &err);
+	rc = ice_archive_import(*b, fd, &io, &st, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc) {
@@ -1083,13 +951,14 @@ static int cmd_import(ice_backend *b, const options *o, int argc, char **argv)
 
 /* ---- migrate ----------------------------------------------------------------- */
 
-static int cmd_migrate(const options *o, int argc, char **argv)
+static int cmd_migrate(ice_backend **no_cache, const options *o, int argc, char **argv)
 {
 	ice_backend *from = NULL, *to = NULL;
 	ice_migrate_stats st;
 	ice_err err = { 0 };
 	int status, rc;
 
+	(void)no_cache; /* opens the two caches it names */
 	if (argc != 2)
 		return ice_cli_usage_error("migrate takes FROM_URL and TO_URL");
 	if (o->url)
@@ -1113,38 +982,134 @@ out:
 	return status;
 }
 
-/* ---- options and main ---------------------------------------------------------- */
+/* ---- the tables: every option, every subcommand ------------------------------ */
 
 enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
        OPT_KEY_FROM_ARGS, OPT_SOURCE, OPT_LOCK_TIMEOUT, OPT_KEY_HEADER, OPT_DATA, OPT_TIMEOUT,
        OPT_MAX_REDIRS, OPT_DRY_RUN, OPT_MAX_SIZE };
 
-static const struct option long_options[] = {
-	{ "url", required_argument, NULL, 'u' },
-	{ "prefix", required_argument, NULL, OPT_PREFIX },
-	{ "ttl", required_argument, NULL, 't' },
-	{ "value", required_argument, NULL, OPT_VALUE },
-	{ "table", required_argument, NULL, OPT_TABLE },
-	{ "partition", required_argument, NULL, OPT_PARTITION },
-	{ "file", required_argument, NULL, OPT_FILE },
-	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
-	{ "tag", required_argument, NULL, OPT_TAG },
-	{ "key-from-args", no_argument, NULL, OPT_KEY_FROM_ARGS },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "header", required_argument, NULL, 'H' },
-	{ "key-header", required_argument, NULL, OPT_KEY_HEADER },
-	{ "request", required_argument, NULL, 'X' },
-	{ "data", required_argument, NULL, OPT_DATA },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "max-redirs", required_argument, NULL, OPT_MAX_REDIRS },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+#define TAG_OR_FILTER (ICE_OPTS_TAGS | ICE_OPTS_FILTER)
+
+static const ice_cache_option option_table[] = {
+	{ "url", required_argument, 'u', 0 },
+	{ "prefix", required_argument, OPT_PREFIX, 0 },
+	{ "ttl", required_argument, 't', ICE_OPTS_TTL },
+	{ "value", required_argument, OPT_VALUE, ICE_OPTS_VALUE },
+	{ "table", required_argument, OPT_TABLE, TAG_OR_FILTER },
+	{ "partition", required_argument, OPT_PARTITION, ICE_OPTS_TAGS },
+	{ "file", required_argument, OPT_FILE, ICE_OPTS_TAGS },
+	{ "snapshot", required_argument, OPT_SNAPSHOT, ICE_OPTS_TAGS },
+	{ "tag", required_argument, OPT_TAG, TAG_OR_FILTER },
+	{ "key-from-args", no_argument, OPT_KEY_FROM_ARGS, ICE_OPTS_EXEC },
+	{ "source", required_argument, OPT_SOURCE, ICE_OPTS_EXEC },
+	{ "lock-timeout", required_argument, OPT_LOCK_TIMEOUT, ICE_OPTS_EXEC },
+	{ "output", required_argument, 'o', ICE_OPTS_FETCH },
+	{ "header", required_argument, 'H', ICE_OPTS_FETCH },
+	{ "key-header", required_argument, OPT_KEY_HEADER, ICE_OPTS_FETCH },
+	{ "request", required_argument, 'X', ICE_OPTS_FETCH },
+	{ "data", required_argument, OPT_DATA, ICE_OPTS_FETCH },
+	{ "timeout", required_argument, OPT_TIMEOUT, ICE_OPTS_FETCH },
+	{ "max-redirs", required_argument, OPT_MAX_REDIRS, ICE_OPTS_FETCH },
+	{ "dry-run", no_argument, OPT_DRY_RUN, ICE_OPTS_IMPORT },
+	{ "max-size", required_argument, OPT_MAX_SIZE, 0 },
+	{ "help", no_argument, 'h', 0 },
+	{ "version", no_argument, 'V', 0 },
+	{ NULL, 0, 0, 0 },
 };
+
+#define N_OPTIONS (sizeof option_table / sizeof *option_table)
+
+static ice_cache_handler cmd_put, cmd_get, cmd_rm, cmd_ls, cmd_info, cmd_gc, cmd_migrate,
+	cmd_exec, cmd_fetch, cmd_export, cmd_import, cmd_shell;
+
+/* In the order of the usage text. */
+static const ice_cache_cmd commands[] = {
+	{ "put", cmd_put, 0, ICE_OPTS_TTL | ICE_OPTS_VALUE | ICE_OPTS_TAGS,
+	  "KEY [TAGS] [--ttl DUR] [--value V]", "store stdin (or V) under KEY" },
+	{ "get", cmd_get, 0, 0, "KEY", "write the value to stdout; exit 0 hit, 1 miss" },
+	{ "rm", cmd_rm, 0, 0, "KEY...", "remove entries" },
+	{ "ls", cmd_ls, 0, ICE_OPTS_FILTER, "[--table T] [--tag TAG] [PATTERN]",
+	  "list entries (JSON lines)" },
+	{ "info", cmd_info, 0, 0, "KEY", "an entry's metadata (JSON)" },
+	{ "gc", cmd_gc, 0, 0, "", "drop references to expired entries" },
+	{ "migrate", cmd_migrate, ICE_CMD_OWN_CACHE, 0, "FROM_URL TO_URL",
+	  "copy every entry, counter and cursor to another cache" },
+	{ "exec", cmd_exec, ICE_CMD_OWN_CACHE, ICE_OPTS_TTL | ICE_OPTS_TAGS | ICE_OPTS_EXEC,
+	  "KEY [TAGS] -- COMMAND...\n--key-from-args [--source PATH]... [TAGS] -- COMMAND...",
+	  "COMMAND's stdout, cached; runs once" },
+	{ "fetch", cmd_fetch, ICE_CMD_OWN_CACHE, ICE_OPTS_TTL | ICE_OPTS_TAGS | ICE_OPTS_FETCH,
+	  "PATH|URL [TAGS] [-o FILE]", "a file's or URL's bytes, cached" },
+	{ "export", cmd_export, ICE_CMD_FILE_ARG, ICE_OPTS_FILTER,
+	  "FILE|- [--table T] [--tag TAG] [PATTERN]", "entries to a tar archive (-: standard output)" },
+	{ "import", cmd_import, ICE_CMD_FILE_ARG, ICE_OPTS_IMPORT, "[--dry-run] FILE|-",
+	  "entries from a tar archive" },
+	{ "shell", cmd_shell, ICE_CMD_TOP_ONLY, 0, "",
+	  "interactive shell (also: no COMMAND on a terminal)" },
+	{ NULL, NULL, 0, 0, NULL, NULL },
+};
+
+static const ice_cache_cmd *find_command(const char *name)
+{
+	for (const ice_cache_cmd *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* Run c: with the open cache *b, unless c opens its own. */
+static int run_subcommand(const ice_cache_cmd *c, ice_backend **b, const options *o, int argc,
+                          char **argv)
+{
+	return c->run(c->flags & ICE_CMD_OWN_CACHE ? NULL : b, o, argc, argv);
+}
+
+/* ---- the usage text --------------------------------------------------------------- */
+
+#define SUMMARY_COLUMN 26      /* after a short synopsis */
+#define WIDE_SUMMARY_COLUMN 43 /* after a long one; longer: on a line of its own */
+
+/* "  NAME SYNOPSIS   summary", one line per alternative synopsis, the
+ * summary on the first. */
+static void print_command_usage(const ice_cache_cmd *c)
+{
+	const char *s = c->synopsis, *summary = c->summary;
+
+	do {
+		int len = (int)strcspn(s, "\n");
+		int width = printf("  %s%s%.*s", c->name, len ? " " : "", len, s);
+
+		if (!summary)
+			putchar('\n');
+		else if (width < SUMMARY_COLUMN)
+			printf("%*s%s\n", SUMMARY_COLUMN - width, "", summary);
+		else if (width < WIDE_SUMMARY_COLUMN)
+			printf("%*s%s\n", WIDE_SUMMARY_COLUMN - width, "", summary);
+		else
+			printf("\n%*s%s\n", SUMMARY_COLUMN, "", summary);
+		summary = NULL;
+		s += len + (s[len] == '\n');
+	} while (*s);
+}
+
+static void print_usage(void)
+{
+	fputs(usage_head, stdout);
+	for (const ice_cache_cmd *c = commands; c->name; c++)
+		print_command_usage(c);
+	fputs(usage_tail, stdout);
+}
+
+/* "put, get, ...": the commands, for a message. */
+static void command_names(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const ice_cache_cmd *c = commands; c->name && n < size; c++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", c->name);
+}
+
+/* ---- options ----------------------------------------------------------------------- */
 
 static int add_tag(options *o, const char *kind, const char *arg)
 {
@@ -1235,51 +1200,35 @@ static int parse_option(int c, char **argv, options *o)
 		return add_tag(o, NULL, optarg);
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	/* no ice_cli_finish here: the shell runs these too and keeps stdout */
-	case 'h': fputs(usage_text, stdout); return ICE_EXIT_OK;
+	case 'h': print_usage(); return ICE_EXIT_OK;
 	case 'V': ice_cli_version(); return ICE_EXIT_OK;
 	default: return parse_run_option(c, argv, &o->run);
 	}
 	return -1;
 }
 
-static const char *const commands[] = { "put", "get", "rm", "ls", "info", "gc", "exec",
-	                                 "fetch", "export", "import", "migrate", "shell", NULL };
-static const char *const file_commands[] = { "export", "import", NULL };
-
-static int cmd_shell(ice_backend **b, const options *o, int argc);
-
-static int dispatch(ice_backend **b, const options *o, const char *cmd, int argc, char **argv)
+/* option_table as getopt_long wants it: the long options, and in
+ * *letters the short ones (":" first: we report errors ourselves). */
+static const struct option *getopt_options(const char **letters)
 {
-	if (strcmp(cmd, "put") == 0)
-		return cmd_put(*b, o, argc, argv);
-	if (strcmp(cmd, "get") == 0)
-		return cmd_get(*b, argc, argv);
-	if (strcmp(cmd, "rm") == 0)
-		return cmd_rm(*b, argc, argv);
-	if (strcmp(cmd, "ls") == 0)
-		return cmd_ls(*b, o, argc, argv, NULL);
-	if (strcmp(cmd, "info") == 0)
-		return argc == 1 ? cmd_ls(*b, o, 0, NULL, argv[0]) : ice_cli_usage_error("info takes one KEY");
-	if (strcmp(cmd, "export") == 0)
-		return cmd_export(*b, o, argc, argv);
-	if (strcmp(cmd, "import") == 0)
-		return cmd_import(*b, o, argc, argv);
-	if (strcmp(cmd, "shell") == 0)
-		return cmd_shell(b, o, argc);
-	return cmd_gc(*b, argc);
-}
+	static struct option opts[N_OPTIONS];
+	static char shorts[2 * N_OPTIONS + 2] = ":";
+	size_t n = 1;
 
-/* exec and fetch open the cache themselves (they work on without it);
- * migrate opens the two it names. */
-static int dispatch_uncached(const options *o, const char *cmd, int argc, char **argv)
-{
-	if (strcmp(cmd, "exec") == 0)
-		return cmd_exec(o, argc, argv);
-	if (strcmp(cmd, "fetch") == 0)
-		return cmd_fetch(o, argc, argv);
-	if (strcmp(cmd, "migrate") == 0)
-		return cmd_migrate(o, argc, argv);
-	return -1;
+	*letters = shorts;
+	if (opts[0].name)
+		return opts; /* built already */
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const ice_cache_option *o = &option_table[i];
+
+		opts[i] = (struct option){ o->name, o->has_arg, NULL, o->val };
+		if (o->name && o->val < 256) {
+			shorts[n++] = (char)o->val;
+			if (o->has_arg == required_argument)
+				shorts[n++] = ':';
+		}
+	}
+	return opts;
 }
 
 /* "exec ... -- COMMAND...": the command is cut off before options are
@@ -1302,14 +1251,6 @@ static void split_command(int *argc, char **argv, run_options *r)
 	}
 }
 
-static bool known_command(const char *cmd)
-{
-	for (size_t i = 0; commands[i]; i++)
-		if (strcmp(cmd, commands[i]) == 0)
-			return true;
-	return false;
-}
-
 static void options_clear(options *o)
 {
 	for (size_t i = 0; i < o->n_tags; i++)
@@ -1322,11 +1263,13 @@ static void options_clear(options *o)
  * status (--help, --version, usage errors). */
 static int parse_args(int argc, char **argv, options *o, int *cmd_at)
 {
+	const char *letters;
+	const struct option *longs = getopt_options(&letters);
 	int c, status;
 
 	optind = 0; /* GNU getopt: start afresh (the shell parses many lines) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:t:o:H:X:hV", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, letters, longs, NULL)) != -1)
 		if ((status = parse_option(c, argv, o)) >= 0)
 			return status;
 	*cmd_at = optind;
@@ -1340,6 +1283,7 @@ static int parse_args(int argc, char **argv, options *o, int *cmd_at)
 static int shell_run(ice_backend *b, int argc, char **words)
 {
 	char **argv = calloc((size_t)argc + 2, sizeof *argv);
+	const ice_cache_cmd *c;
 	options o = { 0 };
 	int at = 0, status;
 
@@ -1357,23 +1301,23 @@ static int shell_run(ice_backend *b, int argc, char **words)
 		status = ice_cli_usage_error("--url and --prefix are given when the shell starts");
 	else if (at >= argc + 1)
 		status = ice_cli_usage_error("no command (type help)");
-	else if (!known_command(argv[at]))
+	else if (!(c = find_command(argv[at])))
 		status = ice_cli_usage_error("unknown command '%s' (type help)", argv[at]);
-	else if (strcmp(argv[at], "shell") == 0)
+	else if (c->flags & ICE_CMD_TOP_ONLY)
 		status = ice_cli_usage_error("already in the shell");
-	else if ((status = dispatch_uncached(&o, argv[at], argc - at, argv + at + 1)) < 0)
-		status = dispatch(&b, &o, argv[at], argc - at, argv + at + 1);
+	else
+		status = run_subcommand(c, &b, &o, argc - at, argv + at + 1);
 out:
 	options_clear(&o);
 	free(argv);
 	return status;
 }
 
-static int cmd_shell(ice_backend **b, const options *o, int argc)
+static int cmd_shell(ice_backend **b, const options *o, int argc, char **argv)
 {
-	ice_shell_spec spec = { commands, file_commands, long_options, usage_text,
-	                        o->url, o->prefix, shell_run };
+	ice_shell_spec spec = { commands, option_table, print_usage, o->url, o->prefix, shell_run };
 
+	(void)argv;
 	if (argc != 0)
 		return ice_cli_usage_error("shell takes no argument");
 	if (!isatty(STDIN_FILENO))
@@ -1387,7 +1331,8 @@ int main(int argc, char **argv)
 {
 	options o = { 0 };
 	ice_backend *b = NULL;
-	const char *cmd;
+	const ice_cache_cmd *c;
+	char names[256];
 	int at = 0, status;
 
 	ice_cli_init("ice-cache");
@@ -1399,22 +1344,18 @@ int main(int argc, char **argv)
 	}
 	/* no command on a terminal: the shell, as with python or redis-cli */
 	if (at >= argc && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		cmd = "shell";
+		c = find_command("shell");
 	} else if (at >= argc) {
-		status = ice_cli_usage_error("no COMMAND given (put, get, rm, ls, info, gc, exec, fetch, export, import, migrate, shell)");
+		command_names(names, sizeof names);
+		status = ice_cli_usage_error("no COMMAND given (%s)", names);
 		goto out;
-	} else if (!known_command(cmd = argv[at])) {
-		status = ice_cli_usage_error("unknown command '%s'", cmd);
-		goto out;
-	}
-	status = dispatch_uncached(&o, cmd, argc - at - (at < argc), argv + at + 1);
-	if (status >= 0) {
-		status = ice_cli_finish(status);
+	} else if (!(c = find_command(argv[at]))) {
+		status = ice_cli_usage_error("unknown command '%s'", argv[at]);
 		goto out;
 	}
-	if ((status = open_url(o.url, &o, &b)) >= 0)
+	if (!(c->flags & ICE_CMD_OWN_CACHE) && (status = open_url(o.url, &o, &b)) >= 0)
 		goto out;
-	status = ice_cli_finish(dispatch(&b, &o, cmd, argc - at - (at < argc), argv + at + 1));
+	status = ice_cli_finish(run_subcommand(c, &b, &o, argc - at - (at < argc), argv + at + 1));
 out:
 	ice_backend_close(b);
 	options_clear(&o);

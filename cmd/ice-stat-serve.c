@@ -18,7 +18,8 @@
 #include <sys/socket.h>
 
 #include "cli.h"
-#include "ice-stat.h"
+#include "ice-stat-serve.h"
+#include "ice_stats.h"
 
 #define SERVE_THREADS 4
 #define SERVE_MAX_CONNECTIONS 64
@@ -29,10 +30,6 @@
 static const char index_page[] =
 	"<html><head><title>IceCache metrics</title></head>\n"
 	"<body><h1>IceCache metrics</h1><p><a href=\"/metrics\">/metrics</a></p></body></html>\n";
-
-typedef struct serve_ctx {
-	const char *url, *prefix;
-} serve_ctx;
 
 /* One warning at a time: threads' lines must not interleave. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -88,12 +85,12 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code, c
 	return reply(c, code, "text/plain; charset=utf-8", text, strlen(text), 0, allow);
 }
 
-static enum MHD_Result metrics(const serve_ctx *s, struct MHD_Connection *c)
+static enum MHD_Result metrics(const ice_stats_scrape_opts *scrape, struct MHD_Connection *c)
 {
 	char *text = NULL;
 	size_t len = 0;
 	ice_err err = { 0 };
-	int rc = ice_stat_exposition(s->url, s->prefix, &text, &len, &err);
+	int rc = ice_stats_scrape(scrape, &text, &len, &err);
 
 	if (rc)
 		warn_line("scrape", err.msg);
@@ -166,9 +163,8 @@ static int announce(struct MHD_Daemon *d, const struct addrinfo *ai)
 	return ICE_EXIT_OK;
 }
 
-int ice_stat_serve(const char *url, const char *prefix, const char *listen)
+int ice_stat_serve(const ice_stats_scrape_opts *scrape, const char *listen)
 {
-	serve_ctx s = { url, prefix };
 	struct addrinfo *ai = NULL;
 	struct MHD_Daemon *d = NULL;
 	sigset_t stop;
@@ -184,7 +180,7 @@ int ice_stat_serve(const char *url, const char *prefix, const char *listen)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
 	                             (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	                     0, NULL, NULL, on_request, &s,
+	                     0, NULL, NULL, on_request, (void *)scrape,
 	                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first, to catch all */
 	                     MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)SERVE_THREADS,

@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "cli-cache.h"
-#include "ice-stat.h"
+#include "ice-stat-serve.h"
 #include "ice_backend.h"
 #include "ice_stats.h"
 #include "ice_time.h"
@@ -55,6 +55,11 @@ typedef struct {
 	int64_t watch_ms;
 	long long count;
 	bool yes;
+	/* The cache as resolve_url found it: url then points to target_url
+	 * (malloc'd), bo holds the prefix, timeouts and reconnect budget for
+	 * every connection this program opens. */
+	char *target_url;
+	ice_backend_opts bo;
 } options;
 
 static volatile sig_atomic_t stop_requested;
@@ -70,43 +75,6 @@ static int status_of(int rc)
 	if (rc == ICE_OK)
 		return ICE_EXIT_OK;
 	return rc == ICE_EBACKEND || rc == ICE_ETIMEOUT ? ICE_EXIT_BACKEND : ICE_EXIT_FAILURE;
-}
-
-const char *ice_stat_backend_label(const char *url)
-{
-	if (!url || strncmp(url, "redis://", 8) == 0 || strncmp(url, "unix://", 7) == 0)
-		return "redis";
-	if (strncmp(url, "sqlite://", 9) == 0 || strncmp(url, "file://", 7) == 0)
-		return "sqlite";
-	return "unknown";
-}
-
-/* The cache's options as resolve_url found them (prefix, timeouts,
- * reconnect budget), for every connection this program opens. */
-static ice_backend_opts target_opts;
-
-int ice_stat_exposition(const char *url, const char *prefix, char **text, size_t *len, ice_err *err)
-{
-	ice_backend_opts bo = target_opts;
-	ice_backend *b = NULL;
-	json_t *stats = NULL;
-	int64_t t0 = ice_monotonic_ms();
-	ice_err render_err = { 0 };
-	int rc;
-
-	bo.prefix = prefix;
-	*text = NULL;
-	if (!(rc = ice_backend_open(url, &bo, &b, err)))
-		rc = ice_stats_collect(b, &stats, err);
-	ice_backend_close(b);
-	if (rc && rc != ICE_EBACKEND && rc != ICE_ETIMEOUT)
-		return rc;
-	/* The backend being down is a fact to report, not a failure to render. */
-	if (ice_stats_prometheus(stats, ice_stat_backend_label(url), (double)(ice_monotonic_ms() - t0) / 1000.0,
-	                         text, len, &render_err))
-		rc = ice_err_set(err, render_err.code, "%s", render_err.msg);
-	json_decref(stats);
-	return rc;
 }
 
 /* ---- the summary -------------------------------------------------------------- */
@@ -273,7 +241,7 @@ static int show_prometheus(const json_t *stats, double seconds, const options *o
 	ice_err err = { 0 };
 	int status;
 
-	if (ice_stats_prometheus(stats, ice_stat_backend_label(o->url), seconds, &text, &len, &err)) {
+	if (ice_stats_prometheus(stats, ice_stats_backend_label(o->url), seconds, &text, &len, &err)) {
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
@@ -307,7 +275,7 @@ static int show(const json_t *stats, double seconds, const options *o, bool redr
 
 static int collect(ice_backend **b, const options *o, json_t **stats, ice_err *err)
 {
-	ice_backend_opts bo = target_opts;
+	ice_backend_opts bo = o->bo;
 	int rc;
 
 	if (!*b && (rc = ice_backend_open(o->url, &bo, b, err)))
@@ -490,25 +458,17 @@ static int check_combination(const options *o, const char *cmd)
 /* The cache (flag, environment, configuration file, embedded default),
  * checked before any connection: a malformed URL is a usage error, an
  * unreachable cache is not (serve and --watch keep trying). */
-static char *target_url;
-
-static void free_target(void)
-{
-	free(target_url);
-}
-
 static int resolve_url(options *o)
 {
 	ice_backend_url u;
 	ice_err err = { 0 };
 	int status;
 
-	target_opts.prefix = o->prefix;
-	if ((status = ice_cli_cache_target(o->url, &target_opts, &target_url)) >= 0)
+	o->bo.prefix = o->prefix;
+	if ((status = ice_cli_cache_target(o->url, &o->bo, &o->target_url)) >= 0)
 		return status;
-	atexit(free_target);
-	o->url = target_url;
-	o->prefix = target_opts.prefix;
+	o->url = o->target_url;
+	o->prefix = o->bo.prefix;
 	if (ice_backend_url_parse(o->url, &u, &err))
 		return ice_cli_usage_error("%s", err.msg);
 	ice_backend_url_clear(&u);
@@ -517,13 +477,16 @@ static int resolve_url(options *o)
 
 static int run_serve(options *o, int argc)
 {
+	ice_stats_scrape_opts scrape;
 	int status;
 
 	if (argc)
 		return ice_cli_usage_error("serve takes no argument (use --listen ADDR:PORT)");
 	if ((status = resolve_url(o)) >= 0)
 		return status;
-	return ice_stat_serve(o->url, o->prefix, o->listen ? o->listen : ICE_STAT_DEFAULT_LISTEN);
+	scrape.url = o->url;
+	scrape.backend = o->bo;
+	return ice_stat_serve(&scrape, o->listen ? o->listen : ICE_STAT_DEFAULT_LISTEN);
 }
 
 int main(int argc, char **argv)
@@ -541,10 +504,11 @@ int main(int argc, char **argv)
 	if ((status = check_combination(&o, cmd)) >= 0)
 		return status;
 	if (strcmp(cmd, "serve") == 0)
-		return ice_cli_finish(run_serve(&o, argc - optind));
-	if (strcmp(cmd, "reset") == 0)
-		return ice_cli_finish(run_reset(&o, argc - optind));
-	if ((status = resolve_url(&o)) >= 0)
-		return status;
-	return ice_cli_finish(run_show(&o));
+		status = ice_cli_finish(run_serve(&o, argc - optind));
+	else if (strcmp(cmd, "reset") == 0)
+		status = ice_cli_finish(run_reset(&o, argc - optind));
+	else if ((status = resolve_url(&o)) < 0)
+		status = ice_cli_finish(run_show(&o));
+	free(o.target_url);
+	return status;
 }

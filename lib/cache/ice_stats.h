@@ -1,5 +1,6 @@
-/* ice_stats: one look at a cache's metrics, as a JSON document, and its
- * rendering in the Prometheus text exposition format.
+/* ice_stats: one look at a cache's metrics, as a JSON document, its
+ * rendering in the Prometheus text exposition format, and a whole scrape
+ * (open, collect, render, close) for a metrics endpoint.
  *
  * The document (a new reference, owned by the caller) is what
  * `ice-stat --json` prints:
@@ -32,5 +33,24 @@ int ice_stats_collect(ice_backend *b, json_t **out, ice_err *err);
  * *text is malloc'd, NUL-terminated, *len bytes; caller frees. */
 int ice_stats_prometheus(const json_t *stats, const char *backend, double scrape_s,
                          char **text, size_t *len, ice_err *err);
+
+/* The backend label of the metrics for a cache URL ("redis" for redis://
+ * and unix://, "sqlite" for sqlite:// and file://). Never NULL. */
+const char *ice_stats_backend_label(const char *url);
+
+/* What a scrape opens: the cache's URL and its options (prefix, timeouts,
+ * reconnect budget). Borrowed, never changed: one set can serve scrapes
+ * running in parallel. */
+typedef struct ice_stats_scrape_opts {
+	const char *url;
+	ice_backend_opts backend;
+} ice_stats_scrape_opts;
+
+/* Open the cache, collect, render in the Prometheus text format, close.
+ * When the cache cannot be reached the text says icecache_up 0 and the
+ * error is returned in err (ICE_EBACKEND, ICE_ETIMEOUT) with *text set all
+ * the same; other failures leave *text NULL. Thread-safe: each call has
+ * its own connection. *text is malloc'd; caller frees. */
+int ice_stats_scrape(const ice_stats_scrape_opts *o, char **text, size_t *len, ice_err *err);
 
 #endif

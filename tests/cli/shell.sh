@@ -55,6 +55,11 @@ type_keys s1 "put x --va" Tab
 wait_for 5 shows s1 "ice-cache> put x --value"
 ok $? "completion: a long option (--va -> --value)"
 type_keys s1 C-u
+# --data (fetch) and --dry-run (import) share --d: after import only its own
+type_keys s1 "import --d" Tab
+wait_for 5 shows s1 "ice-cache> import --dry-run"
+ok $? "completion: the options of the subcommand typed (import --d -> --dry-run)"
+type_keys s1 C-u
 
 type_keys s1 "get 'open" Enter
 wait_for 5 shows s1 "ice-cache: error: column 5: unterminated ' quote"

@@ -82,6 +82,8 @@ static const struct test_group {
 	{ "words", test_words, "word splitting and escaping, archive member paths" },
 	{ "decode", test_decode, "the direct manifest decoder against avro-c" },
 	{ "records", test_records, "ice-diff's hand-written file records against jansson" },
+	{ "readthrough", test_readthrough, "fetch's read-through policy: freshness, revalidation, TTL" },
+	{ "scrape", test_scrape, "ice-stat's scrape with its options passed in" },
 };
 #define N_GROUPS (sizeof groups / sizeof groups[0])
 

@@ -16,6 +16,8 @@ void test_config(void);
 void test_words(void);
 void test_decode(void);
 void test_records(void);
+void test_readthrough(void);
+void test_scrape(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);
