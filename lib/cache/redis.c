@@ -1,6 +1,7 @@
 /* redis: the Redis cache backend (hiredis), keys as in icecache-keys(7). */
 #include "config.h"
-#include "ice_backend.h"
+#include "backend_int.h"
+#include "ice_tag.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -610,7 +611,7 @@ static int fill_meta(ice_entry_meta *m, redisReply **f, ice_err *err)
 		s += tl + (nl ? 1 : 0);
 		len -= tl + (nl ? 1 : 0);
 	}
-	if (!(m->table = ice_backend_table_of((const char *const *)m->tags, m->n_tags)))
+	if (!(m->table = ice_tags_table((const char *const *)m->tags, m->n_tags)))
 		goto oom;
 	return ICE_OK;
 oom:
@@ -803,9 +804,9 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 
 	if (!a->key || a->ttl_ms < 0)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-	if ((rc = ice_backend_check_tags(a->tags, a->n_tags, err)))
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)))
 		return rc;
-	if (!(t = ice_backend_table_of(a->tags, a->n_tags)))
+	if (!(t = ice_tags_table(a->tags, a->n_tags)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	eval_init(&c, r);
 	cmd_add(&c, a->key);
@@ -1140,9 +1141,9 @@ static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, 
 	int rc = ICE_OK, loaded = 0;
 
 	for (i = 0; i < n && !rc; i++) {
-		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n')) {
-			rc = ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
-		} else if (ice_backend_tag_table(tags[i], &t, &tl)) {
+		if ((rc = ice_tag_check(tags[i], i, err)))
+			break;
+		if (ice_tag_table(tags[i], &t, &tl)) {
 			if (group_add(g, t, tl, tags[i], 1))
 				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		} else {
@@ -1437,7 +1438,7 @@ static int scan_by_tag(redis_be *r, const char *tag, scan_ctx *s, ice_err *err)
 	size_t i, tl;
 	int rc = ICE_OK;
 
-	if (ice_backend_tag_table(tag, &t, &tl)) {
+	if (ice_tag_table(tag, &t, &tl)) {
 		if (strlist_add(&tables, t, tl) < 0)
 			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 	} else if (s->table) {

@@ -7,7 +7,8 @@
  * count in step with the entries whoever deletes them. The key prefix is a
  * namespace column, so one file can hold several caches. */
 #include "config.h"
-#include "ice_backend.h"
+#include "backend_int.h"
+#include "ice_tag.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -472,9 +473,9 @@ static int put_entry(sq_be *s, put_args *a, int count_put, ice_err *err)
 
 	if (!a->key)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key");
-	if ((rc = ice_backend_check_tags(a->tags, a->n_tags, err)))
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)))
 		return rc;
-	if (!(tbl = ice_backend_table_of(a->tags, a->n_tags)) || !(joined = join_tags(a->tags, a->n_tags))) {
+	if (!(tbl = ice_tags_table(a->tags, a->n_tags)) || !(joined = join_tags(a->tags, a->n_tags))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -666,7 +667,7 @@ static int inval_tag(sq_be *s, const char *tag, int64_t now, int *deleted, ice_e
 	sqlite3_stmt *st;
 	int rc = ICE_OK, n = 0;
 
-	if (ice_backend_tag_table(tag, &t, &tl)) { /* a named table counts even when nothing goes */
+	if (ice_tag_table(tag, &t, &tl)) { /* a named table counts even when nothing goes */
 		if ((st = stmt(s, Q_HIT_EXPLICIT, 0, err)))
 			sqlite3_bind_text(st, 2, t, (int)tl, SQLITE_STATIC);
 		rc = run(s, st, NULL, err);
@@ -715,9 +716,8 @@ static int sq_invalidate(void *impl, const char *const *tags, size_t n, uint64_t
 
 	if (removed)
 		*removed = 0;
-	for (i = 0; i < n; i++)
-		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n'))
-			return ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
+	if ((rc = ice_tags_check_each(tags, n, err)))
+		return rc;
 	if ((rc = begin(s, err)))
 		return rc;
 	rc = run(s, stmt(s, Q_HIT_CLEAR, 0, err), NULL, err);
