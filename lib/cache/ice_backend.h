@@ -100,6 +100,10 @@ typedef int (*ice_backend_scan_cb)(void *ctx, const char *key, const ice_entry_m
 int ice_backend_scan(ice_backend *b, const char *table, const char *tag, const char *pattern,
                      ice_backend_scan_cb cb, void *ctx, ice_err *err);
 
+/* The counters every backend keeps, in the order documented below. */
+#define ICE_BACKEND_N_COUNTERS 5
+extern const char *const ice_backend_counter_names[ICE_BACKEND_N_COUNTERS];
+
 /* {"hits":N,"misses":N,"puts":N,"invalidations":N,"invalidated":N}, a new
  * reference; table NULL: global. */
 int ice_backend_counters(ice_backend *b, const char *table, json_t **out, ice_err *err);

@@ -1265,7 +1265,7 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
 
 static int redis_counters(void *impl, const char *table, json_t **out, ice_err *err)
 {
-	static const char *const names[] = { "hits", "misses", "puts", "invalidations", "invalidated" };
+	const char *const *names = ice_backend_counter_names;
 	redis_be *r = impl;
 	redisReply *rep = NULL;
 	cmd c = { 0 };
@@ -1279,7 +1279,7 @@ static int redis_counters(void *impl, const char *table, json_t **out, ice_err *
 	} else {
 		cmd_addstats(&c, r);
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
 		cmd_add(&c, names[i]);
 	if ((rc = run(r, &c, &rep, 0, err)))
 		goto out;
@@ -1287,7 +1287,7 @@ static int redis_counters(void *impl, const char *table, json_t **out, ice_err *
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
 		json_object_set_new(*out, names[i],
 		                    json_integer(rep->type == REDIS_REPLY_ARRAY && i < rep->elements
 		                                     ? reply_num(rep->element[i]) : 0));

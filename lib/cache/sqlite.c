@@ -140,8 +140,6 @@ typedef struct sq_be {
 	sqlite3_stmt *st[Q_COUNT_N];
 } sq_be;
 
-static const char *const counter_names[] = { "hits", "misses", "puts", "invalidations", "invalidated" };
-
 /* ---- plumbing ---- */
 
 static int64_t now_ms(void)
@@ -846,8 +844,8 @@ static int sq_counters(void *impl, const char *table, json_t **out, ice_err *err
 	sqlite3_bind_text(st, 2, table ? table : "", -1, SQLITE_STATIC);
 	if (!(*out = json_object()))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	for (i = 0; i < sizeof counter_names / sizeof counter_names[0]; i++)
-		json_object_set_new(*out, counter_names[i], json_integer(0));
+	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
+		json_object_set_new(*out, ice_backend_counter_names[i], json_integer(0));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		if (name && json_object_get(*out, name)) /* only the documented ones */

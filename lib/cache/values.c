@@ -1,10 +1,15 @@
-/* values: freeing what the backends hand back to callers (entry metadata,
- * string vectors), shared by every backend and the dispatcher. */
+/* values: what the backends hand back to callers: the names of their
+ * counters, and freeing entry metadata and string vectors; shared by every
+ * backend and the dispatcher. */
 #include "config.h"
 #include "ice_backend.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+const char *const ice_backend_counter_names[ICE_BACKEND_N_COUNTERS] = {
+	"hits", "misses", "puts", "invalidations", "invalidated",
+};
 
 void ice_entry_meta_clear(ice_entry_meta *m)
 {
