@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ice_jsonl.h"
+#include "ice_tag.h"
 #include "ice_time.h"
 #include "ice_version.h"
 
@@ -408,7 +409,7 @@ static const char *parse_tags(const json_t *arr, meta *m)
 	}
 	/* the rules of put, checked here too so that a dry run refuses what
 	 * the real import would */
-	if (ice_backend_check_tags((const char *const *)m->tags, m->n_tags, &m->why))
+	if (ice_tags_check((const char *const *)m->tags, m->n_tags, &m->why))
 		return m->why.msg;
 	return NULL;
 }

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "ice_error.h"
+#include "ice_backend_url.h" /* the URL ice_backend_open takes */
 
 typedef struct ice_backend ice_backend;
 
@@ -52,19 +53,10 @@ void ice_entry_meta_clear(ice_entry_meta *m);
 int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **out, ice_err *err);
 void ice_backend_close(ice_backend *b);
 
-/* The URL used when none is configured, a new string the caller frees:
- * sqlite://$XDG_CACHE_HOME/icecache/cache.db, else
- * sqlite://$HOME/.cache/icecache/cache.db. ICE_EINVAL when neither
- * variable is set to an absolute path. */
-int ice_backend_default_url(char **url, ice_err *err);
-
-/* A size: a number with an optional unit K, M, G or T (powers of 1024,
- * "B" and "iB" suffixes allowed): "64M", "512k", "1GiB", "1000". */
-int ice_backend_parse_size(const char *s, int64_t *bytes, ice_err *err);
-
 /* tags: "table:T", "partition:T:KEY", "file:T:PATH", "snapshot:T:ID" or
  * free-form; no tag may be empty or contain "\n", and all table-scoped tags
- * of one entry must name the same table (else ICE_EINVAL). ttl_ms 0: none.
+ * of one entry must name the same table (else ICE_EINVAL; the grammar is
+ * ice_tag.h's). ttl_ms 0: none.
  * Replaces an existing entry of the same key atomically. */
 int ice_backend_put(ice_backend *b, const char *key, const void *val, size_t len,
                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
@@ -107,6 +99,10 @@ int ice_backend_invalidate_table(ice_backend *b, const char *table, uint64_t *re
 typedef int (*ice_backend_scan_cb)(void *ctx, const char *key, const ice_entry_meta *m);
 int ice_backend_scan(ice_backend *b, const char *table, const char *tag, const char *pattern,
                      ice_backend_scan_cb cb, void *ctx, ice_err *err);
+
+/* The counters every backend keeps, in the order documented below. */
+#define ICE_BACKEND_N_COUNTERS 5
+extern const char *const ice_backend_counter_names[ICE_BACKEND_N_COUNTERS];
 
 /* {"hits":N,"misses":N,"puts":N,"invalidations":N,"invalidated":N}, a new
  * reference; table NULL: global. */
@@ -158,83 +154,5 @@ int ice_backend_restore(ice_backend *b, const char *key, const void *val, size_t
 /* Add each integer member of add ({"hits":N,...}) to the counter of that
  * name, of table (NULL: the global counters). */
 int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *add, ice_err *err);
-
-/* ---- URL parsing (exposed for tests and error messages) ---- */
-
-typedef struct ice_backend_url {
-	char *scheme;   /* "redis", "unix" or "sqlite" (also for file://) */
-	char *host;     /* redis: host name or address; else NULL */
-	int port;       /* redis: default 6379 */
-	char *path;     /* unix: socket path; sqlite: database file; redis: NULL */
-	char *user;     /* percent-decoded; NULL when absent */
-	char *password; /* percent-decoded; NULL when absent */
-	int db;         /* default 0 */
-	int64_t max_bytes; /* sqlite ?max_size=: 0 not given, < 0 "0" (none) */
-} ice_backend_url;
-
-/* Parse url into *u (caller clears it). Bad URLs: ICE_EINVAL, the message
- * never contains the password. */
-int ice_backend_url_parse(const char *url, ice_backend_url *u, ice_err *err);
-void ice_backend_url_clear(ice_backend_url *u);
-
-/* The table of a table-scoped tag: *t and *tlen set and 1 returned, else 0. */
-int ice_backend_tag_table(const char *tag, const char **t, size_t *tlen);
-
-/* put's rules for tags (none empty or with "\n", table-scoped ones naming
- * one table): ICE_OK or ICE_EINVAL naming the tag. */
-int ice_backend_check_tags(const char *const *tags, size_t n, ice_err *err);
-
-/* An entry's table: that of its first table-scoped tag, else "_"; a new
- * string (NULL when out of memory). */
-char *ice_backend_table_of(const char *const *tags, size_t n);
-
-/* ---- for backend implementations only ---- */
-
-typedef struct ice_backend_ops {
-	void (*close)(void *impl);
-	/* created_ms 0: now */
-	int (*put)(void *impl, const char *key, const void *val, size_t len,
-	           const char *const *tags, size_t n_tags, int64_t ttl_ms,
-	           const char *origin, int64_t created_ms, ice_err *err);
-	int (*get)(void *impl, const char *key, void **val, size_t *len,
-	           ice_entry_meta *meta, ice_err *err);
-	int (*peek)(void *impl, const char *key, void **val, size_t *len,
-	            ice_entry_meta *meta, ice_err *err);
-	int (*del)(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err);
-	int (*invalidate)(void *impl, const char *const *tags, size_t n, uint64_t *removed,
-	                  ice_err *err);
-	int (*invalidate_table)(void *impl, const char *table, uint64_t *removed, ice_err *err);
-	int (*scan)(void *impl, const char *table, const char *tag, const char *pattern,
-	            ice_backend_scan_cb cb, void *ctx, ice_err *err);
-	int (*counters)(void *impl, const char *table, json_t **out, ice_err *err);
-	int (*cursor_get)(void *impl, const char *table, const char *name, json_t **value,
-	                  ice_err *err);
-	int (*cursor_set)(void *impl, const char *table, const char *name,
-	                  const json_t *value, ice_err *err);
-	int (*gc)(void *impl, uint64_t *removed_refs, ice_err *err);
-	int (*lock)(void *impl, const char *name, const char *token, int64_t ttl_ms, ice_err *err);
-	int (*unlock)(void *impl, const char *name, const char *token, ice_err *err);
-	int (*server_info)(void *impl, json_t **out, ice_err *err);
-	int (*counters_reset)(void *impl, const char *table, ice_err *err);
-	int (*tables)(void *impl, char ***tables, size_t *n, ice_err *err);
-} ice_backend_ops;
-
-/* Optional operations (see above); any member may be NULL. */
-typedef struct ice_backend_ext_ops {
-	int (*restore)(void *impl, const char *key, const void *val, size_t len,
-	               const ice_entry_meta *m, ice_err *err);
-	int (*counters_add)(void *impl, const char *table, const json_t *add, ice_err *err);
-} ice_backend_ext_ops;
-
-/* sqlite.c: open (creating as needed) the database of a parsed sqlite://
- * URL. */
-int ice_sqlite_open(const ice_backend_url *u, const ice_backend_opts *o,
-                    const ice_backend_ops **ops, const ice_backend_ext_ops **ext,
-                    void **impl, ice_err *err);
-
-/* redis.c: connect to a parsed redis:// or unix:// URL. */
-int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
-                   const ice_backend_ops **ops, const ice_backend_ext_ops **ext, void **impl,
-                   ice_err *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* redis: the Redis cache backend (hiredis), keys as in icecache-keys(7). */
 #include "config.h"
-#include "ice_backend.h"
+#include "backend_int.h"
+#include "ice_tag.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -14,14 +15,18 @@
 
 /* ---- Lua scripts (all keys are built from ARGV[1], the prefix) ---- */
 
+/* The scripts are lib/cache/lua/NAME.lua, each a C string ice_lua_NAME
+ * here, made at build time by scripts/lua-to-c. */
+#include "redis-lua.inc"
+
 /* Redis 7 checks maxmemory for a script without flags only at its first
  * write that may grow memory, and then lets the rest through: a put whose
  * first write is a DEL would grow past maxmemory, and a get whose first
  * write is the hit counter would fail on a full cache. So every script
  * states its policy: a put is refused whole, before it runs, when memory
- * is full; reads and removals (which free memory) run regardless. */
-#define LUA_DENY_OOM "#!lua\n"
-#define LUA_ALLOW_OOM "#!lua flags=allow-oom\n"
+ * is full; reads and removals (which free memory) run regardless. The
+ * policy is each script's first line: "#!lua" (put) or
+ * "#!lua flags=allow-oom" (the others). */
 
 /* Invalidation in two steps. Removing every entry of a big tag or table
  * in one script would block Redis for as long as it takes, so:
@@ -41,236 +46,11 @@
  * An interrupted drain is finished by the next invalidation of the table
  * or by gc; until then its entries read as misses. */
 
-#define LUA_COMMON \
-	"local function unref(pre, k, tl)\n" \
-	"  for ot in string.gmatch(tl, '[^\\n]+') do\n" \
-	"    local s = pre .. 't:' .. ot\n" \
-	"    if redis.call('SREM', s, k) == 1 and redis.call('SCARD', s) == 0 then\n" \
-	"      redis.call('SREM', pre .. 'tags', ot)\n" \
-	"    end\n" \
-	"  end\n" \
-	"end\n" \
-	"local function drop(p, t, k, tl)\n" \
-	"  local pre = p .. ':{' .. t .. '}:'\n" \
-	"  unref(pre, k, tl)\n" \
-	"  redis.call('SREM', pre .. 'all', k)\n" \
-	"  redis.call('DEL', pre .. 'e:' .. k)\n" \
-	"  local kk = p .. ':k:' .. k\n" \
-	"  if redis.call('GET', kk) == t then redis.call('DEL', kk) end\n" \
-	"end\n" \
-	"local function is_dead(pre, seq, tl)\n" \
-	"  if redis.call('EXISTS', pre .. 'dead') == 0 then return false end\n" \
-	"  local s = tonumber(seq) or 0\n" \
-	"  local d = redis.call('HGET', pre .. 'dead', '')\n" \
-	"  if d and tonumber(d) > s then return true end\n" \
-	"  for ot in string.gmatch(tl, '[^\\n]+') do\n" \
-	"    d = redis.call('HGET', pre .. 'dead', ot)\n" \
-	"    if d and tonumber(d) > s then return true end\n" \
-	"  end\n" \
-	"  return false\n" \
-	"end\n"
-
-/* ARGV: p k t v created expires size ttl has_origin origin tagsjoined hits
- * count tag... (count "1": a put, counted; "0": a restore, which keeps
- * hits). Returns 1. */
-static const char lua_put[] = LUA_DENY_OOM LUA_COMMON
-	"local p, k, t = ARGV[1], ARGV[2], ARGV[3]\n"
-	"local kk = p .. ':k:' .. k\n"
-	"local old = redis.call('GET', kk)\n"
-	"local pre = p .. ':{' .. t .. '}:'\n"
-	"local e = pre .. 'e:' .. k\n"
-	"for _, ot in ipairs({old or false, t}) do\n"
-	"  if ot then\n"
-	"    local tl = redis.call('HGET', p .. ':{' .. ot .. '}:e:' .. k, 'tags')\n"
-	"    if tl then drop(p, ot, k, tl) end\n"
-	"  end\n"
-	"end\n"
-	"local seq = redis.call('INCR', pre .. 'seq')\n"
-	"redis.call('HSET', e, 'v', ARGV[4], 'created', ARGV[5], 'expires', ARGV[6],\n"
-	"           'size', ARGV[7], 'hits', ARGV[12], 'tags', ARGV[11], 'seq', seq)\n"
-	"if ARGV[9] == '1' then redis.call('HSET', e, 'origin', ARGV[10]) end\n"
-	"redis.call('SET', kk, t)\n"
-	"redis.call('SADD', pre .. 'all', k)\n"
-	"for i = 14, #ARGV do\n"
-	"  redis.call('SADD', pre .. 't:' .. ARGV[i], k)\n"
-	"  redis.call('SADD', pre .. 'tags', ARGV[i])\n"
-	"end\n"
-	"local ttl = tonumber(ARGV[8])\n"
-	"if ttl > 0 then\n"
-	"  redis.call('PEXPIRE', e, ttl)\n"
-	"  redis.call('PEXPIRE', kk, ttl)\n"
-	"end\n"
-	"if ARGV[13] == '1' then\n"
-	"  redis.call('HINCRBY', p .. ':stats', 'puts', 1)\n"
-	"  redis.call('HINCRBY', pre .. 'stats', 'puts', 1)\n"
-	"end\n"
-	"return 1\n";
-
-/* ARGV: p k count. nil (miss) or {v, created, expires, size, hits, origin,
- * tags}; count "1" counts the hit or miss (get), "0" nothing (peek). */
-static const char lua_get[] = LUA_ALLOW_OOM LUA_COMMON
-	"local p, k, count = ARGV[1], ARGV[2], ARGV[3] == '1'\n"
-	"local t = redis.call('GET', p .. ':k:' .. k)\n"
-	"local pre = t and (p .. ':{' .. t .. '}:')\n"
-	"local f = t and redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
-	"if f and f[2] and is_dead(pre, f[1], f[2]) then f = nil end\n"
-	"if not (f and f[2]) then\n"
-	"  if count then\n"
-	"    redis.call('HINCRBY', p .. ':stats', 'misses', 1)\n"
-	"    if t then redis.call('HINCRBY', pre .. 'stats', 'misses', 1) end\n"
-	"  end\n"
-	"  return false\n"
-	"end\n"
-	"local e = pre .. 'e:' .. k\n"
-	"if count then\n"
-	"  redis.call('HINCRBY', e, 'hits', 1)\n"
-	"  redis.call('HINCRBY', p .. ':stats', 'hits', 1)\n"
-	"  redis.call('HINCRBY', pre .. 'stats', 'hits', 1)\n"
-	"end\n"
-	"return redis.call('HMGET', e, 'v', 'created', 'expires', 'size', 'hits', 'origin', 'tags')\n";
-
-/* ARGV: p t k. nil (gone or invalidated) or {created, expires, size, hits,
- * origin, tags, seq}. */
-static const char lua_meta[] = LUA_ALLOW_OOM LUA_COMMON
-	"local pre = ARGV[1] .. ':{' .. ARGV[2] .. '}:'\n"
-	"local f = redis.call('HMGET', pre .. 'e:' .. ARGV[3], 'created', 'expires', 'size', 'hits', 'origin', 'tags', 'seq')\n"
-	"if not f[6] or is_dead(pre, f[7], f[6]) then return false end\n"
-	"return f\n";
-
-/* ARGV: p key... Returns the number of live entries removed. */
-static const char lua_del[] = LUA_ALLOW_OOM LUA_COMMON
-	"local p = ARGV[1]\n"
-	"local removed = 0\n"
-	"for i = 2, #ARGV do\n"
-	"  local k = ARGV[i]\n"
-	"  local kk = p .. ':k:' .. k\n"
-	"  local t = redis.call('GET', kk)\n"
-	"  if t then\n"
-	"    local pre = p .. ':{' .. t .. '}:'\n"
-	"    local f = redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
-	"    if f[2] then\n"
-	"      if not is_dead(pre, f[1], f[2]) then removed = removed + 1 end\n"
-	"      drop(p, t, k, f[2])\n"
-	"    end\n"
-	"    redis.call('DEL', kk)\n"
-	"  end\n"
-	"end\n"
-	"return removed\n";
-
-/* ARGV: p t count_global explicit whole tag... The atomic step of an
- * invalidation: see "Invalidation in two steps" above. Only a mark and a
- * job per tag whose set exists, written in bulk (1000 tags a call): no key
- * is renamed or read. Returns the number of sets marked. */
-static const char lua_mark[] = LUA_ALLOW_OOM
-	"local p, t = ARGV[1], ARGV[2]\n"
-	"local pre = p .. ':{' .. t .. '}:'\n"
-	"local g = redis.call('INCR', pre .. 'seq')\n"
-	"local marked = 0\n"
-	"local jobs, dead = {}, {}\n"
-	"local function flush()\n"
-	"  if #jobs > 0 then\n"
-	"    redis.call('SADD', pre .. 'drain', unpack(jobs))\n"
-	"    redis.call('HSET', pre .. 'dead', unpack(dead))\n"
-	"    jobs, dead = {}, {}\n"
-	"  end\n"
-	"end\n"
-	"local function mark(set, job, marker)\n"
-	"  if redis.call('EXISTS', set) == 1 then\n"
-	"    jobs[#jobs + 1] = g .. '\\n' .. job\n"
-	"    dead[#dead + 1] = marker\n"
-	"    dead[#dead + 1] = g\n"
-	"    marked = marked + 1\n"
-	"    if #jobs == 1000 then flush() end\n"
-	"  end\n"
-	"end\n"
-	"if ARGV[5] == '1' then\n"
-	"  mark(pre .. 'all', '*', '')\n"
-	"else\n"
-	"  for i = 6, #ARGV do mark(pre .. 't:' .. ARGV[i], '=' .. ARGV[i], ARGV[i]) end\n"
-	"end\n"
-	"flush()\n"
-	"if marked > 0 or ARGV[4] == '1' then\n"
-	"  redis.call('HINCRBY', pre .. 'stats', 'invalidations', 1)\n"
-	"end\n"
-	"if ARGV[3] == '1' then redis.call('HINCRBY', p .. ':stats', 'invalidations', 1) end\n"
-	"return marked\n";
-
-/* ARGV: p t budget. Looks at about budget members of the sets being
- * drained (SSCAN, its cursor kept in P:{T}:cur per job) and removes the
- * entries older than their job's mark. Returns {entries removed, drain
- * jobs left}. */
-static const char lua_drain[] = LUA_ALLOW_OOM LUA_COMMON
-	"local p, t, budget = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
-	"local pre = p .. ':{' .. t .. '}:'\n"
-	"local work, removed = 0, 0\n"
-	"while work < budget do\n"
-	"  local job = redis.call('SRANDMEMBER', pre .. 'drain')\n"
-	"  if not job then break end\n"
-	"  local nl = string.find(job, '\\n', 1, true)\n"
-	"  local g = tonumber(string.sub(job, 1, nl - 1))\n"
-	"  local marker = string.sub(job, nl + 2)\n"
-	"  local set = string.sub(job, nl + 1, nl + 1) == '*' and pre .. 'all' or pre .. 't:' .. marker\n"
-	"  local r = redis.call('SSCAN', set, redis.call('HGET', pre .. 'cur', job) or '0',\n"
-	"                       'COUNT', math.max(10, budget - work))\n"
-	"  for _, k in ipairs(r[2]) do\n"
-	"    work = work + 1\n"
-	"    local f = redis.call('HMGET', pre .. 'e:' .. k, 'seq', 'tags')\n"
-	"    if not f[2] then\n"
-	"      redis.call('SREM', set, k)\n"
-	"    elseif (tonumber(f[1]) or 0) < g then\n"
-	"      drop(p, t, k, f[2])\n"
-	"      removed = removed + 1\n"
-	"    end\n"
-	"  end\n"
-	"  work = work + 1\n"
-	"  if r[1] == '0' then\n"
-	"    redis.call('SREM', pre .. 'drain', job)\n"
-	"    redis.call('HDEL', pre .. 'cur', job)\n"
-	"    if redis.call('HGET', pre .. 'dead', marker) == tostring(g) then\n"
-	"      redis.call('HDEL', pre .. 'dead', marker)\n"
-	"    end\n"
-	"  else\n"
-	"    redis.call('HSET', pre .. 'cur', job, r[1])\n"
-	"  end\n"
-	"end\n"
-	"if removed > 0 then\n"
-	"  redis.call('HINCRBY', pre .. 'stats', 'invalidated', removed)\n"
-	"  redis.call('HINCRBY', p .. ':stats', 'invalidated', removed)\n"
-	"end\n"
-	"return {removed, redis.call('SCARD', pre .. 'drain')}\n";
-
-/* ARGV: p t. Returns the number of dangling references removed. */
-static const char lua_gc[] = LUA_ALLOW_OOM
-	"local pre = ARGV[1] .. ':{' .. ARGV[2] .. '}:'\n"
-	"local removed = 0\n"
-	"for _, tag in ipairs(redis.call('SMEMBERS', pre .. 'tags')) do\n"
-	"  local ts = pre .. 't:' .. tag\n"
-	"  for _, k in ipairs(redis.call('SMEMBERS', ts)) do\n"
-	"    if redis.call('EXISTS', pre .. 'e:' .. k) == 0 then\n"
-	"      redis.call('SREM', ts, k)\n"
-	"      removed = removed + 1\n"
-	"    end\n"
-	"  end\n"
-	"  if redis.call('SCARD', ts) == 0 then redis.call('SREM', pre .. 'tags', tag) end\n"
-	"end\n"
-	"for _, k in ipairs(redis.call('SMEMBERS', pre .. 'all')) do\n"
-	"  if redis.call('EXISTS', pre .. 'e:' .. k) == 0 then\n"
-	"    redis.call('SREM', pre .. 'all', k)\n"
-	"    removed = removed + 1\n"
-	"  end\n"
-	"end\n"
-	"return removed\n";
-
-/* ARGV: p name token. Releases the lock only for its holder. */
-static const char lua_unlock[] = LUA_ALLOW_OOM
-	"local l = ARGV[1] .. ':l:' .. ARGV[2]\n"
-	"if redis.call('GET', l) == ARGV[3] then redis.call('DEL', l) end\n"
-	"return 1\n";
-
 enum { S_PUT, S_GET, S_META, S_DEL, S_MARK, S_DRAIN, S_GC, S_UNLOCK, S_COUNT };
 
-static const char *const script_src[S_COUNT] = { lua_put, lua_get, lua_meta, lua_del, lua_mark,
-                                                 lua_drain, lua_gc, lua_unlock };
+static const char *const script_src[S_COUNT] = { ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_del,
+                                                 ice_lua_mark, ice_lua_drain, ice_lua_gc,
+                                                 ice_lua_unlock };
 
 /* Set members looked at per drain script call: a few milliseconds of
  * Redis time (bench/run measurement 4: about 7 ms on a 2-core machine). */
@@ -610,7 +390,7 @@ static int fill_meta(ice_entry_meta *m, redisReply **f, ice_err *err)
 		s += tl + (nl ? 1 : 0);
 		len -= tl + (nl ? 1 : 0);
 	}
-	if (!(m->table = ice_backend_table_of((const char *const *)m->tags, m->n_tags)))
+	if (!(m->table = ice_tags_table((const char *const *)m->tags, m->n_tags)))
 		goto oom;
 	return ICE_OK;
 oom:
@@ -803,9 +583,9 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 
 	if (!a->key || a->ttl_ms < 0)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-	if ((rc = ice_backend_check_tags(a->tags, a->n_tags, err)))
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)))
 		return rc;
-	if (!(t = ice_backend_table_of(a->tags, a->n_tags)))
+	if (!(t = ice_tags_table(a->tags, a->n_tags)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	eval_init(&c, r);
 	cmd_add(&c, a->key);
@@ -1140,9 +920,9 @@ static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, 
 	int rc = ICE_OK, loaded = 0;
 
 	for (i = 0; i < n && !rc; i++) {
-		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n')) {
-			rc = ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
-		} else if (ice_backend_tag_table(tags[i], &t, &tl)) {
+		if ((rc = ice_tag_check(tags[i], i, err)))
+			break;
+		if (ice_tag_table(tags[i], &t, &tl)) {
 			if (group_add(g, t, tl, tags[i], 1))
 				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		} else {
@@ -1437,7 +1217,7 @@ static int scan_by_tag(redis_be *r, const char *tag, scan_ctx *s, ice_err *err)
 	size_t i, tl;
 	int rc = ICE_OK;
 
-	if (ice_backend_tag_table(tag, &t, &tl)) {
+	if (ice_tag_table(tag, &t, &tl)) {
 		if (strlist_add(&tables, t, tl) < 0)
 			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 	} else if (s->table) {
@@ -1485,7 +1265,7 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
 
 static int redis_counters(void *impl, const char *table, json_t **out, ice_err *err)
 {
-	static const char *const names[] = { "hits", "misses", "puts", "invalidations", "invalidated" };
+	const char *const *names = ice_backend_counter_names;
 	redis_be *r = impl;
 	redisReply *rep = NULL;
 	cmd c = { 0 };
@@ -1499,7 +1279,7 @@ static int redis_counters(void *impl, const char *table, json_t **out, ice_err *
 	} else {
 		cmd_addstats(&c, r);
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
 		cmd_add(&c, names[i]);
 	if ((rc = run(r, &c, &rep, 0, err)))
 		goto out;
@@ -1507,7 +1287,7 @@ static int redis_counters(void *impl, const char *table, json_t **out, ice_err *
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
 		json_object_set_new(*out, names[i],
 		                    json_integer(rep->type == REDIS_REPLY_ARRAY && i < rep->elements
 		                                     ? reply_num(rep->element[i]) : 0));

@@ -7,7 +7,8 @@
  * count in step with the entries whoever deletes them. The key prefix is a
  * namespace column, so one file can hold several caches. */
 #include "config.h"
-#include "ice_backend.h"
+#include "backend_int.h"
+#include "ice_tag.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -138,8 +139,6 @@ typedef struct sq_be {
 	char *ns;
 	sqlite3_stmt *st[Q_COUNT_N];
 } sq_be;
-
-static const char *const counter_names[] = { "hits", "misses", "puts", "invalidations", "invalidated" };
 
 /* ---- plumbing ---- */
 
@@ -472,9 +471,9 @@ static int put_entry(sq_be *s, put_args *a, int count_put, ice_err *err)
 
 	if (!a->key)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key");
-	if ((rc = ice_backend_check_tags(a->tags, a->n_tags, err)))
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)))
 		return rc;
-	if (!(tbl = ice_backend_table_of(a->tags, a->n_tags)) || !(joined = join_tags(a->tags, a->n_tags))) {
+	if (!(tbl = ice_tags_table(a->tags, a->n_tags)) || !(joined = join_tags(a->tags, a->n_tags))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -666,7 +665,7 @@ static int inval_tag(sq_be *s, const char *tag, int64_t now, int *deleted, ice_e
 	sqlite3_stmt *st;
 	int rc = ICE_OK, n = 0;
 
-	if (ice_backend_tag_table(tag, &t, &tl)) { /* a named table counts even when nothing goes */
+	if (ice_tag_table(tag, &t, &tl)) { /* a named table counts even when nothing goes */
 		if ((st = stmt(s, Q_HIT_EXPLICIT, 0, err)))
 			sqlite3_bind_text(st, 2, t, (int)tl, SQLITE_STATIC);
 		rc = run(s, st, NULL, err);
@@ -715,9 +714,8 @@ static int sq_invalidate(void *impl, const char *const *tags, size_t n, uint64_t
 
 	if (removed)
 		*removed = 0;
-	for (i = 0; i < n; i++)
-		if (!tags[i] || !tags[i][0] || strchr(tags[i], '\n'))
-			return ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", i + 1);
+	if ((rc = ice_tags_check_each(tags, n, err)))
+		return rc;
 	if ((rc = begin(s, err)))
 		return rc;
 	rc = run(s, stmt(s, Q_HIT_CLEAR, 0, err), NULL, err);
@@ -846,8 +844,8 @@ static int sq_counters(void *impl, const char *table, json_t **out, ice_err *err
 	sqlite3_bind_text(st, 2, table ? table : "", -1, SQLITE_STATIC);
 	if (!(*out = json_object()))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	for (i = 0; i < sizeof counter_names / sizeof counter_names[0]; i++)
-		json_object_set_new(*out, counter_names[i], json_integer(0));
+	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
+		json_object_set_new(*out, ice_backend_counter_names[i], json_integer(0));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		if (name && json_object_get(*out, name)) /* only the documented ones */

@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const counter_names[] = { "hits", "misses", "puts", "invalidations", "invalidated" };
-#define N_COUNTERS (sizeof counter_names / sizeof counter_names[0])
-
 /* sizes: {TABLE: {"entries":N, "bytes":N}} filled by the scan. */
 static json_t *size_of(json_t *sizes, const char *table)
 {
@@ -63,8 +60,8 @@ static int add_counters(ice_backend *b, const char *table, json_t *obj, ice_err 
 
 	if ((rc = ice_backend_counters(b, table, &c, err)))
 		return rc;
-	for (i = 0; i < N_COUNTERS; i++)
-		json_object_set(obj, counter_names[i], json_object_get(c, counter_names[i]));
+	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
+		json_object_set(obj, ice_backend_counter_names[i], json_object_get(c, ice_backend_counter_names[i]));
 	json_decref(c);
 	set_hit_rate(obj);
 	return ICE_OK;

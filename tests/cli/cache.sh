@@ -51,9 +51,18 @@ else
 	is "$(sql "SELECT COUNT(*) FROM tags WHERE key = 'a1'")" "0" "rm: no tag reference left"
 fi
 
-# TTL, then gc of the dangling references.
+# TTL, then gc of the dangling references. An entry with an hour to live
+# is served and expires an hour after its put (the clock read around the
+# put, so no load can make it fail); one of 300 ms is gone 600 ms later.
+t0=$(now_ms)
+"$C" put long --table db.t --ttl 1h --value soon
+t1=$(now_ms)
+is "$("$C" get long)" "soon" "ttl: served before it expires"
+exp=$("$C" info long | $JSONQ 'r["expires_ms"]')
+check "ttl: expires an hour after the put ($exp, put between $t0 and $t1)" \
+	test "$exp" -ge $((t0 + 3600000)) -a "$exp" -le $((t1 + 3600000))
+"$C" rm long
 "$C" put short --table db.t --ttl 300ms --value soon
-is "$("$C" get short)" "soon" "ttl: served before it expires"
 sleep 0.6
 is "$("$C" get short; echo "$?")" "1" "ttl: gone after it expired"
 is "$("$C" gc | $JSONQ 'r["references_removed"] >= 1')" "true" "gc removes the expired entry's references"

@@ -97,6 +97,10 @@ wait_for() {
 	return 1
 }
 
+# now_ms: the wall clock in ms since the epoch, as the programs stamp
+# entries (timing checks read it before and after, never guess a window).
+now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
+
 # Start a private redis-server on a unix socket in $TMP; sets REDIS_SOCK
 # and REDIS_PID and exports ICE_CACHE_URL. Skips the test when redis is not
 # installed.

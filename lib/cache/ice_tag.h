@@ -1,0 +1,34 @@
+/* ice_tag: the tag grammar every backend and the archive share.
+ *
+ * A tag is "table:T", "partition:T:KEY", "file:T:PATH", "snapshot:T:ID"
+ * (table-scoped: it names the table T) or free-form. No tag may be empty or
+ * contain "\n" (the backends join tags with newlines), and the table-scoped
+ * tags of one entry must name the same table. Pure functions: nothing is
+ * allocated except where said. */
+#ifndef ICE_TAG_H
+#define ICE_TAG_H
+
+#include <stddef.h>
+
+#include "ice_error.h"
+
+/* The table of a table-scoped tag: *t (pointing into tag) and *tlen set
+ * and 1 returned; 0 for a free-form tag. */
+int ice_tag_table(const char *tag, const char **t, size_t *tlen);
+
+/* A well-formed tag (not empty, no "\n"): ICE_OK, else ICE_EINVAL naming
+ * the tag by its position pos (0-based; the message counts from 1). */
+int ice_tag_check(const char *tag, size_t pos, ice_err *err);
+
+/* Every tag well-formed: what invalidate accepts. */
+int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err);
+
+/* put's rules: every tag well-formed and the table-scoped ones naming one
+ * table. ICE_OK or ICE_EINVAL naming the tag. */
+int ice_tags_check(const char *const *tags, size_t n, ice_err *err);
+
+/* An entry's table: that of its first table-scoped tag, else "_"; a new
+ * string the caller frees (NULL when out of memory). */
+char *ice_tags_table(const char *const *tags, size_t n);
+
+#endif

@@ -1,0 +1,83 @@
+/* tag: the tag grammar (see ice_tag.h): which table a tag names, and the
+ * rules put and invalidate check. */
+#include "config.h"
+#include "ice_tag.h"
+
+#include <string.h>
+
+int ice_tag_table(const char *tag, const char **t, size_t *tlen)
+{
+	static const char *const scoped[] = { "partition:", "file:", "snapshot:" };
+	const char *rest = NULL, *colon;
+	size_t i;
+
+	if (strncmp(tag, "table:", 6) == 0) {
+		*t = tag + 6;
+		*tlen = strlen(*t);
+		return *tlen > 0;
+	}
+	for (i = 0; i < sizeof scoped / sizeof scoped[0] && !rest; i++)
+		if (strncmp(tag, scoped[i], strlen(scoped[i])) == 0)
+			rest = tag + strlen(scoped[i]);
+	if (!rest)
+		return 0;
+	colon = strchr(rest, ':');
+	*t = rest;
+	*tlen = colon ? (size_t)(colon - rest) : strlen(rest);
+	return *tlen > 0;
+}
+
+int ice_tag_check(const char *tag, size_t pos, ice_err *err)
+{
+	if (!tag || !tag[0] || strchr(tag, '\n'))
+		return ice_err_set(err, ICE_EINVAL, "tag %zu: empty or contains a newline", pos + 1);
+	return ICE_OK;
+}
+
+int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = ice_tag_check(tags[i], i, err)))
+			return rc;
+	return ICE_OK;
+}
+
+int ice_tags_check(const char *const *tags, size_t n, ice_err *err)
+{
+	const char *t0 = NULL, *t;
+	size_t i, l0 = 0, tl;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if ((rc = ice_tag_check(tags[i], i, err)))
+			return rc;
+		if (!ice_tag_table(tags[i], &t, &tl))
+			continue;
+		if (!t0) {
+			t0 = t;
+			l0 = tl;
+		} else if (tl != l0 || memcmp(t, t0, tl) != 0) {
+			return ice_err_set(err, ICE_EINVAL, "tag '%s': an entry's table-scoped tags must name one table ('%.*s')",
+			                   tags[i], (int)l0, t0);
+		}
+	}
+	return ICE_OK;
+}
+
+char *ice_tags_table(const char *const *tags, size_t n)
+{
+	const char *t = "_";
+	size_t i, tl = 1;
+
+	for (i = 0; i < n; i++)
+		if (ice_tag_table(tags[i], &t, &tl))
+			break;
+	if (i == n) {
+		t = "_";
+		tl = 1;
+	}
+	return strndup(t, tl);
+}
