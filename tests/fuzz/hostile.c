@@ -57,14 +57,27 @@ static void hb_str(hbuf *b, const char *s)
 
 static const unsigned char sync_marker[16] = "hostile-sync-16";
 
+/* Write f's bytes to path, and free them. */
+static bool write_out(const char *path, hbuf *f)
+{
+	FILE *out;
+	bool ok = !f->failed && (out = fopen(path, "wb")) != NULL;
+
+	if (ok) {
+		ok = fwrite(f->p, 1, f->len, out) == f->len;
+		ok = fclose(out) == 0 && ok;
+	}
+	free(f->p);
+	f->p = NULL;
+	return ok;
+}
+
 /* One file: the header with `schema` and `codec`, then `data` as one block
  * of `count` records (no block when count is 0). */
 static bool write_avro(const char *path, const char *schema, const char *codec, int64_t count,
                        const hbuf *data)
 {
 	hbuf f = { 0 };
-	FILE *out;
-	bool ok;
 
 	hb_raw(&f, "Obj\1", 4);
 	hb_long(&f, 2);
@@ -80,13 +93,8 @@ static bool write_avro(const char *path, const char *schema, const char *codec, 
 		hb_raw(&f, data->p, data->len);
 		hb_raw(&f, sync_marker, 16);
 	}
-	ok = !f.failed && !data->failed && (out = fopen(path, "wb")) != NULL;
-	if (ok) {
-		ok = fwrite(f.p, 1, f.len, out) == f.len;
-		ok = fclose(out) == 0 && ok;
-	}
-	free(f.p);
-	return ok;
+	f.failed = f.failed || data->failed;
+	return write_out(path, &f);
 }
 
 static bool write_list(const char *path, const char *extra_fields, const char *codec,
@@ -185,20 +193,12 @@ static bool exponential_schema(const char *path)
 static bool header_count(const char *path)
 {
 	hbuf f = { 0 };
-	FILE *out;
-	bool ok;
 
 	hb_raw(&f, "Obj\1", 4);
 	hb_long(&f, INT64_MIN);
 	hb_long(&f, 10);
 	hb_raw(&f, sync_marker, 16);
-	ok = !f.failed && (out = fopen(path, "wb")) != NULL;
-	if (ok) {
-		ok = fwrite(f.p, 1, f.len, out) == f.len;
-		ok = fclose(out) == 0 && ok;
-	}
-	free(f.p);
-	return ok;
+	return write_out(path, &f);
 }
 
 /* 5b. A manifest whose equality ids come in a block of INT64_MIN. */
