@@ -272,7 +272,7 @@ static int header_schema(const char *path, const char *name, json_t **meta, json
 	if (rc)
 		return rc;
 	if (!(*schema = ice_avro_header_schema(*meta, name, err)))
-		return err->code;
+		return ICE_EFORMAT;
 	rc = ice_avro_type_new(*schema, name, &type, err);
 	ice_avro_type_free(type);
 	return rc;
@@ -379,7 +379,7 @@ static int read_list_generic(const char *path, const char *name, ice_manifest_fi
 			goto out;
 	}
 	if (got < 0)
-		rc = err->code;
+		rc = ICE_EFORMAT; /* err may be NULL */
 out:
 	projected_close(&pf);
 	json_decref(proj);
@@ -568,7 +568,7 @@ static int read_list_direct(ice_avro_blocks *blocks, const char *name, ice_manif
 		}
 	}
 	if (got < 0)
-		rc = err->code;
+		rc = err && err->code ? err->code : ICE_EFORMAT; /* err may be NULL */
 out:
 	ice_avro_type_free(type);
 	json_decref(schema);
@@ -1183,7 +1183,7 @@ static int generic_fill(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *
 			if (avro_value_get_by_index(&ids, i, &item, NULL) == 0 &&
 			    avro_value_get_int(&item, &id) == 0 &&
 			    push_equality_id(r, e->n_equality_ids++, id, err))
-				return err->code;
+				return ICE_ENOMEM;
 		}
 		e->equality_ids = r->eq;
 	}

@@ -285,6 +285,29 @@ static bool spec_id_huge(const char *path)
 	                  "null", 1, &d);
 }
 
+/* Found by fuzz-manifest-list: a block cut short, read by a caller that
+ * passes no ice_err (the error path read err->code). */
+static bool truncated_block(const char *path)
+{
+	hbuf f = { 0 }, d = { 0 };
+	bool ok;
+
+	hb_str(&d, "m1.avro");
+	ok = write_list(path, PATH_FIELD, "null", 1, &d);
+	/* the same file less its last 20 bytes: the sync marker and more */
+	if (ok) {
+		FILE *in = fopen(path, "rb");
+		unsigned char buf[4096];
+		size_t n = in ? fread(buf, 1, sizeof buf, in) : 0;
+		if (in)
+			fclose(in);
+		hb_raw(&f, buf, n > 20 ? n - 20 : 0);
+		ok = n > 20 && write_out(path, &f);
+		free(f.p);
+	}
+	return ok;
+}
+
 const hostile_case hostile_cases[] = {
 	{ "summary-count.avro", HOSTILE_LIST, "corrupt Avro data in entry",
 	  "1: summaries grown before the count check (use after free)", summary_count },
@@ -306,5 +329,7 @@ const hostile_case hostile_cases[] = {
 	  "6: unknown codec handed to avro-c (leak)", unknown_codec },
 	{ "spec-id-huge.avro", HOSTILE_LIST, "corrupt Avro data in entry",
 	  "8: partition spec id past an int", spec_id_huge },
+	{ "truncated-block.avro", HOSTILE_LIST, "corrupt or truncated Avro data in block 1",
+	  "fuzz-manifest-list: a short block, no ice_err (null dereference)", truncated_block },
 };
 const unsigned hostile_n_cases = sizeof hostile_cases / sizeof hostile_cases[0];
