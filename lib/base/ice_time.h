@@ -22,7 +22,9 @@ int64_t ice_monotonic_ms(void);
  * program (a sleep that must end on a signal uses its own wait). */
 void ice_sleep_ms(int64_t ms);
 
-/* "2025-10-16T03:25:53.811Z" (UTC). buf must hold ICE_TIME_BUF bytes. */
+/* "2025-10-16T03:25:53.811Z" (UTC), for every int64: years outside 0000
+ * to 9999 in ISO 8601's expanded form ("-0001-12-31T...", "+292278994-..."). buf
+ * must hold ICE_TIME_BUF bytes. */
 #define ICE_TIME_BUF 64
 char *ice_format_time_ms(int64_t ms, char *buf);
 

@@ -85,18 +85,30 @@ void ice_sleep_ms(int64_t ms)
 		;
 }
 
+/* Every int64 of milliseconds is printed, year and all (ISO 8601's
+ * expanded form, with a sign, outside 0000 to 9999). The seconds and the
+ * milliseconds are split by floor division, which cannot overflow, unlike
+ * rounding ms down first. */
 char *ice_format_time_ms(int64_t ms, char *buf)
 {
-	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	int frac = (int)(ms - (int64_t)secs * 1000);
+	int64_t secs = ms / 1000;
+	int frac = (int)(ms % 1000);
+	time_t t;
 	struct tm tm;
+	long long year;
 
-	if (!gmtime_r(&secs, &tm)) {
+	if (frac < 0) {
+		frac += 1000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if ((int64_t)t != secs || !gmtime_r(&t, &tm)) {
 		snprintf(buf, ICE_TIME_BUF, "%lld", (long long)ms);
 		return buf;
 	}
-	snprintf(buf, ICE_TIME_BUF, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	         tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	year = (long long)tm.tm_year + 1900;
+	snprintf(buf, ICE_TIME_BUF, year >= 0 && year <= 9999 ? "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ"
+	                                                      : "%+05lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	         year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 	return buf;
 }

@@ -71,8 +71,12 @@ static int pick_codec(ice_avro_blocks *b, ice_err *err)
 
 	if (!codec || !*codec || strcmp(codec, "null") == 0)
 		return ICE_OK;
-	if (strcmp(codec, "deflate") != 0)
+	/* Only the codecs avro-c reads go on to it (ICE_EUNSUPPORTED): an
+	 * unknown name is refused here, as avro-c's reader leaks on it. */
+	if (strcmp(codec, "snappy") == 0 || strcmp(codec, "lzma") == 0)
 		return ice_err_set(err, ICE_EUNSUPPORTED, "%s: Avro codec %s", b->name, codec);
+	if (strcmp(codec, "deflate") != 0)
+		return ice_err_set(err, ICE_EFORMAT, "%s: unknown Avro codec '%s'", b->name, codec);
 	if (!(b->inflater = libdeflate_alloc_decompressor()))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	return ICE_OK;
@@ -139,6 +143,8 @@ static int read_block(ice_avro_blocks *b, int64_t *count, int64_t *size, ice_err
 		return ferror(b->f) ? bad_block(b, err, strerror(errno)) : ICE_OK;
 	if (got < 0 || *count < 0 || read_long(b->f, size) != 1 || *size < 0)
 		return bad_block(b, err, "bad block header");
+	/* Compressed, a record may take less than a byte: the count is checked
+	 * against the inflated size, in ice_avro_blocks_next. */
 	if ((uint64_t)*size > ICE_AVRO_BLOCK_MAX)
 		return ice_err_set(err, ICE_ETOOBIG, "%s: block %llu is over %u bytes", b->name,
 		                   (unsigned long long)b->block, ICE_AVRO_BLOCK_MAX);
@@ -165,11 +171,17 @@ int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t 
 	if (!b->inflater) {
 		*data = b->raw;
 		*len = (size_t)size;
-		return 1;
-	}
-	if (inflate_block(b, (size_t)size, len, err))
+	} else if (inflate_block(b, (size_t)size, len, err)) {
 		return -1;
-	*data = b->out;
+	} else {
+		*data = b->out;
+	}
+	/* Records of Iceberg files take a byte or more each: a larger count
+	 * is corrupt, and would have callers loop on nothing. */
+	if ((uint64_t)*count > *len) {
+		bad_block(b, err, "object count over the block's size");
+		return -1;
+	}
 	return 1;
 }
 

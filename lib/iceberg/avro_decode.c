@@ -3,14 +3,23 @@
 #include "config.h"
 #include "ice_avro_decode.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds on a schema from a file: the JSON nesting and the height of the
+ * compiled type (references included), which bound the decoder's
+ * recursion; the nodes one value's skip may visit, which bounds the work
+ * per byte (named types shared many times over would otherwise expand
+ * exponentially); the size of a fixed. */
 #define MAX_DEPTH 64
+#define MAX_COST (1u << 16)
+#define MAX_FIXED (1u << 24)
 
 typedef struct {
 	const char *name; /* borrowed from the schema JSON */
 	ice_av_node *node;
+	bool open;        /* a record whose fields are being compiled */
 } named;
 
 struct ice_avro_type {
@@ -20,6 +29,7 @@ struct ice_avro_type {
 	size_t n_nodes, cap_nodes;
 	named *names;
 	size_t n_names, cap_names;
+	json_t *name_index; /* short name -> index in names (first definition wins) */
 	const char *file;
 	ice_err *err;
 };
@@ -75,16 +85,107 @@ static int define(ice_avro_type *t, const json_t *json, ice_av_node *n)
 		t->names = q;
 		t->cap_names = cap;
 	}
-	t->names[t->n_names++] = (named){ short_name(name), n };
+	/* Indexed, so that a reference costs the same however many names. */
+	if (!json_object_get(t->name_index, short_name(name)) &&
+	    json_object_set_new(t->name_index, short_name(name), json_integer((json_int_t)t->n_names)))
+		return ice_err_set(t->err, ICE_ENOMEM, "out of memory");
+	t->names[t->n_names++] = (named){ short_name(name), n, n->kind == ICE_AV_RECORD };
 	return ICE_OK;
 }
 
-static ice_av_node *lookup(const ice_avro_type *t, const char *name)
+static named *lookup(const ice_avro_type *t, const char *name)
 {
-	for (size_t i = 0; i < t->n_names; i++)
-		if (strcmp(t->names[i].name, short_name(name)) == 0)
-			return t->names[i].node;
-	return NULL;
+	const json_t *i = json_object_get(t->name_index, short_name(name));
+
+	return i ? &t->names[json_integer_value(i)] : NULL;
+}
+
+/* A record's fields are compiled: references to it are now allowed. */
+static void close_name(ice_avro_type *t, const ice_av_node *n)
+{
+	for (size_t i = t->n_names; i-- > 0;)
+		if (t->names[i].node == n) {
+			t->names[i].open = false;
+			return;
+		}
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* A node whose children are all compiled: its height, the nodes a skip
+ * of one value visits (arrays and maps count one item: further items are
+ * paid for by their bytes), its least encoded size, and whether it is a
+ * run of varints. Refused when over the bounds above. */
+static int finish(ice_avro_type *t, ice_av_node *n)
+{
+	uint64_t cost = 1, least = 0;
+	int height = 0, varints = 0;
+
+	switch (n->kind) {
+	case ICE_AV_NULL:
+		break;
+	case ICE_AV_BOOLEAN:
+	case ICE_AV_STRING:
+	case ICE_AV_BYTES:
+		least = 1;
+		break;
+	case ICE_AV_INT:
+	case ICE_AV_LONG:
+	case ICE_AV_ENUM:
+		least = 1;
+		varints = 1;
+		break;
+	case ICE_AV_FLOAT:
+		least = 4;
+		break;
+	case ICE_AV_DOUBLE:
+		least = 8;
+		break;
+	case ICE_AV_FIXED:
+		least = n->size;
+		break;
+	case ICE_AV_ARRAY:
+	case ICE_AV_MAP:
+		least = 1; /* the closing zero count */
+		height = n->items->height;
+		cost = add_sat(cost, n->items->cost);
+		break;
+	case ICE_AV_RECORD:
+		for (size_t i = 0; i < n->n; i++) {
+			const ice_av_node *f = n->children[i];
+			height = f->height > height ? f->height : height;
+			cost = add_sat(cost, f->cost);
+			least = add_sat(least, f->least);
+			varints = varints >= 0 && f->varints > 0 && f->varints <= (int)MAX_COST - varints
+			          ? varints + f->varints : -1;
+		}
+		varints = n->n > 0 && varints > 0 ? varints : 0;
+		break;
+	case ICE_AV_UNION:
+		least = UINT64_MAX;
+		for (size_t i = 0; i < n->n; i++) {
+			const ice_av_node *b = n->children[i];
+			height = b->height > height ? b->height : height;
+			cost = b->cost >= cost ? add_sat(b->cost, 1) : cost;
+			least = b->least < least ? b->least : least;
+		}
+		least = n->n ? add_sat(least, 1) : 1; /* the branch index */
+		break;
+	}
+	n->height = height + 1;
+	n->cost = cost;
+	n->least = least;
+	n->varints = varints;
+	if (n->height > MAX_DEPTH)
+		return ice_err_set(t->err, ICE_EFORMAT, "%s: Avro schema nested too deeply (over %d levels)",
+		                   t->file, MAX_DEPTH);
+	if (n->cost > MAX_COST)
+		return ice_err_set(t->err, ICE_EFORMAT,
+		                   "%s: Avro schema too large once its named types are expanded", t->file);
+	return ICE_OK;
 }
 
 static int compile(ice_avro_type *t, const json_t *json, int depth, ice_av_node **out);
@@ -103,7 +204,8 @@ static int compile_children(ice_avro_type *t, ice_av_node *n, const json_t *list
 		return ice_err_set(t->err, ICE_ENOMEM, "out of memory");
 	json_array_foreach(list, i, item) {
 		const json_t *id = fields ? json_object_get(item, "field-id") : NULL;
-		n->field_ids[i] = json_is_integer(id) ? (int)json_integer_value(id) : -1;
+		n->field_ids[i] = json_is_integer(id) && json_integer_value(id) >= 0 &&
+		                  json_integer_value(id) <= INT_MAX ? (int)json_integer_value(id) : -1;
 		if ((rc = compile(t, fields ? json_object_get(item, "type") : item, depth + 1,
 		                  &n->children[i])))
 			return rc;
@@ -122,13 +224,20 @@ static int compile_object(ice_avro_type *t, const json_t *json, int depth, ice_a
 	if (strcmp(type, "record") == 0 || strcmp(type, "error") == 0) {
 		if (!(n = new_node(t, ICE_AV_RECORD, json)))
 			return ice_err_set(t->err, ICE_ENOMEM, "out of memory");
-		/* Defined before its fields, which may refer to it. */
-		if (!(rc = define(t, json, n)))
-			rc = compile_children(t, n, json_object_get(json, "fields"), true, depth);
+		/* Defined before its fields, so that a field naming it is found
+		 * (and refused: a value of a recursive type has no bound on its
+		 * nesting, and Iceberg writes none). */
+		if (!(rc = define(t, json, n)) &&
+		    !(rc = compile_children(t, n, json_object_get(json, "fields"), true, depth)))
+			close_name(t, n);
 	} else if (strcmp(type, "fixed") == 0 || strcmp(type, "enum") == 0) {
+		const json_t *size = json_object_get(json, "size");
 		if (!(n = new_node(t, type[0] == 'f' ? ICE_AV_FIXED : ICE_AV_ENUM, json)))
 			return ice_err_set(t->err, ICE_ENOMEM, "out of memory");
-		n->size = (size_t)json_integer_value(json_object_get(json, "size"));
+		if (type[0] == 'f' && (!json_is_integer(size) || json_integer_value(size) < 0 ||
+		                       json_integer_value(size) > (json_int_t)MAX_FIXED))
+			return ice_err_set(t->err, ICE_EFORMAT, "%s: Avro fixed type with a bad size", t->file);
+		n->size = type[0] == 'f' ? (size_t)json_integer_value(size) : 0;
 		rc = define(t, json, n);
 	} else if (strcmp(type, "array") == 0 || strcmp(type, "map") == 0) {
 		if (!(n = new_node(t, type[0] == 'a' ? ICE_AV_ARRAY : ICE_AV_MAP, json)))
@@ -140,12 +249,14 @@ static int compile_object(ice_avro_type *t, const json_t *json, int depth, ice_a
 		return compile(t, json_object_get(json, "type"), depth + 1, out);
 	}
 	*out = n;
-	return rc;
+	return rc ? rc : finish(t, n);
 }
 
 static int compile(ice_avro_type *t, const json_t *json, int depth, ice_av_node **out)
 {
 	ice_av_node *n;
+	named *ref;
+	int rc;
 
 	*out = NULL;
 	if (depth > MAX_DEPTH)
@@ -154,7 +265,9 @@ static int compile(ice_avro_type *t, const json_t *json, int depth, ice_av_node 
 		if (!(n = new_node(t, ICE_AV_UNION, json)))
 			return ice_err_set(t->err, ICE_ENOMEM, "out of memory");
 		*out = n;
-		return compile_children(t, n, json, false, depth);
+		if ((rc = compile_children(t, n, json, false, depth)))
+			return rc;
+		return finish(t, n);
 	}
 	if (json_is_object(json))
 		return compile_object(t, json, depth, out);
@@ -164,31 +277,16 @@ static int compile(ice_avro_type *t, const json_t *json, int depth, ice_av_node 
 		if (strcmp(json_string_value(json), primitives[i].name) == 0) {
 			if (!(*out = new_node(t, primitives[i].kind, json)))
 				return ice_err_set(t->err, ICE_ENOMEM, "out of memory");
-			return ICE_OK;
+			return finish(t, *out);
 		}
-	if (!(*out = lookup(t, json_string_value(json))))
+	if (!(ref = lookup(t, json_string_value(json))))
 		return ice_err_set(t->err, ICE_EFORMAT, "%s: unknown Avro type '%s'", t->file,
 		                   json_string_value(json));
+	if (ref->open)
+		return ice_err_set(t->err, ICE_EFORMAT, "%s: recursive Avro type '%s'", t->file,
+		                   json_string_value(json));
+	*out = ref->node;
 	return ICE_OK;
-}
-
-/* Statistics maps are arrays of {int key, long value} records: such
- * values are a fixed number of varints, skipped by counting final bytes. */
-static int count_varints(ice_av_node *n, int depth)
-{
-	int sum = 0;
-
-	if (n->kind == ICE_AV_INT || n->kind == ICE_AV_LONG || n->kind == ICE_AV_ENUM)
-		return 1;
-	if (n->kind != ICE_AV_RECORD || n->n == 0 || depth > MAX_DEPTH)
-		return 0;
-	for (size_t i = 0; i < n->n; i++) {
-		int k = count_varints(n->children[i], depth + 1);
-		if (k == 0)
-			return 0;
-		sum += k;
-	}
-	return sum;
 }
 
 /* Statistics bounds are arrays of {int key, bytes value} records. */
@@ -224,11 +322,12 @@ int ice_avro_type_new(const json_t *schema, const char *name, ice_avro_type **ou
 	t->schema = json_incref((json_t *)schema);
 	t->file = name;
 	t->err = err;
-	rc = compile(t, t->schema, 0, &t->root);
-	for (size_t i = 0; rc == ICE_OK && i < t->n_nodes; i++) {
-		t->nodes[i]->varints = count_varints(t->nodes[i], 0);
+	if (!(t->name_index = json_object()))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	else
+		rc = compile(t, t->schema, 0, &t->root);
+	for (size_t i = 0; rc == ICE_OK && i < t->n_nodes; i++)
 		flatten(t->nodes[i]);
-	}
 	t->file = NULL;
 	t->err = NULL;
 	if (rc)
@@ -254,6 +353,7 @@ void ice_avro_type_free(ice_avro_type *t)
 	}
 	free(t->nodes);
 	free(t->names);
+	json_decref(t->name_index);
 	json_decref(t->schema);
 	free(t);
 }
@@ -341,10 +441,20 @@ static bool skip_flat(ice_av_cursor *c, const char *f)
 	return true;
 }
 
+/* The items of a block may take count * least bytes at the fewest: more
+ * than the bytes left is a corrupt count (and would overflow the product). */
+static bool count_fits(const ice_av_cursor *c, int64_t count, uint64_t least)
+{
+	return least == 0 || (uint64_t)count <= (uint64_t)(c->end - c->p) / least;
+}
+
 /* Array and map items: blocks of count items, a negative count being
- * followed by the block's size in bytes, which lets it be jumped over. */
+ * followed by the block's size in bytes, which lets it be jumped over.
+ * Items that always encode to nothing (least 0) are not visited. */
 static bool skip_items(ice_av_cursor *c, const ice_av_node *n)
 {
+	const ice_av_node *item = n->items;
+	uint64_t least = n->kind == ICE_AV_MAP ? add_sat(item->least, 1) : item->least;
 	int64_t count, size;
 
 	for (;;) {
@@ -357,27 +467,32 @@ static bool skip_items(ice_av_cursor *c, const ice_av_node *n)
 				return false;
 			continue;
 		}
-		if (n->kind == ICE_AV_ARRAY && n->items->varints > 0 && count <= INT64_MAX / 64) {
-			if (!skip_varints(c, count * n->items->varints))
+		if (!count_fits(c, count, least))
+			return false;
+		if (least == 0)
+			continue;
+		if (n->kind == ICE_AV_ARRAY && item->varints > 0) {
+			/* no overflow: count * varints <= count * least <= the bytes left */
+			if (!skip_varints(c, count * item->varints))
 				return false;
 			continue;
 		}
-		if (n->kind == ICE_AV_ARRAY && strcmp(n->items->flat, "vb") == 0) {
+		if (n->kind == ICE_AV_ARRAY && strcmp(item->flat, "vb") == 0) {
 			/* bounds: {int key, bytes value} */
 			while (count-- > 0)
 				if (!skip_varint(c) || !ice_av_read_long(c, &size) || !advance(c, size))
 					return false;
 			continue;
 		}
-		if (n->kind == ICE_AV_ARRAY && n->items->flat[0]) {
+		if (n->kind == ICE_AV_ARRAY && item->flat[0]) {
 			while (count-- > 0)
-				if (!skip_flat(c, n->items->flat))
+				if (!skip_flat(c, item->flat))
 					return false;
 			continue;
 		}
 		while (count-- > 0)
 			if ((n->kind == ICE_AV_MAP && (!ice_av_read_long(c, &size) || !advance(c, size))) ||
-			    !ice_av_skip(c, n->items))
+			    !ice_av_skip(c, item))
 				return false;
 	}
 }
@@ -386,6 +501,8 @@ bool ice_av_skip(ice_av_cursor *c, const ice_av_node *n)
 {
 	int64_t v;
 
+	if (n->least == 0)
+		return true; /* null, fixed(0), records of those: nothing to skip */
 	switch (n->kind) {
 	case ICE_AV_NULL:
 		return true;
@@ -489,5 +606,5 @@ bool ice_av_array_block(ice_av_cursor *c, int64_t *count)
 	/* A negative count is followed by the block's size in bytes. */
 	if (*count < 0 && (*count == INT64_MIN || (*count = -*count, !ice_av_read_long(c, &size))))
 		return false;
-	return true;
+	return count_fits(c, *count, 1);
 }

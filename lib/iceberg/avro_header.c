@@ -87,6 +87,9 @@ static int read_map(hreader *h, json_t *meta)
 			return rc;
 		if (count == 0)
 			return ICE_OK;
+		if (count == INT64_MIN)
+			return ice_err_set(h->err, ICE_EFORMAT, "%s: bad header map count (at byte %zu)",
+			                   h->name, h->used);
 		if (count < 0) {
 			/* A negative count is followed by the block's size in bytes. */
 			count = -count;

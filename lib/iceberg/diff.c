@@ -8,6 +8,8 @@
 #include "ice_partition.h"
 #include "ice_strset.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +48,9 @@ typedef struct {
 	added_delete *deletes;
 	size_t n_deletes, cap_deletes;
 	ice_manifest_reader *reader; /* reused from manifest to manifest */
-	ice_part_decoder **spec_dec; /* per spec id, for partition bounds */
-	int n_spec_dec;
+	ice_part_decoder **spec_dec; /* per spec of md->specs (by position, not id:
+	                              * ids come from files), for partition bounds */
+	size_t n_spec_dec;
 	int64_t data_added, data_removed, deletes_added, deletes_removed, rows_deleted;
 	ice_jbuf prefix;   /* {"kind":"file",...,"to":N,"change":" */
 	ice_jbuf line;     /* the file record being written */
@@ -139,12 +142,19 @@ static char *local_path(const dctx *c, const char *path)
 static int spec_of(const dctx *c, const ice_manifest_file *mf, ice_manifest_reader *r)
 {
 	const char *h;
+	char *end;
+	long long v;
 
 	if (mf->spec_id >= 0)
 		return mf->spec_id;
-	/* Format 1 inline manifests: the header says which spec wrote them. */
+	/* Format 1 inline manifests: the header says which spec wrote them
+	 * (-1, found in no metadata, when that is not a spec id). */
 	h = json_string_value(json_object_get(ice_manifest_header(r), "partition-spec-id"));
-	return h ? atoi(h) : c->md->default_spec_id;
+	if (!h)
+		return c->md->default_spec_id;
+	errno = 0;
+	v = strtoll(h, &end, 10);
+	return errno || end == h || *end || v < 0 || v > INT32_MAX ? -1 : (int)v;
 }
 
 static int open_scan(dctx *c, const ice_manifest_file *mf, ice_manifest_reader **r, mscan *m)
@@ -651,20 +661,18 @@ static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
 	const json_t *df, *f, *g, *part = NULL;
 	const ice_partition_spec *spec = ice_metadata_spec(c->md, mf->spec_id);
 	char *path;
-	size_t i, k;
+	size_t i, k, at;
 
 	if (mf->spec_id < 0 || !spec)
 		return NULL;
-	if (mf->spec_id < c->n_spec_dec && c->spec_dec[mf->spec_id])
-		return c->spec_dec[mf->spec_id];
-	if (mf->spec_id >= c->n_spec_dec) {
-		ice_part_decoder **q = realloc(c->spec_dec, (size_t)(mf->spec_id + 1) * sizeof *q);
-		if (!q)
+	at = (size_t)(spec - c->md->specs);
+	if (!c->spec_dec) {
+		if (!(c->spec_dec = calloc(c->md->n_specs, sizeof *c->spec_dec)))
 			return NULL;
-		memset(q + c->n_spec_dec, 0, (size_t)(mf->spec_id + 1 - c->n_spec_dec) * sizeof *q);
-		c->spec_dec = q;
-		c->n_spec_dec = mf->spec_id + 1;
+		c->n_spec_dec = c->md->n_specs;
 	}
+	if (c->spec_dec[at])
+		return c->spec_dec[at];
 	if ((path = local_path(c, mf->path)) && ice_avro_header_read(path, mf->path, &meta, NULL) == ICE_OK &&
 	    (schema = ice_avro_header_schema(meta, mf->path, NULL))) {
 		json_array_foreach(json_object_get(schema, "fields"), i, f)
@@ -674,12 +682,12 @@ static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
 					if (json_integer_value(json_object_get(g, "field-id")) == 102)
 						part = json_object_get(g, "type");
 		if (part)
-			ice_part_decoder_new(c->md, spec, part, &c->spec_dec[mf->spec_id], NULL);
+			ice_part_decoder_new(c->md, spec, part, &c->spec_dec[at], NULL);
 	}
 	free(path);
 	json_decref(schema);
 	json_decref(meta);
-	return c->spec_dec[mf->spec_id];
+	return c->spec_dec[at];
 }
 
 /* Is a source column a decimal? Its raw values are two's complement hex,
@@ -907,7 +915,7 @@ static void free_ctx(dctx *c)
 		json_decref(c->deletes[i].partition);
 	}
 	free(c->deletes);
-	for (int i = 0; i < c->n_spec_dec; i++)
+	for (size_t i = 0; i < c->n_spec_dec; i++)
 		ice_part_decoder_free(c->spec_dec[i]);
 	free(c->spec_dec);
 	ice_manifest_close(c->reader);

@@ -3,8 +3,9 @@
  *
  * Iceberg writers compress manifests with the deflate codec (or none);
  * those are read here with libdeflate, so that callers can decode records
- * straight from the bytes. Other codecs are ICE_EUNSUPPORTED at open: the
- * caller then reads the file with avro-c. Memory holds one block. */
+ * straight from the bytes. The other codecs avro-c reads (snappy, lzma)
+ * are ICE_EUNSUPPORTED at open: the caller then reads the file with
+ * avro-c; any other name is ICE_EFORMAT. Memory holds one block. */
 #ifndef ICE_AVRO_BLOCK_H
 #define ICE_AVRO_BLOCK_H
 
@@ -28,7 +29,8 @@ const json_t *ice_avro_blocks_meta(const ice_avro_blocks *b);
 
 /* The next block: 1 with its object count and decompressed bytes (owned by
  * the reader, valid until the next call), 0 at the end of the file, -1 on a
- * truncated or corrupt file (*err says which block). */
+ * truncated or corrupt file (*err says which block), a count over the
+ * block's bytes included. */
 int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t *len,
                          int64_t *count, ice_err *err);
 

@@ -4,7 +4,10 @@
  * kept) is compiled once into a tree of nodes; records are then read
  * straight from a block's bytes: the few fields a caller wants are read,
  * everything else (column statistics: maps of records, bytes) is skipped
- * without allocating. Named types may be referenced by name, recursively.
+ * without allocating. Named types may be referenced by name, but not from
+ * within themselves. A schema from a file is bounded (nesting, expanded
+ * size), and every count in the data against the bytes left, so that no
+ * input costs more than a constant amount of work per byte.
  * The nodes belong to the ice_avro_type that compiled them. */
 #ifndef ICE_AVRO_DECODE_H
 #define ICE_AVRO_DECODE_H
@@ -33,6 +36,9 @@ struct ice_av_node {
 	const json_t *json;      /* the schema JSON of this node (borrowed from the type) */
 	int varints;             /* > 0: the value is exactly this many varints (an int,
 	                          * or a record of ints and longs), skipped in one scan */
+	int height;              /* levels of nodes below and including this one */
+	uint64_t cost;           /* nodes a skip of one value visits (one item per array) */
+	uint64_t least;          /* the fewest bytes a value takes; 0: always empty */
 	char flat[16];           /* a record of primitives as one letter per field
 	                          * ('v' varint, 'b' bytes or string, '1', '4', '8' fixed
 	                          * widths; "" when not such a record), skipped in a loop */
@@ -64,7 +70,9 @@ bool ice_av_read_i64(ice_av_cursor *c, const ice_av_node *n, bool *present, int6
 /* A boolean (through a union); other types are skipped, absent. */
 bool ice_av_read_bool(ice_av_cursor *c, const ice_av_node *n, bool *present, bool *out);
 
-/* The next block of array items: *count items follow (0: the array ended). */
+/* The next block of array items: *count items follow (0: the array ended).
+ * A count over the bytes left in the block is refused: callers use it for
+ * items that take at least one byte each. */
 bool ice_av_array_block(ice_av_cursor *c, int64_t *count);
 
 /* A string or bytes (through a union): pointer into the block and length;

@@ -47,6 +47,12 @@ static int field_id_of(const json_t *field)
 	return json_is_integer(id) ? (int)json_integer_value(id) : -1;
 }
 
+/* Spec ids are Iceberg ints, never negative. */
+static bool spec_id_ok(int64_t v)
+{
+	return v >= 0 && v <= INT32_MAX;
+}
+
 static int slot_of(const projection *p, int id)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -254,15 +260,22 @@ static bool get_bytes(avro_value_t *rec, int slot, unsigned char **out, size_t *
 
 /* ---- manifest lists -------------------------------------------------------- */
 
+/* The header and schema of a file avro-c is to read. The schema is first
+ * compiled by our own decoder, which refuses what avro-c would recurse on
+ * without end (recursive types, deep nesting) or expand without bound. */
 static int header_schema(const char *path, const char *name, json_t **meta, json_t **schema,
                          ice_err *err)
 {
+	ice_avro_type *type = NULL;
 	int rc = ice_avro_header_read(path, name, meta, err);
 
 	if (rc)
 		return rc;
-	*schema = ice_avro_header_schema(*meta, name, err);
-	return *schema ? ICE_OK : err->code;
+	if (!(*schema = ice_avro_header_schema(*meta, name, err)))
+		return ICE_EFORMAT;
+	rc = ice_avro_type_new(*schema, name, &type, err);
+	ice_avro_type_free(type);
+	return rc;
 }
 
 static int read_summaries(avro_value_t *rec, int slot, ice_manifest_file *mf, ice_err *err)
@@ -307,6 +320,9 @@ static int read_list_entry(avro_value_t *rec, const projection *p, const char *n
 	if (!(mf->path = strdup(path)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	get_i64(rec, slot_of(p, L_LENGTH), &mf->length);
+	if (get_i64(rec, slot_of(p, L_SPEC_ID), &v) && !spec_id_ok(v))
+		return ice_err_set(err, ICE_EFORMAT, "%s: manifest list entry %s: partition spec id %lld out of range",
+		                   name, path, (long long)v);
 	mf->spec_id = get_i64(rec, slot_of(p, L_SPEC_ID), &v) ? (int)v : 0;
 	mf->content = get_i64(rec, slot_of(p, L_CONTENT), &v) ? (int)v : ICE_CONTENT_DATA;
 	get_i64(rec, slot_of(p, L_SEQ), &mf->sequence_number);
@@ -363,7 +379,7 @@ static int read_list_generic(const char *path, const char *name, ice_manifest_fi
 			goto out;
 	}
 	if (got < 0)
-		rc = err->code;
+		rc = ICE_EFORMAT; /* err may be NULL */
 out:
 	projected_close(&pf);
 	json_decref(proj);
@@ -390,6 +406,10 @@ static bool read_opt_bytes(ice_av_cursor *c, const ice_av_node *n, unsigned char
 	size_t l;
 	bool present;
 
+	/* A schema may repeat a field id: the last value wins, none leaks. */
+	free(*out);
+	*out = NULL;
+	*len = 0;
 	return ice_av_read_str(c, n, &present, &s, &l) && (!present || copy_bytes(s, l, out, len));
 }
 
@@ -435,9 +455,11 @@ static bool read_summaries_direct(ice_av_cursor *c, const ice_av_node *n, ice_ma
 	if (!present || n->kind != ICE_AV_ARRAY)
 		return ice_av_skip(c, n);
 	mf->has_partitions = true;
+	/* ice_av_array_block bounds count by the bytes left, so the sum below
+	 * cannot overflow; the array is grown only once the count is known good. */
 	while (ice_av_array_block(c, &count) && count > 0) {
 		ice_field_summary *q = realloc(mf->partitions, (mf->n_partitions + (size_t)count + 1) * sizeof *q);
-		if (!q || count > c->end - c->p)
+		if (!q)
 			return false;
 		mf->partitions = q;
 		for (int64_t k = 0; k < count; k++) {
@@ -462,6 +484,8 @@ static bool read_list_field(ice_av_cursor *c, int id, const ice_av_node *n, ice_
 
 	switch (id) {
 	case L_PATH:
+		free(mf->path); /* a repeated field id: the last wins */
+		mf->path = NULL;
 		return ice_av_read_str(c, n, &present, &s, &len) &&
 		       (!present || (mf->path = strndup((const char *)s, len)) != NULL);
 	case L_LENGTH:
@@ -478,6 +502,8 @@ static bool read_list_field(ice_av_cursor *c, int id, const ice_av_node *n, ice_
 	case L_EXISTING_FILES:
 	case L_DELETED_FILES:
 		if (!ice_av_read_i64(c, n, &present, &v))
+			return false;
+		if (present && id == L_SPEC_ID && !spec_id_ok(v))
 			return false;
 		if (present && id == L_SPEC_ID)
 			mf->spec_id = (int)v;
@@ -542,7 +568,7 @@ static int read_list_direct(ice_avro_blocks *blocks, const char *name, ice_manif
 		}
 	}
 	if (got < 0)
-		rc = err->code;
+		rc = err && err->code ? err->code : ICE_EFORMAT; /* err may be NULL */
 out:
 	ice_avro_type_free(type);
 	json_decref(schema);
@@ -945,7 +971,7 @@ static bool read_opt_str(direct_file *d, const ice_av_node *n, int i, const char
 static bool read_equality_ids(ice_manifest_reader *r, const ice_av_node *n, ice_manifest_entry *e)
 {
 	ice_av_cursor *c = &r->df.cur;
-	int64_t count, size, id;
+	int64_t count, id;
 
 	if (!ice_av_branch(c, &n, &e->has_equality_ids))
 		return false;
@@ -956,12 +982,10 @@ static bool read_equality_ids(ice_manifest_reader *r, const ice_av_node *n, ice_
 		return ice_av_skip(c, n);
 	}
 	for (;;) {
-		if (!ice_av_read_long(c, &count))
+		if (!ice_av_array_block(c, &count))
 			return false;
 		if (count == 0)
 			break;
-		if (count < 0 && (count = -count, !ice_av_read_long(c, &size)))
-			return false;
 		while (count-- > 0)
 			if (!ice_av_read_long(c, &id) || push_equality_id(r, e->n_equality_ids++, id, NULL))
 				return false;
@@ -1159,7 +1183,7 @@ static int generic_fill(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *
 			if (avro_value_get_by_index(&ids, i, &item, NULL) == 0 &&
 			    avro_value_get_int(&item, &id) == 0 &&
 			    push_equality_id(r, e->n_equality_ids++, id, err))
-				return err->code;
+				return ICE_ENOMEM;
 		}
 		e->equality_ids = r->eq;
 	}
