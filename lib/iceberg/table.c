@@ -316,6 +316,7 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 {
 	char *hint_path = NULL, *hint = NULL;
 	size_t len = 0;
+	ice_err hint_err = { 0 };
 	int rc;
 
 	*path = NULL;
@@ -326,11 +327,16 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 	hint_path = ice_path_join(t->metadata_dir, "version-hint.text");
 	if (!hint_path)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	rc = ice_read_file(hint_path, 4096, &hint, &len, err);
+	/* Read into a local error: a missing hint is no error at all, and a
+	 * caller must not find its message left in *err after the listing
+	 * answered (ice-snapshot shows an empty table by err being clear). */
+	rc = ice_read_file(hint_path, 4096, &hint, &len, &hint_err);
 	if (rc == ICE_ENOENT)
 		rc = scan_dir(t, path, err);
 	else if (rc == ICE_OK)
 		rc = resolve_hint(t, hint, path, err);
+	else if (err)
+		*err = hint_err;
 	free(hint);
 	free(hint_path);
 	return rc;
