@@ -102,6 +102,11 @@ int ice_manifest_open_generic(const char *path, const char *name, ice_manifest_r
  * error r reads nothing until the next successful reopen; close it still. */
 int ice_manifest_reopen(ice_manifest_reader *r, const char *path, const char *name, ice_err *err);
 
+/* The partition record type in a manifest's Avro schema (`schema`, the
+ * header's avro.schema JSON), through nullable unions ["null", T] around
+ * data_file and partition; NULL when there is none. Borrowed from schema. */
+const json_t *ice_manifest_schema_partition_type(const json_t *schema);
+
 /* The Avro schema (JSON, with field ids) of the partition record; borrowed. */
 const json_t *ice_manifest_partition_schema(const ice_manifest_reader *r);
 
