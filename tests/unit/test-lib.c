@@ -75,5 +75,7 @@ int main(void)
 	test_config();
 	test_words();
 	test_decode();
+	test_nullable();
+	test_locate();
 	return tap_done();
 }

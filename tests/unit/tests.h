@@ -14,6 +14,8 @@ void test_stale(void);
 void test_config(void);
 void test_words(void);
 void test_decode(void);
+void test_nullable(void);
+void test_locate(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);
