@@ -434,8 +434,10 @@ static int write_hint(const mk_table *t, const char *name)
 		free(p);
 		return 0;
 	}
+	/* The number in the name: N of vN, NNNNN (= N - 1) of NNNNN-uuid, as
+	 * readers number such files (Java parses the NNNNN as the version). */
 	if (t->hint == HINT_NUMBER)
-		text = mk_printf("%d", t->version);
+		text = mk_printf("%d", t->naming == NAMING_UUID ? t->version - 1 : t->version);
 	else
 		text = mk_printf("%.*s", (int)(strlen(name) - strlen(".metadata.json")), name);
 	rc = mk_write_atomic(t->metadir, "version-hint.text", text, strlen(text));
