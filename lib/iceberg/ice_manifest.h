@@ -8,7 +8,10 @@
  * allocating, and the partition tuple is handed to avro-c only when it
  * differs from the previous entry's. Other codecs are read with avro-c
  * through a reader schema that projects the statistics away. Entries are
- * streamed: memory does not grow with the number of entries. */
+ * streamed: memory does not grow with the number of entries. Any field,
+ * data_file and the partition record included, may be a nullable union
+ * ["null", T] (some writers make every field one); a null in a field the
+ * spec requires is an error naming the manifest, the entry and the field. */
 #ifndef ICE_MANIFEST_H
 #define ICE_MANIFEST_H
 

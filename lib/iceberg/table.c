@@ -1,7 +1,6 @@
 /* table: resolve TABLE arguments and find the current metadata file. */
 #include "config.h"
 #include "ice_table.h"
-#include "ice_metadata.h"
 #include "ice_metahead.h"
 #include "ice_path.h"
 
