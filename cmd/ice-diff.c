@@ -303,9 +303,28 @@ out:
 	return rc;
 }
 
+/* ice-snapshot could not read a table (missing, half-written, ids beyond
+ * the Iceberg long...): nothing about its changes is known, so the whole
+ * table is stale. The transition has no snapshots at either end. */
+static int unreadable_record(const json_t *rec)
+{
+	const char *table = ice_json_get_str(rec, "table"), *program = ice_json_get_str(rec, "program");
+	const char *why = ice_json_get_str(rec, "error");
+	char reason[ICE_ERR_MSG_MAX + 32];
+
+	if (!table || !program || strcmp(program, "ice-snapshot") != 0)
+		return ICE_OK;
+	snprintf(reason, sizeof reason, "table unreadable: %s", why ? why : "unknown error");
+	return ice_cli_emit(ice_diff_table_scope(table, false, 0, false, 0, NULL, reason));
+}
+
 static int on_record(void *ctx, const json_t *rec)
 {
-	return strcmp(ice_record_kind(rec), "snapshot") == 0 ? diff_record(ctx, rec) : ICE_OK;
+	const char *kind = ice_record_kind(rec);
+
+	if (strcmp(kind, "error") == 0)
+		return unreadable_record(rec);
+	return strcmp(kind, "snapshot") == 0 ? diff_record(ctx, rec) : ICE_OK;
 }
 
 static int run_stdin(const options *o)

@@ -146,7 +146,10 @@ static int transition(ice_backend *b, const ice_stale_result *r, const json_t *d
 	ice_err err = { 0 };
 	int rc = apply(b, r, o, &removed, &err);
 
-	if (rc == ICE_OK && !o->dry_run)
+	/* A transition without a snapshot to move to (an unreadable table)
+	 * leaves the cursor where it was: the next readable state is diffed
+	 * from the last snapshot known, not from nothing. */
+	if (rc == ICE_OK && !o->dry_run && json_is_integer(json_object_get(diff, "to")))
 		rc = advance(b, r, diff, &err);
 	if (rc) {
 		ice_cli_error("%s: %s", r->table, err.msg);

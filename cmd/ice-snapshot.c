@@ -393,6 +393,19 @@ static int run_watch(target *targets, int n, const options *o)
 
 /* ---- poll ------------------------------------------------------------------ */
 
+/* A table poll cannot read: the line on standard error, and the error
+ * record as watch writes it, so that a pipeline hears of the table (ice-diff
+ * turns it into a whole-table transition). Returns the read error's code,
+ * or the write error's. */
+static int poll_error(const target *t, const ice_err *err)
+{
+	int rc;
+
+	ice_cli_error("%s", err->msg);
+	rc = emit_error_record(t, err);
+	return rc ? rc : (int)err->code;
+}
+
 /* Emit the events of a table since `saved` (NULL: no cursor yet). *md
  * gets the metadata read (caller frees). Read errors are reported here;
  * write errors were reported where they happened. */
@@ -406,10 +419,8 @@ static int emit_since(target *t, const options *o, const ice_cursor *saved, ice_
 
 	*md = NULL;
 	if ((rc = load_target(t, md, &err)) ||
-	    (rc = ice_track_events(*md, saved, o->from_start, &ev, &n, &err))) {
-		ice_cli_error("%s", err.msg);
-		return rc;
-	}
+	    (rc = ice_track_events(*md, saved, o->from_start, &ev, &n, &err)))
+		return poll_error(t, &err);
 	rc = emit_events(t, *md, ev, n, &emitted, 0);
 	free(ev);
 	return rc;
@@ -423,10 +434,8 @@ static int poll_one(target *t, const options *o, ice_cursor_file *cf)
 	int found, rc;
 
 	/* Opening names the table, and cursors are kept by name. */
-	if ((rc = open_target(t, &err))) {
-		ice_cli_error("%s", err.msg);
-		return rc;
-	}
+	if (open_target(t, &err))
+		return poll_error(t, &err);
 	found = ice_cursor_file_get(cf, target_name(t), &saved);
 	rc = emit_since(t, o, found ? &saved : NULL, &md);
 	if (rc == ICE_OK && ((rc = ice_track_cursor_of(md, &next, &err)) ||
@@ -508,10 +517,8 @@ static int poll_backend_one(target *t, const options *o, ice_backend *b)
 	ice_err err = { 0 };
 	int found, rc;
 
-	if ((rc = open_target(t, &err))) {
-		ice_cli_error("%s", err.msg);
-		return rc;
-	}
+	if (open_target(t, &err))
+		return poll_error(t, &err);
 	if ((found = invalidated_cursor(b, target_name(t), &saved, &err)) < 0) {
 		ice_cli_error("%s", err.msg);
 		return -found;

@@ -20,7 +20,9 @@ static const char *archive_why(struct archive *a)
 	return why ? why : "corrupt or truncated compressed data";
 }
 
-static int append_data(struct archive *a, const char *path, size_t max,
+/* Read the data into *buf; over max bytes is ICE_ETOOBIG, or with `head`
+ * the first max bytes and no error. */
+static int append_data(struct archive *a, const char *path, size_t max, bool head,
                        char **buf, size_t *len, ice_err *err)
 {
 	/* One byte more than max may be read: that is how "over max" shows. */
@@ -34,6 +36,10 @@ static int append_data(struct archive *a, const char *path, size_t max,
 	for (;;) {
 		if (n == cap) {
 			char *q;
+			if (cap > max && head) {
+				n = max;
+				break;
+			}
 			if (cap > max) {
 				rc = ice_err_set(err, ICE_ETOOBIG, "%s: larger than %zu bytes", path, max);
 				goto out;
@@ -64,7 +70,8 @@ out:
 	return rc;
 }
 
-int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err *err)
+static int read_decompressed(const char *path, size_t max, bool head, char **buf, size_t *len,
+                             ice_err *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *entry;
@@ -101,12 +108,22 @@ int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", path, archive_why(a));
 		goto out;
 	}
-	rc = append_data(a, path, max, buf, len, err);
+	rc = append_data(a, path, max, head, buf, len, err);
 out:
 	if (a)
 		archive_read_free(a);
 	close(fd);
 	return rc;
+}
+
+int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err *err)
+{
+	return read_decompressed(path, max, false, buf, len, err);
+}
+
+int ice_read_file_head(const char *path, size_t max, char **buf, size_t *len, ice_err *err)
+{
+	return read_decompressed(path, max ? max : 1, true, buf, len, err);
 }
 
 static void id_from_stat(const struct stat *st, ice_file_id *id)

@@ -20,6 +20,10 @@
  * decompression is ICE_ETOOBIG. */
 int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err *err);
 
+/* The first `max` bytes of `path` after decompression (all of it when
+ * shorter), as ice_read_file() reads them; a longer file is no error. */
+int ice_read_file_head(const char *path, size_t max, char **buf, size_t *len, ice_err *err);
+
 /* What identifies one version of a file cheaply, without reading it. */
 typedef struct {
 	bool exists;

@@ -658,10 +658,10 @@ static int visit_data_for_deletes(dctx *c, mscan *m, ice_manifest_entry *e)
 static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
 {
 	json_t *meta = NULL, *schema = NULL;
-	const json_t *df, *f, *g, *part = NULL;
+	const json_t *part = NULL;
 	const ice_partition_spec *spec = ice_metadata_spec(c->md, mf->spec_id);
 	char *path;
-	size_t i, k, at;
+	size_t at;
 
 	if (mf->spec_id < 0 || !spec)
 		return NULL;
@@ -675,12 +675,7 @@ static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
 		return c->spec_dec[at];
 	if ((path = local_path(c, mf->path)) && ice_avro_header_read(path, mf->path, &meta, NULL) == ICE_OK &&
 	    (schema = ice_avro_header_schema(meta, mf->path, NULL))) {
-		json_array_foreach(json_object_get(schema, "fields"), i, f)
-			if (json_integer_value(json_object_get(f, "field-id")) == 2 &&
-			    (df = json_object_get(f, "type")))
-				json_array_foreach(json_object_get(df, "fields"), k, g)
-					if (json_integer_value(json_object_get(g, "field-id")) == 102)
-						part = json_object_get(g, "type");
+		part = ice_manifest_schema_partition_type(schema);
 		if (part)
 			ice_part_decoder_new(c->md, spec, part, &c->spec_dec[at], NULL);
 	}

@@ -8,7 +8,10 @@
  * allocating, and the partition tuple is handed to avro-c only when it
  * differs from the previous entry's. Other codecs are read with avro-c
  * through a reader schema that projects the statistics away. Entries are
- * streamed: memory does not grow with the number of entries. */
+ * streamed: memory does not grow with the number of entries. Any field,
+ * data_file and the partition record included, may be a nullable union
+ * ["null", T] (some writers make every field one); a null in a field the
+ * spec requires is an error naming the manifest, the entry and the field. */
 #ifndef ICE_MANIFEST_H
 #define ICE_MANIFEST_H
 
@@ -101,6 +104,11 @@ int ice_manifest_open_generic(const char *path, const char *name, ice_manifest_r
  * compiled for it is kept, which saves most of the cost of opening. On an
  * error r reads nothing until the next successful reopen; close it still. */
 int ice_manifest_reopen(ice_manifest_reader *r, const char *path, const char *name, ice_err *err);
+
+/* The partition record type in a manifest's Avro schema (`schema`, the
+ * header's avro.schema JSON), through nullable unions ["null", T] around
+ * data_file and partition; NULL when there is none. Borrowed from schema. */
+const json_t *ice_manifest_schema_partition_type(const json_t *schema);
 
 /* The Avro schema (JSON, with field ids) of the partition record; borrowed. */
 const json_t *ice_manifest_partition_schema(const ice_manifest_reader *r);

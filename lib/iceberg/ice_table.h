@@ -6,8 +6,12 @@
  * vN.metadata.json or a compressed variant, or a file name without
  * ".metadata.json"); without a hint, the metadata file with the highest
  * version number (vN. or NNNNN-uuid. names); without numbers, the one with
- * the highest last-updated-ms. A hint that names no file is an error: a
- * table whose pointer is broken is not silently read at another version. */
+ * the highest last-updated-ms. Files of several tables (a table dropped and
+ * created again over its old files, numbering from 1 again) are told apart
+ * by table-uuid: the newest table (highest last-updated-ms) wins, then its
+ * highest version; the same for a hint number matching several files. A
+ * hint that names no file is an error: a table whose pointer is broken is
+ * not silently read at another version. */
 #ifndef ICE_TABLE_H
 #define ICE_TABLE_H
 

@@ -72,6 +72,51 @@ static const json_t *find_field(const json_t *record, int id)
 	return NULL;
 }
 
+/* The type a value of `type` has when present: the non-null branch of a
+ * union ["null", T] (some writers make every manifest field one, even
+ * data_file and the partition record); any other type as it is. */
+static const json_t *present_type(const json_t *type)
+{
+	const json_t *branch, *found = NULL;
+	size_t i;
+
+	if (!json_is_array(type))
+		return type;
+	json_array_foreach(type, i, branch)
+		if (!json_is_string(branch) || strcmp(json_string_value(branch), "null") != 0) {
+			if (found)
+				return type; /* a union of two types is not a nullable T */
+			found = branch;
+		}
+	return found ? found : type;
+}
+
+/* `type` with its present type replaced by `t` (a new reference), keeping
+ * a nullable union's shape so that avro-c resolves writer and reader. */
+static json_t *with_present_type(const json_t *type, json_t *t)
+{
+	json_t *out;
+	const json_t *branch;
+	size_t i;
+
+	if (!t || present_type(type) == type)
+		return t;
+	out = json_array();
+	json_array_foreach(type, i, branch)
+		json_array_append_new(out, branch == present_type(type) ? json_incref(t)
+		                                                         : json_deep_copy(branch));
+	json_decref(t);
+	return out;
+}
+
+const json_t *ice_manifest_schema_partition_type(const json_t *schema)
+{
+	const json_t *df = present_type(json_object_get(find_field(schema, F_DATA_FILE), "type"));
+
+	return json_is_object(df) ? present_type(json_object_get(find_field(df, F_PARTITION), "type"))
+	                          : NULL;
+}
+
 /* A copy of `record` keeping only fields whose id is in ids[], in writer
  * order (resolution is by name, and the names are the writer's). */
 static json_t *project(const json_t *record, const int *ids, size_t n, projection *p)
@@ -207,6 +252,17 @@ static bool get_field(avro_value_t *rec, int slot, avro_value_t *out)
 	return true;
 }
 
+/* Is the value at slot a union holding null? */
+static bool is_null(avro_value_t *rec, int slot)
+{
+	avro_value_t v, branch;
+
+	return slot >= 0 && avro_value_get_by_index(rec, (size_t)slot, &v, NULL) == 0 &&
+	       avro_value_get_type(&v) == AVRO_UNION &&
+	       avro_value_get_current_branch(&v, &branch) == 0 &&
+	       avro_value_get_type(&branch) == AVRO_NULL;
+}
+
 static bool get_i64(avro_value_t *rec, int slot, int64_t *out)
 {
 	avro_value_t v;
@@ -296,15 +352,20 @@ static int read_summaries(avro_value_t *rec, int slot, ice_manifest_file *mf, ic
 		avro_value_t b;
 		int bv;
 		avro_value_get_by_index(&arr, i, &item, NULL);
+		s->contains_nan = -1;
+		mf->n_partitions++;
+		if (avro_value_get_type(&item) == AVRO_UNION &&
+		    (avro_value_get_current_branch(&item, &b) != 0 || avro_value_get_type(&b) == AVRO_NULL))
+			continue; /* a null summary: nothing known of the field */
+		if (avro_value_get_type(&item) == AVRO_UNION)
+			item = b;
 		/* The summary record is read whole; its field order is the spec's. */
 		if (get_field(&item, slot_of(&sp, S_CONTAINS_NULL), &b) && avro_value_get_boolean(&b, &bv) == 0)
 			s->contains_null = bv;
-		s->contains_nan = -1;
 		if (get_field(&item, slot_of(&sp, S_CONTAINS_NAN), &b) && avro_value_get_boolean(&b, &bv) == 0)
 			s->contains_nan = bv;
 		get_bytes(&item, slot_of(&sp, S_LOWER), &s->lower, &s->lower_len);
 		get_bytes(&item, slot_of(&sp, S_UPPER), &s->upper, &s->upper_len);
-		mf->n_partitions++;
 	}
 	return ICE_OK;
 }
@@ -673,7 +734,7 @@ struct ice_manifest_reader {
 /* The data_file record type of a manifest schema, with file_path. */
 static const json_t *data_file_type(const ice_manifest_reader *r, const json_t *schema, ice_err *err)
 {
-	const json_t *df_type = json_object_get(find_field(schema, F_DATA_FILE), "type");
+	const json_t *df_type = present_type(json_object_get(find_field(schema, F_DATA_FILE), "type"));
 
 	if (!json_is_object(df_type) || !find_field(df_type, F_FILE_PATH)) {
 		ice_err_set(err, ICE_EFORMAT, "%s: not a manifest (no data_file with file_path)", r->name);
@@ -693,7 +754,7 @@ static json_t *project_manifest(ice_manifest_reader *r, const json_t *schema, ic
 		return NULL;
 	df_proj = project(df_type, file_ids, N_OF(file_ids), &r->file);
 	slot = json_array_get(json_object_get(proj, "fields"), (size_t)slot_of(&r->entry, F_DATA_FILE));
-	json_object_set_new(slot, "type", df_proj);
+	json_object_set_new(slot, "type", with_present_type(json_object_get(slot, "type"), df_proj));
 	return proj;
 }
 
@@ -815,7 +876,7 @@ static int load_direct(ice_manifest_reader *r, ice_avro_blocks *blocks, ice_err 
 		rc = err && err->code ? err->code : ICE_EFORMAT;
 		goto out;
 	}
-	r->partition_schema = json_incref(json_object_get(find_field(df_type, F_PARTITION), "type"));
+	r->partition_schema = json_incref((json_t *)ice_manifest_schema_partition_type(schema));
 	if ((rc = open_direct(r, schema, err)))
 		goto out;
 	if (!(r->schema_text = strdup(text))) {
@@ -842,7 +903,7 @@ static int load_generic(ice_manifest_reader *r, const char *path, ice_err *err)
 		rc = err && err->code ? err->code : ICE_EFORMAT;
 		goto out;
 	}
-	r->partition_schema = json_incref(json_object_get(find_field(df_type, F_PARTITION), "type"));
+	r->partition_schema = json_incref((json_t *)ice_manifest_schema_partition_type(schema));
 	rc = open_generic(r, path, schema, err);
 out:
 	json_decref(schema);
@@ -938,6 +999,25 @@ static int bad_entry(const ice_manifest_reader *r, ice_err *err, const char *wha
 	                   (unsigned long long)r->count, what);
 }
 
+/* A nullable union holding null where the spec requires a value. */
+static int null_entry(const ice_manifest_reader *r, ice_err *err, const char *field)
+{
+	return ice_err_set(err, ICE_EFORMAT, "%s: entry %llu: required field %s is null", r->name,
+	                   (unsigned long long)r->count, field);
+}
+
+/* What one entry held of the fields the spec requires. */
+typedef struct {
+	bool status, data_file, path, partition;
+	const char *null_field; /* the first required field written as null */
+} entry_seen;
+
+static void seen_null(entry_seen *seen, const char *field)
+{
+	if (!seen->null_field)
+		seen->null_field = field;
+}
+
 /* ---- direct decoding ---------------------------------------------------------- */
 
 static bool copy_str(direct_file *d, int i, const unsigned char *s, size_t len, const char **out)
@@ -1024,8 +1104,41 @@ static int decode_partition(ice_manifest_reader *r, ice_manifest_entry *e, ice_e
 	return ICE_OK;
 }
 
+/* A required long: null (in a nullable union) is noted in *seen. */
+static bool read_required_i64(ice_av_cursor *c, const ice_av_node *n, const char *field,
+                              entry_seen *seen, int64_t *out)
+{
+	bool present;
+
+	if (!ice_av_read_i64(c, n, &present, out))
+		return false;
+	if (!present)
+		seen_null(seen, field);
+	return true;
+}
+
+/* The partition record's bytes, after the branch of a nullable union. */
+static bool read_partition_raw(direct_file *d, const ice_av_node *n, ice_manifest_entry *e,
+                               entry_seen *seen)
+{
+	bool present;
+
+	if (!ice_av_branch(&d->cur, &n, &present))
+		return false;
+	seen->partition = true;
+	if (!present) {
+		seen_null(seen, "partition");
+		return true;
+	}
+	e->partition_raw = d->cur.p;
+	if (!ice_av_skip(&d->cur, n))
+		return false;
+	e->partition_raw_len = (size_t)(d->cur.p - e->partition_raw);
+	return true;
+}
+
 static bool read_file_field(ice_manifest_reader *r, int id, const ice_av_node *n,
-                            ice_manifest_entry *e, bool *has_path, bool *has_part)
+                            ice_manifest_entry *e, entry_seen *seen)
 {
 	direct_file *d = &r->df;
 	int64_t v;
@@ -1035,25 +1148,31 @@ static bool read_file_field(ice_manifest_reader *r, int id, const ice_av_node *n
 	case F_CONTENT:
 		if (!ice_av_read_i64(&d->cur, n, &present, &v))
 			return false;
+		if (!present && n->kind == ICE_AV_UNION)
+			seen_null(seen, "content");
 		e->content = present ? (int)v : ICE_CONTENT_DATA;
 		return true;
 	case F_FILE_PATH:
-		return read_opt_str(d, n, 0, &e->file_path) && (*has_path = e->file_path != NULL, true);
+		if (!read_opt_str(d, n, 0, &e->file_path))
+			return false;
+		seen->path = e->file_path != NULL;
+		if (!e->file_path && n->kind == ICE_AV_UNION)
+			seen_null(seen, "file_path");
+		return true;
 	case F_FILE_FORMAT:
-		return read_opt_str(d, n, 1, &e->file_format);
+		if (!read_opt_str(d, n, 1, &e->file_format))
+			return false;
+		if (!e->file_format && n->kind == ICE_AV_UNION)
+			seen_null(seen, "file_format");
+		return true;
 	case F_REFERENCED:
 		return read_opt_str(d, n, 2, &e->referenced_data_file);
 	case F_PARTITION:
-		e->partition_raw = d->cur.p;
-		if (!ice_av_skip(&d->cur, n))
-			return false;
-		e->partition_raw_len = (size_t)(d->cur.p - e->partition_raw);
-		*has_part = true;
-		return true;
+		return read_partition_raw(d, n, e, seen);
 	case F_RECORD_COUNT:
-		return ice_av_read_i64(&d->cur, n, &present, &e->record_count);
+		return read_required_i64(&d->cur, n, "record_count", seen, &e->record_count);
 	case F_FILE_SIZE:
-		return ice_av_read_i64(&d->cur, n, &present, &e->file_size_in_bytes);
+		return read_required_i64(&d->cur, n, "file_size_in_bytes", seen, &e->file_size_in_bytes);
 	case F_CONTENT_OFFSET:
 		return ice_av_read_i64(&d->cur, n, &e->has_content_offset, &e->content_offset);
 	case F_CONTENT_SIZE:
@@ -1066,31 +1185,35 @@ static bool read_file_field(ice_manifest_reader *r, int id, const ice_av_node *n
 }
 
 static bool read_data_file(ice_manifest_reader *r, const ice_av_node *n, ice_manifest_entry *e,
-                           bool *has_path, bool *has_part)
+                           entry_seen *seen)
 {
 	bool present;
 
 	if (!ice_av_branch(&r->df.cur, &n, &present))
 		return false;
+	if (!present)
+		seen_null(seen, "data_file");
 	if (!present || n->kind != ICE_AV_RECORD)
 		return ice_av_skip(&r->df.cur, n);
+	seen->data_file = true;
 	for (size_t i = 0; i < n->n; i++)
-		if (!read_file_field(r, n->field_ids[i], n->children[i], e, has_path, has_part))
+		if (!read_file_field(r, n->field_ids[i], n->children[i], e, seen))
 			return false;
 	return true;
 }
 
 static bool read_entry_field(ice_manifest_reader *r, int id, const ice_av_node *n,
-                             ice_manifest_entry *e, bool *has_status, bool *has_file,
-                             bool *has_path, bool *has_part)
+                             ice_manifest_entry *e, entry_seen *seen)
 {
 	ice_av_cursor *c = &r->df.cur;
 	int64_t v;
 
 	switch (id) {
 	case F_STATUS:
-		if (!ice_av_read_i64(c, n, has_status, &v))
+		if (!ice_av_read_i64(c, n, &seen->status, &v))
 			return false;
+		if (!seen->status && n->kind == ICE_AV_UNION)
+			seen_null(seen, "status");
 		e->status = (int)v;
 		return true;
 	case F_SNAPSHOT_ID:
@@ -1100,27 +1223,36 @@ static bool read_entry_field(ice_manifest_reader *r, int id, const ice_av_node *
 	case F_FILE_SEQ:
 		return ice_av_read_i64(c, n, &e->has_file_sequence_number, &e->file_sequence_number);
 	case F_DATA_FILE:
-		*has_file = true;
-		return read_data_file(r, n, e, has_path, has_part);
+		return read_data_file(r, n, e, seen);
 	default:
 		return ice_av_skip(c, n);
 	}
 }
 
+/* The verdict on an entry's required fields, the same for both decoders. */
+static int check_seen(const ice_manifest_reader *r, const entry_seen *seen, ice_err *err)
+{
+	if (seen->null_field)
+		return null_entry(r, err, seen->null_field);
+	if (!seen->status || !seen->data_file)
+		return bad_entry(r, err, "status or data_file");
+	if (!seen->path || !seen->partition)
+		return bad_entry(r, err, "file_path or partition");
+	return ICE_OK;
+}
+
 static int direct_fill(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *err)
 {
 	const ice_av_node *rec = r->df.entry;
-	bool has_status = false, has_file = false, has_path = false, has_part = false;
+	entry_seen seen = { 0 };
+	int rc;
 
 	for (size_t i = 0; i < rec->n; i++)
-		if (!read_entry_field(r, rec->field_ids[i], rec->children[i], e, &has_status, &has_file,
-		                      &has_path, &has_part))
+		if (!read_entry_field(r, rec->field_ids[i], rec->children[i], e, &seen))
 			return ice_err_set(err, ICE_EFORMAT, "%s: corrupt or truncated Avro data in entry %llu",
 			                   r->name, (unsigned long long)r->count);
-	if (!has_status || !has_file)
-		return bad_entry(r, err, "status or data_file");
-	if (!has_path || !has_part)
-		return bad_entry(r, err, "file_path or partition");
+	if ((rc = check_seen(r, &seen, err)))
+		return rc;
 	return decode_partition(r, e, err);
 }
 
@@ -1149,25 +1281,51 @@ static int direct_advance(ice_manifest_reader *r, ice_err *err)
 
 /* ---- generic decoding (avro-c) ---------------------------------------------- */
 
+/* Note in *seen each required field of the entry written as null. */
+static void generic_nulls(ice_manifest_reader *r, avro_value_t *df, entry_seen *seen)
+{
+	static const struct {
+		int id;
+		const char *name;
+	} required[] = {
+		{ F_CONTENT, "content" }, { F_FILE_PATH, "file_path" }, { F_FILE_FORMAT, "file_format" },
+		{ F_PARTITION, "partition" }, { F_RECORD_COUNT, "record_count" },
+		{ F_FILE_SIZE, "file_size_in_bytes" },
+	};
+
+	if (is_null(&r->pf.dest, slot_of(&r->entry, F_STATUS)))
+		seen_null(seen, "status");
+	if (is_null(&r->pf.dest, slot_of(&r->entry, F_DATA_FILE)))
+		seen_null(seen, "data_file");
+	for (size_t i = 0; df && i < N_OF(required); i++)
+		if (is_null(df, slot_of(&r->file, required[i].id)))
+			seen_null(seen, required[i].name);
+}
+
 static int generic_fill(ice_manifest_reader *r, ice_manifest_entry *e, ice_err *err)
 {
 	avro_value_t df, ids;
 	const projection *p = &r->file;
-	int64_t v;
+	entry_seen seen = { 0 };
+	int64_t v = 0;
+	int rc;
 
-	if (!get_i64(&r->pf.dest, slot_of(&r->entry, F_STATUS), &v) ||
-	    !get_field(&r->pf.dest, slot_of(&r->entry, F_DATA_FILE), &df))
-		return bad_entry(r, err, "status or data_file");
+	seen.status = get_i64(&r->pf.dest, slot_of(&r->entry, F_STATUS), &v);
+	seen.data_file = get_field(&r->pf.dest, slot_of(&r->entry, F_DATA_FILE), &df);
+	generic_nulls(r, seen.data_file ? &df : NULL, &seen);
+	if (seen.data_file) {
+		seen.path = (e->file_path = get_str(&df, slot_of(p, F_FILE_PATH))) != NULL;
+		seen.partition = get_field(&df, slot_of(p, F_PARTITION), &e->partition);
+	}
+	if ((rc = check_seen(r, &seen, err)))
+		return rc;
 	e->status = (int)v;
 	e->has_snapshot_id = get_i64(&r->pf.dest, slot_of(&r->entry, F_SNAPSHOT_ID), &e->snapshot_id);
 	e->has_sequence_number = get_i64(&r->pf.dest, slot_of(&r->entry, F_SEQ), &e->sequence_number);
 	e->has_file_sequence_number = get_i64(&r->pf.dest, slot_of(&r->entry, F_FILE_SEQ),
 	                                      &e->file_sequence_number);
 	e->content = get_i64(&df, slot_of(p, F_CONTENT), &v) ? (int)v : ICE_CONTENT_DATA;
-	e->file_path = get_str(&df, slot_of(p, F_FILE_PATH));
 	e->file_format = get_str(&df, slot_of(p, F_FILE_FORMAT));
-	if (!e->file_path || !get_field(&df, slot_of(p, F_PARTITION), &e->partition))
-		return bad_entry(r, err, "file_path or partition");
 	get_i64(&df, slot_of(p, F_RECORD_COUNT), &e->record_count);
 	get_i64(&df, slot_of(p, F_FILE_SIZE), &e->file_size_in_bytes);
 	e->referenced_data_file = get_str(&df, slot_of(p, F_REFERENCED));

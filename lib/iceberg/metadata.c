@@ -4,6 +4,7 @@
 #include "ice_metadata.h"
 #include "ice_fileio.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,6 +309,66 @@ static int parse_header(pctx *c, ice_metadata *md)
 	return ICE_OK;
 }
 
+/* The object key whose value is the number ending before `pos`, copied
+ * into key (empty when the number is no object member, in an array). */
+static void key_before(const char *text, size_t pos, char *key, size_t cap)
+{
+	size_t i = pos, end;
+
+	key[0] = '\0';
+	while (i > 0 && (isdigit((unsigned char)text[i - 1]) || text[i - 1] == '-' ||
+	                 text[i - 1] == '+' || text[i - 1] == '.' || text[i - 1] == 'e' ||
+	                 text[i - 1] == 'E'))
+		i--;
+	while (i > 0 && isspace((unsigned char)text[i - 1]))
+		i--;
+	if (i == 0 || text[i - 1] != ':')
+		return;
+	for (i--; i > 0 && isspace((unsigned char)text[i - 1]); i--)
+		;
+	if (i == 0 || text[i - 1] != '"')
+		return;
+	end = --i;
+	while (i > 0 && text[i - 1] != '"')
+		i--;
+	if (i > 0 && end - i < cap)
+		snprintf(key, cap, "%.*s", (int)(end - i), text + i);
+}
+
+/* The digits of the integer jansson stopped at (it reports the position
+ * just past the token). */
+static void number_before(const char *text, size_t pos, char *num, size_t cap)
+{
+	size_t end = pos, i;
+
+	while (end > 0 && !isdigit((unsigned char)text[end - 1]))
+		end--;
+	for (i = end; i > 0 && (isdigit((unsigned char)text[i - 1]) || text[i - 1] == '-'); i--)
+		;
+	snprintf(num, cap, "%.*s", end - i < cap ? (int)(end - i) : 0, text + i);
+}
+
+/* Iceberg ids and counters are longs: a larger integer (some writers put
+ * unsigned 64-bit snapshot ids in the metadata) refuses the whole table,
+ * with the field named, rather than being read as something else. */
+static int too_big_integer(const char *text, size_t len, const char *path,
+                           const json_error_t *jerr, ice_err *err)
+{
+	size_t pos = (size_t)jerr->position < len ? (size_t)jerr->position : len;
+	char key[64], num[32];
+
+	/* The position may be one past the token's end. */
+	while (pos > 0 && !isdigit((unsigned char)text[pos - 1]))
+		pos--;
+	key_before(text, pos, key, sizeof key);
+	number_before(text, pos, num, sizeof num);
+	return ice_err_set(err, ICE_EFORMAT,
+	                   "%s:%d: %s%s%s%s is beyond the Iceberg long (a signed 64-bit integer); "
+	                   "the table is not read",
+	                   path, jerr->line, *key ? "field '" : "an integer", key, *key ? "' = " : " ",
+	                   num);
+}
+
 int ice_metadata_parse(const char *text, size_t len, const char *path,
                        ice_metadata **out, ice_err *err)
 {
@@ -322,6 +383,10 @@ int ice_metadata_parse(const char *text, size_t len, const char *path,
 		goto out;
 	}
 	md->root = json_loadb(text, len, 0, &jerr);
+	if (!md->root && strncmp(jerr.text, "too big", 7) == 0) {
+		rc = too_big_integer(text, len, path, &jerr, err);
+		goto out;
+	}
 	if (!md->root) {
 		rc = ice_err_set(err, ICE_EFORMAT, "%s:%d:%d: malformed JSON: %s",
 		                 path, jerr.line, jerr.column, jerr.text);

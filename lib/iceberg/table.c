@@ -1,7 +1,7 @@
 /* table: resolve TABLE arguments and find the current metadata file. */
 #include "config.h"
 #include "ice_table.h"
-#include "ice_metadata.h"
+#include "ice_metahead.h"
 #include "ice_path.h"
 
 #include <ctype.h>
@@ -187,20 +187,155 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* A file in the metadata folder with version number v (any naming). */
-static char *find_numbered(const ice_table *t, long long v)
+/* A metadata file of the folder, as the locator weighs it. */
+typedef struct {
+	char *name;
+	long long version;      /* -1: the name has no number */
+	bool head_ok;           /* head read (else: an unreadable file) */
+	ice_metadata_head head;
+} candidate;
+
+static void free_candidates(candidate *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(c[i].name);
+	free(c);
+}
+
+/* The metadata files of the folder; only those numbered `only` when it
+ * is not -2. */
+static int list_candidates(const ice_table *t, long long only, candidate **out, size_t *n,
+                           ice_err *err)
 {
 	DIR *d = opendir(t->metadata_dir);
 	struct dirent *e;
-	char *found = NULL;
+	candidate *c = NULL, *q;
+	size_t cap = 0;
+	int rc = ICE_OK;
 
+	*out = NULL;
+	*n = 0;
 	if (!d)
-		return NULL;
-	while (!found && (e = readdir(d)))
-		if (ice_is_metadata_name(e->d_name) && ice_metadata_name_version(e->d_name) == v)
-			found = ice_path_join(t->metadata_dir, e->d_name);
+		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
+		                   "%s: %s", t->metadata_dir, strerror(errno));
+	while ((e = readdir(d))) {
+		long long v;
+		if (!ice_is_metadata_name(e->d_name))
+			continue;
+		v = ice_metadata_name_version(e->d_name);
+		if (only != -2 && v != only)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(q = realloc(c, cap * sizeof *q))) {
+				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+				goto out;
+			}
+			c = q;
+		}
+		memset(&c[*n], 0, sizeof c[*n]);
+		c[*n].version = v;
+		if (!(c[*n].name = strdup(e->d_name))) {
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+			goto out;
+		}
+		(*n)++;
+	}
+out:
 	closedir(d);
-	return found;
+	if (rc) {
+		free_candidates(c, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = c;
+	return ICE_OK;
+}
+
+/* The table-uuid and last-updated-ms of each file, when there is a choice. */
+static void read_heads(const ice_table *t, candidate *c, size_t n)
+{
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		char *path = ice_path_join(t->metadata_dir, c[i].name);
+		c[i].head_ok = path && ice_metadata_head_read(path, &c[i].head, NULL) == ICE_OK &&
+		               c[i].head.has_updated_ms;
+		free(path);
+	}
+}
+
+static int64_t updated_ms(const candidate *c)
+{
+	return c->head_ok ? c->head.updated_ms : -1;
+}
+
+static bool same_table(const candidate *a, const candidate *b)
+{
+	if (a->head.has_uuid != b->head.has_uuid)
+		return false;
+	return !a->head.has_uuid || strcmp(a->head.uuid, b->head.uuid) == 0;
+}
+
+/* Within one table: the higher version; equal versions (or none) by
+ * last-updated-ms; then by name so that the choice is stable. */
+static bool later_version(const candidate *a, const candidate *b)
+{
+	if (a->version != b->version)
+		return a->version > b->version;
+	if (updated_ms(a) != updated_ms(b))
+		return updated_ms(a) > updated_ms(b);
+	return strcmp(a->name, b->name) > 0;
+}
+
+/* Across tables: the later last-updated-ms. */
+static bool later_update(const candidate *a, const candidate *b)
+{
+	if (updated_ms(a) != updated_ms(b))
+		return updated_ms(a) > updated_ms(b);
+	return later_version(a, b);
+}
+
+/* The current file among c[0..n). Files of one table: its highest
+ * version. Files of several tables (different table-uuids: a table
+ * dropped and created again over the old files, whose numbers restarted
+ * at 1): the newest table, the one updated last, wins, and then its
+ * highest version; files whose head cannot be read are left out then, as
+ * they cannot be told to belong to it. */
+static const candidate *choose(const ice_table *t, candidate *c, size_t n)
+{
+	const candidate *newest = NULL, *best = NULL;
+	bool several = false;
+
+	read_heads(t, c, n);
+	for (size_t i = 0; i < n; i++)
+		if (c[i].head_ok && (!newest || later_update(&c[i], newest)))
+			newest = &c[i];
+	for (size_t i = 0; newest && i < n; i++)
+		several = several || (c[i].head_ok && !same_table(&c[i], newest));
+	for (size_t i = 0; i < n; i++) {
+		if (several && (!c[i].head_ok || !same_table(&c[i], newest)))
+			continue;
+		if (!best || later_version(&c[i], best))
+			best = &c[i];
+	}
+	return best;
+}
+
+/* The current file among those numbered `only` (-2: all); NULL in *path
+ * when there is none. */
+static int pick_file(const ice_table *t, long long only, char **path, ice_err *err)
+{
+	candidate *c = NULL;
+	const candidate *best;
+	size_t n = 0;
+	int rc = list_candidates(t, only, &c, &n, err);
+
+	*path = NULL;
+	if (rc)
+		return rc;
+	if ((best = choose(t, c, n)) && !(*path = ice_path_join(t->metadata_dir, best->name)))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	free_candidates(c, n);
+	return rc;
 }
 
 static int resolve_hint(const ice_table *t, char *hint, char **path, ice_err *err)
@@ -233,82 +368,19 @@ static int resolve_hint(const ice_table *t, char *hint, char **path, ice_err *er
 		}
 		free(p);
 	}
-	if (all_digits(h) && (*path = find_numbered(t, atoll(h))))
+	if (all_digits(h) && pick_file(t, atoll(h), path, NULL) == ICE_OK && *path)
 		return ICE_OK;
 	return ice_err_set(err, ICE_ENOENT,
 	                   "%s/version-hint.text: names version '%s' but no such metadata file exists",
 	                   t->metadata_dir, h);
 }
 
-static int64_t updated_ms_of(const char *path)
-{
-	ice_metadata *md = NULL;
-	int64_t ms = -1;
-
-	if (ice_metadata_load(path, &md, NULL) == ICE_OK)
-		ms = md->last_updated_ms;
-	ice_metadata_free(md);
-	return ms;
-}
-
-/* Better candidate: higher version; equal versions (or none) by
- * last-updated-ms; then by name so the choice is stable. */
-static bool better(const ice_table *t, const char *name, long long v,
-                   const char *best, long long best_v)
-{
-	char *a, *b;
-	int64_t ma, mb;
-
-	if (!best)
-		return true;
-	if (v != best_v)
-		return v > best_v;
-	a = ice_path_join(t->metadata_dir, name);
-	b = ice_path_join(t->metadata_dir, best);
-	ma = a ? updated_ms_of(a) : -1;
-	mb = b ? updated_ms_of(b) : -1;
-	free(a);
-	free(b);
-	if (ma != mb)
-		return ma > mb;
-	return strcmp(name, best) > 0;
-}
-
 static int scan_dir(const ice_table *t, char **path, ice_err *err)
 {
-	DIR *d = opendir(t->metadata_dir);
-	struct dirent *e;
-	char *best = NULL;
-	long long best_v = -1;
-	int rc = ICE_OK;
+	int rc = pick_file(t, -2, path, err);
 
-	if (!d)
-		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
-		                   "%s: %s", t->metadata_dir, strerror(errno));
-	while ((e = readdir(d))) {
-		long long v;
-		if (!ice_is_metadata_name(e->d_name))
-			continue;
-		v = ice_metadata_name_version(e->d_name);
-		if (better(t, e->d_name, v, best, best_v)) {
-			free(best);
-			if (!(best = strdup(e->d_name))) {
-				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-				goto out;
-			}
-			best_v = v;
-		}
-	}
-	if (!best) {
+	if (rc == ICE_OK && !*path)
 		rc = ice_err_set(err, ICE_ENOENT, "%s: no metadata file found", t->metadata_dir);
-		goto out;
-	}
-	*path = ice_path_join(t->metadata_dir, best);
-	if (!*path)
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-out:
-	free(best);
-	closedir(d);
 	return rc;
 }
 
@@ -316,6 +388,7 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 {
 	char *hint_path = NULL, *hint = NULL;
 	size_t len = 0;
+	ice_err hint_err = { 0 };
 	int rc;
 
 	*path = NULL;
@@ -326,11 +399,16 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 	hint_path = ice_path_join(t->metadata_dir, "version-hint.text");
 	if (!hint_path)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	rc = ice_read_file(hint_path, 4096, &hint, &len, err);
+	/* Read into a local error: a missing hint is no error at all, and a
+	 * caller must not find its message left in *err after the listing
+	 * answered (ice-snapshot shows an empty table by err being clear). */
+	rc = ice_read_file(hint_path, 4096, &hint, &len, &hint_err);
 	if (rc == ICE_ENOENT)
 		rc = scan_dir(t, path, err);
 	else if (rc == ICE_OK)
 		rc = resolve_hint(t, hint, path, err);
+	else if (err)
+		*err = hint_err;
 	free(hint);
 	free(hint_path);
 	return rc;

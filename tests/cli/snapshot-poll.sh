@@ -46,7 +46,9 @@ is "$(poll | wc -l | tr -d ' ')" "1" "next poll: the commit is delivered again (
 "$MKTABLE" append "$a" --files 1 > /dev/null
 "$S" poll --state "$state" "$a" "$TMP/missing" > "$TMP/5" 2> "$TMP/err"
 is "$?" "1" "poll with a missing table: exit 1"
-is "$(wc -l < "$TMP/5" | tr -d ' ')" "1" "poll with a missing table: the other table's commit is out"
+is "$(grep -c '"kind":"snapshot"' "$TMP/5")" "1" "poll with a missing table: the other table's commit is out"
+is "$(grep '"kind":"error"' "$TMP/5" | $JSONQ 'r["table_path"]')" "$TMP/missing" \
+	"poll with a missing table: an error record names it (a pipeline invalidates it whole)"
 is "$(poll | wc -l | tr -d ' ')" "0" "poll with a missing table: the other cursor moved"
 
 # --from-start on a fresh cursor file: the whole history.

@@ -559,10 +559,31 @@ static avro_value_t fld(avro_value_t *rec, int idx)
 	return f;
 }
 
+/* field idx to write a value into: the non-null branch when the field is
+ * a nullable union (--nullable-manifests makes every field one) */
+static avro_value_t fld_w(avro_value_t *rec, int idx)
+{
+	avro_value_t f = fld(rec, idx), b;
+
+	if (avro_value_get_type(&f) == AVRO_UNION && avro_value_set_branch(&f, 1, &b) == 0)
+		return b;
+	return f;
+}
+
+/* field idx as read: the current branch of a union */
+static avro_value_t fld_r(avro_value_t *rec, int idx)
+{
+	avro_value_t f = fld(rec, idx), b;
+
+	if (avro_value_get_type(&f) == AVRO_UNION && avro_value_get_current_branch(&f, &b) == 0)
+		return b;
+	return f;
+}
+
 static void set_int(avro_value_t *rec, int idx, int32_t v)
 {
 	if (idx >= 0) {
-		avro_value_t f = fld(rec, idx);
+		avro_value_t f = fld_w(rec, idx);
 		avro_value_set_int(&f, v);
 	}
 }
@@ -570,7 +591,7 @@ static void set_int(avro_value_t *rec, int idx, int32_t v)
 static void set_long(avro_value_t *rec, int idx, int64_t v)
 {
 	if (idx >= 0) {
-		avro_value_t f = fld(rec, idx);
+		avro_value_t f = fld_w(rec, idx);
 		avro_value_set_long(&f, v);
 	}
 }
@@ -578,7 +599,7 @@ static void set_long(avro_value_t *rec, int idx, int64_t v)
 static void set_string(avro_value_t *rec, int idx, const char *s)
 {
 	if (idx >= 0) {
-		avro_value_t f = fld(rec, idx);
+		avro_value_t f = fld_w(rec, idx);
 		avro_value_set_string(&f, s);
 	}
 }
@@ -829,6 +850,7 @@ static json_t *ice_field(int id, const char *name, bool required, json_t *type, 
 typedef struct {
 	const mk_spec *sp;
 	json_t *seen;
+	bool all_nullable; /* every Avro field a ["null", T] union */
 } build_ctx;
 
 static void build_fields(const fdesc *fd, size_t n, unsigned v, build_ctx *bc, json_t *av,
@@ -935,16 +957,18 @@ static void build_fields(const fdesc *fd, size_t n, unsigned v, build_ctx *bc, j
 		if (!(fd[k].versions & v))
 			continue;
 		build_type(&fd[k], v, bc, &a, &i);
-		json_array_append_new(av, avro_field(fd[k].name, a, fd[k].id, fd[k].doc, fd[k].opt));
+		json_array_append_new(av, avro_field(fd[k].name, a, fd[k].id, fd[k].doc,
+						     fd[k].opt || bc->all_nullable));
 		json_array_append_new(ice, ice_field(fd[k].id, fd[k].name, !fd[k].opt, i, fd[k].doc));
 	}
 }
 
 /* manifest_entry schema: Avro JSON and Iceberg JSON */
-static void entry_schema(int format, const mk_spec *sp, char **avro_js, char **ice_js)
+static void entry_schema(int format, const mk_spec *sp, bool all_nullable, char **avro_js,
+			 char **ice_js)
 {
 	unsigned v = vbit(format);
-	build_ctx bc = {sp, json_object()};
+	build_ctx bc = {sp, json_object(), all_nullable};
 	json_t *af = json_array(), *ifs = json_array(), *a, *i;
 	static const fdesc top[] = {
 		{0, "status", FK_INT, false, NULL, 0, 0, VALL},
@@ -968,7 +992,7 @@ static void entry_schema(int format, const mk_spec *sp, char **avro_js, char **i
 static void mlist_schema(int format, char **avro_js, char **ice_js)
 {
 	unsigned v = vbit(format);
-	build_ctx bc = {NULL, json_object()};
+	build_ctx bc = {NULL, json_object(), false};
 	json_t *af = json_array(), *ifs = json_array(), *a, *i;
 
 	if (format <= 1)
@@ -1144,7 +1168,7 @@ int mk_mwriter_open(const mk_table *t, const mk_spec *sp, int content, const cha
 	w->uri = mk_strdup(uri);
 	w->rng = (uint64_t)snap_id ^ 0x5bd1e995ULL ^ (uint64_t)seq * 31;
 	w->next_id = (int64_t)(mk_rand(&w->rng) % 1000000000ULL);
-	entry_schema(t->format, sp, &avro_js, &ice_js);
+	entry_schema(t->format, sp, t->nullable_manifests, &avro_js, &ice_js);
 	sj = mk_schema_to_json(&t->schema);
 	schema_js = json_dumps(sj, JSON_COMPACT);
 	json_decref(sj);
@@ -1199,7 +1223,7 @@ out:
 
 static void set_partition(mk_mwriter *w, avro_value_t *df, const mk_pval *pv)
 {
-	avro_value_t prec = fld(df, DI(w, 102));
+	avro_value_t prec = fld_w(df, DI(w, 102));
 
 	for (int k = 0; k < w->sp.nf; k++) {
 		avro_value_t u, b;
@@ -1381,7 +1405,7 @@ int mk_mwriter_add(mk_mwriter *w, const mk_newfile *f)
 		set_opt_long(rec, w->top[1], true, w->snap_id);
 	set_null(rec, w->top[3]);
 	set_null(rec, w->top[4]);
-	df = fld(rec, w->top[2]);
+	df = fld_w(rec, w->top[2]);
 	set_int(&df, DI(w, 134), f->content);
 	set_string(&df, DI(w, 100), f->path);
 	set_string(&df, DI(w, 101), f->format);
@@ -1433,7 +1457,7 @@ int mk_mwriter_copy(mk_mwriter *w, const mk_entry *e, int status, int64_t snap_i
 		set_opt_long(rec, w->top[1], true, snap_id);
 	set_opt_long(rec, w->top[3], true, e->seq);
 	set_opt_long(rec, w->top[4], true, e->fseq);
-	df = fld(rec, w->top[2]);
+	df = fld_w(rec, w->top[2]);
 	if (avro_value_copy(&df, &e->df)) {
 		mk_err("cannot copy manifest entry %s: %s", e->path, avro_strerror());
 		return -1;
@@ -1559,7 +1583,7 @@ int mk_mreader_open(const mk_table *t, const mk_mfile *mf, mk_mreader **out)
 
 static void read_partition(mk_mreader *r, avro_value_t *df, mk_entry *e)
 {
-	avro_value_t prec = fld(df, r->di[102 - 100]);
+	avro_value_t prec = fld_r(df, r->di[102 - 100]);
 
 	e->npart = r->sp.nf;
 	for (int k = 0; k < r->sp.nf; k++) {
@@ -1585,7 +1609,7 @@ int mk_mreader_next(mk_mreader *r, mk_entry *e)
 	e->snapshot_id = get_long(rec, r->top[1], &v) ? v : r->added_snapshot_id;
 	e->seq = get_long(rec, r->top[3], &v) ? v : r->seq;
 	e->fseq = get_long(rec, r->top[4], &v) ? v : r->seq;
-	e->df = fld(rec, r->top[2]);
+	e->df = fld_r(rec, r->top[2]);
 	e->content = get_long(&e->df, r->di[134 - 100], &v) ? (int)v : 0;
 	e->path = get_str(&e->df, r->di[100 - 100]);
 	e->format = get_str(&e->df, r->di[101 - 100]);

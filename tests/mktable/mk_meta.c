@@ -117,6 +117,9 @@ static void load_sidecar(mk_table *t)
 			  strcmp(s, "none") == 0 ? HINT_NONE : HINT_NUMBER;
 	if (json_object_get(sc, "gzip"))
 		t->gzip = json_is_true(json_object_get(sc, "gzip"));
+	t->nullable_manifests = json_is_true(json_object_get(sc, "nullable_manifests"));
+	t->restarted = json_is_true(json_object_get(sc, "restarted"));
+	t->unsigned_ids = json_is_true(json_object_get(sc, "unsigned_ids"));
 	if (json_is_true(json_object_get(sc, "seeded"))) {
 		s = json_string_value(json_object_get(sc, "rng"));
 		if (s) {
@@ -135,10 +138,12 @@ int mk_sidecar_save(const mk_table *t)
 	int rc;
 
 	snprintf(rng, sizeof(rng), "%016llx", (unsigned long long)t->rng);
-	sc = json_pack("{s:s,s:s,s:s,s:b,s:b,s:s}", "tool", "ice-mktable", "naming",
-		       t->naming == NAMING_UUID ? "uuid" : "v", "hint",
+	sc = json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:s,s:s?}", "tool", "ice-mktable",
+		       "naming", t->naming == NAMING_UUID ? "uuid" : "v", "hint",
 		       t->hint == HINT_NAME ? "name" : t->hint == HINT_NONE ? "none" : "number",
-		       "gzip", t->gzip, "seeded", t->seeded, "rng", rng);
+		       "gzip", t->gzip, "nullable_manifests", t->nullable_manifests, "restarted",
+		       t->restarted, "unsigned_ids", t->unsigned_ids, "seeded", t->seeded, "rng", rng,
+		       "current", t->meta_name);
 	text = json_dumps(sc, JSON_INDENT(2));
 	json_decref(sc);
 	rc = mk_write_atomic(t->dir, SIDECAR, text, strlen(text));
@@ -203,6 +208,31 @@ int mk_table_parse(mk_table *t)
 	return 0;
 }
 
+/* The current version the sidecar names, when that file exists: after
+ * recreate --restart-versions the highest number is an old table's. */
+static int sidecar_current(mk_table *t)
+{
+	char *p = mk_printf("%s/%s", t->dir, SIDECAR), *file = NULL;
+	json_t *sc = mk_file_exists(p) ? load_json(p) : NULL;
+	const char *name = json_string_value(json_object_get(sc, "current"));
+	bool gz, un;
+	int v = name && json_is_true(json_object_get(sc, "restarted")) ? meta_version(name, &gz, &un) : 0;
+	int rc = -1;
+
+	if (v > 0) {
+		file = mk_printf("%s/%s", t->metadir, name);
+		if (mk_file_exists(file)) {
+			t->meta_name = mk_strdup(name);
+			t->version = v;
+			rc = 0;
+		}
+	}
+	free(file);
+	free(p);
+	json_decref(sc);
+	return rc;
+}
+
 int mk_table_load(const char *dir, mk_table *t)
 {
 	char real[PATH_MAX];
@@ -217,7 +247,7 @@ int mk_table_load(const char *dir, mk_table *t)
 	}
 	t->dir = mk_strdup(real);
 	t->metadir = mk_printf("%s/metadata", real);
-	if (find_current(t->metadir, &t->meta_name, &t->version) != 0)
+	if (sidecar_current(t) != 0 && find_current(t->metadir, &t->meta_name, &t->version) != 0)
 		goto out;
 	path = mk_printf("%s/%s", t->metadir, t->meta_name);
 	t->meta = load_json(path);
@@ -404,13 +434,59 @@ static int write_hint(const mk_table *t, const char *name)
 		free(p);
 		return 0;
 	}
+	/* The number in the name: N of vN, NNNNN (= N - 1) of NNNNN-uuid, as
+	 * readers number such files (Java parses the NNNNN as the version). */
 	if (t->hint == HINT_NUMBER)
-		text = mk_printf("%d", t->version);
+		text = mk_printf("%d", t->naming == NAMING_UUID ? t->version - 1 : t->version);
 	else
 		text = mk_printf("%.*s", (int)(strlen(name) - strlen(".metadata.json")), name);
 	rc = mk_write_atomic(t->metadir, "version-hint.text", text, strlen(text));
 	free(text);
 	return rc;
+}
+
+/* Replace the decimal token `from` by `to` wherever it stands whole. */
+static char *replace_number(char *text, const char *from, const char *to)
+{
+	size_t lf = strlen(from), lt = strlen(to), n = 0;
+	char *out = malloc(strlen(text) * (lt / lf + 2) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (text[n]) {
+		bool whole = strncmp(text + n, from, lf) == 0 && (n == 0 || !isdigit((unsigned char)text[n - 1])) &&
+			     !isdigit((unsigned char)text[n + lf]);
+		if (whole) {
+			memcpy(o, to, lt);
+			o += lt;
+			n += lf;
+		} else {
+			*o++ = text[n++];
+		}
+	}
+	*o = '\0';
+	free(text);
+	return out;
+}
+
+/* The metadata text with every snapshot id X written as X + 2^63, the
+ * unsigned 64-bit value some writers store (jansson cannot hold it). */
+static int unsigned_ids_text(const json_t *meta, char **text)
+{
+	json_t *snaps = json_object_get(meta, "snapshots"), *s;
+	size_t i;
+
+	json_array_foreach(snaps, i, s) {
+		char from[24], to[24];
+		json_int_t id = json_integer_value(json_object_get(s, "snapshot-id"));
+		snprintf(from, sizeof(from), "%lld", (long long)id);
+		snprintf(to, sizeof(to), "%llu", (unsigned long long)id + (1ULL << 63));
+		if (id < 0 || !(*text = replace_number(*text, from, to))) {
+			mk_err("cannot write snapshot id %lld as unsigned", (long long)id);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Write `meta` as the next metadata version; takes a reference to meta. */
@@ -427,10 +503,12 @@ int mk_table_write_version(mk_table *t, json_t *meta, char **local_out)
 		mk_err("cannot serialize metadata");
 		goto out;
 	}
-	if (mk_file_exists(path)) {
+	if (mk_file_exists(path) && !t->restarted) {
 		mk_err("%s already exists", path);
 		goto out;
 	}
+	if (t->unsigned_ids && unsigned_ids_text(meta, &text) != 0)
+		goto out;
 	if (t->gzip) {
 		if (mk_gzip((unsigned char *)text, strlen(text), &gz, &gzlen) != 0)
 			goto out;
@@ -447,6 +525,8 @@ int mk_table_write_version(mk_table *t, json_t *meta, char **local_out)
 	t->meta_name = mk_strdup(name);
 	t->format = (int)json_integer_value(json_object_get(meta, "format-version"));
 	rc = write_hint(t, name);
+	if (rc == 0 && t->restarted)
+		rc = mk_sidecar_save(t); /* the sidecar names the current version */
 	if (rc == 0 && local_out) {
 		*local_out = path;
 		path = NULL;

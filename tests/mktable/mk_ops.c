@@ -177,6 +177,16 @@ int mk_cmd_create(const mk_opts *o, bool recreate)
 		t.hint = (enum mk_hint)o->hint;
 	if (o->gzip)
 		t.gzip = true;
+	if (o->nullable_manifests)
+		t.nullable_manifests = true;
+	if (recreate) {
+		/* A new table forgets the old one's id trick; numbering restarts
+		 * only on request (a writer that lost count: v1 again). */
+		t.unsigned_ids = false;
+		t.restarted = o->restart_versions;
+		if (o->restart_versions)
+			t.version = 0;
+	}
 	if (o->have_seed) {
 		t.rng = o->seed;
 		t.seeded = true;
@@ -1165,6 +1175,41 @@ int mk_cmd_list(const mk_opts *o)
 	rc = 0;
 out:
 	mk_mfiles_free(ms, n);
+	mk_table_free(&t);
+	return rc;
+}
+
+/* ---- unsigned-ids ------------------------------------------------------------ */
+
+/* A new metadata version whose snapshot ids (and the parent, current, ref
+ * and log ids naming them) are written as id + 2^63: unsigned 64-bit
+ * values beyond Iceberg's long, as some writers store them. The table is
+ * then beyond what ice-mktable itself (jansson) can read back. */
+int mk_cmd_unsigned_ids(const mk_opts *o)
+{
+	mk_table t;
+	json_t *snaps, *s;
+	char *local = NULL;
+	size_t i;
+	int rc = 1;
+
+	if (mk_table_load(o->dir, &t) != 0)
+		return 1;
+	t.unsigned_ids = true;
+	if (mk_table_write_version(&t, mk_meta_next(&t, mk_next_timestamp(&t)), &local) != 0)
+		goto out;
+	fputs("{\"kind\":\"unsigned-ids\",\"metadata_file\":", stdout);
+	mk_json_str(stdout, local);
+	fputs(",\"snapshot_ids\":[", stdout);
+	snaps = json_object_get(t.meta, "snapshots");
+	json_array_foreach(snaps, i, s)
+		printf("%s%llu", i ? "," : "",
+		       (unsigned long long)json_integer_value(json_object_get(s, "snapshot-id")) +
+			       (1ULL << 63));
+	fputs("]}\n", stdout);
+	rc = mk_sidecar_save(&t) == 0 ? 0 : 1;
+out:
+	free(local);
 	mk_table_free(&t);
 	return rc;
 }

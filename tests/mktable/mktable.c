@@ -11,8 +11,8 @@ static const char usage_text[] =
 	"usage: ice-mktable COMMAND DIR [options]\n"
 	"  create DIR [--format-version 1|2|3] [--location LOC] [--schema SPEC]\n"
 	"             [--partition SPEC] [--uuid UUID] [--hint number|name|none]\n"
-	"             [--naming v|uuid] [--gzip] [--seed N]\n"
-	"  recreate DIR [create options]\n"
+	"             [--naming v|uuid] [--gzip] [--nullable-manifests] [--seed N]\n"
+	"  recreate DIR [create options] [--restart-versions]\n"
 	"  append DIR [--files N] [--rows R] [--partition-value NAME=V]... [--manifests M]\n"
 	"             [--days D] [--stats] [--op NAME]\n"
 	"  delete DIR (--files N | --path P... | --partition-value NAME=V...)\n"
@@ -27,6 +27,7 @@ static const char usage_text[] =
 	"  evolve-spec DIR --partition SPEC\n"
 	"  evolve-schema DIR --add-column NAME:TYPE\n"
 	"  list DIR [--snapshot ID]\n"
+	"  unsigned-ids DIR\n"
 	"Schema SPEC: name:type,... (boolean int long float double decimal(P,S) date time\n"
 	"  timestamp timestamptz timestamp_ns timestamptz_ns string uuid binary fixed[N]).\n"
 	"Partition SPEC: identity(c),bucket[N](c),truncate[W](c),year(c),month(c),day(c),\n"
@@ -41,6 +42,8 @@ static const struct option longopts[] = {
 	{"hint", required_argument, NULL, 'H'},
 	{"naming", required_argument, NULL, 'N'},
 	{"gzip", no_argument, NULL, 'G'},
+	{"nullable-manifests", no_argument, NULL, 'Z'},
+	{"restart-versions", no_argument, NULL, 'X'},
 	{"seed", required_argument, NULL, 's'},
 	{"files", required_argument, NULL, 'f'},
 	{"rows", required_argument, NULL, 'r'},
@@ -67,11 +70,11 @@ static const struct {
 	const char *name;
 	const char *opts;
 } commands[] = {
-	{"create", "FLSPUHNGs"},   {"recreate", "FLSPUHNGs"}, {"append", "frvmdtos"},
+	{"create", "FLSPUHNGZs"},  {"recreate", "FLSPUHNGZXs"}, {"append", "frvmdtos"},
 	{"delete", "fpvs"},        {"overwrite", "fpvarts"},  {"replace", "vts"},
 	{"pos-delete", "TRs"},     {"eq-delete", "ves"},      {"dv", "Ts"},
 	{"rollback", "2"},         {"expire", "k"},           {"evolve-spec", "P"},
-	{"evolve-schema", "c"},    {"list", "n"},
+	{"evolve-schema", "c"},    {"list", "n"},             {"unsigned-ids", ""},
 };
 
 static const char *opt_name(int ch)
@@ -152,6 +155,8 @@ static int parse_opt(int ch, const char *arg, mk_opts *o)
 		return set_enum(arg, "v", "uuid", NULL, &o->naming) ?
 			       usage_error("bad --naming '%s'", arg) : 0;
 	case 'G': o->gzip = true; return 0;
+	case 'Z': o->nullable_manifests = true; return 0;
+	case 'X': o->restart_versions = true; return 0;
 	case 's':
 		o->seed = strtoull(arg, &end, 0);
 		if (!*arg || *end)
@@ -240,6 +245,8 @@ static int dispatch(const mk_opts *o)
 		return mk_cmd_evolve_spec(o);
 	if (!strcmp(c, "evolve-schema"))
 		return mk_cmd_evolve_schema(o);
+	if (!strcmp(c, "unsigned-ids"))
+		return mk_cmd_unsigned_ids(o);
 	return mk_cmd_list(o);
 }
 

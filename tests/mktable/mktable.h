@@ -90,6 +90,9 @@ typedef struct {
 	enum mk_naming naming;
 	enum mk_hint hint;
 	bool gzip;
+	bool nullable_manifests; /* every manifest field a ["null", T] union */
+	bool restarted;     /* recreated with version numbers from 1 over old files */
+	bool unsigned_ids;  /* snapshot ids written as id + 2^63 (unsigned 64-bit) */
 	bool seeded;
 	uint64_t rng;
 	mk_schema schema;   /* current schema */
@@ -262,6 +265,7 @@ typedef struct {
 	const char *location, *schema, *partition, *uuid;
 	int hint, naming;   /* -1 = unset */
 	bool gzip, have_seed;
+	bool nullable_manifests, restart_versions;
 	uint64_t seed;
 	/* commits */
 	int64_t files;      /* -1 = unset */
@@ -296,5 +300,6 @@ int mk_cmd_expire(const mk_opts *o);
 int mk_cmd_evolve_spec(const mk_opts *o);
 int mk_cmd_evolve_schema(const mk_opts *o);
 int mk_cmd_list(const mk_opts *o);
+int mk_cmd_unsigned_ids(const mk_opts *o);
 
 #endif

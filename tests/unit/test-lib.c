@@ -84,6 +84,8 @@ static const struct test_group {
 	{ "records", test_records, "ice-diff's hand-written file records against jansson" },
 	{ "readthrough", test_readthrough, "fetch's read-through policy: freshness, revalidation, TTL" },
 	{ "scrape", test_scrape, "ice-stat's scrape with its options passed in" },
+	{ "nullable", test_nullable, "manifests whose every field is a nullable union, both decoders" },
+	{ "locate", test_locate, "the locator: a lone v1, recreated tables, metadata heads" },
 };
 #define N_GROUPS (sizeof groups / sizeof groups[0])
 

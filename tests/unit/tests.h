@@ -18,6 +18,8 @@ void test_decode(void);
 void test_records(void);
 void test_readthrough(void);
 void test_scrape(void);
+void test_nullable(void);
+void test_locate(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);
