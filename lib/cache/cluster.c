@@ -62,6 +62,7 @@ static int io_failure(ice_cluster_node *nd, const char *what, int *transient, ic
 	int timeout = nd->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
 
 	*transient = !timeout;
+	nd->down = 1;
 	ice_err_set(err, timeout ? ICE_ETIMEOUT : ICE_EBACKEND, "%s: %s: %s", nd->where, what,
 	            timeout ? "command timed out" : nd->ctx->errstr[0] ? nd->ctx->errstr : "connection lost");
 	drop(nd);
@@ -110,6 +111,7 @@ static int node_connect(ice_cluster *c, int i, int *transient, ice_err *err)
 	} else if (c->password) {
 		rc = auth(c, nd, transient, err);
 	}
+	nd->down = rc != ICE_OK;
 	if (rc)
 		drop(nd);
 	else
@@ -119,44 +121,54 @@ static int node_connect(ice_cluster *c, int i, int *transient, ice_err *err)
 
 /* ---- the slot map ---- */
 
-/* Read the slot map from the first node that answers CLUSTER SHARDS: the
- * hinted one, then every known node in turn (the seeds first). */
-static int refresh(ice_cluster *c, ice_err *err)
+/* Load the slot map from CLUSTER SHARDS on node i. */
+static int shards_from(ice_cluster *c, int i, ice_err *why)
 {
 	static const char *const argv[] = { "CLUSTER", "SHARDS" };
 	static const size_t lens[] = { 7, 6 };
+	ice_cluster_node *nd = &c->map.nodes[i];
+	redisReply *rep;
+	int rc, transient;
+
+	if ((rc = node_connect(c, i, &transient, why)))
+		return rc;
+	if (!(rep = redisCommandArgv(nd->ctx, 2, (const char **)argv, lens)))
+		return io_failure(nd, "CLUSTER SHARDS", &transient, why);
+	if (rep->type == REDIS_REPLY_ERROR)
+		rc = ice_err_set(why, ICE_EBACKEND, "%s: CLUSTER SHARDS: %.*s", nd->where,
+		                 (int)rep->len, rep->str);
+	else
+		rc = ice_cluster_map_load(&c->map, rep, nd->where, why); /* may move c->map.nodes */
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* Read the slot map from the first node that answers: the hinted one, then
+ * the others in turn (the seeds first), those that just failed last (a
+ * failover: another node knows who took over). */
+static int refresh(ice_cluster *c, ice_err *err)
+{
 	ice_err why = { 0 };
-	int rc = ICE_EBACKEND, transient, first = c->ask_first;
+	int rc = ICE_EBACKEND, first = c->ask_first;
+	size_t n = c->map.n;
 
 	c->ask_first = -1;
-	for (int t = first >= 0 ? -1 : 0; t < (int)c->map.n && rc != ICE_ENOMEM; t++) {
-		int i = t < 0 ? first : t;
-		ice_cluster_node *nd = &c->map.nodes[i];
-		redisReply *rep;
-
-		if (t == first)
-			continue; /* tried first */
-		if ((rc = node_connect(c, i, &transient, &why)))
-			continue;
-		if (!(rep = redisCommandArgv(nd->ctx, 2, (const char **)argv, lens))) {
-			rc = io_failure(nd, "CLUSTER SHARDS", &transient, &why);
-			continue;
+	if (first >= 0 && (rc = shards_from(c, first, &why)) == ICE_OK)
+		goto out;
+	for (int pass = 0; pass < 2 && rc != ICE_ENOMEM; pass++)
+		for (size_t i = 0; i < n && rc != ICE_ENOMEM; i++) {
+			if ((int)i == first || c->map.nodes[i].down != pass)
+				continue;
+			if ((rc = shards_from(c, (int)i, &why)) == ICE_OK)
+				goto out;
 		}
-		if (rep->type == REDIS_REPLY_ERROR)
-			rc = ice_err_set(&why, ICE_EBACKEND, "%s: CLUSTER SHARDS: %.*s", nd->where,
-			                 (int)rep->len, rep->str);
-		else
-			rc = ice_cluster_map_load(&c->map, rep, nd->where, &why);
-		freeReplyObject(rep);
-		if (rc == ICE_OK) {
-			c->map_stale = 0;
-			c->stats.refreshes++;
-			return ICE_OK;
-		}
-	}
 	if (err)
 		*err = why;
 	return rc;
+out:
+	c->map_stale = 0;
+	c->stats.refreshes++;
+	return ICE_OK;
 }
 
 /* The node serving slot, or with slot -1 any master; -1 when none. */
@@ -395,10 +407,11 @@ static int classify_error(call *k, size_t i, redisReply *rep, ice_err *err)
 /* Read the replies of one node's jobs, in the order sent. */
 static int receive_node(call *k, int node, ice_err *err)
 {
-	ice_cluster_node *nd = &k->c->map.nodes[node];
 	int rc, transient;
 
 	for (size_t i = 0; i < k->n; i++) {
+		/* afresh each time: a redirection may have grown the node list */
+		ice_cluster_node *nd = &k->c->map.nodes[node];
 		job *j = &k->jobs[i];
 		void *rep = NULL;
 		int got;
@@ -428,7 +441,7 @@ static int receive_node(call *k, int node, ice_err *err)
 			k->left--;
 		} else if ((rc = classify_error(k, i, rep, err))) {
 			freeReplyObject(rep);
-			drop(nd); /* its unread replies would answer the next call */
+			drop(&k->c->map.nodes[node]); /* its unread replies would answer the next call */
 			return rc;
 		}
 	}

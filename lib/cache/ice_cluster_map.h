@@ -19,6 +19,7 @@ typedef struct ice_cluster_node {
 	int port;
 	char *where;       /* "redis://host:port", for messages */
 	redisContext *ctx; /* NULL until first used, and after a failure */
+	int down;          /* its last connection failed */
 } ice_cluster_node;
 
 typedef struct ice_cluster_map {

@@ -199,7 +199,7 @@ _start_cluster_node() {
 		echo "cluster-config-file $1/nodes.conf"
 		# Quick failovers for the tests, yet far above any stall of a
 		# loaded machine.
-		echo "cluster-node-timeout 3000"
+		echo "cluster-node-timeout 5000"
 		echo "save \"\""
 		echo "appendonly no"
 		echo "dir $1"
