@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ice_cluster.h"
 #include "ice_slot.h"
@@ -598,6 +600,69 @@ static void test_moved(ice_cluster *c, int port)
 	tap_is_int((long long)(stats(c).moved - moved0), 0, "moved: no MOVED once the map is right");
 }
 
+/* TRYAGAIN answers the node on port has given. */
+static long long tryagain_count(int port)
+{
+	redisReply *r = raw(port, "INFO errorstats");
+	const char *p = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, "errorstat_TRYAGAIN:count=") : NULL;
+	long long n = p ? atoll(p + strlen("errorstat_TRYAGAIN:count=")) : 0;
+
+	freeReplyObject(r);
+	return n;
+}
+
+/* A child process that ends the move of slot from a to b ({ask}2 migrated,
+ * the slot assigned) once a has answered TRYAGAIN more than seen times:
+ * the parent's command is then surely caught half way, however slow the
+ * machine. */
+static pid_t end_move_after_tryagain(int slot, int a, int b, long long seen)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	memset(conns, 0, sizeof conns); /* the parent's connections stay the parent's */
+	for (int i = 0; i < 1200 && tryagain_count(a) <= seen; i++)
+		sleep_ms(50);
+	migrate_key(a, b, "{ask}2");
+	assign_slot(slot, b);
+	_exit(0);
+}
+
+static int is_pair(const redisReply *r, const char *x, const char *y)
+{
+	return r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && reply_is(r->element[0], x) &&
+	       reply_is(r->element[1], y);
+}
+
+/* A command over both keys while they sit on two nodes: TRYAGAIN. */
+static void test_tryagain(ice_cluster *c, int slot, int a, int b)
+{
+	ice_err err = { 0 };
+	ice_cluster *quick = open_client(cluster_url, 1000, &err);
+	redisReply *r = NULL;
+	uint64_t retries0;
+	pid_t child;
+	int status = -1;
+
+	if (quick)
+		r = run(quick, "{ask}", &err, 3, "MGET", "{ask}1", "{ask}2");
+	tap_ok(quick && !r && strstr(err.msg, "TRYAGAIN") && strstr(err.msg, "gave up after 1000 ms"),
+	       "tryagain: retried within the budget, then a clear error (%s)", err.msg);
+	freeReplyObject(r);
+	ice_cluster_close(quick);
+	ice_err_clear(&err);
+	retries0 = stats(c).retries;
+	child = end_move_after_tryagain(slot, a, b, tryagain_count(a));
+	r = run(c, "{ask}", &err, 3, "MGET", "{ask}1", "{ask}2");
+	tap_ok(is_pair(r, "one", "two"), "tryagain: the command succeeds once the move ends (%s)", err.msg);
+	freeReplyObject(r);
+	tap_ok(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0, "tryagain: the slot moved meanwhile");
+	tap_ok(stats(c).retries > retries0, "tryagain: through retries (%llu)",
+	       (unsigned long long)(stats(c).retries - retries0));
+}
+
 static void test_ask(ice_cluster *c, int port)
 {
 	static const char *argv[2][2] = { { "GET", "{ask}1" }, { "GET", "{ask}2" } };
@@ -626,8 +691,7 @@ static void test_ask(ice_cluster *c, int port)
 	tap_is_int(ice_cluster_pipeline(c, cmds, 2, out, &err), ICE_OK, "ask: a pipeline over both keys");
 	tap_ok(reply_is(out[0], "one") && reply_is(out[1], "two"), "ask: the pipeline's replies in order");
 	replies_free(out, 2);
-	tap_is_str(migrate_key(a, b, "{ask}2"), "OK", "ask: the other key migrated");
-	assign_slot(slot, b);
+	test_tryagain(c, slot, a, b);
 	tap_is_str(get(c, "{ask}2"), "two", "ask: after the move ends, the value through MOVED");
 	where_of_port(where, sizeof where, b);
 	tap_is_str(ice_cluster_where(c, slot), where, "ask: the map names the new master");
