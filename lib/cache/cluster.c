@@ -271,7 +271,6 @@ typedef struct call {
 	redisReply **out;
 	size_t n, left;
 	ice_err why; /* the last passing failure, reported when retries run out */
-	int fatal;   /* a failure no retry cures: its code (message in *err) */
 } call;
 
 /* A job failed in a way time may cure (a failover, a resharding). */
@@ -344,8 +343,11 @@ static int send_node(call *k, int node, ice_err *err)
 	}
 	while (!done)
 		if (redisBufferWrite(nd->ctx, &done) != REDIS_OK) {
+			if ((rc = io_failure(nd, "write", &transient, &k->why)) && !transient) {
+				*err = k->why;
+				return rc;
+			}
 			/* Some may have run: they are sent again (see ice_cluster.h). */
-			io_failure(nd, "write", &transient, &k->why);
 			wait_node_jobs(k, node, J_SENT);
 			return ICE_OK;
 		}

@@ -9,9 +9,10 @@
  *   - MOVED: the slot's new master is used and the whole map re-read
  *     before the next call;
  *   - ASK: ASKING then the command on the target, for that try only;
- *   - TRYAGAIN, CLUSTERDOWN, LOADING, a slot no master serves, and a
- *     master that cannot be reached (a failover in progress): retried with
- *     backoff, the map re-read from another node, for up to retry_ms in all;
+ *   - TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN, a slot no master
+ *     serves, and a master that cannot be reached (a failover in
+ *     progress): retried with backoff, the map re-read (first from a node
+ *     that did not fail), for up to retry_ms in all;
  *   - NOSCRIPT for EVALSHA of a script registered with ice_cluster_script:
  *     the script is loaded on that node and the command repeated.
  * A command whose connection was lost after it was sent is sent again, so

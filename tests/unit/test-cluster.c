@@ -77,60 +77,57 @@ static void conn_drop(int port)
 		}
 }
 
-static redisReply *raw(int port, const char *fmt, ...)
+static redisReply *rawv(int port, const char *fmt, va_list ap)
 {
 	redisContext *c = conn(port);
 	redisReply *r;
-	va_list ap;
 
 	if (!c)
 		return NULL;
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	if (!r)
+	if (!(r = redisvCommand(c, fmt, ap)))
 		conn_drop(port);
+	return r;
+}
+
+static redisReply *raw(int port, const char *fmt, ...)
+{
+	redisReply *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = rawv(port, fmt, ap);
+	va_end(ap);
 	return r;
 }
 
 static long long raw_int(int port, const char *fmt, ...)
 {
-	redisContext *c = conn(port);
-	redisReply *r = NULL;
-	long long v = -1;
+	redisReply *r;
+	long long v;
 	va_list ap;
 
-	if (!c)
-		return -1;
 	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
+	r = rawv(port, fmt, ap);
 	va_end(ap);
-	if (!r)
-		conn_drop(port);
-	else if (r->type == REDIS_REPLY_INTEGER)
-		v = r->integer;
+	v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
 	freeReplyObject(r);
 	return v;
 }
 
-/* A simple-string or bulk reply's text ("" on anything else), static. */
+/* A simple-string or bulk reply's text, an error as "ERR:text", else "";
+ * static. */
 static const char *raw_str(int port, const char *fmt, ...)
 {
 	static char buf[256];
-	redisContext *c = conn(port);
-	redisReply *r = NULL;
+	redisReply *r;
 	va_list ap;
 
-	buf[0] = '\0';
-	if (!c)
-		return buf;
 	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
+	r = rawv(port, fmt, ap);
 	va_end(ap);
-	if (!r)
-		conn_drop(port);
-	else if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
-	         r->type == REDIS_REPLY_ERROR)
+	buf[0] = '\0';
+	if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+	          r->type == REDIS_REPLY_ERROR))
 		snprintf(buf, sizeof buf, "%s%.*s", r->type == REDIS_REPLY_ERROR ? "ERR:" : "",
 		         (int)r->len, r->str);
 	freeReplyObject(r);
@@ -360,6 +357,28 @@ static int reply_is(const redisReply *r, const char *s)
 	       r->len == strlen(s) && memcmp(r->str, s, r->len) == 0;
 }
 
+/* Run a pipeline (one test: it succeeds); the number of replies equal to
+ * vals[i]. */
+static int pipeline_matches(ice_cluster *c, const ice_cluster_cmd *cmds, size_t n,
+                            char (*vals)[32], const char *what)
+{
+	redisReply **out = calloc(n, sizeof *out);
+	ice_err err = { 0 };
+	int rc, good = 0;
+
+	if (!out)
+		return -1;
+	rc = ice_cluster_pipeline(c, cmds, n, out, &err);
+	tap_is_int(rc, ICE_OK, "%s (%s)", what, err.msg);
+	if (rc == ICE_OK) {
+		for (size_t i = 0; i < n; i++)
+			good += reply_is(out[i], vals[i]);
+		replies_free(out, n);
+	}
+	free(out);
+	return good;
+}
+
 /* ---- routing ---- */
 
 /* Keys of random bytes rich in braces, with and without hash tags. */
@@ -488,12 +507,11 @@ static void test_scripts(ice_cluster *c, int port)
 {
 	enum { N = 300 };
 	static char keys[N][32], vals[N][32];
-	redisReply *out[N];
 	char sha[41];
 	ice_err err = { 0 };
 	pipe_store p;
 	uint64_t loads0;
-	int owner_port, good = 0, rc;
+	int owner_port, good = 0;
 	redisReply *r;
 
 	tap_is_int(ice_cluster_script(c, script_src, sha, &err), ICE_OK, "script: registered");
@@ -536,13 +554,7 @@ static void test_scripts(ice_cluster *c, int port)
 		p.cmds[i] = (ice_cluster_cmd){ 4, argv[i], lens[i], slot_of(keys[i]) };
 	}
 	loads0 = stats(c).script_loads;
-	rc = ice_cluster_pipeline(c, p.cmds, N, out, &err);
-	tap_is_int(rc, ICE_OK, "script: a pipeline of EVALSHA after SCRIPT FLUSH everywhere (%s)", err.msg);
-	if (rc == ICE_OK) {
-		for (int i = 0; i < N; i++)
-			good += reply_is(out[i], vals[i]);
-		replies_free(out, N);
-	}
+	good = pipeline_matches(c, p.cmds, N, vals, "script: a pipeline of EVALSHA after SCRIPT FLUSH everywhere");
 	tap_is_int(good, N, "script: every EVALSHA of the pipeline answered its key's value");
 	tap_is_int((long long)(stats(c).script_loads - loads0), 3,
 	           "script: loaded once per master, not once per command");
@@ -849,13 +861,7 @@ static void failover(void)
 	retries0 = stats(c).retries;
 	for (int i = 0; i < N; i++)
 		pipe_add(&p, (size_t)i, "GET", keys[i], NULL);
-	rc = ice_cluster_pipeline(c, p.cmds, N, out, &err);
-	tap_is_int(rc, ICE_OK, "failover: a pipeline over every master succeeds within the budget (%s)", err.msg);
-	if (rc == ICE_OK) {
-		for (int i = 0; i < N; i++)
-			good += reply_is(out[i], vals[i]);
-		replies_free(out, N);
-	}
+	good = pipeline_matches(c, p.cmds, N, vals, "failover: a pipeline over every master succeeds within the budget");
 	tap_is_int(good, N, "failover: every value read back, those of the lost master from its replica");
 	tap_ok(stats(c).retries > retries0, "failover: through retries (%llu)",
 	       (unsigned long long)(stats(c).retries - retries0));
