@@ -154,3 +154,141 @@ sql() {
 for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]):
     print("|".join(map(str, row)))' "$CACHE_DB" "$1"
 }
+
+# free_ports N: N distinct TCP ports free on 127.0.0.1 right now, chosen at
+# random below the kernel's ephemeral range (where outgoing connections
+# take theirs), so that parallel tests rarely pick the same; a clash that
+# still happens shows as a node that does not start, and start_cluster
+# tries again with other ports.
+free_ports() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+want, found = int(sys.argv[1]), []
+while len(found) < want:
+    p = random.randrange(20000, 32000)
+    if p in found:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        found.append(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+print(" ".join(map(str, found)))
+PY
+}
+
+# redis-cli with the cluster's password, if any, through the environment,
+# never on a command line.
+_cluster_redis_cli() {
+	if [ -n "${CLUSTER_PASSWORD:-}" ]; then
+		REDISCLI_AUTH=$CLUSTER_PASSWORD redis-cli --no-auth-warning "$@"
+	else
+		redis-cli "$@"
+	fi
+}
+
+# cluster_cli PORT ARGS...: redis-cli against one cluster node.
+cluster_cli() {
+	_p=$1
+	shift
+	_cluster_redis_cli -h 127.0.0.1 -p "$_p" "$@"
+}
+
+# Start one cluster node in DIR on PORT with bus port BUS; its PID in
+# _node_pid. Returns non-zero when it does not answer PING (a port taken).
+_start_cluster_node() {
+	mkdir -p "$1"
+	{
+		echo "bind 127.0.0.1"
+		echo "port $2"
+		echo "cluster-enabled yes"
+		echo "cluster-port $3"
+		echo "cluster-config-file $1/nodes.conf"
+		# Quick failovers for the tests, yet far above any stall of a
+		# loaded machine.
+		echo "cluster-node-timeout 5000"
+		echo "save \"\""
+		echo "appendonly no"
+		echo "dir $1"
+		if [ -n "${CLUSTER_PASSWORD:-}" ]; then
+			echo "requirepass $CLUSTER_PASSWORD"
+			echo "masterauth $CLUSTER_PASSWORD"
+		fi
+	} > "$1/redis.conf"
+	chmod 600 "$1/redis.conf"
+	redis-server "$1/redis.conf" > "$1/redis.log" 2>&1 &
+	_node_pid=$!
+	track_pid $_node_pid
+	_t=100
+	while [ "$_t" -gt 0 ]; do
+		[ "$(cluster_cli "$2" ping 2>/dev/null)" = PONG ] && return 0
+		kill -0 $_node_pid 2>/dev/null || return 1
+		sleep 0.1
+		_t=$((_t - 1))
+	done
+	return 1
+}
+
+# Does the node on PORT see a whole cluster: state ok, six nodes, every
+# slot assigned, and (a replica) its link to its master up?
+_cluster_node_ready() {
+	_info=$(cluster_cli "$1" cluster info 2>/dev/null | tr -d '\r')
+	case $_info in *cluster_state:ok*) ;; *) return 1 ;; esac
+	case $_info in *cluster_known_nodes:6*) ;; *) return 1 ;; esac
+	case $_info in *cluster_slots_assigned:16384*) ;; *) return 1 ;; esac
+	_repl=$(cluster_cli "$1" info replication 2>/dev/null | tr -d '\r')
+	case $_repl in *role:slave*) case $_repl in *master_link_status:up*) ;; *) return 1 ;; esac ;; esac
+	return 0
+}
+
+# start_cluster: a private Redis Cluster of three masters with a replica
+# each, on loopback ports, every node in its own folder under $TMP/cluster;
+# with CLUSTER_PASSWORD set, every node requires it. Waits until every
+# node sees the whole cluster. Sets CLUSTER_PORTS (six ports), CLUSTER_PIDS
+# (their redis-server PIDs, in the same order; stopped by PID at exit) and
+# CLUSTER_URL (redis+cluster://[:PASSWORD@]127.0.0.1:P,... the three first
+# nodes as seeds), exported as ICE_TEST_CLUSTER_URL. Skips the test when
+# redis is not installed; bails out when the cluster does not form.
+start_cluster() {
+	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
+		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+	_try=0
+	while :; do
+		_try=$((_try + 1))
+		[ "$_try" -le 5 ] || { echo "Bail out! no six free ports for the cluster"; exit 1; }
+		set -- $(free_ports 12)
+		CLUSTER_PORTS="$1 $2 $3 $4 $5 $6"
+		CLUSTER_PIDS=""
+		_ok=1
+		_i=0
+		for _p in $CLUSTER_PORTS; do
+			_i=$((_i + 1))
+			eval "_bus=\${$((_i + 6))}"
+			if ! _start_cluster_node "$TMP/cluster/$_try-$_p" "$_p" "$_bus"; then
+				_ok=0
+				break
+			fi
+			CLUSTER_PIDS="$CLUSTER_PIDS $_node_pid"
+		done
+		[ "$_ok" = 1 ] && break
+		for _pid in $CLUSTER_PIDS $_node_pid; do kill "$_pid" 2>/dev/null; done
+	done
+	CLUSTER_PIDS=${CLUSTER_PIDS# }
+	_addrs=""
+	for _p in $CLUSTER_PORTS; do _addrs="$_addrs 127.0.0.1:$_p"; done
+	# shellcheck disable=SC2086
+	_cluster_redis_cli --cluster create $_addrs \
+		--cluster-replicas 1 --cluster-yes > "$TMP/cluster/create.log" 2>&1 ||
+		{ echo "Bail out! redis-cli --cluster create failed"; sed 's/^/# /' "$TMP/cluster/create.log"; exit 1; }
+	for _p in $CLUSTER_PORTS; do
+		wait_for 60 _cluster_node_ready "$_p" ||
+			{ echo "Bail out! node $_p: the cluster did not form"; exit 1; }
+	done
+	set -- $CLUSTER_PORTS
+	CLUSTER_URL="redis+cluster://${CLUSTER_PASSWORD:+:$CLUSTER_PASSWORD@}127.0.0.1:$1,127.0.0.1:$2,127.0.0.1:$3"
+	ICE_TEST_CLUSTER_URL=$CLUSTER_URL
+	export ICE_TEST_CLUSTER_URL
+}
