@@ -1,0 +1,151 @@
+#!/bin/sh
+# storage-s3: the storage layer against a real S3 server (s3rver, from
+# tests/s3/node_modules) behind a proxy that checks every request's SigV4
+# signature with botocore (tests/s3/sigv4-proxy.py): reads, ranges,
+# conditional reads, stat, listings past 1,000 keys with continuation,
+# credentials from the environment and from profiles, and faults injected
+# by the proxy (503 SlowDown, dropped connections, truncated bodies, 403 on
+# one key, a response slower than the time-out).
+. "$top_srcdir/tests/cli/lib.sh"
+
+S3DIR="$top_srcdir/tests/s3"
+PROBE="$top_builddir/tests/storage/ice-storage-probe"
+command -v node > /dev/null || skip_all "node not installed (scripts/setup installs it)"
+[ -d "$S3DIR/node_modules/s3rver" ] || skip_all "s3rver not installed in tests/s3 (run scripts/setup)"
+python3 -c 'import botocore' 2> /dev/null || skip_all "python3 botocore not installed (scripts/setup)"
+cd "$TMP" || exit 1
+
+# s3rver enciphers continuation tokens with a cipher OpenSSL 3 keeps in its
+# legacy provider.
+node --openssl-legacy-provider "$S3DIR/s3rver-start.js" "$TMP/s3data" s3port lake > s3rver.log 2>&1 &
+track_pid $!
+wait_for 30 test -s s3port || { echo "Bail out! s3rver did not start"; cat s3rver.log; exit 1; }
+python3 "$S3DIR/sigv4-proxy.py" "$(cat s3port)" proxyport proxy.log \
+	--key AKIDTEST:'secret/key+1' --key AKTOK:sek:TOKEN123 > proxy.err 2>&1 &
+track_pid $!
+wait_for 30 test -s proxyport || { echo "Bail out! sigv4-proxy.py did not start"; cat proxy.err; exit 1; }
+EP="http://127.0.0.1:$(cat proxyport)"
+fault() { curl -s -o /dev/null -X POST --data "$1" "$EP/__ctl/fault"; }
+reset_faults() { curl -s -o /dev/null -X POST "$EP/__ctl/reset"; }
+requests() { count_lines proxy.log "$1"; }
+
+# Seed: a small table whose keys need encoding, and 1,100 small objects.
+KEY='t/data/day=2024-01-01/a b+c%~é.avro'
+mkdir -p src/t/metadata "src/t/data/day=2024-01-01"
+printf '{"format-version":2}' > src/t/metadata/v1.metadata.json
+printf '0123456789abcdefghij' > "src/$KEY"
+python3 "$S3DIR/s3-put.py" "$(cat s3port)" lake src wh/ || { echo "Bail out! seeding failed"; exit 1; }
+python3 "$S3DIR/s3-put.py" "$(cat s3port)" lake --many 1100 many/k || { echo "Bail out! seeding failed"; exit 1; }
+
+HOME="$TMP/home"
+AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY='secret/key+1' AWS_ENDPOINT_URL=$EP
+export HOME AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 \
+	AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
+P() { "$PROBE" --attempts 4 --budget-ms 20000 "$@"; }
+
+# ---- reads, signed and verified ----
+is "$(P read s3://lake/wh/t/metadata/v1.metadata.json)" '{"format-version":2}' "read: whole object"
+is "$(P read "s3://lake/wh/$KEY")" "0123456789abcdefghij" "read: a key with = + % space ~ and UTF-8"
+is "$(P range "s3a://lake/wh/$KEY" 5 4)" "5678" "range: bytes 5..8 (s3a://)"
+is "$(P range "s3n://lake/wh/$KEY" 15 0)" "fghij" "range: to the end (s3n://)"
+like "$(P stat "s3://lake/wh/$KEY")" "size=20 etag=\"" "stat: size and ETag by HEAD"
+is "$(requests 'refused')" "0" "every request passed botocore's signature check"
+is "$(requests "206 4")" "1" "range: one 206 with 4 bytes"
+
+etag=$(P stat s3://lake/wh/t/metadata/v1.metadata.json | sed 's/.*etag=\(.*\) mtime.*/\1/')
+is "$(P --stats readif s3://lake/wh/t/metadata/v1.metadata.json "$etag" 2> stats)" "unchanged" \
+	"conditional read: same ETag is unchanged"
+like "$(cat stats)" "requests=1 retries=0 not_modified=1" "conditional read: one request, a 304"
+is "$(requests 'v1.metadata.json 304 0')" "1" "conditional read: the 304 carried no body"
+is "$(P readif s3://lake/wh/t/metadata/v1.metadata.json '"other"')" '{"format-version":2}' \
+	"conditional read: another ETag gets the bytes"
+
+P read s3://lake/wh/missing > /dev/null 2> err
+is "$?" "2" "missing key: not found"
+like "$(cat err)" "s3://lake/wh/missing: not found" "missing key: named"
+
+# ---- credentials ----
+AWS_SECRET_ACCESS_KEY=wrong-secret P read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2> err
+is "$?" "3" "wrong secret: access denied"
+like "$(cat err)" "credentials: environment (AWS_ACCESS_KEY_ID)" "wrong secret: says where the keys came from"
+check "wrong secret: never printed" sh -c "! grep -q 'wrong-secret' err"
+AWS_ACCESS_KEY_ID=AKTOK AWS_SECRET_ACCESS_KEY=sek AWS_SESSION_TOKEN=TOKEN123 \
+	P read s3://lake/wh/t/metadata/v1.metadata.json > out 2> err
+is "$?:$(cat out)" '0:{"format-version":2}' "session token: signed and accepted"
+AWS_ACCESS_KEY_ID=AKTOK AWS_SECRET_ACCESS_KEY=sek P read s3://lake/wh/t/metadata/v1.metadata.json \
+	> /dev/null 2>&1
+is "$?" "3" "session token missing: refused"
+
+mkdir -p home/.aws
+printf '[default]\nregion = us-east-1\n[profile prod]\nregion = us-east-1\n' > home/.aws/config
+printf '[prod]\naws_access_key_id = AKTOK\naws_secret_access_key = sek\naws_session_token = TOKEN123\n' \
+	> home/.aws/credentials
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=prod \
+	"$PROBE" read s3://lake/wh/t/metadata/v1.metadata.json > out 2> err
+is "$?:$(cat out)" '0:{"format-version":2}' "profile: keys and token from ~/.aws/credentials"
+like "$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=prod "$PROBE" whoami)" \
+	"credentials: profile prod ($TMP/home/.aws/credentials)" "profile: the source is named"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=nope "$PROBE" whoami > /dev/null 2> err
+like "$(cat err)" "AWS profile 'nope' not found" "profile: an unknown profile is an error"
+"$PROBE" --anonymous read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2>&1
+is "$?" "3" "anonymous: unsigned, refused by this store"
+is "$(requests 'refused: no Authorization header')" "1" "anonymous: sent without Authorization"
+
+# ---- listings ----
+P --stats list s3://lake/many > many.txt 2> stats
+is "$(wc -l < many.txt | tr -d ' ')" "1100" "list: 1,100 keys"
+is "$(requests 'list-type=2&prefix=many/ 200')" "2" "list: two pages in all"
+is "$(requests 'continuation-token=')" "1" "list: a second page by continuation token"
+is "$(head -1 many.txt):$(tail -1 many.txt)" "s3://lake/many/k00000 9:s3://lake/many/k01099 12" \
+	"list: full URIs with sizes, first to last"
+fault '{"kind":"pagesize","size":7}'
+: > proxy.log
+is "$(P list s3://lake/wh -r | wc -l | tr -d ' ')" "2" "list: recursive, small pages"
+is "$(P list s3://lake/many | sort -u | wc -l | tr -d ' ')" "1100" "list: 158 pages of 7, no key twice"
+is "$(requests 'continuation-token=')" "157" "list: 157 continuations"
+reset_faults
+is "$(P list s3://lake/wh/t)" "" "list: not recursive, only objects directly under the prefix"
+
+# ---- faults ----
+: > proxy.log
+fault '{"kind":"slowdown","match":"v1.metadata","count":2}'
+is "$(P --stats read s3://lake/wh/t/metadata/v1.metadata.json 2> stats)" '{"format-version":2}' \
+	"503 SlowDown twice: then read"
+like "$(cat stats)" "requests=3 retries=2" "503 SlowDown twice: three tries"
+fault '{"kind":"slowdown","match":"v1.metadata","count":10}'
+P --attempts 3 read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2> err
+is "$?" "1" "503 on every try: an error"
+like "$(cat err)" "HTTP 503 SlowDown" "503 on every try: the cause"
+like "$(cat err)" "gave up after 3 tries" "503 on every try: bounded by --attempts"
+reset_faults
+
+fault '{"kind":"drop","match":"v1.metadata","count":1}'
+is "$(P read s3://lake/wh/t/metadata/v1.metadata.json)" '{"format-version":2}' "dropped connection: retried"
+fault '{"kind":"truncate","match":"day=","count":1}'
+is "$(P --stats read "s3://lake/wh/$KEY" 2> stats)" "0123456789abcdefghij" "truncated body: retried, whole"
+like "$(cat stats)" "retries=1" "truncated body: one retry"
+fault '{"kind":"truncate","match":"day=","count":10}'
+P --attempts 2 read "s3://lake/wh/$KEY" > out 2> err
+is "$?:$(wc -c < out | tr -d ' ')" "1:0" "truncated every time: an error, no partial bytes"
+like "$(cat err)" "truncated body" "truncated every time: said so"
+reset_faults
+
+fault '{"kind":"deny","match":"v1.metadata","count":1}'
+P read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2> err
+is "$?" "3" "403 on one key: access denied, not retried"
+like "$(cat err)" "bucket 'lake', key 'wh/t/metadata/v1.metadata.json', credentials: environment" \
+	"403: names bucket, key and the credentials' source"
+reset_faults
+
+fault '{"kind":"slow","match":"v1.metadata","count":1,"seconds":3}'
+is "$(P --timeout-ms 1000 --stats read s3://lake/wh/t/metadata/v1.metadata.json 2> stats)" \
+	'{"format-version":2}' "slower than the time-out: tried again"
+like "$(cat stats)" "retries=1" "slower than the time-out: one retry"
+fault '{"kind":"slow","match":"v1.metadata","count":5,"seconds":3}'
+P --timeout-ms 500 --attempts 2 read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2> err
+like "$(cat err)" "timed out" "slow every time: a time-out error"
+reset_faults
+
+is "$(requests 'refused')" "0" "no request refused by the signature check in the fault runs"
+done_testing
