@@ -268,7 +268,7 @@ static int sign_headers(const ice_sigv4_req *r, const ice_sigv4_key *key, ice_si
 	out->headers[out->n_headers++] = header_line("x-amz-content-sha256", payload);
 	if (key->session_token)
 		out->headers[out->n_headers++] = header_line("x-amz-security-token", key->session_token);
-	ice_sbuf_printf(&b, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+	ice_sbuf_printf(&b, "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
 	                key->access_key, w.scope, signed_names, sig);
 	out->headers[out->n_headers++] = ice_sbuf_take(&b);
 	rc = ICE_OK;

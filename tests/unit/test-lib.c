@@ -75,5 +75,6 @@ int main(void)
 	test_config();
 	test_words();
 	test_decode();
+	test_storage();
 	return tap_done();
 }
