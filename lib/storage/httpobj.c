@@ -7,61 +7,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool retry_status(long status)
+typedef struct {
+	ice_xfer *x;
+	ice_xfer_req q;
+} http_try;
+
+static int try_fn(void *ctx, ice_xfer_resp *resp, ice_err *err)
 {
-	return status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
+	http_try *t = ctx;
+
+	return ice_xfer_perform(t->x, &t->q, resp, err);
 }
 
 static int fetch(ice_xfer *x, const ice_s3_opts *o, const char *url, const ice_httpobj_read *rd,
                  ice_xfer_resp *resp, ice_io_stats *stats, ice_err *err)
 {
-	char range[64], inm[300], why[ICE_ERR_MSG_MAX] = "";
+	char range[64], inm[300];
 	const char *lines[2];
-	ice_xfer_req q = { 0 };
-	ice_retry r;
-	int rc;
+	http_try t = { x, { 0 } };
 
-	q.method = rd->method;
-	q.url = url;
-	q.headers = lines;
-	q.timeout_ms = o->timeout_ms;
-	q.connect_timeout_ms = o->connect_timeout_ms;
-	q.max_bytes = o->max_bytes;
-	q.follow_redirects = true;
+	t.q.method = rd->method;
+	t.q.url = url;
+	t.q.headers = lines;
+	t.q.timeout_ms = o->timeout_ms;
+	t.q.connect_timeout_ms = o->connect_timeout_ms;
+	t.q.max_bytes = o->max_bytes;
+	t.q.follow_redirects = true;
 	if (rd->range) {
 		if (rd->length)
 			snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-%" PRIu64, rd->offset,
 			         rd->offset + rd->length - 1);
 		else
 			snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-", rd->offset);
-		lines[q.n_headers++] = range;
+		lines[t.q.n_headers++] = range;
 	}
 	if (rd->if_none_match) {
 		snprintf(inm, sizeof inm, "If-None-Match: %.250s", rd->if_none_match);
-		lines[q.n_headers++] = inm;
+		lines[t.q.n_headers++] = inm;
 	}
-	ice_retry_start(&r, &o->retry);
-	for (;;) {
-		stats->requests++;
-		rc = ice_xfer_perform(x, &q, resp, err);
-		stats->bytes += resp->len;
-		if (rc == ICE_OK && !retry_status(resp->status))
-			return ICE_OK;
-		if (rc && !resp->transient) {
-			ice_xfer_resp_clear(resp);
-			return rc;
-		}
-		if (rc)
-			snprintf(why, sizeof why, "%s", err ? err->msg : "transport error");
-		else
-			snprintf(why, sizeof why, "%s: HTTP %ld", url, resp->status);
-		ice_xfer_resp_clear(resp);
-		if (!ice_retry_again(&r))
-			break;
-		stats->retries++;
-	}
-	return ice_err_set(err, rc ? rc : ICE_EIO, "%.400s (gave up after %d tries in %" PRId64 " ms)",
-	                   why, r.attempt, ice_retry_elapsed_ms(&r));
+	return ice_xfer_retrying(&o->retry, url, try_fn, NULL, &t, resp, stats, err);
 }
 
 static int status_error(const char *url, long status, ice_err *err)
@@ -79,7 +63,6 @@ int ice_httpobj_get(ice_xfer *x, const ice_s3_opts *o, const char *url,
                     const ice_httpobj_read *rd, ice_obj *out, ice_io_stats *stats, ice_err *err)
 {
 	ice_xfer_resp r;
-	const char *slash;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -97,22 +80,10 @@ int ice_httpobj_get(ice_xfer *x, const ice_s3_opts *o, const char *url,
 		rc = status_error(url, r.status, err);
 		goto out;
 	}
-	out->info.mtime_ms = ice_xfer_date_ms(r.last_modified);
-	out->info.size = r.content_length >= 0 ? (uint64_t)r.content_length : r.len;
-	if (r.status == 206 && r.content_range && (slash = strchr(r.content_range, '/')) &&
-	    slash[1] != '*')
-		out->info.size = strtoull(slash + 1, NULL, 10);
-	if (r.etag && !(out->info.etag = strdup(r.etag))) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if ((rc = ice_xfer_resp_info(&r, &out->info, err)))
 		goto out;
-	}
-	if (r.status == 200 && rd->range && r.body) { /* the server ignored Range */
-		uint64_t off = rd->offset < r.len ? rd->offset : r.len;
-		uint64_t n = rd->length && rd->length < r.len - off ? rd->length : r.len - off;
-		memmove(r.body, r.body + off, n);
-		r.len = n;
-		r.body[n] = '\0';
-	}
+	if (r.status == 200 && rd->range)
+		ice_xfer_resp_cut_range(&r, rd->offset, rd->length);
 	if (strcmp(rd->method, "HEAD") != 0) {
 		out->data = r.body ? r.body : calloc(1, 1);
 		out->len = r.len;

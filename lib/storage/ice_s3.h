@@ -21,6 +21,7 @@
 #include "ice_error.h"
 #include "ice_object.h"
 #include "ice_retry.h"
+#include "ice_xfer.h"
 
 typedef struct ice_s3_opts {
 	ice_aws_settings aws;
@@ -30,14 +31,6 @@ typedef struct ice_s3_opts {
 	size_t max_bytes;            /* per object; 0: 512 MiB */
 	int list_page_keys;          /* max-keys per ListObjectsV2 page; 0: the store's (1000) */
 } ice_s3_opts;
-
-/* What the client did, for --stats and tests. */
-typedef struct ice_io_stats {
-	uint64_t requests;      /* tries sent, retries included */
-	uint64_t retries;
-	uint64_t bytes;         /* body bytes received */
-	uint64_t not_modified;  /* conditional reads answered 304 */
-} ice_io_stats;
 
 typedef struct ice_s3 ice_s3;
 

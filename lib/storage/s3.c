@@ -176,11 +176,6 @@ static void free_lines(char **l, size_t n)
 	free(l);
 }
 
-static bool retry_status(long status)
-{
-	return status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
-}
-
 static int try_once(ice_s3 *s, const s3_req *q, ice_xfer_resp *resp, ice_err *err)
 {
 	ice_xfer_req xq = { 0 };
@@ -198,9 +193,7 @@ static int try_once(ice_s3 *s, const s3_req *q, ice_xfer_resp *resp, ice_err *er
 	xq.timeout_ms = s->o.timeout_ms;
 	xq.connect_timeout_ms = s->o.connect_timeout_ms;
 	xq.max_bytes = q->max_bytes ? q->max_bytes : s->o.max_bytes;
-	s->stats.requests++;
 	rc = ice_xfer_perform(s->x, &xq, resp, err);
-	s->stats.bytes += resp->len;
 	free(url);
 	free_lines(lines, n_lines);
 	ice_sigv4_out_free(&sig);
@@ -220,36 +213,30 @@ static void describe_status(const ice_xfer_resp *r, char *buf, size_t n)
 		snprintf(buf, n, "HTTP %ld", r->status);
 }
 
+typedef struct {
+	ice_s3 *s;
+	const s3_req *q;
+} s3_try;
+
+static int try_fn(void *ctx, ice_xfer_resp *resp, ice_err *err)
+{
+	s3_try *t = ctx;
+
+	return try_once(t->s, t->q, resp, err);
+}
+
 /* One request, tried again while the failure is transient and the policy
  * allows. ICE_OK: a final answer arrived (any status), in *resp. */
 static int request(ice_s3 *s, const s3_req *q, ice_xfer_resp *resp, ice_err *err)
 {
-	char why[ICE_ERR_MSG_MAX] = "";
-	ice_retry r;
+	char what[ICE_ERR_MSG_MAX / 2];
+	s3_try t = { s, q };
 	int rc;
 
 	if (!s->x && (rc = ice_xfer_open(&s->x, err)))
 		return rc;
-	ice_retry_start(&r, &s->o.retry);
-	for (;;) {
-		rc = try_once(s, q, resp, err);
-		if (rc == ICE_OK && !retry_status(resp->status))
-			return ICE_OK;
-		if (rc && !resp->transient) {
-			ice_xfer_resp_clear(resp);
-			return rc;
-		}
-		if (rc)
-			snprintf(why, sizeof why, "%s", err ? err->msg : "transport error");
-		else
-			describe_status(resp, why, sizeof why);
-		ice_xfer_resp_clear(resp);
-		if (!ice_retry_again(&r))
-			break;
-		s->stats.retries++;
-	}
-	return ice_err_set(err, rc ? rc : ICE_EIO, "s3://%s/%s: %.300s (gave up after %d tries in %" PRId64 " ms)",
-	                   q->bucket, q->key, why, r.attempt, ice_retry_elapsed_ms(&r));
+	snprintf(what, sizeof what, "s3://%s/%s", q->bucket, q->key);
+	return ice_xfer_retrying(&s->o.retry, what, try_fn, describe_status, &t, resp, &s->stats, err);
 }
 
 /* The error of a final answer that is not a success. */
@@ -282,32 +269,6 @@ static int status_error(const ice_s3 *s, const s3_req *q, const ice_xfer_resp *r
 }
 
 /* ---- the operations ------------------------------------------------------------- */
-
-/* "bytes 0-9/1234" -> 1234 */
-static bool total_of_range(const char *cr, uint64_t *total)
-{
-	const char *slash = cr ? strchr(cr, '/') : NULL;
-	char *end;
-
-	if (!slash || slash[1] == '*')
-		return false;
-	*total = strtoull(slash + 1, &end, 10);
-	return end != slash + 1;
-}
-
-static int fill_info(const ice_xfer_resp *r, ice_obj_info *info, ice_err *err)
-{
-	uint64_t total;
-
-	info->mtime_ms = ice_xfer_date_ms(r->last_modified);
-	if (r->status == 206 && total_of_range(r->content_range, &total))
-		info->size = total;
-	else
-		info->size = r->content_length >= 0 ? (uint64_t)r->content_length : r->len;
-	if (r->etag && !(info->etag = strdup(r->etag)))
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	return ICE_OK;
-}
 
 int ice_s3_get(ice_s3 *s, const char *bucket, const char *key, const ice_s3_read *rd,
                ice_obj *out, ice_err *err)
@@ -342,15 +303,10 @@ int ice_s3_get(ice_s3 *s, const char *bucket, const char *key, const ice_s3_read
 		rc = (out->info.etag = strdup(rd->if_none_match)) ? ICE_OK
 		     : ice_err_set(err, ICE_ENOMEM, "out of memory");
 	} else if (r.status == 200 || r.status == 206) {
-		if ((rc = fill_info(&r, &out->info, err)) == ICE_OK) {
+		if ((rc = ice_xfer_resp_info(&r, &out->info, err)) == ICE_OK) {
 			/* A store that ignored the Range sends everything: cut it here. */
-			if (r.status == 200 && rd && rd->range && r.body) {
-				uint64_t off = rd->offset < r.len ? rd->offset : r.len;
-				uint64_t n = rd->length && rd->length < r.len - off ? rd->length : r.len - off;
-				memmove(r.body, r.body + off, n);
-				r.len = n;
-				r.body[n] = '\0';
-			}
+			if (r.status == 200 && rd && rd->range)
+				ice_xfer_resp_cut_range(&r, rd->offset, rd->length);
 			out->data = r.body ? r.body : calloc(1, 1);
 			out->len = r.len;
 			r.body = NULL;
@@ -376,7 +332,7 @@ int ice_s3_head(ice_s3 *s, const char *bucket, const char *key, ice_obj_info *ou
 	out->mtime_ms = -1;
 	if ((rc = request(s, &q, &r, err)))
 		return rc;
-	rc = r.status == 200 ? fill_info(&r, out, err) : status_error(s, &q, &r, err);
+	rc = r.status == 200 ? ice_xfer_resp_info(&r, out, err) : status_error(s, &q, &r, err);
 	ice_xfer_resp_clear(&r);
 	return rc;
 }

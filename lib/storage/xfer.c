@@ -247,3 +247,78 @@ int64_t ice_xfer_date_ms(const char *s)
 		return -1;
 	return (int64_t)t * 1000;
 }
+
+/* ---- retries and what an answer says about its object ---------------------- */
+
+static bool retry_status(long status)
+{
+	return status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
+}
+
+int ice_xfer_retrying(const ice_retry_policy *p, const char *what, ice_xfer_try_fn try_fn,
+                      ice_xfer_why_fn why_fn, void *ctx, ice_xfer_resp *resp, ice_io_stats *stats,
+                      ice_err *err)
+{
+	char why[ICE_ERR_MSG_MAX] = "";
+	ice_retry r;
+	int rc;
+
+	ice_retry_start(&r, p);
+	for (;;) {
+		stats->requests++;
+		rc = try_fn(ctx, resp, err);
+		stats->bytes += resp->len;
+		if (rc == ICE_OK && !retry_status(resp->status))
+			return ICE_OK;
+		if (rc && !resp->transient) {
+			ice_xfer_resp_clear(resp);
+			return rc;
+		}
+		if (rc)
+			snprintf(why, sizeof why, "%s", err ? err->msg : "transport error");
+		else if (why_fn)
+			why_fn(resp, why, sizeof why);
+		else
+			snprintf(why, sizeof why, "HTTP %ld", resp->status);
+		ice_xfer_resp_clear(resp);
+		if (!ice_retry_again(&r))
+			break;
+		stats->retries++;
+	}
+	/* A transport error names the URL already: say `what` only once. */
+	if (strncmp(why, what, strlen(what)) == 0)
+		return ice_err_set(err, rc ? rc : ICE_EIO, "%.400s (gave up after %d tries in %lld ms)",
+		                   why, r.attempt, (long long)ice_retry_elapsed_ms(&r));
+	return ice_err_set(err, rc ? rc : ICE_EIO, "%.200s: %.300s (gave up after %d tries in %lld ms)",
+	                   what, why, r.attempt, (long long)ice_retry_elapsed_ms(&r));
+}
+
+int ice_xfer_resp_info(const ice_xfer_resp *r, ice_obj_info *info, ice_err *err)
+{
+	const char *slash = r->content_range ? strchr(r->content_range, '/') : NULL;
+	char *end;
+
+	info->mtime_ms = ice_xfer_date_ms(r->last_modified);
+	info->size = r->content_length >= 0 ? (uint64_t)r->content_length : r->len;
+	/* "bytes 0-9/1234": the whole object is 1234 bytes. */
+	if (r->status == 206 && slash && slash[1] != '*') {
+		uint64_t total = strtoull(slash + 1, &end, 10);
+		if (end != slash + 1)
+			info->size = total;
+	}
+	if (r->etag && !(info->etag = strdup(r->etag)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
+void ice_xfer_resp_cut_range(ice_xfer_resp *r, uint64_t offset, uint64_t length)
+{
+	uint64_t off = offset < r->len ? offset : r->len;
+	uint64_t n = length && length < r->len - off ? length : r->len - off;
+
+	if (!r->body)
+		return;
+	memmove(r->body, r->body + off, n);
+	r->len = n;
+	r->body[n] = '\0';
+}
