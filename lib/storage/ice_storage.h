@@ -23,11 +23,13 @@
 #include <stdint.h>
 
 #include "ice_error.h"
+#include "ice_objcache.h"
 #include "ice_object.h"
 #include "ice_s3.h"
 
 typedef struct ice_storage_opts {
-	ice_s3_opts s3;   /* credentials, endpoint, retries, time-outs, bounds */
+	ice_s3_opts s3;          /* credentials, endpoint, retries, time-outs, bounds */
+	ice_objcache_opts cache; /* for ice_storage_read_immutable */
 } ice_storage_opts;
 
 typedef struct ice_storage ice_storage;
@@ -44,6 +46,11 @@ bool ice_uri_is_remote(const char *uri);
 
 /* The whole object. out is filled on success only; the caller clears it. */
 int ice_storage_read(ice_storage *st, const char *uri, ice_obj *out, ice_err *err);
+/* The whole object, one that is never rewritten once written (Iceberg
+ * metadata files, manifest lists, manifests): remote ones are kept in the
+ * object cache (ice_objcache.h) and read from it afterwards without any
+ * request. Local files are read as by ice_storage_read. */
+int ice_storage_read_immutable(ice_storage *st, const char *uri, ice_obj *out, ice_err *err);
 /* Bytes [offset, offset + length) (length 0: to the end); fewer when the
  * object ends first. out->info.size is the whole object's size. */
 int ice_storage_read_range(ice_storage *st, const char *uri, uint64_t offset, uint64_t length,
@@ -64,6 +71,8 @@ int ice_storage_list(ice_storage *st, const char *uri, bool recursive, ice_listi
 
 /* Requests made so far over S3 and HTTP (zeros when none). */
 ice_io_stats ice_storage_stats(const ice_storage *st);
+/* The object cache's counters (zeros before its first use or when off). */
+ice_objcache_stats ice_storage_cache_stats(const ice_storage *st);
 /* Where S3 credentials came from ("environment"...), NULL before any S3
  * request: for --verbose. Never the secret. */
 const char *ice_storage_credential_source(const ice_storage *st);

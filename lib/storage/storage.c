@@ -14,6 +14,8 @@ struct ice_storage {
 	ice_s3 *s3;          /* at the first s3:// URI */
 	ice_xfer *http;      /* at the first http(s):// URI */
 	ice_io_stats http_stats;
+	ice_objcache *cache;  /* at the first immutable remote read */
+	bool cache_opened;
 };
 
 int ice_storage_open(ice_storage **st, const ice_storage_opts *o, ice_err *err)
@@ -32,6 +34,7 @@ void ice_storage_close(ice_storage *st)
 	if (!st)
 		return;
 	ice_s3_close(st->s3);
+	ice_objcache_close(st->cache);
 	ice_xfer_close(st->http);
 	free(st);
 }
@@ -159,6 +162,26 @@ int ice_storage_read(ice_storage *st, const char *uri, ice_obj *out, ice_err *er
 	return read_any(st, uri, &q, out, err);
 }
 
+int ice_storage_read_immutable(ice_storage *st, const char *uri, ice_obj *out, ice_err *err)
+{
+	bool found = false;
+	int rc;
+
+	if (!ice_uri_is_remote(uri))
+		return ice_storage_read(st, uri, out, err);
+	/* The cache is a help, never a failure: when it cannot open, go on. */
+	if (!st->cache_opened) {
+		st->cache_opened = true;
+		ice_objcache_open(&st->cache, &st->o.cache, NULL);
+	}
+	if (ice_objcache_get(st->cache, uri, out, &found, NULL) == ICE_OK && found)
+		return ICE_OK;
+	if ((rc = ice_storage_read(st, uri, out, err)))
+		return rc;
+	ice_objcache_put(st->cache, uri, out, NULL);
+	return ICE_OK;
+}
+
 int ice_storage_read_range(ice_storage *st, const char *uri, uint64_t offset, uint64_t length,
                            ice_obj *out, ice_err *err)
 {
@@ -260,6 +283,11 @@ ice_io_stats ice_storage_stats(const ice_storage *st)
 		s.not_modified += t->not_modified;
 	}
 	return s;
+}
+
+ice_objcache_stats ice_storage_cache_stats(const ice_storage *st)
+{
+	return ice_objcache_stats_of(st->cache);
 }
 
 const char *ice_storage_credential_source(const ice_storage *st)

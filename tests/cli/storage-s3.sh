@@ -148,4 +148,45 @@ like "$(cat err)" "timed out" "slow every time: a time-out error"
 reset_faults
 
 is "$(requests 'refused')" "0" "no request refused by the signature check in the fault runs"
+
+# ---- the object cache ----
+OBJ="$TMP/xdg-cache/icecache/objects"
+M=s3://lake/wh/t/metadata/v1.metadata.json
+: > proxy.log
+is "$(P --stats readimm $M 2> stats)" '{"format-version":2}' "object cache: a miss reads the store"
+like "$(cat stats)" "requests=1 " "object cache: one request"
+is "$(find "$OBJ" -type f | wc -l | tr -d ' ')" "1" "object cache: one entry under XDG_CACHE_HOME"
+is "$(P --stats readimm $M 2> stats)" '{"format-version":2}' "object cache: a hit, same bytes"
+like "$(cat stats)" "requests=0 retries=0 not_modified=0 cache_hits=1" "object cache: a hit makes no request"
+is "$(requests 'v1.metadata.json')" "1" "object cache: the server saw one GET in all"
+entry=$(find "$OBJ" -type f)
+sed -i 's/format/FORMAT/' "$entry"
+is "$(P --stats readimm $M 2> stats)" '{"format-version":2}' "object cache: a corrupted entry is not used"
+like "$(cat stats)" "requests=1 retries=0 not_modified=0 cache_hits=0 cache_corrupt=1" \
+	"object cache: corruption detected, fetched again"
+is "$(P --stats readimm $M 2>&1 > /dev/null | sed 's/.*cache_hits=\([0-9]*\).*/\1/')" "1" \
+	"object cache: the entry is whole again"
+is "$(P --no-cache --stats readimm $M 2>&1 > /dev/null | sed 's/ retries.*//')" "requests=1" \
+	"object cache: --no-cache reads the store"
+
+uris=$(sed -n '1,60s/ .*//p' many.txt | tr '\n' ' ')
+P --cache-dir "$TMP/c2" readimm $uris > fill1 2>&1 &
+p1=$!
+P --cache-dir "$TMP/c2" readimm $uris > fill2 2>&1 &
+p2=$!
+wait $p1; s1=$?
+wait $p2; s2=$?
+is "$s1:$s2" "0:0" "object cache: two processes fill one cache at once"
+is "$(cat fill1)" "$(cat fill2)" "object cache: both read the same bytes"
+P --cache-dir "$TMP/c2" --stats readimm $uris > fill3 2> stats
+like "$(cat stats)" "requests=0 retries=0 not_modified=0 cache_hits=60 cache_corrupt=0" \
+	"object cache: then every entry is whole"
+check "object cache: a cached read gives the store's bytes" cmp -s fill1 fill3
+
+P --cache-dir "$TMP/c3" --cache-max 4000 --stats readimm $uris > /dev/null 2> stats
+size=$(find "$TMP/c3" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+check "object cache: the size limit is kept ($size bytes of 4000)" test "$size" -le 4000
+check "object cache: the limit evicted entries" grep -q 'cache_evicted=[1-9]' stats
+is "$(P --cache-dir "$TMP/c3" --stats readimm "$(echo $uris | awk '{ print $NF }')" 2>&1 >/dev/null |
+	sed 's/ retries.*//')" "requests=0" "object cache: the most recent entry survives eviction"
 done_testing

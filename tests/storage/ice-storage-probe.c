@@ -1,13 +1,14 @@
 /* ice-storage-probe: the storage layer from the command line, for tests.
  *
  * ice-storage-probe [OPTIONS] read URI | range URI OFFSET LENGTH | stat URI |
- *                   readif URI ETAG | list URI [-r] | whoami
+ *                   readif URI ETAG | list URI [-r] | whoami | readimm URI...
  * Bytes go to stdout as read; stat prints "size=N etag=E mtime_ms=M";
  * readif prints "unchanged" or the bytes; list one "NAME SIZE" a line;
  * whoami where credentials, region and endpoint came from (never a secret).
  * Options: --attempts N, --budget-ms N, --timeout-ms N, --page-keys N,
  * --anonymous, --profile P, --region R, --endpoint URL, --stats (requests
- * and retries on stderr). Exit 0; 2 not found; 3 access denied; 1 other. */
+ * and retries on stderr); readimm (through the object cache): --cache-dir
+ * DIR, --cache-max BYTES, --no-cache. Exit 0; 2 not found; 3 access denied; 1 other. */
 #include "config.h"
 #include "ice_storage.h"
 
@@ -39,7 +40,17 @@ static int run(ice_storage *st, int argc, char **argv, ice_err *err)
 	ice_obj o = { 0 };
 	int rc;
 
-	if (strcmp(cmd, "read") == 0 && argc == 2) {
+	if (strcmp(cmd, "readimm") == 0 && argc >= 2) {
+		for (int i = 1; i < argc; i++) {
+			if ((rc = ice_storage_read_immutable(st, argv[i], &o, err)))
+				return fail(err);
+			rc = emit(&o);
+			ice_obj_clear(&o);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	} else if (strcmp(cmd, "read") == 0 && argc == 2) {
 		if ((rc = ice_storage_read(st, argv[1], &o, err)))
 			return fail(err);
 	} else if (strcmp(cmd, "range") == 0 && argc == 4) {
@@ -87,6 +98,12 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = argv[i + 1];
 		if (strcmp(a, "--stats") == 0)
 			stats = true;
+		else if (strcmp(a, "--no-cache") == 0)
+			o.cache.disabled = true;
+		else if (strcmp(a, "--cache-dir") == 0 && ++i)
+			o.cache.dir = v;
+		else if (strcmp(a, "--cache-max") == 0 && ++i)
+			o.cache.max_bytes = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--anonymous") == 0)
 			o.s3.aws.anonymous = true;
 		else if (strcmp(a, "--attempts") == 0 && ++i)
@@ -130,8 +147,10 @@ int main(int argc, char **argv)
 	}
 	if (stats) {
 		ice_io_stats s = ice_storage_stats(st);
-		fprintf(stderr, "requests=%" PRIu64 " retries=%" PRIu64 " not_modified=%" PRIu64 "\n",
-		        s.requests, s.retries, s.not_modified);
+		ice_objcache_stats c = ice_storage_cache_stats(st);
+		fprintf(stderr, "requests=%" PRIu64 " retries=%" PRIu64 " not_modified=%" PRIu64
+		        " cache_hits=%" PRIu64 " cache_corrupt=%" PRIu64 " cache_evicted=%" PRIu64 "\n",
+		        s.requests, s.retries, s.not_modified, c.hits, c.corrupt, c.evicted);
 	}
 	ice_storage_close(st);
 	return status;
