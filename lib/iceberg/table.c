@@ -73,6 +73,19 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A file, on disk or (for a table in object storage) as an object. */
+static bool exists(const ice_table *t, const char *path)
+{
+	ice_obj_info info;
+
+	if (!t->st)
+		return is_file(path);
+	if (ice_storage_stat(t->st, path, &info, NULL) != ICE_OK)
+		return false;
+	ice_obj_info_clear(&info);
+	return true;
+}
+
 static int open_file_arg(const char *arg, ice_table *t, ice_err *err)
 {
 	char *base;
@@ -187,13 +200,17 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+static char *find_numbered_remote(const ice_table *t, long long v);
+
 /* A file in the metadata folder with version number v (any naming). */
 static char *find_numbered(const ice_table *t, long long v)
 {
-	DIR *d = opendir(t->metadata_dir);
+	DIR *d = t->st ? NULL : opendir(t->metadata_dir);
 	struct dirent *e;
 	char *found = NULL;
 
+	if (t->st)
+		return find_numbered_remote(t, v);
 	if (!d)
 		return NULL;
 	while (!found && (e = readdir(d)))
@@ -215,7 +232,7 @@ static int resolve_hint(const ice_table *t, char *hint, char **path, ice_err *er
 		                   t->metadata_dir, h);
 	if (ice_is_metadata_name(h)) {
 		*path = ice_path_join(t->metadata_dir, h);
-		if (*path && is_file(*path))
+		if (*path && exists(t, *path))
 			return ICE_OK;
 		free(*path);
 		*path = NULL;
@@ -227,7 +244,7 @@ static int resolve_hint(const ice_table *t, char *hint, char **path, ice_err *er
 
 		snprintf(file, sizeof file, "%s%s", name, hint_suffixes[i]);
 		p = ice_path_join(t->metadata_dir, file);
-		if (p && is_file(p)) {
+		if (p && exists(t, p)) {
 			*path = p;
 			return ICE_OK;
 		}
@@ -274,14 +291,18 @@ static bool better(const ice_table *t, const char *name, long long v,
 	return strcmp(name, best) > 0;
 }
 
+static int scan_listing(const ice_table *t, char **path, ice_err *err);
+
 static int scan_dir(const ice_table *t, char **path, ice_err *err)
 {
-	DIR *d = opendir(t->metadata_dir);
+	DIR *d = t->st ? NULL : opendir(t->metadata_dir);
 	struct dirent *e;
 	char *best = NULL;
 	long long best_v = -1;
 	int rc = ICE_OK;
 
+	if (t->st)
+		return scan_listing(t, path, err);
 	if (!d)
 		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
 		                   "%s: %s", t->metadata_dir, strerror(errno));
@@ -312,6 +333,26 @@ out:
 	return rc;
 }
 
+/* The pointer is mutable: always asked fresh, never from the object cache. */
+static int read_remote_hint(const ice_table *t, const char *uri, char **hint, size_t *len,
+                            ice_err *err)
+{
+	ice_obj o;
+	int rc = ice_storage_read(t->st, uri, &o, err);
+
+	if (rc)
+		return rc;
+	if (o.len > 4096) {
+		ice_obj_clear(&o);
+		return ice_err_set(err, ICE_ETOOBIG, "%s: larger than 4096 bytes", uri);
+	}
+	*hint = o.data;
+	*len = o.len;
+	o.data = NULL;
+	ice_obj_clear(&o);
+	return ICE_OK;
+}
+
 int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 {
 	char *hint_path = NULL, *hint = NULL;
@@ -326,7 +367,8 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 	hint_path = ice_path_join(t->metadata_dir, "version-hint.text");
 	if (!hint_path)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	rc = ice_read_file(hint_path, 4096, &hint, &len, err);
+	rc = t->st ? read_remote_hint(t, hint_path, &hint, &len, err)
+	           : ice_read_file(hint_path, 4096, &hint, &len, err);
 	if (rc == ICE_ENOENT)
 		rc = scan_dir(t, path, err);
 	else if (rc == ICE_OK)
@@ -385,4 +427,94 @@ out:
 	free(a);
 	free(b);
 	return out;
+}
+
+/* ---- tables in object storage ---------------------------------------------- */
+
+static const char *last_segment(const char *uri)
+{
+	const char *slash = strrchr(uri, '/');
+
+	return slash ? slash + 1 : uri;
+}
+
+static char *find_numbered_remote(const ice_table *t, long long v)
+{
+	ice_listing l = { 0 };
+	char *found = NULL;
+
+	if (ice_storage_list(t->st, t->metadata_dir, false, &l, NULL) == ICE_OK)
+		for (size_t i = 0; !found && i < l.n; i++) {
+			const char *name = last_segment(l.v[i].name);
+			if (ice_is_metadata_name(name) && ice_metadata_name_version(name) == v)
+				found = strdup(l.v[i].name);
+		}
+	ice_listing_clear(&l);
+	return found;
+}
+
+/* The highest version in the listing of metadata/; equal versions (or
+ * none) by name, since reading each candidate would cost a request. */
+static int scan_listing(const ice_table *t, char **path, ice_err *err)
+{
+	ice_listing l = { 0 };
+	const char *best = NULL;
+	long long best_v = -1;
+	int rc;
+
+	if ((rc = ice_storage_list(t->st, t->metadata_dir, false, &l, err)))
+		return rc;
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = last_segment(l.v[i].name);
+		long long v;
+
+		if (!ice_is_metadata_name(name))
+			continue;
+		v = ice_metadata_name_version(name);
+		if (!best || v > best_v || (v == best_v && strcmp(name, last_segment(best)) > 0)) {
+			best = l.v[i].name;
+			best_v = v;
+		}
+	}
+	if (!best)
+		rc = ice_err_set(err, ICE_ENOENT, "%s: no metadata file found", t->metadata_dir);
+	else if (!(*path = strdup(best)))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	ice_listing_clear(&l);
+	return rc;
+}
+
+int ice_table_open_storage(ice_storage *st, const char *uri, ice_table *t, ice_err *err)
+{
+	char *norm, *base;
+	int rc = ICE_OK;
+
+	if (!ice_uri_is_remote(uri))
+		return ice_table_open(uri, t, err);
+	memset(t, 0, sizeof *t);
+	t->st = st;
+	if (!(t->arg = strdup(uri)) || !(norm = ice_location_normalize(uri))) {
+		ice_table_free(t);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	base = ice_path_basename(norm);
+	if (base && ice_is_metadata_name(base)) {
+		rc = open_file_arg(norm, t, err);
+	} else if (base && strcmp(base, "metadata") == 0) {
+		t->metadata_dir = strdup(norm);
+		t->root = ice_path_dirname(norm);
+	} else if (base) {
+		t->root = strdup(norm);
+		t->metadata_dir = ice_path_join(norm, "metadata");
+	}
+	if (!rc && (!base || !t->root || !t->metadata_dir))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	free(base);
+	free(norm);
+	if (rc) {
+		ice_table_free(t);
+		return rc;
+	}
+	t->st = st;
+	return ICE_OK;
 }

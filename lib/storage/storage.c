@@ -162,24 +162,39 @@ int ice_storage_read(ice_storage *st, const char *uri, ice_obj *out, ice_err *er
 	return read_any(st, uri, &q, out, err);
 }
 
+/* One object, one entry: s3a:// and s3n:// name what s3:// names. */
+static char *cache_key(const char *uri)
+{
+	char *k;
+
+	if (ice_uri_kind_of(uri) != ICE_URI_S3)
+		return strdup(uri);
+	return asprintf(&k, "s3://%s", strstr(uri, "://") + 3) < 0 ? NULL : k;
+}
+
 int ice_storage_read_immutable(ice_storage *st, const char *uri, ice_obj *out, ice_err *err)
 {
 	bool found = false;
+	char *key;
 	int rc;
 
 	if (!ice_uri_is_remote(uri))
 		return ice_storage_read(st, uri, out, err);
+	if (!(key = cache_key(uri)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	/* The cache is a help, never a failure: when it cannot open, go on. */
 	if (!st->cache_opened) {
 		st->cache_opened = true;
 		ice_objcache_open(&st->cache, &st->o.cache, NULL);
 	}
-	if (ice_objcache_get(st->cache, uri, out, &found, NULL) == ICE_OK && found)
+	if (ice_objcache_get(st->cache, key, out, &found, NULL) == ICE_OK && found) {
+		free(key);
 		return ICE_OK;
-	if ((rc = ice_storage_read(st, uri, out, err)))
-		return rc;
-	ice_objcache_put(st->cache, uri, out, NULL);
-	return ICE_OK;
+	}
+	if ((rc = ice_storage_read(st, uri, out, err)) == ICE_OK)
+		ice_objcache_put(st->cache, key, out, NULL);
+	free(key);
+	return rc;
 }
 
 int ice_storage_read_range(ice_storage *st, const char *uri, uint64_t offset, uint64_t length,

@@ -10,38 +10,21 @@
 
 S3DIR="$top_srcdir/tests/s3"
 PROBE="$top_builddir/tests/storage/ice-storage-probe"
-command -v node > /dev/null || skip_all "node not installed (scripts/setup installs it)"
-[ -d "$S3DIR/node_modules/s3rver" ] || skip_all "s3rver not installed in tests/s3 (run scripts/setup)"
-python3 -c 'import botocore' 2> /dev/null || skip_all "python3 botocore not installed (scripts/setup)"
+start_s3 lake
 cd "$TMP" || exit 1
-
-# s3rver enciphers continuation tokens with a cipher OpenSSL 3 keeps in its
-# legacy provider.
-node --openssl-legacy-provider "$S3DIR/s3rver-start.js" "$TMP/s3data" s3port lake > s3rver.log 2>&1 &
-track_pid $!
-wait_for 30 test -s s3port || { echo "Bail out! s3rver did not start"; cat s3rver.log; exit 1; }
-python3 "$S3DIR/sigv4-proxy.py" "$(cat s3port)" proxyport proxy.log \
-	--key AKIDTEST:'secret/key+1' --key AKTOK:sek:TOKEN123 > proxy.err 2>&1 &
-track_pid $!
-wait_for 30 test -s proxyport || { echo "Bail out! sigv4-proxy.py did not start"; cat proxy.err; exit 1; }
-EP="http://127.0.0.1:$(cat proxyport)"
+EP=$S3_EP
 fault() { curl -s -o /dev/null -X POST --data "$1" "$EP/__ctl/fault"; }
 reset_faults() { curl -s -o /dev/null -X POST "$EP/__ctl/reset"; }
-requests() { count_lines proxy.log "$1"; }
+requests() { s3_requests "$1"; }
 
 # Seed: a small table whose keys need encoding, and 1,100 small objects.
 KEY='t/data/day=2024-01-01/a b+c%~é.avro'
 mkdir -p src/t/metadata "src/t/data/day=2024-01-01"
 printf '{"format-version":2}' > src/t/metadata/v1.metadata.json
 printf '0123456789abcdefghij' > "src/$KEY"
-python3 "$S3DIR/s3-put.py" "$(cat s3port)" lake src wh/ || { echo "Bail out! seeding failed"; exit 1; }
-python3 "$S3DIR/s3-put.py" "$(cat s3port)" lake --many 1100 many/k || { echo "Bail out! seeding failed"; exit 1; }
+s3_put src wh/ || { echo "Bail out! seeding failed"; exit 1; }
+python3 "$S3DIR/s3-put.py" "$S3_PORT" lake --many 1100 many/k || { echo "Bail out! seeding failed"; exit 1; }
 
-HOME="$TMP/home"
-AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY='secret/key+1' AWS_ENDPOINT_URL=$EP
-export HOME AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 \
-	AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
 P() { "$PROBE" --attempts 4 --budget-ms 20000 "$@"; }
 
 # ---- reads, signed and verified ----
