@@ -31,6 +31,9 @@ typedef struct ice_table_probe {
 	ice_file_id hint;
 	ice_file_id dir;
 	ice_file_id file;
+	/* A table in object storage: a hash of the hint's validators (one HEAD),
+	 * or, without a hint, of the metadata/ listing; "" on disk. */
+	char remote[17];
 } ice_table_probe;
 
 /* Resolve `arg` into the table's folders. ICE_ENOENT when nothing is

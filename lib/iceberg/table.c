@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,12 +379,16 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 	return rc;
 }
 
+static int remote_probe(const ice_table *t, ice_table_probe *p, ice_err *err);
+
 int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err)
 {
-	char *hint = ice_path_join(t->metadata_dir, "version-hint.text");
+	char *hint = t->st ? NULL : ice_path_join(t->metadata_dir, "version-hint.text");
 	int rc;
 
 	memset(p, 0, sizeof *p);
+	if (t->st)
+		return remote_probe(t, p, err);
 	if (!hint)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	rc = ice_file_id_of(hint, &p->hint, err);
@@ -398,7 +403,7 @@ int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err)
 bool ice_table_probe_equal(const ice_table_probe *a, const ice_table_probe *b)
 {
 	return ice_file_id_equal(&a->hint, &b->hint) && ice_file_id_equal(&a->dir, &b->dir) &&
-	       ice_file_id_equal(&a->file, &b->file);
+	       ice_file_id_equal(&a->file, &b->file) && strcmp(a->remote, b->remote) == 0;
 }
 
 char *ice_table_default_name(const ice_table *t)
@@ -517,4 +522,48 @@ int ice_table_open_storage(ice_storage *st, const char *uri, ice_table *t, ice_e
 	}
 	t->st = st;
 	return ICE_OK;
+}
+
+/* FNV-1a over what identifies a version: enough to see a change. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull;
+}
+
+static uint64_t fnv_info(uint64_t h, const char *name, const char *etag, uint64_t size)
+{
+	char n[32];
+
+	snprintf(n, sizeof n, "%llu", (unsigned long long)size);
+	return fnv(fnv(fnv(h, name), etag ? etag : "-"), n);
+}
+
+/* One HEAD of the pointer (or of the file given); without a hint, the
+ * listing of metadata/, whose names and ETags change with every commit. */
+static int remote_probe(const ice_table *t, ice_table_probe *p, ice_err *err)
+{
+	uint64_t h = 14695981039346656037ull;
+	ice_obj_info info;
+	ice_listing l = { 0 };
+	char *hint = t->file ? strdup(t->file) : ice_path_join(t->metadata_dir, "version-hint.text");
+	int rc;
+
+	if (!hint)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	rc = ice_storage_stat(t->st, hint, &info, err);
+	if (rc == ICE_OK) {
+		h = fnv_info(h, hint, info.etag, info.size);
+		ice_obj_info_clear(&info);
+	} else if (rc == ICE_ENOENT && !t->file) {
+		if ((rc = ice_storage_list(t->st, t->metadata_dir, false, &l, err)) == ICE_OK)
+			for (size_t i = 0; i < l.n; i++)
+				h = fnv_info(h, l.v[i].name, l.v[i].etag, l.v[i].size);
+		ice_listing_clear(&l);
+	}
+	free(hint);
+	if (rc == ICE_OK)
+		snprintf(p->remote, sizeof p->remote, "%016llx", (unsigned long long)h);
+	return rc;
 }

@@ -208,7 +208,9 @@ int ice_xfer_perform(ice_xfer *x, const ice_xfer_req *q, ice_xfer_resp *r, ice_e
 	}
 	/* curl catches a short body on a kept connection; this catches the rest
 	 * (and a longer one), so a partial object is never handed on. */
-	if (!head && r->content_length >= 0 && (uint64_t)r->content_length != r->len) {
+	/* A 304 or 204 has no body whatever its Content-Length says. */
+	if (!head && r->status != 304 && r->status != 204 && r->content_length >= 0 &&
+	    (uint64_t)r->content_length != r->len) {
 		r->transient = true;
 		rc = ice_err_set(err, ICE_EIO, "%.300s: truncated body (%zu of %lld bytes)", q->url,
 		                 r->len, (long long)r->content_length);

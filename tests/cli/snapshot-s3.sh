@@ -3,7 +3,8 @@
 # (behind the botocore-verifying proxy, see start_s3) print what they print
 # for the same tables on disk, paths aside: version-hint.text, the listing
 # of metadata/ without a hint, a metadata file given directly; metadata
-# files come from the object cache the second time.
+# files come from the object cache the second time; watch polls the
+# pointer with one HEAD and reports a new commit.
 . "$top_srcdir/tests/cli/lib.sh"
 
 start_s3 lake
@@ -50,6 +51,22 @@ is "$(s3_requests 'GET /lake/wh/db/hinted/metadata/v3.metadata.json')" "1" \
 mfile=$($JSONQ 'r["metadata_file"]' < remote-bare.raw)
 "$SNAP" show "$mfile" | sans_paths > given
 check "show METADATA-URI: the same record" cmp -s remote-bare given
+
+# watch: an idle poll is one HEAD of the pointer; a commit is seen.
+"$SNAP" watch --interval 200ms s3://lake/wh/db/hinted > watch.out 2> watch.err &
+wpid=$!
+track_pid $wpid
+check "watch s3://: starts with the current snapshot" wait_for 20 sh -c "grep -q '\"event\":' watch.out"
+check "watch s3://: polls the pointer with HEAD" \
+	wait_for 20 sh -c "[ \$(grep -c 'HEAD /lake/wh/db/hinted/metadata/version-hint.text 200' proxy.log) -ge 3 ]"
+gets=$(s3_requests 'GET /lake/wh/db/hinted/')
+sleep 1
+is "$(s3_requests 'GET /lake/wh/db/hinted/')" "$gets" "watch s3://: idle polls read nothing"
+"$MKTABLE" append hinted --files 1 > /dev/null
+s3_put hinted wh/db/hinted/
+check "watch s3://: a new commit in S3 is reported" \
+	wait_for 20 sh -c "grep -q '\"event\":\"new\"' watch.out"
+kill $wpid
 
 "$SNAP" show s3://lake/wh/db/none > /dev/null 2> err
 is "$?" "1" "missing table: exit 1"
