@@ -234,8 +234,10 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int ice_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 		if (w < 0) {
@@ -263,7 +265,7 @@ int ice_write_file_atomic(const char *path, const void *data, size_t len, ice_er
 		rc = ice_err_set(err, ICE_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (ice_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		rc = ice_err_set(err, ICE_EIO, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}

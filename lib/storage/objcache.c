@@ -2,6 +2,7 @@
  * every hit, written atomically, evicted least recently used first. */
 #include "config.h"
 #include "ice_objcache.h"
+#include "ice_fileio.h"
 #include "ice_sbuf.h"
 
 #include <dirent.h>
@@ -310,20 +311,6 @@ static int mkdirs(char *path)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int ice_objcache_put(ice_objcache *c, const char *uri, const ice_obj *o, ice_err *err)
 {
 	ice_sbuf head = ICE_SBUF_INIT;
@@ -345,7 +332,7 @@ int ice_objcache_put(ice_objcache *c, const char *uri, const ice_obj *o, ice_err
 		rc = ice_err_set(err, ICE_EIO, "object cache: %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, head.s, head.len) != 0 || write_all(fd, o->data, o->len) != 0 ||
+	if (ice_write_all(fd, head.s, head.len) != 0 || ice_write_all(fd, o->data, o->len) != 0 ||
 	    close(fd) != 0) {
 		fd = -1;
 		rc = ice_err_set(err, ICE_EIO, "object cache: %s: %s", tmp, strerror(errno));
