@@ -42,12 +42,14 @@ static int end_contents(list_state *st, ice_err *err)
 {
 	int rc;
 
-	if (!st->key || !st->has_size)
+	if (!st->key || !st->has_size) {
 		rc = ice_err_set(err, ICE_EFORMAT, "ListObjectsV2: an entry without %s",
 		                 st->key ? "Size" : "Key");
-	else
+		free(st->key);
+	} else {
 		rc = ice_listing_add(st->out, st->key, st->size, st->etag, st->mtime_ms, err);
-	st->key = NULL; /* taken over, or freed, by ice_listing_add */
+	}
+	st->key = NULL; /* taken over by ice_listing_add (or freed by it or above) */
 	free(st->etag);
 	st->etag = NULL;
 	st->has_size = false;
