@@ -91,6 +91,10 @@ typedef struct {
 
 static volatile sig_atomic_t stop_requested;
 
+/* Tables in object storage are read through one storage handle (one kept
+ * connection, one object cache), opened at the first remote TABLE. */
+static ice_storage *storage;
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -134,7 +138,9 @@ static int open_target(target *t, ice_err *err)
 {
 	if (t->opened)
 		return ICE_OK;
-	if (ice_table_open(t->path, &t->table, err))
+	if (ice_uri_is_remote(t->path) && !storage && ice_storage_open(&storage, NULL, err))
+		return err->code;
+	if (ice_table_open_storage(storage, t->path, &t->table, err))
 		return err->code;
 	if (!t->name && !(t->name = ice_table_default_name(&t->table))) {
 		ice_table_free(&t->table);
@@ -153,7 +159,7 @@ static int load_target(target *t, ice_metadata **md, ice_err *err)
 	if ((rc = open_target(t, err)))
 		return rc;
 	if ((rc = ice_table_current_metadata(&t->table, &path, err)) == ICE_OK)
-		rc = ice_metadata_load(path, md, err);
+		rc = ice_metadata_load_storage(t->table.st, path, md, err);
 	free(path);
 	return rc;
 }
@@ -699,5 +705,6 @@ int main(int argc, char **argv)
 	status = ice_cli_finish(status);
 out:
 	free_targets(targets, ntables);
+	ice_storage_close(storage);
 	return status;
 }

@@ -66,6 +66,7 @@ const char *ice_code_name(ice_code code)
 	case ICE_ETIMEOUT: return "timeout";
 	case ICE_EPIPE: return "broken pipe";
 	case ICE_EBUSY: return "busy";
+	case ICE_EACCES: return "access denied";
 	}
 	return "error";
 }

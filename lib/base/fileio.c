@@ -251,8 +251,10 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int ice_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 		if (w < 0) {
@@ -330,7 +332,7 @@ int ice_write_file_atomic(const char *path, const void *data, size_t len, ice_er
 
 	if ((rc = ice_atomic_begin(&af, path, 0600, err)))
 		return rc;
-	if (write_all(af.fd, data, len) < 0) {
+	if (ice_write_all(af.fd, data, len) < 0) {
 		rc = ice_err_set(err, ICE_EIO, "%s: %s", af.tmp, strerror(errno));
 		ice_atomic_abort(&af);
 		return rc;

@@ -22,7 +22,8 @@ typedef enum {
 	ICE_EBACKEND,     /* the cache backend failed or is unreachable */
 	ICE_ETIMEOUT,
 	ICE_EPIPE,        /* the reader of our output went away */
-	ICE_EBUSY         /* held by someone else (a lock) */
+	ICE_EBUSY,        /* held by someone else (a lock) */
+	ICE_EACCES        /* refused by a store: credentials or permissions (403, 401) */
 } ice_code;
 
 #define ICE_ERR_MSG_MAX 512

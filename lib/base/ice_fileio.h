@@ -46,6 +46,10 @@ int ice_read_file_raw(const char *path, size_t max, char **buf, size_t *len, ice
 
 bool ice_file_id_equal(const ice_file_id *a, const ice_file_id *b);
 
+/* Write all `len` bytes to fd, again after EINTR and short writes: 0, or
+ * -1 with errno set. */
+int ice_write_all(int fd, const void *data, size_t len);
+
 /* Write `len` bytes to `path` atomically: a temporary file in the same
  * folder, fsync, rename over path, fsync of the folder. A reader sees the
  * old content or the new one, never a part. */

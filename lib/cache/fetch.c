@@ -1,57 +1,24 @@
 /* fetch: HTTP(S) requests with libcurl, and HTTP freshness rules. */
 #include "config.h"
 #include "ice_fetch.h"
+#include "ice_curl.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <stddef.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-/* libcurl is loaded when the first URL is fetched, not when a program
- * starts: linked in, it and what it pulls in (GnuTLS, Kerberos, LDAP...)
- * cost every ice-cache process about 7 ms, a get of 1 KiB included. */
-static struct curl_api {
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	CURLcode (*easy_perform)(CURL *);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int, struct curl_header **);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-	time_t (*getdate)(const char *, const time_t *);
-} cu;
+/* libcurl is loaded when the first URL is fetched (ice_curl.h). */
+static const ice_curl_api *cu_api;
+#define cu (*cu_api)
 
 static int load_curl(ice_err *err)
 {
-	static void *lib;
-	static const struct { const char *name; size_t off; } fns[] = {
-#define FN(f) { "curl_" #f, offsetof(struct curl_api, f) }
-		FN(easy_init), FN(easy_setopt), FN(easy_getinfo), FN(easy_perform), FN(easy_cleanup),
-		FN(easy_strerror), FN(easy_header), FN(slist_append), FN(slist_free_all), FN(getdate),
-#undef FN
-	};
-	size_t i;
-
-	if (lib)
-		return ICE_OK;
-	if (!(lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)))
-		return ice_err_set(err, ICE_EUNSUPPORTED, "cannot load libcurl: %s", dlerror());
-	for (i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		void *f = dlsym(lib, fns[i].name);
-		if (!f) {
-			dlclose(lib);
-			lib = NULL;
-			return ice_err_set(err, ICE_EUNSUPPORTED, "libcurl lacks %s", fns[i].name);
-		}
-		memcpy((char *)&cu + fns[i].off, &f, sizeof f);
-	}
+	if (!cu_api && !(cu_api = ice_curl_load(err)))
+		return err ? err->code : ICE_EUNSUPPORTED;
 	return ICE_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ice_error.h"
+#include "ice_storage.h"
 
 #define ICE_FORMAT_VERSION_MIN 1
 #define ICE_FORMAT_VERSION_MAX 3
@@ -91,6 +92,12 @@ int ice_metadata_parse(const char *text, size_t len, const char *path,
 
 /* Read (plain or compressed) and parse a metadata file. */
 int ice_metadata_load(const char *path, ice_metadata **out, ice_err *err);
+
+/* The same through storage (a remote metadata file, kept in the object
+ * cache: metadata files are never rewritten). Compressed remote metadata
+ * is not read yet (ICE_EUNSUPPORTED). */
+int ice_metadata_load_storage(ice_storage *st, const char *uri, ice_metadata **out,
+                              ice_err *err);
 
 void ice_metadata_free(ice_metadata *md);
 

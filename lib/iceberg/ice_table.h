@@ -19,12 +19,14 @@
 
 #include "ice_error.h"
 #include "ice_fileio.h"
+#include "ice_storage.h"
 
 typedef struct ice_table {
 	char *arg;           /* as given */
 	char *root;          /* the table directory (metadata location maps here) */
 	char *metadata_dir;  /* root/metadata, or the folder of a given file */
 	char *file;          /* the metadata file given as TABLE, else NULL */
+	ice_storage *st;     /* borrowed: a table in object storage, else NULL */
 } ice_table;
 
 /* Cheap identity of "what the current metadata is", for idle polls: the
@@ -33,12 +35,22 @@ typedef struct ice_table_probe {
 	ice_file_id hint;
 	ice_file_id dir;
 	ice_file_id file;
+	/* A table in object storage: a hash of the hint's validators (one HEAD),
+	 * or, without a hint, of the metadata/ listing; "" on disk. */
+	char remote[17];
 } ice_table_probe;
 
 /* Resolve `arg` into the table's folders. ICE_ENOENT when nothing is
  * there, ICE_EINVAL when it is not an Iceberg table. */
 int ice_table_open(const char *arg, ice_table *t, ice_err *err);
 void ice_table_free(ice_table *t);
+
+/* The same for a table URI in object storage (s3://bucket/wh/db/t, its
+ * metadata/ folder or one metadata file; http(s) only for a file), read
+ * through st, which must outlive *t. The folders are URIs; the current
+ * metadata is found as on disk: version-hint.text (asked fresh), else
+ * the listing of metadata/. A local path is opened as by ice_table_open. */
+int ice_table_open_storage(ice_storage *st, const char *uri, ice_table *t, ice_err *err);
 
 /* The current metadata file's path (caller frees). */
 int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err);

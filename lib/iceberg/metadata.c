@@ -422,6 +422,27 @@ int ice_metadata_load(const char *path, ice_metadata **out, ice_err *err)
 	return rc;
 }
 
+int ice_metadata_load_storage(ice_storage *st, const char *uri, ice_metadata **out,
+                              ice_err *err)
+{
+	static const unsigned char gzip[] = { 0x1f, 0x8b }, zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	ice_obj o;
+	int rc;
+
+	*out = NULL;
+	if (!ice_uri_is_remote(uri))
+		return ice_metadata_load(uri, out, err);
+	if ((rc = ice_storage_read_immutable(st, uri, &o, err)))
+		return rc;
+	if ((o.len >= 2 && memcmp(o.data, gzip, 2) == 0) || (o.len >= 4 && memcmp(o.data, zstd, 4) == 0))
+		rc = ice_err_set(err, ICE_EUNSUPPORTED, "%s: compressed metadata in object storage "
+		                 "is not read yet", uri);
+	else
+		rc = ice_metadata_parse(o.data, o.len, uri, out, err);
+	ice_obj_clear(&o);
+	return rc;
+}
+
 void ice_metadata_free(ice_metadata *md)
 {
 	if (!md)

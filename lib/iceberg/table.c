@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,19 @@ static bool is_file(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A file, on disk or (for a table in object storage) as an object. */
+static bool exists(const ice_table *t, const char *path)
+{
+	ice_obj_info info;
+
+	if (!t->st)
+		return is_file(path);
+	if (ice_storage_stat(t->st, path, &info, NULL) != ICE_OK)
+		return false;
+	ice_obj_info_clear(&info);
+	return true;
 }
 
 static int open_file_arg(const char *arg, ice_table *t, ice_err *err)
@@ -322,15 +336,19 @@ static const candidate *choose(const ice_table *t, candidate *c, size_t n)
 
 /* The current file among those numbered `only` (-2: all); NULL in *path
  * when there is none. */
+static int pick_remote(const ice_table *t, long long only, char **path, ice_err *err);
+
 static int pick_file(const ice_table *t, long long only, char **path, ice_err *err)
 {
 	candidate *c = NULL;
 	const candidate *best;
 	size_t n = 0;
-	int rc = list_candidates(t, only, &c, &n, err);
+	int rc;
 
 	*path = NULL;
-	if (rc)
+	if (t->st)
+		return pick_remote(t, only, path, err);
+	if ((rc = list_candidates(t, only, &c, &n, err)))
 		return rc;
 	if ((best = choose(t, c, n)) && !(*path = ice_path_join(t->metadata_dir, best->name)))
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
@@ -350,7 +368,7 @@ static int resolve_hint(const ice_table *t, char *hint, char **path, ice_err *er
 		                   t->metadata_dir, h);
 	if (ice_is_metadata_name(h)) {
 		*path = ice_path_join(t->metadata_dir, h);
-		if (*path && is_file(*path))
+		if (*path && exists(t, *path))
 			return ICE_OK;
 		free(*path);
 		*path = NULL;
@@ -362,7 +380,7 @@ static int resolve_hint(const ice_table *t, char *hint, char **path, ice_err *er
 
 		snprintf(file, sizeof file, "%s%s", name, hint_suffixes[i]);
 		p = ice_path_join(t->metadata_dir, file);
-		if (p && is_file(p)) {
+		if (p && exists(t, p)) {
 			*path = p;
 			return ICE_OK;
 		}
@@ -384,6 +402,26 @@ static int scan_dir(const ice_table *t, char **path, ice_err *err)
 	return rc;
 }
 
+/* The pointer is mutable: always asked fresh, never from the object cache. */
+static int read_remote_hint(const ice_table *t, const char *uri, char **hint, size_t *len,
+                            ice_err *err)
+{
+	ice_obj o;
+	int rc = ice_storage_read(t->st, uri, &o, err);
+
+	if (rc)
+		return rc;
+	if (o.len > 4096) {
+		ice_obj_clear(&o);
+		return ice_err_set(err, ICE_ETOOBIG, "%s: larger than 4096 bytes", uri);
+	}
+	*hint = o.data;
+	*len = o.len;
+	o.data = NULL;
+	ice_obj_clear(&o);
+	return ICE_OK;
+}
+
 int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 {
 	char *hint_path = NULL, *hint = NULL;
@@ -402,7 +440,8 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 	/* Read into a local error: a missing hint is no error at all, and a
 	 * caller must not find its message left in *err after the listing
 	 * answered (ice-snapshot shows an empty table by err being clear). */
-	rc = ice_read_file(hint_path, 4096, &hint, &len, &hint_err);
+	rc = t->st ? read_remote_hint(t, hint_path, &hint, &len, &hint_err)
+	           : ice_read_file(hint_path, 4096, &hint, &len, &hint_err);
 	if (rc == ICE_ENOENT)
 		rc = scan_dir(t, path, err);
 	else if (rc == ICE_OK)
@@ -414,12 +453,16 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 	return rc;
 }
 
+static int remote_probe(const ice_table *t, ice_table_probe *p, ice_err *err);
+
 int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err)
 {
-	char *hint = ice_path_join(t->metadata_dir, "version-hint.text");
+	char *hint = t->st ? NULL : ice_path_join(t->metadata_dir, "version-hint.text");
 	int rc;
 
 	memset(p, 0, sizeof *p);
+	if (t->st)
+		return remote_probe(t, p, err);
 	if (!hint)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	rc = ice_file_id_of(hint, &p->hint, err);
@@ -434,7 +477,7 @@ int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err)
 bool ice_table_probe_equal(const ice_table_probe *a, const ice_table_probe *b)
 {
 	return ice_file_id_equal(&a->hint, &b->hint) && ice_file_id_equal(&a->dir, &b->dir) &&
-	       ice_file_id_equal(&a->file, &b->file);
+	       ice_file_id_equal(&a->file, &b->file) && strcmp(a->remote, b->remote) == 0;
 }
 
 /* Hive, Spark and PyIceberg warehouses keep a namespace NAME in a folder
@@ -490,4 +533,126 @@ out:
 	free(a);
 	free(b);
 	return out;
+}
+
+/* ---- tables in object storage ---------------------------------------------- */
+
+static const char *last_segment(const char *uri)
+{
+	const char *slash = strrchr(uri, '/');
+
+	return slash ? slash + 1 : uri;
+}
+
+/* The locator's choice in a listing of metadata/ (remote tables): the
+ * highest version (only those numbered `only` unless it is -2), equal
+ * versions by name, since reading each candidate's head would cost a
+ * request each. *path NULL when nothing matches. */
+static int pick_remote(const ice_table *t, long long only, char **path, ice_err *err)
+{
+	ice_listing l = { 0 };
+	const char *best = NULL;
+	long long best_v = -1;
+	int rc;
+
+	*path = NULL;
+	if ((rc = ice_storage_list(t->st, t->metadata_dir, false, &l, err)))
+		return rc;
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = last_segment(l.v[i].name);
+		long long v;
+
+		if (!ice_is_metadata_name(name))
+			continue;
+		v = ice_metadata_name_version(name);
+		if (only != -2 && v != only)
+			continue;
+		if (!best || v > best_v || (v == best_v && strcmp(name, last_segment(best)) > 0)) {
+			best = l.v[i].name;
+			best_v = v;
+		}
+	}
+	if (best && !(*path = strdup(best)))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	ice_listing_clear(&l);
+	return rc;
+}
+
+int ice_table_open_storage(ice_storage *st, const char *uri, ice_table *t, ice_err *err)
+{
+	char *norm, *base;
+	int rc = ICE_OK;
+
+	if (!ice_uri_is_remote(uri))
+		return ice_table_open(uri, t, err);
+	memset(t, 0, sizeof *t);
+	t->st = st;
+	if (!(t->arg = strdup(uri)) || !(norm = ice_location_normalize(uri))) {
+		ice_table_free(t);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	base = ice_path_basename(norm);
+	if (base && ice_is_metadata_name(base)) {
+		rc = open_file_arg(norm, t, err);
+	} else if (base && strcmp(base, "metadata") == 0) {
+		t->metadata_dir = strdup(norm);
+		t->root = ice_path_dirname(norm);
+	} else if (base) {
+		t->root = strdup(norm);
+		t->metadata_dir = ice_path_join(norm, "metadata");
+	}
+	if (!rc && (!base || !t->root || !t->metadata_dir))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	free(base);
+	free(norm);
+	if (rc) {
+		ice_table_free(t);
+		return rc;
+	}
+	t->st = st;
+	return ICE_OK;
+}
+
+/* FNV-1a over what identifies a version: enough to see a change. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull;
+}
+
+static uint64_t fnv_info(uint64_t h, const char *name, const char *etag, uint64_t size)
+{
+	char n[32];
+
+	snprintf(n, sizeof n, "%llu", (unsigned long long)size);
+	return fnv(fnv(fnv(h, name), etag ? etag : "-"), n);
+}
+
+/* One HEAD of the pointer (or of the file given); without a hint, the
+ * listing of metadata/, whose names and ETags change with every commit. */
+static int remote_probe(const ice_table *t, ice_table_probe *p, ice_err *err)
+{
+	uint64_t h = 14695981039346656037ull;
+	ice_obj_info info;
+	ice_listing l = { 0 };
+	char *hint = t->file ? strdup(t->file) : ice_path_join(t->metadata_dir, "version-hint.text");
+	int rc;
+
+	if (!hint)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	rc = ice_storage_stat(t->st, hint, &info, err);
+	if (rc == ICE_OK) {
+		h = fnv_info(h, hint, info.etag, info.size);
+		ice_obj_info_clear(&info);
+	} else if (rc == ICE_ENOENT && !t->file) {
+		if ((rc = ice_storage_list(t->st, t->metadata_dir, false, &l, err)) == ICE_OK)
+			for (size_t i = 0; i < l.n; i++)
+				h = fnv_info(h, l.v[i].name, l.v[i].etag, l.v[i].size);
+		ice_listing_clear(&l);
+	}
+	free(hint);
+	if (rc == ICE_OK)
+		snprintf(p->remote, sizeof p->remote, "%016llx", (unsigned long long)h);
+	return rc;
 }

@@ -292,3 +292,38 @@ start_cluster() {
 	ICE_TEST_CLUSTER_URL=$CLUSTER_URL
 	export ICE_TEST_CLUSTER_URL
 }
+# start_s3 BUCKET...: a private S3 server (s3rver, from tests/s3/node_modules)
+# on a loopback port, behind tests/s3/sigv4-proxy.py, which refuses any
+# request whose SigV4 signature differs from botocore's and injects faults
+# on demand. Sets S3_PORT (the server itself, for seeding), S3_EP (the
+# proxy) and exports the AWS settings of the test keys (AKIDTEST, and
+# AKTOK with session token TOKEN123); HOME is the test's, so no ~/.aws of
+# the user is read. Skips the test when node, s3rver or botocore is missing.
+start_s3() {
+	_s3dir="$top_srcdir/tests/s3"
+	command -v node > /dev/null || skip_all "node not installed (scripts/setup installs it)"
+	[ -d "$_s3dir/node_modules/s3rver" ] || skip_all "s3rver not installed in tests/s3 (run scripts/setup)"
+	python3 -c 'import botocore' 2> /dev/null || skip_all "python3 botocore not installed (scripts/setup)"
+	# s3rver enciphers continuation tokens with a cipher OpenSSL 3 keeps in
+	# its legacy provider.
+	node --openssl-legacy-provider "$_s3dir/s3rver-start.js" "$TMP/s3data" "$TMP/s3port" "$@" \
+		> "$TMP/s3rver.log" 2>&1 &
+	track_pid $!
+	wait_for 30 test -s "$TMP/s3port" || { echo "Bail out! s3rver did not start"; exit 1; }
+	S3_PORT=$(cat "$TMP/s3port")
+	python3 "$_s3dir/sigv4-proxy.py" "$S3_PORT" "$TMP/proxyport" "$TMP/proxy.log" \
+		--key AKIDTEST:'secret/key+1' --key AKTOK:sek:TOKEN123 > "$TMP/proxy.err" 2>&1 &
+	track_pid $!
+	wait_for 30 test -s "$TMP/proxyport" || { echo "Bail out! sigv4-proxy.py did not start"; exit 1; }
+	S3_EP="http://127.0.0.1:$(cat "$TMP/proxyport")"
+	HOME="$TMP/home"
+	AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY='secret/key+1' AWS_ENDPOINT_URL=$S3_EP
+	export HOME AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION \
+		AWS_ENDPOINT_URL_S3 AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
+}
+
+# s3_put DIR PREFIX: every file below DIR into bucket lake as PREFIX/...
+s3_put() { python3 "$top_srcdir/tests/s3/s3-put.py" "$S3_PORT" lake "$1" "$2"; }
+# s3_requests PATTERN: requests the proxy logged matching PATTERN.
+s3_requests() { count_lines "$TMP/proxy.log" "$1"; }

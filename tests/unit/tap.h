@@ -10,6 +10,8 @@ bool tap_is_int(long long got, long long want, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool tap_is_str(const char *got, const char *want, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* One test not run, and why (counts as passed, shown as skipped). */
+void tap_skip(const char *why);
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the plan; returns the exit status (1 when any test failed). */
 int tap_done(void);

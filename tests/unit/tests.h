@@ -21,6 +21,7 @@ void test_scrape(void);
 void test_nullable(void);
 void test_locate(void);
 void test_slot(void);
+void test_storage(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);
