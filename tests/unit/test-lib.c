@@ -75,5 +75,6 @@ int main(void)
 	test_config();
 	test_words();
 	test_decode();
+	test_catalog();
 	return tap_done();
 }

@@ -14,6 +14,7 @@ void test_stale(void);
 void test_config(void);
 void test_words(void);
 void test_decode(void);
+void test_catalog(void);
 
 /* A fresh temporary folder (caller frees the string; removed at exit). */
 char *test_tmpdir(void);
