@@ -20,6 +20,7 @@ Options:
   --expires-in S     lifetime of the tokens issued (default 3600)
   --no-etag          loadTable sends no ETag
   --spec PATH        the OpenAPI yaml to validate every JSON answer against
+  --log-header H     add "H=VALUE" of request header H to each log line
 
 The protocol: GET /v1/config, GET .../namespaces (?parent=, pagination),
 GET .../namespaces/NS/tables (pagination), GET .../namespaces/NS/tables/T
@@ -37,7 +38,8 @@ Control (tests only, never authenticated), POST with a JSON body:
                  loadTable when vended credentials are asked for
   /__ctl/expire {"expires_in": S, "status": 401|419}: lifetime of tokens issued
                  from now, and the status an expired token gets
-  /__ctl/revoke {}: every token issued so far becomes invalid
+  /__ctl/revoke {}: every token issued so far becomes invalid; with
+                 {"expire": true} they become expired instead
   /__ctl/reset  {}: no failures pending
 The LOG gets one line per request:
   "METHOD PATH STATUS BYTES inm=IF-NONE-MATCH deleg=HEADER auth=ok|none|bad|expired t=MS"
@@ -70,6 +72,7 @@ ap.add_argument("--token", action="append", default=[])
 ap.add_argument("--expires-in", type=int, default=3600)
 ap.add_argument("--no-etag", action="store_true")
 ap.add_argument("--spec")
+ap.add_argument("--log-header", action="append", default=[])
 ARGS = ap.parse_args()
 
 LOCK = threading.Lock()
@@ -218,6 +221,8 @@ class Handler(BaseHTTPRequestHandler):
             self.headers.get("If-None-Match", "-").replace(" ", "_"),
             self.headers.get("X-Iceberg-Access-Delegation", "-"), auth,
             int(time.monotonic() * 1000))
+        for h in ARGS.log_header:
+            line = line[:-1] + " %s=%s\n" % (h, self.headers.get(h, "-"))
         with LOCK, open(ARGS.log, "a") as f:
             f.write(line)
 
@@ -334,6 +339,9 @@ class Handler(BaseHTTPRequestHandler):
             elif what == "expire":
                 STATE["expires_in"] = body.get("expires_in", STATE["expires_in"])
                 STATE["expired_status"] = body.get("status", STATE["expired_status"])
+            elif what == "revoke" and body.get("expire"):
+                for tok in STATE["tokens"]:
+                    STATE["tokens"][tok] = 0
             elif what == "revoke":
                 STATE["tokens"].clear()
             elif what == "reset":

@@ -12,7 +12,8 @@
  * TABLE is NAMESPACE.TABLE or NAME:NAMESPACE.TABLE (a catalog of --config).
  * Options: --catalog URL, --config FILE, --page-size N, --attempts N,
  * --budget-ms N, --max-retry-after-ms N, --refs (snapshots=refs),
- * --sleep-ms N (between loads), --stats (counters on stderr).
+ * --sleep-ms N (between loads), --between CMD (a shell command run between
+ * loads: a commit, a fault), --stats (counters on stderr).
  * Exit 0; 2 not found; 3 refused; 4 malformed; 1 other. */
 #include "config.h"
 #include "ice_catalog.h"
@@ -32,6 +33,7 @@ typedef struct {
 	ice_catalog_settings s;
 	ice_snapshots_mode mode;
 	long sleep_ms;
+	const char *between;
 	bool stats;
 } probe_opts;
 
@@ -68,6 +70,10 @@ static int cmd_load(ice_catalog *c, const probe_opts *o, const ice_table_ident *
 
 		if (i && o->sleep_ms)
 			pause_ms(o->sleep_ms);
+		if (i && o->between && system(o->between) != 0) {
+			rc = ice_err_set(err, ICE_EIO, "--between: '%s' failed", o->between);
+			break;
+		}
 		if ((rc = ice_catalog_load_table(c, id, o->mode, &seen, &t, err)))
 			break;
 		if (t.not_modified)
@@ -239,6 +245,8 @@ int main(int argc, char **argv)
 			o.s.retry.budget_ms = atoll(v);
 		else if (strcmp(a, "--max-retry-after-ms") == 0 && ++i)
 			o.s.max_retry_after_ms = atoll(v);
+		else if (strcmp(a, "--between") == 0 && ++i)
+			o.between = v;
 		else if (strcmp(a, "--sleep-ms") == 0 && ++i)
 			o.sleep_ms = atol(v);
 		else
