@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CONFIG_MAX (1024u * 1024u)
 
@@ -31,6 +32,10 @@ static const struct key_def {
 	{ "fetch_redirects", V_COUNT, offsetof(ice_config, fetch_redirects) },
 	{ "lock_timeout", V_DURATION, offsetof(ice_config, lock_timeout_ms) },
 	{ "reconnect", V_WAIT, offsetof(ice_config, reconnect_ms) },
+	{ "catalog", V_STRING, offsetof(ice_config, catalog) },
+	{ "catalog_credential", V_STRING, offsetof(ice_config, catalog_credential) },
+	{ "catalog_token", V_STRING, offsetof(ice_config, catalog_token) },
+	{ "catalog_warehouse", V_STRING, offsetof(ice_config, catalog_warehouse) },
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -40,11 +45,143 @@ void ice_config_init(ice_config *c)
 	c->fetch_redirects = -1;
 }
 
+static void catalog_conf_clear(ice_catalog_conf *k)
+{
+	free(k->name);
+	free(k->uri);
+	free(k->credential);
+	free(k->token);
+	free(k->warehouse);
+	free(k->scope);
+	free(k->oauth2_server_uri);
+	free(k->ca_bundle);
+	for (size_t i = 0; i < k->n_headers; i++)
+		free(k->headers[i]);
+	free(k->headers);
+}
+
 void ice_config_clear(ice_config *c)
 {
 	free(c->url);
 	free(c->prefix);
+	free(c->catalog);
+	free(c->catalog_credential);
+	free(c->catalog_token);
+	free(c->catalog_warehouse);
+	for (size_t i = 0; i < c->n_catalogs; i++)
+		catalog_conf_clear(&c->catalogs[i]);
+	free(c->catalogs);
 	ice_config_init(c);
+}
+
+const ice_catalog_conf *ice_config_catalog(const ice_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_catalogs; i++)
+		if (strcmp(c->catalogs[i].name, name) == 0)
+			return &c->catalogs[i];
+	return NULL;
+}
+
+static bool catalog_name_ok(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* The catalog named by the first n bytes of name, added when new. */
+static ice_catalog_conf *catalog_entry(ice_config *c, const char *name, size_t n, ice_err *err)
+{
+	ice_catalog_conf *v;
+
+	for (size_t i = 0; i < c->n_catalogs; i++)
+		if (strlen(c->catalogs[i].name) == n && memcmp(c->catalogs[i].name, name, n) == 0)
+			return &c->catalogs[i];
+	if (!(v = realloc(c->catalogs, (c->n_catalogs + 1) * sizeof *v))) {
+		ice_err_set(err, ICE_ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->catalogs = v;
+	v = &c->catalogs[c->n_catalogs];
+	memset(v, 0, sizeof *v);
+	if (!(v->name = strndup(name, n))) {
+		ice_err_set(err, ICE_ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->n_catalogs++;
+	return v;
+}
+
+/* header.NAME = value: an extra request header, each name once. */
+static int catalog_header(ice_catalog_conf *k, const char *hname, const char *v, ice_err *err)
+{
+	size_t n = strlen(hname);
+	char **hs, *line;
+
+	if (!n || strpbrk(hname, ": \t"))
+		return ice_err_set(err, ICE_EINVAL, "bad header name '%.60s'", hname);
+	for (size_t i = 0; i < k->n_headers; i++)
+		if (strncasecmp(k->headers[i], hname, n) == 0 && k->headers[i][n] == ':')
+			return ice_err_set(err, ICE_EINVAL, "header '%.60s' given twice", hname);
+	if (!(hs = realloc(k->headers, (k->n_headers + 1) * sizeof *hs)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	k->headers = hs;
+	if (!(line = malloc(n + strlen(v) + 3)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	sprintf(line, "%s: %s", hname, v);
+	hs[k->n_headers++] = line;
+	return ICE_OK;
+}
+
+/* catalog.NAME.KEY = value (name without the "catalog." prefix). */
+static int catalog_key(ice_config *c, const char *name, const char *v, ice_err *err)
+{
+	static const struct { const char *key; size_t offset; } fields[] = {
+		{ "uri", offsetof(ice_catalog_conf, uri) },
+		{ "credential", offsetof(ice_catalog_conf, credential) },
+		{ "token", offsetof(ice_catalog_conf, token) },
+		{ "warehouse", offsetof(ice_catalog_conf, warehouse) },
+		{ "scope", offsetof(ice_catalog_conf, scope) },
+		{ "oauth2_server_uri", offsetof(ice_catalog_conf, oauth2_server_uri) },
+		{ "ca_bundle", offsetof(ice_catalog_conf, ca_bundle) },
+	};
+	const char *dot = strchr(name, '.'), *key;
+	ice_catalog_conf *k;
+
+	if (!dot || !catalog_name_ok(name, (size_t)(dot - name)))
+		return ice_err_set(err, ICE_EINVAL,
+		                   "want catalog.NAME.KEY (NAME of letters, digits, '_', '-'), not "
+		                   "'catalog.%.60s'", name);
+	key = dot + 1;
+	if (!(k = catalog_entry(c, name, (size_t)(dot - name), err)))
+		return err ? err->code : ICE_ENOMEM;
+	if (strncmp(key, "header.", 7) == 0)
+		return catalog_header(k, key + 7, v, err);
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		char **field = (char **)((char *)k + fields[i].offset);
+
+		if (strcmp(fields[i].key, key) != 0)
+			continue;
+		if (*field)
+			return ice_err_set(err, ICE_EINVAL, "key 'catalog.%.60s' given twice", name);
+		if (!(*field = strdup(v)))
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		return ICE_OK;
+	}
+	return ice_err_set(err, ICE_EINVAL, "unknown key 'catalog.%.60s'", name);
+}
+
+/* After the last line: every named catalog needs its uri. */
+static int check_catalogs(const ice_config *c, ice_err *err)
+{
+	for (size_t i = 0; i < c->n_catalogs; i++)
+		if (!c->catalogs[i].uri)
+			return ice_err_set(err, ICE_EINVAL, "catalog '%s' has no catalog.%s.uri",
+			                   c->catalogs[i].name, c->catalogs[i].name);
+	return ICE_OK;
 }
 
 static const struct key_def *find_key(const char *name)
@@ -120,6 +257,11 @@ static int parse_line(char *line, ice_config *c, bool *seen, ice_err *err)
 	*eq = '\0';
 	name = trim(line);
 	value = trim(eq + 1);
+	if (strncmp(name, "catalog.", 8) == 0) {
+		if (!*value)
+			return ice_err_set(err, ICE_EINVAL, "key '%.60s' has an empty value", name);
+		return catalog_key(c, name + 8, value, err);
+	}
 	if (!(k = find_key(name)))
 		return ice_err_set(err, ICE_EINVAL, "unknown key '%.60s'", name);
 	if (seen[k - keys])
@@ -151,6 +293,10 @@ int ice_config_parse(const char *text, const char *name, ice_config *c, ice_err 
 			ice_config_clear(c);
 			break;
 		}
+	}
+	if (!rc && (rc = check_catalogs(c, err))) {
+		ice_err_prefix(err, "%s: ", name);
+		ice_config_clear(c);
 	}
 	free(copy);
 	return rc;

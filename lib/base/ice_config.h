@@ -7,6 +7,14 @@
  * value is an error naming "file:line". Which file is read, and how it
  * ranks against flags and the environment, is cmd/cli.c's business.
  *
+ * Catalogs: `catalog`, `catalog_credential`, `catalog_token` and
+ * `catalog_warehouse` set the default catalog (as ICE_CATALOG... do);
+ * `catalog.NAME.KEY = value` defines the catalog NAME (letters, digits,
+ * '_' and '-') with KEY one of uri (required), credential, token,
+ * warehouse, scope, oauth2_server_uri, ca_bundle, or header.HEADER (an
+ * extra request header, such as an API key); `catalog = NAME` makes a
+ * named catalog the default, and a table given as NAME:db.orders uses it.
+ *
  * An ice_config owns its strings: ice_config_clear() frees them. Fields
  * not set in the file stay zero (strings NULL, durations 0, hints UNSET). */
 #ifndef ICE_CONFIG_H
@@ -16,6 +24,14 @@
 
 #include "ice_error.h"
 #include "ice_ttl.h"
+
+/* One named catalog of the file; every string owned by the ice_config. */
+typedef struct ice_catalog_conf {
+	char *name;
+	char *uri, *credential, *token, *warehouse, *scope, *oauth2_server_uri, *ca_bundle;
+	char **headers;             /* "Name: value" lines, in file order */
+	size_t n_headers;
+} ice_catalog_conf;
 
 typedef struct ice_config {
 	char *url;                  /* url: the cache */
@@ -30,6 +46,12 @@ typedef struct ice_config {
 	int64_t fetch_redirects;    /* fetch_redirects: redirects followed; -1 unset */
 	int64_t lock_timeout_ms;    /* lock_timeout: exec's lock on a key being computed */
 	int64_t reconnect_ms;       /* reconnect: wait for a lost Redis; -1 never ("0") */
+	char *catalog;              /* catalog: the default catalog, a URL or a NAME */
+	char *catalog_credential;   /* catalog_credential: client_id:client_secret */
+	char *catalog_token;        /* catalog_token: a bearer token */
+	char *catalog_warehouse;    /* catalog_warehouse */
+	ice_catalog_conf *catalogs; /* catalog.NAME.*: the named catalogs, in file order */
+	size_t n_catalogs;
 } ice_config;
 
 /* An empty configuration (everything unset). */
@@ -43,5 +65,8 @@ int ice_config_parse(const char *text, const char *name, ice_config *c, ice_err 
 /* Read and parse the file at path. A missing file is ICE_ENOENT (the
  * caller decides whether that matters). */
 int ice_config_load(const char *path, ice_config *c, ice_err *err);
+
+/* The named catalog, or NULL when the file defines none of that name. */
+const ice_catalog_conf *ice_config_catalog(const ice_config *c, const char *name);
 
 #endif

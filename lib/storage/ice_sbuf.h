@@ -22,6 +22,9 @@ void ice_sbuf_add(ice_sbuf *b, const void *p, size_t n);
 void ice_sbuf_puts(ice_sbuf *b, const char *s);
 void ice_sbuf_putc(ice_sbuf *b, char c);
 void ice_sbuf_printf(ice_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s percent-encoded (RFC 3986): unreserved characters kept, every other
+ * byte %XX in upper case; '/' kept when keep_slash. */
+void ice_sbuf_pct(ice_sbuf *b, const char *s, bool keep_slash);
 /* The string (malloc'd, "" when empty, caller frees), or NULL after an
  * allocation failure; the buffer is empty afterwards either way. */
 char *ice_sbuf_take(ice_sbuf *b);

@@ -26,7 +26,7 @@ int ice_xfer_open(ice_xfer **x, ice_err *err);
 void ice_xfer_close(ice_xfer *x);
 
 typedef struct ice_xfer_req {
-	const char *method;          /* "GET" or "HEAD" */
+	const char *method;          /* "GET", "HEAD" or "POST" */
 	const char *url;
 	const char *const *headers;  /* "Name: value" lines */
 	size_t n_headers;
@@ -34,6 +34,9 @@ typedef struct ice_xfer_req {
 	int64_t connect_timeout_ms;  /* 0: 10 s */
 	size_t max_bytes;            /* a longer body is ICE_ETOOBIG; 0: 512 MiB */
 	bool follow_redirects;       /* up to 5, http and https only */
+	const char *body;            /* sent as is with POST (NULL: none) */
+	size_t body_len;
+	const char *ca_bundle;       /* a CA file instead of the system's (NULL: system) */
 } ice_xfer_req;
 
 typedef struct ice_xfer_resp {
@@ -42,6 +45,7 @@ typedef struct ice_xfer_resp {
 	size_t len;
 	int64_t content_length;      /* -1: not sent */
 	char *etag, *last_modified, *content_range; /* NULL when absent */
+	char *retry_after;           /* as sent (seconds or an HTTP date); NULL when absent */
 	bool transient;              /* on failure: worth another try */
 } ice_xfer_resp;
 

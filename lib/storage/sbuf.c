@@ -87,3 +87,23 @@ void ice_sbuf_free(ice_sbuf *b)
 	b->len = b->cap = 0;
 	b->oom = false;
 }
+
+static bool unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+void ice_sbuf_pct(ice_sbuf *b, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (unreserved(*p) || (keep_slash && *p == '/')) {
+			ice_sbuf_putc(b, (char)*p);
+		} else {
+			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			ice_sbuf_add(b, e, 3);
+		}
+	}
+}

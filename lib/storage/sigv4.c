@@ -15,27 +15,6 @@
 const char ice_sigv4_empty_sha256[65] =
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/* RFC 3986 unreserved characters, the only ones SigV4 leaves as they are. */
-static bool unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-static void uri_encode(ice_sbuf *b, const char *s, bool keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (unreserved(*p) || (keep_slash && *p == '/')) {
-			ice_sbuf_putc(b, (char)*p);
-		} else {
-			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-			ice_sbuf_add(b, e, 3);
-		}
-	}
-}
-
 static void hex_of(const unsigned char *d, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -82,7 +61,8 @@ static char *encoded(const char *s, bool keep_slash)
 	ice_sbuf b = ICE_SBUF_INIT;
 
 	ice_sbuf_puts(&b, "");
-	uri_encode(&b, s, keep_slash);
+	/* RFC 3986 unreserved characters are the only ones SigV4 leaves as they are. */
+	ice_sbuf_pct(&b, s, keep_slash);
 	return ice_sbuf_take(&b);
 }
 

@@ -54,6 +54,7 @@ void ice_xfer_resp_clear(ice_xfer_resp *r)
 	free(r->etag);
 	free(r->last_modified);
 	free(r->content_range);
+	free(r->retry_after);
 	memset(r, 0, sizeof *r);
 	r->content_length = -1;
 }
@@ -133,6 +134,13 @@ static int set_request(ice_xfer *x, const ice_xfer_req *q, sink *s, char *errbuf
 		cu->easy_setopt(c, CURLOPT_NOBODY, 1L);
 	else if (q->method && strcmp(q->method, "GET") != 0)
 		cu->easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+	if (q->body) {
+		cu->easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+		cu->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
+	}
+	/* Verification stays on: a CA bundle only replaces the trusted roots. */
+	if (q->ca_bundle)
+		cu->easy_setopt(c, CURLOPT_CAINFO, q->ca_bundle);
 	return ICE_OK;
 }
 
@@ -183,6 +191,7 @@ static void collect(ice_xfer *x, ice_xfer_resp *r)
 	r->etag = header_of(x, "ETag");
 	r->last_modified = header_of(x, "Last-Modified");
 	r->content_range = header_of(x, "Content-Range");
+	r->retry_after = header_of(x, "Retry-After");
 }
 
 int ice_xfer_perform(ice_xfer *x, const ice_xfer_req *q, ice_xfer_resp *r, ice_err *err)

@@ -86,6 +86,7 @@ static const struct test_group {
 	{ "scrape", test_scrape, "ice-stat's scrape with its options passed in" },
 	{ "nullable", test_nullable, "manifests whose every field is a nullable union, both decoders" },
 	{ "storage", test_storage, "SigV4 against botocore, S3 XML, AWS settings" },
+	{ "catalog", test_catalog, "REST catalog settings, names and resolution" },
 	{ "slot", test_slot, "Redis Cluster hash slots and cluster URLs" },
 	{ "locate", test_locate, "the locator: a lone v1, recreated tables, metadata heads" },
 };
