@@ -103,7 +103,7 @@ is "$(since | grep -c ' 419 .*auth=expired')" "1" "oauth: one 419, then a new to
 ICE_CATALOG_CREDENTIAL="app:wrong-$SECRET" P namespaces > /dev/null 2> err
 is "$?" "3" "oauth: a wrong secret is refused"
 like "$(cat err)" "/v1/oauth/tokens: 401 unauthorized: invalid_client" "oauth: the token endpoint's error"
-ICE_CATALOG_CREDENTIAL= ICE_CATALOG_TOKEN=not-a-token P namespaces > /dev/null 2> err
+ICE_CATALOG_CREDENTIAL='' ICE_CATALOG_TOKEN=not-a-token P namespaces > /dev/null 2> err
 is "$?" "3" "token: a static token refused"
 like "$(cat err)" "catalog $cat_URL: GET /v1/config: 401" "token: the error names catalog and endpoint (no query)"
 like "$(cat err)" ": 401 unauthorized" "token: 401"
@@ -161,16 +161,16 @@ catalog.lake.credential = app:$SECRET
 catalog.lake.warehouse = lake
 catalog.lake.header.X-Api-Key = key-42
 EOC
-is "$(ICE_CATALOG_CREDENTIAL= "$CATALOG_PROBE" --config ice.conf resolve lake:a.b.events)" \
+is "$(ICE_CATALOG_CREDENTIAL='' "$CATALOG_PROBE" --config ice.conf resolve lake:a.b.events)" \
 	"catalog=lake uri=$cat_URL table=a.b.events warehouse=lake auth=oauth2 headers=1" "named: resolved from the file"
 mark
-is "$(ICE_CATALOG_CREDENTIAL= ICE_CATALOG_WAREHOUSE= "$CATALOG_PROBE" --config ice.conf load lake:db.orders)" \
+is "$(ICE_CATALOG_CREDENTIAL='' ICE_CATALOG_WAREHOUSE='' "$CATALOG_PROBE" --config ice.conf load lake:db.orders)" \
 	"changed $TMP/wh/db/orders/metadata/v3.metadata.json" "named: lake:db.orders loads"
 is "$(since | grep -c 'X-Api-Key=key-42')" "$(since | grep -c '^GET ')" "named: the extra header on every catalog request"
 
 # ---- the advertised separator, a server without ETags ----
 start_catalog sep "$TMP/wh" --separator %2E --no-etag
-S() { ICE_CATALOG_CREDENTIAL= ICE_CATALOG_WAREHOUSE= "$CATALOG_PROBE" --catalog "$sep_URL" "$@"; }
+S() { ICE_CATALOG_CREDENTIAL='' ICE_CATALOG_WAREHOUSE='' "$CATALOG_PROBE" --catalog "$sep_URL" "$@"; }
 is "$(S tables a.b)" "a.b.events" "separator: listed with the advertised one"
 like "$(grep 'tables' "$TMP/sep.log" | head -1)" "namespaces/a%2Eb/tables" "separator: %2E in the path"
 out=$(S load a.b.events 2)

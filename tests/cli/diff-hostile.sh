@@ -15,7 +15,9 @@ t="$TMP/wh/db/t"
 "$MKTABLE" create "$t" --seed 7 > /dev/null
 "$MKTABLE" append "$t" --files 3 > /dev/null
 "$MKTABLE" append "$t" --files 3 > /dev/null
+# shellcheck disable=SC2012 # names the test wrote itself
 list=$(ls -t "$t"/metadata/snap-*.avro | head -n 1)
+# shellcheck disable=SC2012 # names the test wrote itself
 manifest=$(ls "$t"/metadata/*-m0.avro | head -n 1)
 cp "$list" "$TMP/list.orig"
 cp "$manifest" "$TMP/manifest.orig"

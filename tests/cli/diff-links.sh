@@ -11,6 +11,7 @@ ldd "$ICE_DIFF" > "$TMP/diff.libs"
 ok $? "ldd reads ice-diff"
 ldd "$C" > "$TMP/cache.libs"
 ok $? "ldd reads ice-cache"
+# shellcheck disable=SC2016 # expanded by the inner shell
 check "ice-cache loads hiredis and SQLite (the check sees them)" \
 	sh -c 'grep -q libhiredis "$1" && grep -q libsqlite3 "$1"' _ "$TMP/cache.libs"
 is "$(grep -c -e libhiredis -e libsqlite3 "$TMP/diff.libs")" "0" "ice-diff loads neither hiredis nor SQLite"

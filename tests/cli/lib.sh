@@ -253,12 +253,14 @@ _cluster_node_ready() {
 # nodes as seeds), exported as ICE_TEST_CLUSTER_URL. Skips the test when
 # redis is not installed; bails out when the cluster does not form.
 start_cluster() {
+	# shellcheck disable=SC2015 # skip_all exits
 	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
 		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
 	_try=0
 	while :; do
 		_try=$((_try + 1))
 		[ "$_try" -le 5 ] || { echo "Bail out! no six free ports for the cluster"; exit 1; }
+		# shellcheck disable=SC2046 # ports: one word each, split on purpose
 		set -- $(free_ports 12)
 		CLUSTER_PORTS="$1 $2 $3 $4 $5 $6"
 		CLUSTER_PIDS=""
@@ -287,6 +289,7 @@ start_cluster() {
 		wait_for 60 _cluster_node_ready "$_p" ||
 			{ echo "Bail out! node $_p: the cluster did not form"; exit 1; }
 	done
+	# shellcheck disable=SC2086 # a list of ports, split on purpose
 	set -- $CLUSTER_PORTS
 	CLUSTER_URL="redis+cluster://${CLUSTER_PASSWORD:+:$CLUSTER_PASSWORD@}127.0.0.1:$1,127.0.0.1:$2,127.0.0.1:$3"
 	ICE_TEST_CLUSTER_URL=$CLUSTER_URL

@@ -167,12 +167,12 @@ for naming in v uuid; do
 	for hint in number none; do
 		r="$TMP/wh/re/$naming-$hint"
 		"$MKTABLE" create "$r" --naming "$naming" --hint "$hint" > /dev/null
-		for i in 1 2 3; do "$MKTABLE" append "$r" --files 1 > /dev/null; done
+		for _ in 1 2 3; do "$MKTABLE" append "$r" --files 1 > /dev/null; done
 		"$ICE_SNAPSHOT" poll --state "$TMP/re-cursors" "re=$r" > /dev/null
 		new_uuid=$("$MKTABLE" recreate "$r" --restart-versions | $JSONQ 'r["table_uuid"]')
 		"$MKTABLE" append "$r" --files 2 > "$TMP/rc"
 		label="recreated ($naming names, hint $hint)"
-		n=$(ls "$r/metadata" | grep -c 'metadata.json$')
+		n=$(find "$r/metadata" -name '*metadata.json' | wc -l | tr -d ' ')
 		want=4 # v3 and v4 of the old table beside v1 and v2 of the new one
 		[ "$naming" = uuid ] && want=6 # no name is reused
 		is "$n" "$want" "$label: the old table's later versions remain ($want metadata files)"

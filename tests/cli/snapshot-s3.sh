@@ -23,7 +23,10 @@ for line in sys.stdin:
 "$MKTABLE" create bare --naming uuid --hint none --seed 9 --location s3://lake/wh/db/bare > /dev/null
 "$MKTABLE" append bare --files 1 > /dev/null
 "$MKTABLE" append bare --files 3 > /dev/null
-s3_put hinted wh/db/hinted/ && s3_put bare wh/db/bare/ || { echo "Bail out! seeding failed"; exit 1; }
+if ! { s3_put hinted wh/db/hinted/ && s3_put bare wh/db/bare/; }; then
+	echo "Bail out! seeding failed"
+	exit 1
+fi
 
 for t in hinted bare; do
 	"$SNAP" show "db.$t=$t" | sans_paths > "local-$t"

@@ -153,23 +153,28 @@ is "$(P --no-cache --stats readimm $M 2>&1 > /dev/null | sed 's/ retries.*//')" 
 	"object cache: --no-cache reads the store"
 
 uris=$(sed -n '1,60s/ .*//p' many.txt | tr '\n' ' ')
+# shellcheck disable=SC2086 # a list of URIs without blanks, split on purpose
 P --cache-dir "$TMP/c2" readimm $uris > fill1 2>&1 &
 p1=$!
+# shellcheck disable=SC2086 # a list of URIs without blanks, split on purpose
 P --cache-dir "$TMP/c2" readimm $uris > fill2 2>&1 &
 p2=$!
 wait $p1; s1=$?
 wait $p2; s2=$?
 is "$s1:$s2" "0:0" "object cache: two processes fill one cache at once"
 is "$(cat fill1)" "$(cat fill2)" "object cache: both read the same bytes"
+# shellcheck disable=SC2086 # a list of URIs without blanks, split on purpose
 P --cache-dir "$TMP/c2" --stats readimm $uris > fill3 2> stats
 like "$(cat stats)" "requests=0 retries=0 not_modified=0 cache_hits=60 cache_corrupt=0" \
 	"object cache: then every entry is whole"
 check "object cache: a cached read gives the store's bytes" cmp -s fill1 fill3
 
+# shellcheck disable=SC2086 # a list of URIs without blanks, split on purpose
 P --cache-dir "$TMP/c3" --cache-max 4000 --stats readimm $uris > /dev/null 2> stats
 size=$(find "$TMP/c3" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 check "object cache: the size limit is kept ($size bytes of 4000)" test "$size" -le 4000
 check "object cache: the limit evicted entries" grep -q 'cache_evicted=[1-9]' stats
+# shellcheck disable=SC2086 # a list of URIs without blanks, split on purpose
 is "$(P --cache-dir "$TMP/c3" --stats readimm "$(echo $uris | awk '{ print $NF }')" 2>&1 >/dev/null |
 	sed 's/ retries.*//')" "requests=0" "object cache: the most recent entry survives eviction"
 done_testing
