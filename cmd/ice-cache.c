@@ -857,27 +857,16 @@ static int cmd_fetch(ice_backend **no_cache, const options *o, int argc, char **
 static int export_to_file(ice_backend *b, const ice_archive_filter *f, const char *path,
                           ice_err *err)
 {
-	char *tmp = NULL;
-	int fd = -1, rc;
+	ice_atomic_file af;
+	int rc;
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
-		goto out;
+	if ((rc = ice_atomic_begin(&af, path, 0600, err)))
+		return rc;
+	if ((rc = ice_archive_export(b, f, af.fd, NULL, err))) {
+		ice_atomic_abort(&af);
+		return rc;
 	}
-	if ((rc = ice_archive_export(b, f, fd, NULL, err)))
-		goto out;
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
-		rc = ice_err_set(err, ICE_EIO, "%s: %s", path, strerror(errno));
-	fd = -1;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc && tmp)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return ice_atomic_commit(&af, err);
 }
 
 static int cmd_export(ice_backend **b, const options *o, int argc, char **argv)

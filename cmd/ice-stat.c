@@ -15,6 +15,7 @@
 #include "cli-cache.h"
 #include "ice-stat-serve.h"
 #include "ice_backend.h"
+#include "ice_fileio.h"
 #include "ice_stats.h"
 #include "ice_time.h"
 
@@ -190,48 +191,29 @@ static void print_summary(const json_t *stats)
 
 /* Write text to path through a temporary file in the same folder and a
  * rename, so a reader (node_exporter) never sees a half-written file. */
+/* The textfile collector reads the file as another user: world-readable
+ * as the umask allows, replaced in one step. */
 static int write_atomically(const char *path, const char *text, size_t len)
 {
-	char *tmp = NULL;
 	mode_t mask = umask(0);
-	FILE *f = NULL;
-	int fd = -1, status = ICE_EXIT_FAILURE;
+	ice_atomic_file af;
+	ice_err err = { 0 };
+	int rc;
 
 	umask(mask);
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
-		ice_cli_error("out of memory");
-		goto out;
+	if ((rc = ice_atomic_begin(&af, path, 0666 & ~mask, &err)) == ICE_OK) {
+		if (ice_write_all(af.fd, text, len) == 0)
+			rc = ice_atomic_commit(&af, &err);
+		else {
+			rc = ice_err_set(&err, ICE_EIO, "%s: %s", af.tmp, strerror(errno));
+			ice_atomic_abort(&af);
+		}
 	}
-	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "w"))) {
-		ice_cli_error("%s: %s", fd < 0 ? tmp : path, strerror(errno));
-		goto out;
+	if (rc) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_FAILURE;
 	}
-	fd = -1;
-	if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		ice_cli_error("%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		ice_cli_error("%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) != 0) {
-		ice_cli_error("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	status = ICE_EXIT_OK;
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (status && tmp)
-		unlink(tmp);
-	free(tmp);
-	return status;
+	return ICE_EXIT_OK;
 }
 
 static int show_prometheus(const json_t *stats, double seconds, const options *o)

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "backend_int.h"
 #include "ice_tag.h"
+#include "ice_time.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -186,7 +187,6 @@ static void cmd_addstats(cmd *c, const redis_be *r)
 /* ---- running commands ---- */
 
 static int reconnect(redis_be *r, ice_err *err);
-static int64_t now_ms(void);
 
 /* Run c once; *out gets a non-error reply. An error reply is ICE_EBACKEND
  * and, when keep is set, left in *out for the caller to inspect. Sets
@@ -227,14 +227,6 @@ static int run_once(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *er
 	return ICE_OK;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Run c; when the connection was lost (Redis restarted, say), reconnect
  * with exponential backoff for up to reconnect_ms and run it again. Every
  * command and script here is safe to repeat: a put replaces, removals of
@@ -251,13 +243,13 @@ static int run(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
 		if (rc == ICE_OK || !r->retryable || r->reconnect_ms <= 0)
 			return rc;
 		if (!deadline)
-			deadline = now_ms() + r->reconnect_ms;
-		if (now_ms() >= deadline) {
+			deadline = ice_now_ms() + r->reconnect_ms;
+		if (ice_now_ms() >= deadline) {
 			if (why.code && err)
 				*err = why; /* the last reconnect says more than "not connected" */
 			return ice_err_prefix(err, "gave up reconnecting after %d ms: ", r->reconnect_ms);
 		}
-		sleep_ms(delay);
+		ice_sleep_ms(delay);
 		delay = delay * 2 > 1000 ? 1000 : delay * 2;
 		ice_err_clear(&why);
 		if (reconnect(r, &why) == ICE_OK)
@@ -331,14 +323,6 @@ static void eval_init(cmd *c, const redis_be *r)
 }
 
 /* ---- helpers ---- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *dup_reply(const redisReply *e)
 {
@@ -577,7 +561,7 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 	redisReply *rep = NULL;
 	cmd c = { 0 };
 	char *t = NULL;
-	int64_t now = now_ms();
+	int64_t now = ice_now_ms();
 	size_t i;
 	int rc;
 
@@ -629,7 +613,7 @@ static int redis_restore(void *impl, const char *key, const void *val, size_t le
 	                 .created_ms = m->created_ms, .hits = m->hits };
 
 	if (m->expires_ms) {
-		a.ttl_ms = m->expires_ms - now_ms();
+		a.ttl_ms = m->expires_ms - ice_now_ms();
 		if (a.ttl_ms <= 0)
 			return ICE_OK;
 	}

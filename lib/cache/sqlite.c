@@ -9,6 +9,8 @@
 #include "config.h"
 #include "backend_int.h"
 #include "ice_tag.h"
+#include "ice_fileio.h"
+#include "ice_time.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -141,14 +143,6 @@ typedef struct sq_be {
 } sq_be;
 
 /* ---- plumbing ---- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Turn SQLite's result code into an ice_code with a message. */
 static int db_error(sq_be *s, int src, ice_err *err)
@@ -465,7 +459,7 @@ static int write_entry(sq_be *s, const put_args *a, int64_t now, ice_err *err)
 /* put and restore: check, then one transaction. */
 static int put_entry(sq_be *s, put_args *a, int count_put, ice_err *err)
 {
-	int64_t now = now_ms();
+	int64_t now = ice_now_ms();
 	char *tbl = NULL, *joined = NULL;
 	int rc;
 
@@ -498,7 +492,7 @@ static int sq_put(void *impl, const char *key, const void *val, size_t len,
                   const char *origin, int64_t created_ms, ice_err *err)
 {
 	put_args a = { 0 };
-	int64_t now = now_ms();
+	int64_t now = ice_now_ms();
 
 	if (ttl_ms < 0)
 		return ice_err_set(err, ICE_EINVAL, "put: negative TTL");
@@ -567,7 +561,7 @@ static int touch(sq_be *s, const char *key, const char *tbl, int64_t now, ice_er
 static int fetch(sq_be *s, const char *key, int counting, void **val, size_t *len,
                  ice_entry_meta *meta, ice_err *err)
 {
-	int64_t now = now_ms(), expires;
+	int64_t now = ice_now_ms(), expires;
 	sqlite3_stmt *st;
 	char *tbl = NULL;
 	int rc, found = 0;
@@ -628,7 +622,7 @@ static int sq_peek(void *impl, const char *key, void **val, size_t *len, ice_ent
 static int sq_del(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err)
 {
 	sq_be *s = impl;
-	int64_t now = now_ms();
+	int64_t now = ice_now_ms();
 	uint64_t live = 0;
 	sqlite3_stmt *st;
 	size_t i;
@@ -707,7 +701,7 @@ static int sq_invalidate(void *impl, const char *const *tags, size_t n, uint64_t
                          ice_err *err)
 {
 	sq_be *s = impl;
-	int64_t now = now_ms();
+	int64_t now = ice_now_ms();
 	uint64_t total = 0;
 	size_t i;
 	int rc, deleted = 0;
@@ -731,7 +725,7 @@ static int sq_invalidate(void *impl, const char *const *tags, size_t n, uint64_t
 static int sq_invalidate_table(void *impl, const char *table, uint64_t *removed, ice_err *err)
 {
 	sq_be *s = impl;
-	int64_t now = now_ms(), live = 0;
+	int64_t now = ice_now_ms(), live = 0;
 	sqlite3_stmt *st;
 	int rc, deleted = 0;
 
@@ -803,7 +797,7 @@ static int sq_scan(void *impl, const char *table, const char *tag, const char *p
 	}
 	sqlite3_bind_text(st, 1, s->ns, -1, SQLITE_STATIC);
 	bind_str(st, 2, table);
-	sqlite3_bind_int64(st, 3, now_ms());
+	sqlite3_bind_int64(st, 3, ice_now_ms());
 	bind_str(st, 4, tag);
 	bind_str(st, 5, lit);
 	rc = ICE_OK;
@@ -944,7 +938,7 @@ static int sq_cursor_set(void *impl, const char *table, const char *name, const 
 static int sq_gc(void *impl, uint64_t *removed_refs, ice_err *err)
 {
 	sq_be *s = impl;
-	int64_t now = now_ms(), refs = 0;
+	int64_t now = ice_now_ms(), refs = 0;
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
@@ -975,7 +969,7 @@ static int sq_gc(void *impl, uint64_t *removed_refs, ice_err *err)
 static int sq_lock(void *impl, const char *name, const char *token, int64_t ttl_ms, ice_err *err)
 {
 	sq_be *s = impl;
-	int64_t now = now_ms();
+	int64_t now = ice_now_ms();
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
@@ -1081,22 +1075,12 @@ static void sq_close(void *impl)
 /* mkdir -p of the folders above path (private: a cache may hold secrets). */
 static int make_parents(const char *path, ice_err *err)
 {
-	char *d = strdup(path), *p;
-	int rc = ICE_OK;
+	ice_err why = { 0 };
 
-	if (!d)
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	for (p = d + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-			rc = ice_err_set(err, ICE_EBACKEND, "sqlite://%s: cannot create folder %s: %s", path, d,
-			                 strerror(errno));
-			break;
-		}
-		*p = '/';
-	}
-	free(d);
-	return rc;
+	if (ice_mkdir_parents(path, 0700, &why) == ICE_OK)
+		return ICE_OK;
+	return ice_err_set(err, why.code == ICE_ENOMEM ? ICE_ENOMEM : ICE_EBACKEND, "sqlite://%s: %s", path,
+	                   why.msg);
 }
 
 /* Create the tables once per file (the first process to get the write
@@ -1159,7 +1143,7 @@ static int set_limit(sq_be *s, int64_t max, ice_err *err)
 	if (!rc)
 		rc = store_add(s, Q_STORE_SET, "max_bytes", max < 0 ? 0 : max, err);
 	if (!rc)
-		rc = enforce_limit(s, NULL, now_ms(), err);
+		rc = enforce_limit(s, NULL, ice_now_ms(), err);
 	return finish(s, rc, err);
 }
 

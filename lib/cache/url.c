@@ -2,6 +2,7 @@
  * and the command lines write, and the URL of the default embedded store. */
 #include "config.h"
 #include "ice_backend_url.h"
+#include "ice_xdg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -233,18 +234,17 @@ static int parse_sqlite(const char *s, ice_backend_url *u, ice_err *err)
 
 int ice_backend_default_url(char **url, ice_err *err)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *path = NULL;
+	ice_err why = { 0 };
+	int rc;
 
 	*url = NULL;
-	if (xdg && xdg[0] == '/') {
-		if (asprintf(url, "sqlite://%s/icecache/cache.db", xdg) < 0)
-			*url = NULL;
-	} else if (home && home[0] == '/') {
-		if (asprintf(url, "sqlite://%s/.cache/icecache/cache.db", home) < 0)
-			*url = NULL;
-	} else {
-		return ice_err_set(err, ICE_EINVAL, "no cache configured and neither XDG_CACHE_HOME nor HOME is set");
-	}
+	if ((rc = ice_xdg_path(ICE_XDG_CACHE, "icecache/cache.db", &path, &why)))
+		return ice_err_set(err, rc == ICE_ENOMEM ? ICE_ENOMEM : ICE_EINVAL, "no cache configured and %s",
+		                   why.msg);
+	if (asprintf(url, "sqlite://%s", path) < 0)
+		*url = NULL;
+	free(path);
 	return *url ? ICE_OK : ice_err_set(err, ICE_ENOMEM, "out of memory");
 }
 
