@@ -300,7 +300,7 @@ static void test_atomic_file(void)
 	ice_err err;
 
 	snprintf(path, sizeof path, "%s/report.txt", dir);
-	test_write(dir, "report.txt", "old\n");
+	free(test_write(dir, "report.txt", "old\n"));
 	tap_is_int(ice_atomic_begin(&af, path, 0644, &err), ICE_OK, "atomic: begin");
 	tap_ok(write(af.fd, "new\n", 4) == 4, "atomic: write to the temporary file");
 	tap_ok(ice_read_file(path, 0, &buf, &len, &err) == ICE_OK && strcmp(buf, "old\n") == 0,
@@ -329,7 +329,7 @@ static void test_atomic_file(void)
 	       "mkdir_parents: private folders");
 	tap_is_int(ice_mkdir_parents(nested, 0700, &err), ICE_OK, "mkdir_parents: existing folders");
 	snprintf(path, sizeof path, "%s/a/b/c/file/x/y", dir);
-	test_write(dir, "a/b/c/file", "x");
+	free(test_write(dir, "a/b/c/file", "x"));
 	tap_is_int(ice_mkdir_parents(path, 0700, &err), ICE_EIO, "mkdir_parents: a file in the way");
 	free(dir);
 }
