@@ -41,4 +41,14 @@ case $diff_libs in
 *) ok 0 "ice-diff loads neither hiredis nor SQLite ($diff_libs)" ;;
 esac
 
+# The same at the symbol level: no cache-layer code linked into ice-diff,
+# while ice-cache has it (so the check can see it).
+if command -v nm > /dev/null; then
+	nm "$top_builddir/ice-cache" > "$TMP/cache.syms" && nm "$ICE_DIFF" > "$TMP/diff.syms"
+	ok $? "nm reads both programs"
+	check "ice-cache has the cache layer's code (the check sees it)" grep -q ' T ice_backend_open$' "$TMP/cache.syms"
+	is "$(grep -c -e ' T ice_backend_' -e ' T ice_cli_open_cache' "$TMP/diff.syms")" "0" \
+		"ice-diff has none of the cache layer's code, nor cli-cache's"
+fi
+
 done_testing
