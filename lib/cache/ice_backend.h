@@ -38,9 +38,13 @@ typedef struct ice_entry_meta {
 	int64_t created_ms, expires_ms; /* expires 0: no TTL */
 	uint64_t size, hits;
 	char *origin;               /* free text: "put", "exec", ... may be NULL */
-	char *table;                /* the entry's table ("_" when none) */
+	char *table;                /* the entry's home table ("_" when none) */
 	char **tags;
 	size_t n_tags;
+	char **tables;              /* every table it depends on, home first;
+	                            * NULL from a backend that does not fill it
+	                            * (then only table) */
+	size_t n_tables;
 } ice_entry_meta;
 
 void ice_entry_meta_clear(ice_entry_meta *m);
@@ -54,9 +58,10 @@ int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **o
 void ice_backend_close(ice_backend *b);
 
 /* tags: "table:T", "partition:T:KEY", "file:T:PATH", "snapshot:T:ID" or
- * free-form; no tag may be empty or contain "\n", and all table-scoped tags
- * of one entry must name the same table (else ICE_EINVAL; the grammar is
- * ice_tag.h's). ttl_ms 0: none.
+ * free-form; no tag may be empty or contain "\n" (ICE_EINVAL; the grammar
+ * is ice_tag.h's). Tags naming several tables make an entry that a commit
+ * to any of them invalidates; a backend that cannot hold such an entry
+ * refuses it with ICE_EUNSUPPORTED. ttl_ms 0: none.
  * Replaces an existing entry of the same key atomically. */
 int ice_backend_put(ice_backend *b, const char *key, const void *val, size_t len,
                     const char *const *tags, size_t n_tags, int64_t ttl_ms,

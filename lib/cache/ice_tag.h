@@ -2,9 +2,11 @@
  *
  * A tag is "table:T", "partition:T:KEY", "file:T:PATH", "snapshot:T:ID"
  * (table-scoped: it names the table T) or free-form. No tag may be empty or
- * contain "\n" (the backends join tags with newlines), and the table-scoped
- * tags of one entry must name the same table. Pure functions: nothing is
- * allocated except where said. */
+ * contain "\n" (the backends join tags with newlines). An entry's tags may
+ * name several tables (a cached join depends on each): its home table is
+ * the one its first table-scoped tag names, and a commit to any of its
+ * tables invalidates it. Pure functions: nothing is allocated except where
+ * said. */
 #ifndef ICE_TAG_H
 #define ICE_TAG_H
 
@@ -23,12 +25,24 @@ int ice_tag_check(const char *tag, size_t pos, ice_err *err);
 /* Every tag well-formed: what invalidate accepts. */
 int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err);
 
-/* put's rules: every tag well-formed and the table-scoped ones naming one
- * table. ICE_OK or ICE_EINVAL naming the tag. */
+/* put's rules: every tag well-formed; the table-scoped ones may name any
+ * number of tables. ICE_OK or ICE_EINVAL naming the tag. */
 int ice_tags_check(const char *const *tags, size_t n, ice_err *err);
+
+/* put's rules for a store that holds an entry in one table only: as
+ * ice_tags_check, and the table-scoped tags naming one table (else
+ * ICE_EUNSUPPORTED naming the tag and both tables). */
+int ice_tags_check_one_table(const char *const *tags, size_t n, ice_err *err);
 
 /* An entry's table: that of its first table-scoped tag, else "_"; a new
  * string the caller frees (NULL when out of memory). */
 char *ice_tags_table(const char *const *tags, size_t n);
+
+/* Every table an entry's tags name, each once, in the order of first
+ * appearance (the home table first); the one table "_" when none does.
+ * *tables is a new vector of *n_tables new strings, freed with
+ * ice_backend_strv_free. ICE_OK or ICE_ENOMEM. */
+int ice_tags_table_list(const char *const *tags, size_t n, char ***tables, size_t *n_tables,
+                        ice_err *err);
 
 #endif

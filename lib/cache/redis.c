@@ -567,7 +567,7 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 
 	if (!a->key || a->ttl_ms < 0)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-	if ((rc = ice_tags_check(a->tags, a->n_tags, err)))
+	if ((rc = ice_tags_check_one_table(a->tags, a->n_tags, err)))
 		return rc;
 	if (!(t = ice_tags_table(a->tags, a->n_tags)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");

@@ -465,7 +465,7 @@ static int put_entry(sq_be *s, put_args *a, int count_put, ice_err *err)
 
 	if (!a->key)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key");
-	if ((rc = ice_tags_check(a->tags, a->n_tags, err)))
+	if ((rc = ice_tags_check_one_table(a->tags, a->n_tags, err)))
 		return rc;
 	if (!(tbl = ice_tags_table(a->tags, a->n_tags)) || !(joined = join_tags(a->tags, a->n_tags))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");

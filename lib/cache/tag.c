@@ -3,6 +3,9 @@
 #include "config.h"
 #include "ice_tag.h"
 
+#include "ice_backend.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 int ice_tag_table(const char *tag, const char **t, size_t *tlen)
@@ -47,6 +50,11 @@ int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err)
 
 int ice_tags_check(const char *const *tags, size_t n, ice_err *err)
 {
+	return ice_tags_check_each(tags, n, err);
+}
+
+int ice_tags_check_one_table(const char *const *tags, size_t n, ice_err *err)
+{
 	const char *t0 = NULL, *t;
 	size_t i, l0 = 0, tl;
 	int rc;
@@ -60,7 +68,8 @@ int ice_tags_check(const char *const *tags, size_t n, ice_err *err)
 			t0 = t;
 			l0 = tl;
 		} else if (tl != l0 || memcmp(t, t0, tl) != 0) {
-			return ice_err_set(err, ICE_EINVAL, "tag '%s': an entry's table-scoped tags must name one table ('%.*s')",
+			return ice_err_set(err, ICE_EUNSUPPORTED,
+			                   "tag '%s': this cache holds an entry in one table only ('%.*s')",
 			                   tags[i], (int)l0, t0);
 		}
 	}
@@ -80,4 +89,43 @@ char *ice_tags_table(const char *const *tags, size_t n)
 		tl = 1;
 	}
 	return strndup(t, tl);
+}
+
+static int listed(char *const *v, size_t n, const char *t, size_t tl)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i]) == tl && memcmp(v[i], t, tl) == 0)
+			return 1;
+	return 0;
+}
+
+int ice_tags_table_list(const char *const *tags, size_t n, char ***tables, size_t *n_tables,
+                        ice_err *err)
+{
+	char **v = calloc(n ? n : 1, sizeof *v);
+	const char *t;
+	size_t i, tl, k = 0;
+	int rc = ICE_OK;
+
+	if (!v)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		if (!ice_tag_table(tags[i], &t, &tl) || listed(v, k, t, tl))
+			continue;
+		if (!(v[k] = strndup(t, tl)))
+			goto oom;
+		k++;
+	}
+	if (k == 0 && !(v[k++] = strdup("_")))
+		goto oom;
+	*tables = v;
+	*n_tables = k;
+	goto out;
+oom:
+	ice_backend_strv_free(v, k);
+	rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+out:
+	return rc;
 }

@@ -22,6 +22,7 @@ void ice_entry_meta_clear(ice_entry_meta *m)
 	for (i = 0; i < m->n_tags; i++)
 		free(m->tags[i]);
 	free(m->tags);
+	ice_backend_strv_free(m->tables, m->n_tables);
 	memset(m, 0, sizeof *m);
 }
 
