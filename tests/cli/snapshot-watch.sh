@@ -51,13 +51,19 @@ is "$(grep '"rollback"' "$out" | $JSONQ '(r["snapshot_id"], r["previous_snapshot
 # shellcheck disable=SC2010 # names ice-mktable wrote: plain
 n=$(ls "$t/metadata" | grep -c '^v[0-9]*\.metadata\.json$')
 next=$((n + 1))
+# The hint is replaced by rename, never truncated in place, so a poll never
+# reads it empty; and it is restored before the broken file goes, so no poll
+# can see a hint naming a missing file: one lasting error, never a second.
+set_hint() {
+	echo "$1" > "$t/metadata/hint.tmp" && mv "$t/metadata/hint.tmp" "$t/metadata/version-hint.text"
+}
 head -c 100 "$t/metadata/v$n.metadata.json" > "$t/metadata/v$next.metadata.json"
-echo "$next" > "$t/metadata/version-hint.text"
+set_hint "$next"
 check "watch: half-written metadata gives an error record" \
 	wait_for 10 sh -c "grep -q '\"kind\":\"error\"' '$out'"
 like "$(cat "$TMP/watch.err")" "ice-snapshot: error: " "watch: error also on stderr"
+set_hint "$n"
 rm "$t/metadata/v$next.metadata.json"
-echo "$n" > "$t/metadata/version-hint.text"
 "$MKTABLE" append "$t" --files 1 > /dev/null
 check "watch: goes on after the error" \
 	wait_for 10 sh -c "tail -n 1 '$out' | grep -q '\"event\":\"new\"'"
