@@ -298,7 +298,8 @@ int ice_cluster_map_redirect(ice_cluster_map *m, const char *msg, size_t len, in
 	sp = memchr(msg, ' ', len); /* after MOVED or ASK */
 	if (!sp)
 		return -1;
-	for (p = sp + 1; p < end && *p >= '0' && *p <= '9'; p++)
+	/* bounded as it is read: a long run of digits must not overflow */
+	for (p = sp + 1; p < end && *p >= '0' && *p <= '9' && s < ICE_SLOTS; p++)
 		s = s * 10 + (*p - '0');
 	if (p == sp + 1 || p >= end || *p != ' ' || s >= ICE_SLOTS)
 		return -1;

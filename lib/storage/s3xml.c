@@ -136,7 +136,8 @@ int ice_s3_parse_list(const char *doc, size_t len, ice_listing *out, ice_s3_page
 	int rc;
 
 	memset(page, 0, sizeof *page);
-	if (!doc || !strstr(doc, "<ListBucketResult"))
+	/* doc is len bytes, not a C string: the answer's body as received. */
+	if (!doc || !memmem(doc, len, "<ListBucketResult", 17))
 		return ice_err_set(err, ICE_EFORMAT, "ListObjectsV2: not a ListBucketResult");
 	rc = ice_xml_walk(doc, len, on_list, &st, err);
 	free(st.key);

@@ -123,7 +123,7 @@ static void test_values(ice_backend *b)
 	rc = ice_backend_put(b, "x", "v", 1, (const char *const[]){ "bad\ntag" }, 1, 0, NULL, &err);
 	tap_is_int(rc, ICE_EINVAL, "put: tag with a newline refused");
 	rc = ice_backend_put(b, "x", "v", 1, (const char *const[]){ "table:a", "file:b:f" }, 2, 0, NULL, &err);
-	tap_is_int(rc, ICE_EINVAL, "put: table-scoped tags of two tables refused");
+	tap_is_int(rc, ICE_EUNSUPPORTED, "put: table-scoped tags of two tables refused as unsupported");
 }
 
 static void test_ttl(ice_backend *b)

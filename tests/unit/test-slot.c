@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ice_cluster.h"
+#include "ice_cluster_map.h"
 #include "ice_slot.h"
 
 static int slot_of(const char *key)
@@ -76,8 +77,42 @@ static void test_url(void)
 	}
 }
 
+/* A MOVED/ASK answer as "slot host:port", or "-1" when refused. */
+static const char *redirected(ice_cluster_map *m, const char *msg)
+{
+	static char out[128];
+	int slot = -1, node = -1;
+
+	if (ice_cluster_map_redirect(m, msg, strlen(msg), 0, &slot, &node) != 0)
+		return "-1";
+	snprintf(out, sizeof out, "%d %s:%d", slot, m->nodes[node].host, m->nodes[node].port);
+	return out;
+}
+
+static void test_redirect(void)
+{
+	ice_cluster_map m;
+
+	ice_cluster_map_init(&m);
+	tap_ok(ice_cluster_map_node(&m, "10.0.0.1", 8, 7000) == 0, "redirect: the answering node");
+	tap_is_str(redirected(&m, "MOVED 3999 127.0.0.1:6381"), "3999 127.0.0.1:6381", "redirect: MOVED");
+	tap_is_str(redirected(&m, "ASK 16383 ::1:7002"), "16383 ::1:7002", "redirect: ASK to IPv6, last colon");
+	tap_is_str(redirected(&m, "MOVED 12 :7003"), "12 10.0.0.1:7003",
+	           "redirect: no endpoint means the answering node's host");
+	tap_is_str(redirected(&m, "MOVED 16384 127.0.0.1:6381"), "-1", "redirect: slot past the last refused");
+	/* found by fuzz-cluster: a long slot number overflowed while read */
+	tap_is_str(redirected(&m, "MOVED 99999999999999999999999 127.0.0.1:6381"), "-1",
+	           "redirect: a slot number of 23 digits refused, no overflow");
+	tap_is_str(redirected(&m, "MOVED 1 127.0.0.1:65536"), "-1", "redirect: port past 65535 refused");
+	tap_is_str(redirected(&m, "MOVED 1 127.0.0.1:99999999999999999999"), "-1",
+	           "redirect: a long port refused");
+	tap_is_str(redirected(&m, "MOVED 1"), "-1", "redirect: no target refused");
+	ice_cluster_map_clear(&m);
+}
+
 void test_slot(void)
 {
 	test_slots();
 	test_url();
+	test_redirect();
 }

@@ -212,6 +212,19 @@ static void test_list_page(void)
 		           "list page: malformed #%zu refused (%s)", i + 1, err.msg);
 		ice_listing_clear(&l);
 	}
+
+	/* A body is len bytes, not a C string: the parser must not read past
+	 * it (found by fuzz-s3xml; under ASan the over-read fails here). A
+	 * page cut before its root element's name is complete is refused. */
+	static const char cut[] = "<?xml version=\"1.0\"?><ListBucketRes";
+	char *exact = malloc(sizeof cut - 1);
+	memcpy(exact, cut, sizeof cut - 1);
+	tap_is_int(ice_s3_parse_list(exact, sizeof cut - 1, &l, &page, &err), ICE_EFORMAT,
+	           "list page: a body cut short is refused without reading past it");
+	tap_is_int(ice_s3_parse_list(exact, 0, &l, &page, &err), ICE_EFORMAT,
+	           "list page: an empty body is refused");
+	ice_listing_clear(&l);
+	free(exact);
 }
 
 static void test_error_doc(void)
