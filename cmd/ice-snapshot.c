@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cli-cache.h"
+#include "cli-storage.h"
 #include "ice_backend.h"
 #include "ice_cursor.h"
 #include "ice_jsonl.h"
@@ -56,6 +57,7 @@ static const char usage_text[] =
 	"  -u, --url URL          poll --state cache: the cache (default $ICE_CACHE_URL,\n"
 	"                         else the embedded cache)\n"
 	"      --prefix P         poll --state cache: key namespace (default icecache)\n"
+	ICE_CLI_STORAGE_HELP
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -74,6 +76,7 @@ typedef struct {
 	long long count; /* 0: unlimited */
 	const char *url, *prefix; /* poll --state redis: the cache */
 	int64_t interval_ms;
+	ice_cli_storage_flags storage; /* tables in object storage */
 } options;
 
 /* One TABLE argument and, for watch, what was last seen of it. */
@@ -92,7 +95,8 @@ typedef struct {
 static volatile sig_atomic_t stop_requested;
 
 /* Tables in object storage are read through one storage handle (one kept
- * connection, one object cache), opened at the first remote TABLE. */
+ * connection, one object cache), opened before the first when any TABLE is
+ * remote (open_storage). */
 static ice_storage *storage;
 
 static void on_signal(int sig)
@@ -122,6 +126,16 @@ static int init_targets(int argc, char **argv, const options *o, target **out)
 	return 0;
 }
 
+/* The storage handle with the flags, environment and configuration, when
+ * any table is remote: -1 to go on, else the exit status. */
+static int open_storage(const target *t, int n, const options *o)
+{
+	for (int i = 0; i < n; i++)
+		if (ice_uri_is_remote(t[i].path))
+			return ice_cli_storage_open(&o->storage, &storage);
+	return -1;
+}
+
 static void free_targets(target *t, int n)
 {
 	for (int i = 0; t && i < n; i++) {
@@ -138,8 +152,6 @@ static int open_target(target *t, ice_err *err)
 {
 	if (t->opened)
 		return ICE_OK;
-	if (ice_uri_is_remote(t->path) && !storage && ice_storage_open(&storage, NULL, err))
-		return err->code;
 	if (ice_table_open_storage(storage, t->path, &t->table, err))
 		return err->code;
 	if (!t->name && !(t->name = ice_table_default_name(&t->table))) {
@@ -601,6 +613,7 @@ static const struct option long_options[] = {
 	{ "state", required_argument, NULL, 's' },
 	{ "url", required_argument, NULL, 'u' },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	ICE_CLI_STORAGE_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -630,7 +643,10 @@ static int parse_option(int c, options *o)
 		break;
 	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
 	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
-	default: return -2; /* reported by the caller, which has argv */
+	default:
+		if (ice_cli_storage_option(c, optarg, &o->storage))
+			break;
+		return -2; /* reported by the caller, which has argv */
 	}
 	return -1;
 }
@@ -694,6 +710,8 @@ int main(int argc, char **argv)
 		status = ICE_EXIT_FAILURE;
 		goto out;
 	}
+	if ((status = open_storage(targets, ntables, &o)) >= 0)
+		goto out;
 	switch (o.cmd) {
 	case CMD_WATCH: status = run_watch(targets, ntables, &o); break;
 	case CMD_POLL:
