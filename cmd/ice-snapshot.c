@@ -345,11 +345,12 @@ static int watch_poll(target *t, const options *o, bool first, long long *emitte
 
 	/* The probe is taken before the read: a commit landing in between
 	 * changes the folder again, so the next poll reads it. */
-	if (open_target(t, &err) || ice_table_probe_now(&t->table, &probe, &err)) {
+	if (open_target(t, &err) ||
+	    ice_table_probe_since(&t->table, t->have_probe ? &t->probe : NULL, &probe, &err)) {
 		rc = watch_error(t, &err);
 		goto out;
 	}
-	/* The idle path: a few stat calls, no metadata read. */
+	/* The idle path: a few stat calls (remote: one 304), no metadata read. */
 	if (t->have_probe && ice_table_probe_equal(&probe, &t->probe))
 		goto out;
 	if (load_target(t, &md, &err) ||
