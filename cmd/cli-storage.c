@@ -7,6 +7,8 @@
 #include "ice_config.h"
 #include "ice_size.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -122,4 +124,23 @@ int ice_cli_storage_open(const ice_cli_storage_flags *f, ice_storage **st)
 		return ICE_EXIT_FAILURE;
 	}
 	return -1;
+}
+
+void ice_cli_storage_summary(const ice_storage *st)
+{
+	ice_io_stats io;
+	ice_objcache_stats oc;
+	const char *src;
+
+	if (!st)
+		return;
+	io = ice_storage_stats(st);
+	oc = ice_storage_cache_stats(st);
+	src = ice_storage_credential_source(st);
+	fprintf(stderr,
+	        "%s: storage: %" PRIu64 " requests (%" PRIu64 " not modified, %" PRIu64
+	        " retries), %" PRIu64 " bytes; object cache: %" PRIu64 " hits, %" PRIu64
+	        " misses, %" PRIu64 " corrupt, %" PRIu64 " evicted; credentials: %s\n",
+	        ice_cli_program(), io.requests, io.not_modified, io.retries, io.bytes, oc.hits,
+	        oc.misses, oc.corrupt, oc.evicted, src ? src : "none used");
 }

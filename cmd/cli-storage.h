@@ -51,6 +51,11 @@ bool ice_cli_storage_option(int c, const char *arg, ice_cli_storage_flags *f);
  * value (ICE_EXIT_USAGE) or configuration file. */
 int ice_cli_storage_opts(const ice_cli_storage_flags *f, ice_storage_opts *o);
 
+/* With --verbose: one line on stderr of what st did (requests, 304s,
+ * retries, bytes, the object cache's hits and misses, where the S3
+ * credentials came from; never a secret). Nothing when st is NULL. */
+void ice_cli_storage_summary(const ice_storage *st);
+
 /* ice_storage_open with those settings: -1 to go on, else the exit status
  * after reporting. */
 int ice_cli_storage_open(const ice_cli_storage_flags *f, ice_storage **st);

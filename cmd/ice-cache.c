@@ -87,6 +87,7 @@ static const char usage_tail[] =
 	"                          s3_endpoint_url, else AWS)\n"
 	"      --profile NAME      s3://: the AWS profile of the keys\n"
 	"      --no-sign-request   s3://: unsigned requests (public buckets)\n"
+	"  -v, --verbose           s3://: what the store was asked, on stderr\n"
 	"\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show versions and exit\n"
@@ -107,6 +108,7 @@ typedef struct {
 	const char *output, *method, *data;
 	char **command; /* after "--", NULL-terminated; NULL when none */
 	ice_cli_storage_flags storage; /* fetch s3:// */
+	bool verbose;                  /* fetch s3://: the requests made, at the end */
 } run_options;
 
 typedef struct ice_cache_options {
@@ -903,6 +905,8 @@ static int fetch_from_s3(ice_backend *b, const options *o, const ice_config *cfg
 		store_url(b, o, cfg, key, uri, &r, NULL);
 	}
 out:
+	if (o->run.verbose)
+		ice_cli_storage_summary(st);
 	ice_obj_clear(&obj);
 	ice_storage_close(st);
 	return status;
@@ -1114,6 +1118,7 @@ static const ice_cache_option option_table[] = {
 	{ "endpoint-url", required_argument, ICE_CLI_OPT_ENDPOINT_URL, ICE_OPTS_FETCH },
 	{ "profile", required_argument, ICE_CLI_OPT_PROFILE, ICE_OPTS_FETCH },
 	{ "no-sign-request", no_argument, ICE_CLI_OPT_NO_SIGN_REQUEST, ICE_OPTS_FETCH },
+	{ "verbose", no_argument, 'v', ICE_OPTS_FETCH },
 	{ "dry-run", no_argument, OPT_DRY_RUN, ICE_OPTS_IMPORT },
 	{ "max-size", required_argument, OPT_MAX_SIZE, 0 },
 	{ "help", no_argument, 'h', 0 },
@@ -1266,6 +1271,7 @@ static int parse_run_option(int c, char **argv, run_options *r)
 		return add_to_list(r->headers, &r->n_headers, "--header", optarg);
 	case OPT_KEY_HEADER: return add_to_list(r->key_headers, &r->n_key_headers, "--key-header", optarg);
 	case 'X': r->method = optarg; break;
+	case 'v': r->verbose = true; break;
 	case OPT_DATA: r->data = optarg; break;
 	case OPT_MAX_REDIRS:
 		if (!ice_cli_parse_count(optarg, &n) || n > 100)

@@ -58,6 +58,8 @@ static const char usage_text[] =
 	"                         else the embedded cache)\n"
 	"      --prefix P         poll --state cache: key namespace (default icecache)\n"
 	ICE_CLI_STORAGE_HELP
+	"  -v, --verbose          at the end, what object storage was asked on stderr\n"
+	"                         (requests, 304s, retries, bytes, object cache hits)\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -72,7 +74,7 @@ typedef struct {
 	const char *name;
 	const char *ref;
 	const char *state;
-	bool all, once, from_start;
+	bool all, once, from_start, verbose;
 	long long count; /* 0: unlimited */
 	const char *url, *prefix; /* poll --state redis: the cache */
 	int64_t interval_ms;
@@ -615,6 +617,7 @@ static const struct option long_options[] = {
 	{ "url", required_argument, NULL, 'u' },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
 	ICE_CLI_STORAGE_LONG_OPTIONS,
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -629,6 +632,7 @@ static int parse_option(int c, options *o)
 	case OPT_NAME: o->name = optarg; break;
 	case OPT_REF: o->ref = optarg; break;
 	case 'a': o->all = true; break;
+	case 'v': o->verbose = true; break;
 	case OPT_ONCE: o->once = true; break;
 	case OPT_FROM_START: o->from_start = true; break;
 	case 's': o->state = optarg; break;
@@ -686,7 +690,7 @@ int main(int argc, char **argv)
 
 	ice_cli_init("ice-snapshot");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ai:n:s:u:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ai:n:s:u:vhV", long_options, NULL)) != -1) {
 		status = parse_option(c, &o);
 		if (status == -2)
 			status = ice_cli_bad_option(c, argv);
@@ -721,6 +725,8 @@ int main(int argc, char **argv)
 		break;
 	default: status = run_each(targets, ntables, &o); break;
 	}
+	if (o.verbose)
+		ice_cli_storage_summary(storage);
 	status = ice_cli_finish(status);
 out:
 	free_targets(targets, ntables);
