@@ -1147,7 +1147,7 @@ static const ice_cache_cmd commands[] = {
 	  "KEY [TAGS] -- COMMAND...\n--key-from-args [--source PATH]... [TAGS] -- COMMAND...",
 	  "COMMAND's stdout, cached; runs once" },
 	{ "fetch", cmd_fetch, ICE_CMD_OWN_CACHE, ICE_OPTS_TTL | ICE_OPTS_TAGS | ICE_OPTS_FETCH,
-	  "PATH|URL [TAGS] [-o FILE]", "a file's or URL's bytes, cached" },
+	  "PATH|URL|S3URI [TAGS] [-o FILE]", "a file's, URL's or S3 object's bytes, cached" },
 	{ "export", cmd_export, ICE_CMD_FILE_ARG, ICE_OPTS_FILTER,
 	  "FILE|- [--table T] [--tag TAG] [PATTERN]", "entries to a tar archive (-: standard output)" },
 	{ "import", cmd_import, ICE_CMD_FILE_ARG, ICE_OPTS_IMPORT, "[--dry-run] FILE|-",
