@@ -137,10 +137,11 @@ void ice_cli_storage_summary(const ice_storage *st)
 	io = ice_storage_stats(st);
 	oc = ice_storage_cache_stats(st);
 	src = ice_storage_credential_source(st);
+	/* The fields and names of ice-storage-probe --stats, for grep and awk. */
 	fprintf(stderr,
-	        "%s: storage: %" PRIu64 " requests (%" PRIu64 " not modified, %" PRIu64
-	        " retries), %" PRIu64 " bytes; object cache: %" PRIu64 " hits, %" PRIu64
-	        " misses, %" PRIu64 " corrupt, %" PRIu64 " evicted; credentials: %s\n",
-	        ice_cli_program(), io.requests, io.not_modified, io.retries, io.bytes, oc.hits,
+	        "%s: storage: requests=%" PRIu64 " retries=%" PRIu64 " not_modified=%" PRIu64
+	        " bytes=%" PRIu64 " cache_hits=%" PRIu64 " cache_misses=%" PRIu64
+	        " cache_corrupt=%" PRIu64 " cache_evicted=%" PRIu64 " credentials: %s\n",
+	        ice_cli_program(), io.requests, io.retries, io.not_modified, io.bytes, oc.hits,
 	        oc.misses, oc.corrupt, oc.evicted, src ? src : "none used");
 }

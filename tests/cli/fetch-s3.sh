@@ -28,7 +28,9 @@ is "$(s3_requests 'GET /lake/exports/rates.json 200')" "1" "fetch s3://: one GET
 is "$(s3_requests 'refused')" "0" "fetch s3://: the signature passed botocore's check"
 like "$("$C" info "$KEY" | $JSONQ 'r["origin"]')" "{\"url\":\"$U\",\"etag\":\"\\\"" \
 	"fetch s3://: keyed by the URI, the ETag kept"
-is "$("$C" fetch $U)" '{"eur":1.08}' "again: the same bytes"
+is "$("$C" fetch -v $U 2> verbose)" '{"eur":1.08}' "again: the same bytes"
+like "$(cat verbose)" "storage: requests=1 retries=0 not_modified=1 bytes=0 " \
+	"again -v: one request, a 304, no bytes"
 is "$(s3_requests 'GET /lake/exports/rates.json 304 0')" "1" \
 	"again: one conditional GET answered 304 without a body (smart: until changed)"
 is "$(s3_requests 'GET /lake/exports/rates.json 200')" "1" "again: nothing downloaded"

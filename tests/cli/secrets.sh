@@ -99,7 +99,7 @@ run 0 "cache get" "$B/ice-cache" get k2
 run 0 "cache ls" "$B/ice-cache" ls
 run 0 "cache info" "$B/ice-cache" info k2
 run 0 "cache fetch s3:// -v" "$B/ice-cache" fetch -v s3://lake/exports/rates.json
-last_err "storage: 1 requests" "fetch -v: the summary"
+last_err "storage: requests=1 retries=0 not_modified=0" "fetch -v: the summary"
 run 0 "cache fetch s3:// -v again, session token" env AWS_ACCESS_KEY_ID=AKTOK \
 	AWS_SECRET_ACCESS_KEY=sek AWS_SESSION_TOKEN=$S3_TOKEN \
 	"$B/ice-cache" fetch -v s3://lake/exports/rates.json
