@@ -89,6 +89,21 @@ printf 's3_endpoint_url = %s\ns3_anonymous = yes\n' "$EP" > conf-anon
 forget; ICE_CONFIG=conf-anon "$C" fetch $U > /dev/null 2> err
 is "$?" "1" "s3_anonymous: unsigned, refused by this store"
 is "$(s3_requests 'refused: no Authorization header')" "1" "s3_anonymous: sent without Authorization"
+printf 's3_endpoint_url = %s\ns3_path_style = false\ns3_attempts = 1\n' "$EP" > conf-vhost
+forget; ICE_CONFIG=conf-vhost "$C" fetch --timeout 5s $U > /dev/null 2> err
+like "$(cat err)" "lake.127.0.0.1" "s3_path_style = false: the bucket in the host name"
+mkdir -p home/.aws
+printf '[prod]\naws_access_key_id = AKTOK\naws_secret_access_key = sek\naws_session_token = TOKEN123\n' \
+	> home/.aws/credentials
+printf 's3_endpoint_url = %s\ns3_profile = prod\n' "$EP" > conf-prof
+forget; ICE_CONFIG=conf-prof env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	"$C" fetch -v $U > /dev/null 2> err
+like "$(cat err)" "credentials: profile prod" "s3_profile: the keys of that profile"
+forget; ICE_CONFIG=conf-prof "$C" fetch -v $U > /dev/null 2> err
+like "$(cat err)" "credentials: environment" "s3_profile: keys in the environment win"
+forget; ICE_CONFIG=conf-prof env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	"$C" fetch -v --profile nope $U > /dev/null 2> err
+like "$(cat err)" "AWS profile 'nope' not found" "--profile beats s3_profile"
 forget; ICE_CONFIG=conf AWS_MAX_ATTEMPTS=0 "$C" fetch $U > /dev/null 2> err
 is "$?" "2" "AWS_MAX_ATTEMPTS=0: a usage error"
 printf 's3_path_style = maybe\n' > conf-junk
