@@ -86,9 +86,11 @@ static int cache_settings(const ice_cli_storage_flags *f, const ice_config *cfg,
 	if (c->dir && c->dir[0] != '/')
 		return ice_cli_usage_error("the object cache must be an absolute folder (or off), "
 		                           "not '%s'", c->dir);
-	if (size && (ice_parse_size(size, &bytes, &err) || bytes == 0))
-		return ice_cli_usage_error("ICE_OBJECT_CACHE_SIZE: %s", bytes ? err.msg
-		                           : "want a size above 0 (ICE_OBJECT_CACHE=off turns it off)");
+	if (size && ice_parse_size(size, &bytes, &err))
+		return ice_cli_usage_error("ICE_OBJECT_CACHE_SIZE: %s", err.msg);
+	if (size && bytes == 0)
+		return ice_cli_usage_error("ICE_OBJECT_CACHE_SIZE: want a size above 0 "
+		                           "(ICE_OBJECT_CACHE=off turns the cache off)");
 	c->max_bytes = (uint64_t)bytes;
 	return -1;
 }

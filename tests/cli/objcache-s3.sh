@@ -105,5 +105,7 @@ size=$(bytes "$TMP/small2")
 check "object_cache_size: kept ($size bytes of $limit)" test "$size" -le "$limit"
 ICE_OBJECT_CACHE_SIZE=0 "$SNAP" show $M/v1.metadata.json > /dev/null 2> err
 is "$?" "2" "ICE_OBJECT_CACHE_SIZE=0: a usage error"
+ICE_OBJECT_CACHE_SIZE=lots "$SNAP" show $M/v1.metadata.json > /dev/null 2> err
+like "$(cat err)" "ICE_OBJECT_CACHE_SIZE: bad size 'lots'" "ICE_OBJECT_CACHE_SIZE=lots: says why"
 is "$(s3_requests 'refused')" "0" "every request passed botocore's signature check"
 done_testing
