@@ -21,12 +21,14 @@
 #include "cli.h"
 #include "cli-config.h"
 #include "cli-cache.h"
+#include "cli-storage.h"
 #include "ice_archive.h"
 #include "ice_backend.h"
 #include "ice_config.h"
 #include "ice_derive.h"
 #include "ice_exec.h"
 #include "ice_fetch.h"
+#include "ice_storage.h"
 #include "ice_fileio.h"
 #include "ice_jsonl.h"
 #include "ice_words.h"
@@ -80,6 +82,12 @@ static const char usage_tail[] =
 	"      --data DATA         request body (part of the key)\n"
 	"      --timeout DUR       whole transfer (default 60s)\n"
 	"      --max-redirs N      redirects to follow (default 5)\n"
+	"      --endpoint-url URL  s3://: an S3-compatible store (default:\n"
+	"                          $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL,\n"
+	"                          s3_endpoint_url, else AWS)\n"
+	"      --profile NAME      s3://: the AWS profile of the keys\n"
+	"      --no-sign-request   s3://: unsigned requests (public buckets)\n"
+	"  -v, --verbose           s3://: what the store was asked, on stderr\n"
 	"\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show versions and exit\n"
@@ -99,6 +107,8 @@ typedef struct {
 	long max_redirects; /* -1: not given */
 	const char *output, *method, *data;
 	char **command; /* after "--", NULL-terminated; NULL when none */
+	ice_cli_storage_flags storage; /* fetch s3:// */
+	bool verbose;                  /* fetch s3://: the requests made, at the end */
 } run_options;
 
 typedef struct ice_cache_options {
@@ -831,6 +841,109 @@ out:
 	return status;
 }
 
+/* ---- fetch: objects in S3 ------------------------------------------------------ */
+
+/* An object's URI, without the flags that shape an HTTP request (they
+ * mean nothing to an S3 object). */
+static int check_s3_args(const run_options *r, const char *uri)
+{
+	const char *slash = strchr(strstr(uri, "://") + 3, '/');
+
+	if (!slash || !slash[1] || slash[strlen(slash) - 1] == '/')
+		return ice_cli_usage_error("fetch: '%s': want s3://BUCKET/KEY, an object", uri);
+	if (r->n_headers || r->n_key_headers || r->method || r->data || r->max_redirects >= 0)
+		return ice_cli_usage_error("fetch s3://: -H, --key-header, -X, --data and "
+		                           "--max-redirs are for http(s) URLs");
+	return -1;
+}
+
+/* An object read from S3 as the read-through policy sees an HTTP
+ * response (borrowing obj's bytes and ETag): under --ttl smart it is
+ * current until it changes, so every fetch asks the store, conditionally
+ * (no-cache: a 304 costs no body). */
+static void s3_response(const ice_obj *obj, ice_http_resp *r)
+{
+	static char no_cache[] = "no-cache";
+
+	memset(r, 0, sizeof *r);
+	r->status = obj->unchanged ? 304 : 200;
+	r->body = obj->data;
+	r->len = obj->len;
+	r->etag = obj->info.etag;
+	r->cache_control = no_cache;
+}
+
+/* Read uri from the store, conditionally on the stale entry's ETag, then
+ * emit and store what is current. */
+static int fetch_from_s3(ice_backend *b, const options *o, const ice_config *cfg,
+                         const char *key, const char *uri, cached_url *c)
+{
+	const ice_readthrough_entry *prev = c->present ? &c->rt : NULL;
+	const char *etag = ice_readthrough_can_revalidate(prev) ? prev->etag : NULL;
+	ice_storage_opts so;
+	ice_storage *st = NULL;
+	ice_obj obj = { 0 };
+	ice_http_resp r;
+	ice_err err = { 0 };
+	int status;
+
+	if ((status = ice_cli_storage_opts(&o->run.storage, &so)) >= 0)
+		return status;
+	so.s3.max_bytes = MAX_VALUE;
+	if (o->run.timeout_ms > 0)
+		so.s3.timeout_ms = o->run.timeout_ms;
+	if (ice_storage_open(&st, &so, &err) || ice_storage_read_if(st, uri, etag, &obj, &err)) {
+		ice_cli_error("%s", err.msg);
+		status = ICE_EXIT_FAILURE;
+		goto out;
+	}
+	s3_response(&obj, &r);
+	if (obj.unchanged) {
+		status = emit_fetched(o, c->val, c->len);
+		store_url(b, o, cfg, key, uri, &r, c);
+	} else if ((status = emit_fetched(o, obj.data, obj.len)) == ICE_EXIT_OK) {
+		store_url(b, o, cfg, key, uri, &r, NULL);
+	}
+out:
+	if (o->run.verbose)
+		ice_cli_storage_summary(st);
+	ice_obj_clear(&obj);
+	ice_storage_close(st);
+	return status;
+}
+
+/* s3://BUCKET/KEY (s3a://, s3n://) through the cache, keyed by the URI as
+ * a GET of it is. */
+static int fetch_s3(const options *o, const char *uri)
+{
+	const ice_config *cfg;
+	ice_backend *b = NULL;
+	ice_http_req q = { .url = uri, .method = "GET" };
+	cached_url c = { 0 };
+	ice_err err = { 0 };
+	char *key = NULL;
+	int status;
+
+	if ((status = check_s3_args(&o->run, uri)) >= 0 || (status = ice_cli_config(&cfg)) >= 0)
+		return status;
+	if (ice_readthrough_url_key(&q, NULL, 0, &key, &err)) {
+		ice_cli_error("%s", err.msg);
+		return ICE_EXIT_FAILURE;
+	}
+	if ((status = open_cache_or_degrade(o, &b)) >= 0)
+		goto out;
+	lookup_url(b, key, &c);
+	if (c.present && c.rt.fresh)
+		status = emit_fetched(o, c.val, c.len);
+	else
+		status = fetch_from_s3(b, o, cfg, key, uri, &c);
+out:
+	cached_url_clear(&c);
+	ice_backend_close(b);
+	free(key);
+	return status;
+}
+
 static bool is_http_url(const char *s)
 {
 	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
@@ -845,8 +958,11 @@ static int cmd_fetch(ice_backend **no_cache, const options *o, int argc, char **
 		return ice_cli_usage_error("fetch takes no '-- COMMAND'");
 	if (is_http_url(argv[0]))
 		return fetch_url(o, argv[0]);
+	if (ice_uri_kind_of(argv[0]) == ICE_URI_S3)
+		return fetch_s3(o, argv[0]);
 	if (strstr(argv[0], "://"))
-		return ice_cli_usage_error("fetch: '%s': only http:// and https:// URLs", argv[0]);
+		return ice_cli_usage_error("fetch: '%s': only http://, https:// and s3:// URLs",
+		                           argv[0]);
 	return fetch_file(o, argv[0]);
 }
 
@@ -999,6 +1115,10 @@ static const ice_cache_option option_table[] = {
 	{ "data", required_argument, OPT_DATA, ICE_OPTS_FETCH },
 	{ "timeout", required_argument, OPT_TIMEOUT, ICE_OPTS_FETCH },
 	{ "max-redirs", required_argument, OPT_MAX_REDIRS, ICE_OPTS_FETCH },
+	{ "endpoint-url", required_argument, ICE_CLI_OPT_ENDPOINT_URL, ICE_OPTS_FETCH },
+	{ "profile", required_argument, ICE_CLI_OPT_PROFILE, ICE_OPTS_FETCH },
+	{ "no-sign-request", no_argument, ICE_CLI_OPT_NO_SIGN_REQUEST, ICE_OPTS_FETCH },
+	{ "verbose", no_argument, 'v', ICE_OPTS_FETCH },
 	{ "dry-run", no_argument, OPT_DRY_RUN, ICE_OPTS_IMPORT },
 	{ "max-size", required_argument, OPT_MAX_SIZE, 0 },
 	{ "help", no_argument, 'h', 0 },
@@ -1027,7 +1147,7 @@ static const ice_cache_cmd commands[] = {
 	  "KEY [TAGS] -- COMMAND...\n--key-from-args [--source PATH]... [TAGS] -- COMMAND...",
 	  "COMMAND's stdout, cached; runs once" },
 	{ "fetch", cmd_fetch, ICE_CMD_OWN_CACHE, ICE_OPTS_TTL | ICE_OPTS_TAGS | ICE_OPTS_FETCH,
-	  "PATH|URL [TAGS] [-o FILE]", "a file's or URL's bytes, cached" },
+	  "PATH|URL|S3URI [TAGS] [-o FILE]", "a file's, URL's or S3 object's bytes, cached" },
 	{ "export", cmd_export, ICE_CMD_FILE_ARG, ICE_OPTS_FILTER,
 	  "FILE|- [--table T] [--tag TAG] [PATTERN]", "entries to a tar archive (-: standard output)" },
 	{ "import", cmd_import, ICE_CMD_FILE_ARG, ICE_OPTS_IMPORT, "[--dry-run] FILE|-",
@@ -1151,13 +1271,17 @@ static int parse_run_option(int c, char **argv, run_options *r)
 		return add_to_list(r->headers, &r->n_headers, "--header", optarg);
 	case OPT_KEY_HEADER: return add_to_list(r->key_headers, &r->n_key_headers, "--key-header", optarg);
 	case 'X': r->method = optarg; break;
+	case 'v': r->verbose = true; break;
 	case OPT_DATA: r->data = optarg; break;
 	case OPT_MAX_REDIRS:
 		if (!ice_cli_parse_count(optarg, &n) || n > 100)
 			return ice_cli_usage_error("--max-redirs wants 0 to 100, not '%s'", optarg);
 		r->max_redirects = (long)n;
 		break;
-	default: return ice_cli_bad_option(c, argv);
+	default:
+		if (ice_cli_storage_option(c, optarg, &r->storage))
+			break;
+		return ice_cli_bad_option(c, argv);
 	}
 	return -1;
 }

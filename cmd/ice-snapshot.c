@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cli-cache.h"
+#include "cli-storage.h"
 #include "ice_backend.h"
 #include "ice_cursor.h"
 #include "ice_jsonl.h"
@@ -56,6 +57,9 @@ static const char usage_text[] =
 	"  -u, --url URL          poll --state cache: the cache (default $ICE_CACHE_URL,\n"
 	"                         else the embedded cache)\n"
 	"      --prefix P         poll --state cache: key namespace (default icecache)\n"
+	ICE_CLI_STORAGE_HELP
+	"  -v, --verbose          at the end, what object storage was asked on stderr\n"
+	"                         (requests, 304s, retries, bytes, object cache hits)\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -70,10 +74,11 @@ typedef struct {
 	const char *name;
 	const char *ref;
 	const char *state;
-	bool all, once, from_start;
+	bool all, once, from_start, verbose;
 	long long count; /* 0: unlimited */
 	const char *url, *prefix; /* poll --state redis: the cache */
 	int64_t interval_ms;
+	ice_cli_storage_flags storage; /* tables in object storage */
 } options;
 
 /* One TABLE argument and, for watch, what was last seen of it. */
@@ -92,7 +97,8 @@ typedef struct {
 static volatile sig_atomic_t stop_requested;
 
 /* Tables in object storage are read through one storage handle (one kept
- * connection, one object cache), opened at the first remote TABLE. */
+ * connection, one object cache), opened before the first when any TABLE is
+ * remote (open_storage). */
 static ice_storage *storage;
 
 static void on_signal(int sig)
@@ -122,6 +128,16 @@ static int init_targets(int argc, char **argv, const options *o, target **out)
 	return 0;
 }
 
+/* The storage handle with the flags, environment and configuration, when
+ * any table is remote: -1 to go on, else the exit status. */
+static int open_storage(const target *t, int n, const options *o)
+{
+	for (int i = 0; i < n; i++)
+		if (ice_uri_is_remote(t[i].path))
+			return ice_cli_storage_open(&o->storage, &storage);
+	return -1;
+}
+
 static void free_targets(target *t, int n)
 {
 	for (int i = 0; t && i < n; i++) {
@@ -138,8 +154,6 @@ static int open_target(target *t, ice_err *err)
 {
 	if (t->opened)
 		return ICE_OK;
-	if (ice_uri_is_remote(t->path) && !storage && ice_storage_open(&storage, NULL, err))
-		return err->code;
 	if (ice_table_open_storage(storage, t->path, &t->table, err))
 		return err->code;
 	if (!t->name && !(t->name = ice_table_default_name(&t->table))) {
@@ -333,11 +347,12 @@ static int watch_poll(target *t, const options *o, bool first, long long *emitte
 
 	/* The probe is taken before the read: a commit landing in between
 	 * changes the folder again, so the next poll reads it. */
-	if (open_target(t, &err) || ice_table_probe_now(&t->table, &probe, &err)) {
+	if (open_target(t, &err) ||
+	    ice_table_probe_since(&t->table, t->have_probe ? &t->probe : NULL, &probe, &err)) {
 		rc = watch_error(t, &err);
 		goto out;
 	}
-	/* The idle path: a few stat calls, no metadata read. */
+	/* The idle path: a few stat calls (remote: one 304), no metadata read. */
 	if (t->have_probe && ice_table_probe_equal(&probe, &t->probe))
 		goto out;
 	if (load_target(t, &md, &err) ||
@@ -601,6 +616,8 @@ static const struct option long_options[] = {
 	{ "state", required_argument, NULL, 's' },
 	{ "url", required_argument, NULL, 'u' },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	ICE_CLI_STORAGE_LONG_OPTIONS,
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -615,6 +632,7 @@ static int parse_option(int c, options *o)
 	case OPT_NAME: o->name = optarg; break;
 	case OPT_REF: o->ref = optarg; break;
 	case 'a': o->all = true; break;
+	case 'v': o->verbose = true; break;
 	case OPT_ONCE: o->once = true; break;
 	case OPT_FROM_START: o->from_start = true; break;
 	case 's': o->state = optarg; break;
@@ -630,7 +648,10 @@ static int parse_option(int c, options *o)
 		break;
 	case 'h': fputs(usage_text, stdout); return ice_cli_finish(ICE_EXIT_OK);
 	case 'V': ice_cli_version(); return ice_cli_finish(ICE_EXIT_OK);
-	default: return -2; /* reported by the caller, which has argv */
+	default:
+		if (ice_cli_storage_option(c, optarg, &o->storage))
+			break;
+		return -2; /* reported by the caller, which has argv */
 	}
 	return -1;
 }
@@ -669,7 +690,7 @@ int main(int argc, char **argv)
 
 	ice_cli_init("ice-snapshot");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ai:n:s:u:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ai:n:s:u:vhV", long_options, NULL)) != -1) {
 		status = parse_option(c, &o);
 		if (status == -2)
 			status = ice_cli_bad_option(c, argv);
@@ -694,6 +715,8 @@ int main(int argc, char **argv)
 		status = ICE_EXIT_FAILURE;
 		goto out;
 	}
+	if ((status = open_storage(targets, ntables, &o)) >= 0)
+		goto out;
 	switch (o.cmd) {
 	case CMD_WATCH: status = run_watch(targets, ntables, &o); break;
 	case CMD_POLL:
@@ -702,6 +725,8 @@ int main(int argc, char **argv)
 		break;
 	default: status = run_each(targets, ntables, &o); break;
 	}
+	if (o.verbose)
+		ice_cli_storage_summary(storage);
 	status = ice_cli_finish(status);
 out:
 	free_targets(targets, ntables);

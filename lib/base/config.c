@@ -1,6 +1,7 @@
 /* config: the "key = value" configuration file, parsed with line numbers. */
 #include "config.h"
 #include "ice_config.h"
+#include "ice_size.h"
 #include "ice_time.h"
 
 #include <ctype.h>
@@ -13,7 +14,7 @@
 
 #define CONFIG_MAX (1024u * 1024u)
 
-typedef enum { V_STRING, V_DURATION, V_WAIT, V_TTL, V_COUNT } value_kind;
+typedef enum { V_STRING, V_DURATION, V_WAIT, V_TTL, V_COUNT, V_BOOL, V_SIZE } value_kind;
 
 static const struct key_def {
 	const char *name;
@@ -36,6 +37,16 @@ static const struct key_def {
 	{ "catalog_credential", V_STRING, offsetof(ice_config, catalog_credential) },
 	{ "catalog_token", V_STRING, offsetof(ice_config, catalog_token) },
 	{ "catalog_warehouse", V_STRING, offsetof(ice_config, catalog_warehouse) },
+	{ "s3_region", V_STRING, offsetof(ice_config, s3_region) },
+	{ "s3_endpoint_url", V_STRING, offsetof(ice_config, s3_endpoint_url) },
+	{ "s3_profile", V_STRING, offsetof(ice_config, s3_profile) },
+	{ "s3_path_style", V_BOOL, offsetof(ice_config, s3_path_style) },
+	{ "s3_anonymous", V_BOOL, offsetof(ice_config, s3_anonymous) },
+	{ "s3_attempts", V_COUNT, offsetof(ice_config, s3_attempts) },
+	{ "s3_retry_time", V_DURATION, offsetof(ice_config, s3_retry_time_ms) },
+	{ "s3_timeout", V_DURATION, offsetof(ice_config, s3_timeout_ms) },
+	{ "object_cache", V_STRING, offsetof(ice_config, object_cache) },
+	{ "object_cache_size", V_SIZE, offsetof(ice_config, object_cache_size) },
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -43,6 +54,9 @@ void ice_config_init(ice_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->fetch_redirects = -1;
+	c->s3_path_style = -1;
+	c->s3_anonymous = -1;
+	c->s3_attempts = -1;
 }
 
 static void catalog_conf_clear(ice_catalog_conf *k)
@@ -68,6 +82,10 @@ void ice_config_clear(ice_config *c)
 	free(c->catalog_credential);
 	free(c->catalog_token);
 	free(c->catalog_warehouse);
+	free(c->s3_region);
+	free(c->s3_endpoint_url);
+	free(c->s3_profile);
+	free(c->object_cache);
 	for (size_t i = 0; i < c->n_catalogs; i++)
 		catalog_conf_clear(&c->catalogs[i]);
 	free(c->catalogs);
@@ -205,6 +223,18 @@ static int parse_count(const char *v, int64_t *out, ice_err *err)
 	return ICE_OK;
 }
 
+static int parse_bool(const char *v, int *out, ice_err *err)
+{
+	static const char *const words[] = { "false", "true", "no", "yes", "off", "on", "0", "1" };
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasecmp(v, words[i]) == 0) {
+			*out = (int)(i % 2); /* the true words are the odd ones */
+			return ICE_OK;
+		}
+	return ice_err_set(err, ICE_EINVAL, "want true or false, not '%.60s'", v);
+}
+
 /* Store value v of key k into c. */
 static int set_value(ice_config *c, const struct key_def *k, const char *v, ice_err *err)
 {
@@ -227,6 +257,15 @@ static int set_value(ice_config *c, const struct key_def *k, const char *v, ice_
 		return ice_ttl_parse(v, false, field, err);
 	case V_COUNT:
 		return parse_count(v, field, err);
+	case V_BOOL:
+		return parse_bool(v, field, err);
+	case V_SIZE:
+		if (ice_parse_size(v, field, err))
+			return err ? err->code : ICE_EINVAL;
+		if (*(int64_t *)field == 0)
+			return ice_err_set(err, ICE_EINVAL, "want a size above 0 (object_cache = off "
+			                   "turns the cache off)");
+		return ICE_OK;
 	}
 	return ICE_OK;
 }

@@ -15,8 +15,16 @@
  * extra request header, such as an API key); `catalog = NAME` makes a
  * named catalog the default, and a table given as NAME:db.orders uses it.
  *
+ * Object storage: `s3_region`, `s3_endpoint_url`, `s3_path_style`,
+ * `s3_profile`, `s3_anonymous` (as the AWS variables and flags say them),
+ * `s3_attempts`, `s3_retry_time`, `s3_timeout` (retries and time-outs of
+ * one request), `object_cache` (a folder, or off) and `object_cache_size`
+ * (a SIZE, ice_size.h, above 0). Booleans are true/false,
+ * yes/no, on/off or 1/0.
+ *
  * An ice_config owns its strings: ice_config_clear() frees them. Fields
- * not set in the file stay zero (strings NULL, durations 0, hints UNSET). */
+ * not set in the file stay zero (strings NULL, durations 0, hints UNSET),
+ * but for booleans and counts, which are -1. */
 #ifndef ICE_CONFIG_H
 #define ICE_CONFIG_H
 
@@ -50,6 +58,16 @@ typedef struct ice_config {
 	char *catalog_credential;   /* catalog_credential: client_id:client_secret */
 	char *catalog_token;        /* catalog_token: a bearer token */
 	char *catalog_warehouse;    /* catalog_warehouse */
+	char *s3_region;            /* s3_region */
+	char *s3_endpoint_url;      /* s3_endpoint_url: an S3-compatible store */
+	char *s3_profile;           /* s3_profile: an AWS profile */
+	int s3_path_style;          /* s3_path_style: 1, 0; -1 unset (by the endpoint) */
+	int s3_anonymous;           /* s3_anonymous: 1 unsigned requests, 0; -1 unset */
+	int64_t s3_attempts;        /* s3_attempts: tries of one request; -1 unset */
+	int64_t s3_retry_time_ms;   /* s3_retry_time: no new try after this long */
+	int64_t s3_timeout_ms;      /* s3_timeout: one try, whole transfer */
+	char *object_cache;         /* object_cache: its folder, or "off" */
+	int64_t object_cache_size;  /* object_cache_size: bytes (0 unset) */
 	ice_catalog_conf *catalogs; /* catalog.NAME.*: the named catalogs, in file order */
 	size_t n_catalogs;
 } ice_config;

@@ -35,9 +35,12 @@ typedef struct ice_table_probe {
 	ice_file_id hint;
 	ice_file_id dir;
 	ice_file_id file;
-	/* A table in object storage: a hash of the hint's validators (one HEAD),
-	 * or, without a hint, of the metadata/ listing; "" on disk. */
+	/* A table in object storage: a hash of the hint's validators, or,
+	 * without a hint, of the metadata/ listing; "" on disk. */
 	char remote[17];
+	/* The hint's (or given file's) ETag, for the next conditional probe;
+	 * "" when none or too long to keep. */
+	char etag[160];
 } ice_table_probe;
 
 /* Resolve `arg` into the table's folders. ICE_ENOENT when nothing is
@@ -56,6 +59,12 @@ int ice_table_open_storage(ice_storage *st, const char *uri, ice_table *t, ice_e
 int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err);
 
 int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err);
+/* The same, knowing the table's last probe prev (NULL: none): a table in
+ * object storage then asks for its pointer with one conditional GET
+ * (If-None-Match prev's ETag), which an idle table answers 304 with no
+ * body (*p is then *prev); without prev, one HEAD. */
+int ice_table_probe_since(const ice_table *t, const ice_table_probe *prev, ice_table_probe *p,
+                          ice_err *err);
 bool ice_table_probe_equal(const ice_table_probe *a, const ice_table_probe *b);
 
 /* "db.table" from the last two folder names of the root, with a Hive

@@ -453,16 +453,23 @@ int ice_table_current_metadata(const ice_table *t, char **path, ice_err *err)
 	return rc;
 }
 
-static int remote_probe(const ice_table *t, ice_table_probe *p, ice_err *err);
+static int remote_probe(const ice_table *t, const ice_table_probe *prev, ice_table_probe *p,
+                        ice_err *err);
 
 int ice_table_probe_now(const ice_table *t, ice_table_probe *p, ice_err *err)
+{
+	return ice_table_probe_since(t, NULL, p, err);
+}
+
+int ice_table_probe_since(const ice_table *t, const ice_table_probe *prev, ice_table_probe *p,
+                          ice_err *err)
 {
 	char *hint = t->st ? NULL : ice_path_join(t->metadata_dir, "version-hint.text");
 	int rc;
 
 	memset(p, 0, sizeof *p);
 	if (t->st)
-		return remote_probe(t, p, err);
+		return remote_probe(t, prev, p, err);
 	if (!hint)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	rc = ice_file_id_of(hint, &p->hint, err);
@@ -629,30 +636,56 @@ static uint64_t fnv_info(uint64_t h, const char *name, const char *etag, uint64_
 	return fnv(fnv(fnv(h, name), etag ? etag : "-"), n);
 }
 
-/* One HEAD of the pointer (or of the file given); without a hint, the
- * listing of metadata/, whose names and ETags change with every commit. */
-static int remote_probe(const ice_table *t, ice_table_probe *p, ice_err *err)
+/* The pointer's (or the given file's) size and ETag: with prev's ETag one
+ * conditional GET (*unchanged on a 304, which has no body), else one HEAD.
+ * A pointer read whole is a few bytes. */
+static int probe_pointer(const ice_table *t, const char *uri, const ice_table_probe *prev,
+                         ice_obj_info *info, bool *unchanged, ice_err *err)
+{
+	ice_obj o;
+	int rc;
+
+	*unchanged = false;
+	if (!prev || !prev->etag[0])
+		return ice_storage_stat(t->st, uri, info, err);
+	if ((rc = ice_storage_read_if(t->st, uri, prev->etag, &o, err)))
+		return rc;
+	*unchanged = o.unchanged;
+	*info = o.info;
+	free(o.data);
+	return ICE_OK;
+}
+
+/* The pointer asked as probe_pointer does; without a hint, the listing
+ * of metadata/, whose names and ETags change with every commit. */
+static int remote_probe(const ice_table *t, const ice_table_probe *prev, ice_table_probe *p,
+                        ice_err *err)
 {
 	uint64_t h = 14695981039346656037ull;
-	ice_obj_info info;
+	ice_obj_info info = { 0 };
 	ice_listing l = { 0 };
 	char *hint = t->file ? strdup(t->file) : ice_path_join(t->metadata_dir, "version-hint.text");
+	bool unchanged;
 	int rc;
 
 	if (!hint)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	rc = ice_storage_stat(t->st, hint, &info, err);
-	if (rc == ICE_OK) {
+	rc = probe_pointer(t, hint, prev, &info, &unchanged, err);
+	if (rc == ICE_OK && unchanged) {
+		*p = *prev;
+	} else if (rc == ICE_OK) {
 		h = fnv_info(h, hint, info.etag, info.size);
-		ice_obj_info_clear(&info);
+		if (info.etag && strlen(info.etag) < sizeof p->etag)
+			strcpy(p->etag, info.etag);
 	} else if (rc == ICE_ENOENT && !t->file) {
 		if ((rc = ice_storage_list(t->st, t->metadata_dir, false, &l, err)) == ICE_OK)
 			for (size_t i = 0; i < l.n; i++)
 				h = fnv_info(h, l.v[i].name, l.v[i].etag, l.v[i].size);
 		ice_listing_clear(&l);
 	}
+	ice_obj_info_clear(&info);
 	free(hint);
-	if (rc == ICE_OK)
+	if (rc == ICE_OK && !unchanged)
 		snprintf(p->remote, sizeof p->remote, "%016llx", (unsigned long long)h);
 	return rc;
 }

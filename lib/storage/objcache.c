@@ -227,7 +227,8 @@ int ice_objcache_get(ice_objcache *c, const char *uri, ice_obj *out, bool *found
 
 typedef struct {
 	char *path;
-	time_t mtime;
+	int64_t used_ns; /* the mtime, to the nanosecond: entries written or
+	                    used within one second still have an order */
 	uint64_t size;
 } entry;
 
@@ -235,7 +236,7 @@ static int by_age(const void *a, const void *b)
 {
 	const entry *x = a, *y = b;
 
-	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+	return x->used_ns < y->used_ns ? -1 : x->used_ns > y->used_ns;
 }
 
 static void collect(const char *dir, entry **v, size_t *n, size_t *cap, uint64_t *total)
@@ -262,7 +263,8 @@ static void collect(const char *dir, entry **v, size_t *n, size_t *cap, uint64_t
 			*v = nv;
 			*cap = *cap * 2 + 64;
 		}
-		(*v)[(*n)++] = (entry){ p, st.st_mtime, (uint64_t)st.st_size };
+		(*v)[(*n)++] = (entry){ p, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+		                        (uint64_t)st.st_size };
 		*total += (uint64_t)st.st_size;
 	}
 	if (d)

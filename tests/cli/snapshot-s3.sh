@@ -3,8 +3,9 @@
 # (behind the botocore-verifying proxy, see start_s3) print what they print
 # for the same tables on disk, paths aside: version-hint.text, the listing
 # of metadata/ without a hint, a metadata file given directly; metadata
-# files come from the object cache the second time; watch polls the
-# pointer with one HEAD and reports a new commit.
+# files come from the object cache the second time; an idle watch poll is
+# one conditional GET of the pointer answered 304 without a body, and a
+# new commit is reported.
 . "$top_srcdir/tests/cli/lib.sh"
 
 start_s3 lake
@@ -55,16 +56,23 @@ mfile=$($JSONQ 'r["metadata_file"]' < remote-bare.raw)
 "$SNAP" show "$mfile" | sans_paths > given
 check "show METADATA-URI: the same record" cmp -s remote-bare given
 
-# watch: an idle poll is one HEAD of the pointer; a commit is seen.
+# watch: an idle poll is one conditional GET of the pointer, answered 304
+# without a body; a commit is seen.
+: > proxy.log
 "$SNAP" watch --interval 200ms s3://lake/wh/db/hinted > watch.out 2> watch.err &
 wpid=$!
 track_pid $wpid
 check "watch s3://: starts with the current snapshot" wait_for 20 sh -c "grep -q '\"event\":' watch.out"
-check "watch s3://: polls the pointer with HEAD" \
-	wait_for 20 sh -c "[ \$(grep -c 'HEAD /lake/wh/db/hinted/metadata/version-hint.text 200' proxy.log) -ge 3 ]"
-gets=$(s3_requests 'GET /lake/wh/db/hinted/')
-sleep 1
-is "$(s3_requests 'GET /lake/wh/db/hinted/')" "$gets" "watch s3://: idle polls read nothing"
+hint304='GET /lake/wh/db/hinted/metadata/version-hint.text 304 0'
+check "watch s3://: polls the pointer with If-None-Match, answered 304 without a body" \
+	wait_for 20 sh -c "[ \$(grep -c '$hint304' proxy.log) -ge 3 ]"
+all=$(wc -l < proxy.log)
+check "watch s3://: idle polls go on" \
+	wait_for 20 sh -c "[ \$(tail -n +$((all + 1)) proxy.log | grep -c '$hint304') -ge 3 ]"
+is "$(tail -n +$((all + 1)) proxy.log | grep -vc "$hint304")" "0" \
+	"watch s3://: an idle poll is that one request and nothing else"
+is "$(s3_requests 'HEAD /lake/wh/db/hinted/metadata/version-hint.text')" "1" \
+	"watch s3://: one HEAD of the pointer in all (the first poll, before any ETag)"
 "$MKTABLE" append hinted --files 1 > /dev/null
 s3_put hinted wh/db/hinted/
 check "watch s3://: a new commit in S3 is reported" \

@@ -5,7 +5,8 @@ Usage: s3-put.py PORT BUCKET DIR [PREFIX]    every file below DIR, as
                                              PREFIX + its path under DIR
        s3-put.py PORT BUCKET --many N PREFIX N small objects PREFIX00000...
 Writes to s3rver directly (not through the verifying proxy): seeding is
-not what the tests check.
+not what the tests check. A table's version-hint.text goes last, so a
+reader polling the table never sees a hint naming a file not yet there.
 """
 import http.client
 import os
@@ -30,11 +31,10 @@ def main():
             put(conn, bucket, "%s%05d" % (prefix, i), b"object %d\n" % i)
         return
     top, prefix = sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else ""
-    for d, _, files in os.walk(top):
-        for name in files:
-            path = os.path.join(d, name)
-            with open(path, "rb") as f:
-                put(conn, bucket, prefix + os.path.relpath(path, top), f.read())
+    paths = [os.path.join(d, name) for d, _, files in os.walk(top) for name in files]
+    for path in sorted(paths, key=lambda p: (os.path.basename(p) == "version-hint.text", p)):
+        with open(path, "rb") as f:
+            put(conn, bucket, prefix + os.path.relpath(path, top), f.read())
 
 
 main()

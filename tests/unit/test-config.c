@@ -62,6 +62,48 @@ static void test_config_ok(void)
 	ice_config_clear(&c);
 }
 
+/* The object-storage keys: strings, booleans in their spellings, counts,
+ * durations and a size; unset booleans and counts are -1. */
+static void test_config_storage(void)
+{
+	ice_config c;
+	ice_err err = { 0 };
+	int rc = ice_config_parse("s3_region = eu-west-1\n"
+	                          "s3_endpoint_url = http://minio:9000\n"
+	                          "s3_profile = lake\n"
+	                          "s3_path_style = No\n"
+	                          "s3_anonymous = on\n"
+	                          "s3_attempts = 3\n"
+	                          "s3_retry_time = 10s\n"
+	                          "s3_timeout = 2m\n"
+	                          "object_cache = /var/cache/ice\n"
+	                          "object_cache_size = 512M\n",
+	                          "cfg", &c, &err);
+
+	tap_is_int(rc, ICE_OK, "config: the object-storage keys parse (%s)", err.msg);
+	tap_is_str(c.s3_region, "eu-west-1", "config: s3_region");
+	tap_is_str(c.s3_endpoint_url, "http://minio:9000", "config: s3_endpoint_url");
+	tap_is_str(c.s3_profile, "lake", "config: s3_profile");
+	tap_is_int(c.s3_path_style, 0, "config: s3_path_style No is false");
+	tap_is_int(c.s3_anonymous, 1, "config: s3_anonymous on is true");
+	tap_is_int(c.s3_attempts, 3, "config: s3_attempts");
+	tap_is_int(c.s3_retry_time_ms, 10000, "config: s3_retry_time");
+	tap_is_int(c.s3_timeout_ms, 120000, "config: s3_timeout");
+	tap_is_str(c.object_cache, "/var/cache/ice", "config: object_cache");
+	tap_is_int(c.object_cache_size, 512LL << 20, "config: object_cache_size 512M");
+	ice_config_clear(&c);
+
+	rc = ice_config_parse("s3_path_style = TRUE\ns3_anonymous = 0\n", "cfg", &c, &err);
+	tap_ok(rc == ICE_OK && c.s3_path_style == 1 && c.s3_anonymous == 0,
+	       "config: booleans TRUE and 0 (%s)", err.msg);
+	ice_config_clear(&c);
+	rc = ice_config_parse("", "cfg", &c, &err);
+	tap_ok(rc == ICE_OK && c.s3_path_style == -1 && c.s3_anonymous == -1 && c.s3_attempts == -1 &&
+	       c.object_cache_size == 0 && !c.object_cache,
+	       "config: the object-storage keys unset");
+	ice_config_clear(&c);
+}
+
 static void config_error(const char *text, const char *want, const char *what)
 {
 	ice_config c;
@@ -83,6 +125,12 @@ static void test_config_errors(void)
 	             "smart is not a default");
 	config_error("fetch_redirects = -1\n", "/etc/ic:1: fetch_redirects: want a count",
 	             "negative count");
+	config_error("s3_path_style = maybe\n", "/etc/ic:1: s3_path_style: want true or false",
+	             "bad boolean");
+	config_error("object_cache_size = lots\n", "/etc/ic:1: object_cache_size: bad size",
+	             "bad size");
+	config_error("object_cache_size = 0\n", "/etc/ic:1: object_cache_size: want a size above 0",
+	             "zero size");
 }
 
 static void test_config_load(void)
@@ -244,6 +292,7 @@ static void test_exec(void)
 void test_config(void)
 {
 	test_config_ok();
+	test_config_storage();
 	test_config_errors();
 	test_config_load();
 	test_ttl();
