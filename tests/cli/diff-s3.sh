@@ -17,6 +17,8 @@ INV="$top_builddir/ice-invalidate"
 fault() { curl -s -o /dev/null -X POST --data "$1" "$S3_EP/__ctl/fault"; }
 reset_faults() { curl -s -o /dev/null -X POST "$S3_EP/__ctl/reset"; }
 put_or_bail() { s3_put "$1" "$2" || { echo "Bail out! seeding $2 failed"; exit 1; }; }
+# first_manifest DIR: the first manifest ice-mktable wrote in DIR/metadata.
+first_manifest() { for f in "$1"/metadata/*-m0.avro; do echo "$f"; return; done; }
 # drop_fields FIELD...: the JSON lines on stdin without those fields.
 drop_fields() { python3 -c 'import json, sys
 for line in sys.stdin:
@@ -213,7 +215,7 @@ like "$(cat stats)" "ice-diff: stats: 0 requests" "--stats on a local table: no 
 "$MKTABLE" append nf --files 3 > /dev/null
 "$MKTABLE" append nf --files 2 > /dev/null
 cp -r nf nf-m
-gone=$(ls nf-m/metadata/*-m0.avro | head -n 1)
+gone=$(first_manifest nf-m)
 rm "$gone"
 cp -r nf nf-l
 rm nf-l/metadata/snap-*.avro
@@ -239,7 +241,7 @@ like "$(cat r.err)" "$(basename "$gone")" "manifest missing (404): the error nam
 "$MKTABLE" create dn --seed 8 --location s3://lake/wh/db/dn > /dev/null
 "$MKTABLE" append dn --files 3 > /dev/null
 put_or_bail dn wh/db/dn/
-m=$(basename "$(ls dn/metadata/*-m0.avro | head -n 1)")
+m=$(basename "$(first_manifest dn)")
 fault "{\"kind\": \"deny\", \"match\": \"$m\", \"count\": 5}"
 "$D" --name db.x s3://lake/wh/db/dn > r.out 2> r.err
 is "$?" "1" "403 on a manifest: exit 1"
@@ -256,7 +258,7 @@ reset_faults
 "$MKTABLE" create tr --seed 9 --location s3://lake/wh/db/tr > /dev/null
 "$MKTABLE" append tr --files 40 > /dev/null
 put_or_bail tr wh/db/tr/
-m=$(basename "$(ls tr/metadata/*-m0.avro | head -n 1)")
+m=$(basename "$(first_manifest tr)")
 "$D" --name db.x tr > l.out
 fault "{\"kind\": \"truncate\", \"match\": \"$m\", \"count\": 1}"
 "$D" --name db.x s3://lake/wh/db/tr > r.out 2> r.err
