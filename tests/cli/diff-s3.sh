@@ -64,33 +64,12 @@ same_history() {
 
 # ---- ice-mktable histories -----------------------------------------------------
 
-# The history of diff-basic: appends, deletes, overwrites, position and
-# equality deletes, deletion vectors, compaction, spec evolution.
-history() { # DIR FORMAT_VERSION LOCATION
-	"$MKTABLE" create "$1" --format-version "$2" --seed "$2" --schema "id:long,day:date,cat:string" \
-		--partition "day(day),identity(cat)" ${3:+--location "$3"} > /dev/null
-	"$MKTABLE" append "$1" --files 8 --manifests 2 > /dev/null
-	"$MKTABLE" append "$1" --files 3 > /dev/null
-	"$MKTABLE" delete "$1" --files 2 > /dev/null
-	"$MKTABLE" overwrite "$1" --files 1 --add 2 > /dev/null
-	victim=$("$MKTABLE" list "$1" | head -n 1 | $JSONQ 'r["file_path"]')
-	if [ "$2" = 3 ]; then
-		"$MKTABLE" dv "$1" --target "$victim" > /dev/null
-	else
-		"$MKTABLE" pos-delete "$1" --target "$victim" > /dev/null
-		"$MKTABLE" pos-delete "$1" --target "$victim" --no-reference > /dev/null
-	fi
-	"$MKTABLE" eq-delete "$1" > /dev/null
-	"$MKTABLE" replace "$1" > /dev/null
-	"$MKTABLE" evolve-spec "$1" --partition "identity(cat)" > /dev/null
-	"$MKTABLE" append "$1" --files 2 > /dev/null
-}
-
-# v2: written for another bucket (s3://b/...), read from lake; v3: located
-# under s3a:// where it is read from; v1: a copied table whose location is
-# the local folder it was written in.
-history t2 2 s3://b/wh/db/t2
-history t3 3 s3a://lake/wh/db/t3
+# The history of diff-basic (mk_history); v2: written for another bucket
+# (s3://b/...), read from lake; v3: located under s3a:// where it is read
+# from; v1: a copied table whose location is the local folder it was
+# written in.
+mk_history t2 2 s3://b/wh/db/t2
+mk_history t3 3 s3a://lake/wh/db/t3
 "$MKTABLE" create "$TMP/t1" --format-version 1 --seed 21 --partition "identity(category)" > /dev/null
 "$MKTABLE" append "$TMP/t1" --files 4 > /dev/null
 "$MKTABLE" delete "$TMP/t1" --files 1 > /dev/null
