@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-storage.h"
 #include "ice_diff.h"
 #include "ice_jsonl.h"
 #include "ice_metadata.h"
@@ -390,22 +391,14 @@ static int parse_option(int c, char **argv, options *o)
 	return -1;
 }
 
-/* --stats: what reading cost, in one line (requests are tries, retries
- * included; a conditional GET answered 304 carries no body). */
+/* --stats: what reading cost, in one line. */
 static void print_stats(void)
 {
-	ice_io_stats io = ice_storage_stats(storage);
-	ice_objcache_stats oc = ice_storage_cache_stats(storage);
+	char extra[96];
 
-	fprintf(stderr, "%s: stats: %llu requests (GET %llu, HEAD %llu, LIST %llu, conditional %llu, "
-	        "%llu not modified, %llu retries), %llu bytes; object cache %llu hits, %llu misses; "
-	        "%llu manifests, %llu entries read\n", ice_cli_program(),
-	        (unsigned long long)io.requests, (unsigned long long)io.gets,
-	        (unsigned long long)io.heads, (unsigned long long)io.lists,
-	        (unsigned long long)io.conditional, (unsigned long long)io.not_modified,
-	        (unsigned long long)io.retries, (unsigned long long)io.bytes,
-	        (unsigned long long)oc.hits, (unsigned long long)oc.misses,
-	        (unsigned long long)totals.manifests_read, (unsigned long long)totals.entries_read);
+	snprintf(extra, sizeof extra, "%llu manifests, %llu entries read",
+	         (unsigned long long)totals.manifests_read, (unsigned long long)totals.entries_read);
+	ice_cli_storage_stats(storage, extra);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cli-cache.h"
+#include "cli-storage.h"
 #include "ice_backend.h"
 #include "ice_cursor.h"
 #include "ice_jsonl.h"
@@ -56,6 +57,8 @@ static const char usage_text[] =
 	"  -u, --url URL          poll --state cache: the cache (default $ICE_CACHE_URL,\n"
 	"                         else the embedded cache)\n"
 	"      --prefix P         poll --state cache: key namespace (default icecache)\n"
+	"      --stats            at exit, one line on standard error: requests to\n"
+	"                         object storage by kind, bytes, object cache hits\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -70,7 +73,7 @@ typedef struct {
 	const char *name;
 	const char *ref;
 	const char *state;
-	bool all, once, from_start;
+	bool all, once, from_start, stats;
 	long long count; /* 0: unlimited */
 	const char *url, *prefix; /* poll --state redis: the cache */
 	int64_t interval_ms;
@@ -588,7 +591,7 @@ static int parse_command(const char *word, command *cmd)
 	return -1;
 }
 
-enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START, OPT_PREFIX };
+enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START, OPT_PREFIX, OPT_STATS };
 
 static const struct option long_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -601,6 +604,7 @@ static const struct option long_options[] = {
 	{ "state", required_argument, NULL, 's' },
 	{ "url", required_argument, NULL, 'u' },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -620,6 +624,7 @@ static int parse_option(int c, options *o)
 	case 's': o->state = optarg; break;
 	case 'u': o->url = optarg; break;
 	case OPT_PREFIX: o->prefix = optarg; break;
+	case OPT_STATS: o->stats = true; break;
 	case 'i':
 		if (ice_parse_duration(optarg, &o->interval_ms, &err))
 			return ice_cli_usage_error("--interval: %s", err.msg);
@@ -702,6 +707,8 @@ int main(int argc, char **argv)
 		break;
 	default: status = run_each(targets, ntables, &o); break;
 	}
+	if (o.stats)
+		ice_cli_storage_stats(storage, NULL);
 	status = ice_cli_finish(status);
 out:
 	free_targets(targets, ntables);

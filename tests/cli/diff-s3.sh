@@ -179,6 +179,10 @@ check "--stats: requests by kind" grep -Eq '\(GET [0-9]+, HEAD [0-9]+, LIST [0-9
 is "$(wc -l < stats)" "1" "--stats: one line"
 "$D" --stats --name db.x t2 > /dev/null 2> stats
 like "$(cat stats)" "ice-diff: stats: 0 requests" "--stats on a local table: no requests"
+"$ICE_SNAPSHOT" --stats show s3://lake/wh/db/t2 > /dev/null 2> stats
+like "$(cat stats)" "ice-snapshot: stats: " "ice-snapshot --stats: the same line"
+check "ice-snapshot --stats: the metadata file from the object cache" \
+	grep -Eq 'object cache 1 hits, 0 misses' stats
 
 # ---- faults ----------------------------------------------------------------------
 
