@@ -143,7 +143,9 @@ static int emit(dctx *c, json_t *rec)
  * is actually read; remote ones from the object cache after the first
  * fetch. An object of another size than its manifest list says is a
  * changed or truncated object: an error, never a partial decode. *out is
- * the caller's (ice_obj_clear), filled on success only. */
+ * the caller's (ice_obj_clear), filled on success only. Concurrent
+ * fetching belongs here: manifests prefetched into the object cache come
+ * back from ice_storage_read_immutable without a request. */
 static int manifest_bytes(dctx *c, const char *written, int64_t length, ice_obj *out)
 {
 	char *uri = ice_remap_resolve(c->o->remap, written);
