@@ -23,7 +23,7 @@ is "$(complete_words ice-snapshot ice-snapshot '')" "log poll show watch " "ice-
 is "$(complete_words ice-snapshot ice-snapshot watch --)" \
 	"--count --from-start --help --interval --name --once --stats --version " "ice-snapshot watch: its options"
 is "$(complete_words ice-snapshot ice-snapshot log --a)" "--all " "ice-snapshot log: --all"
-is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state " "ice-snapshot poll: --state"
+is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state --stats " "ice-snapshot poll: --state, --stats"
 
 is "$(complete_words ice-diff ice-diff --p)" "--partitions " "ice-diff: --partitions"
 is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: none"

@@ -6,7 +6,8 @@
 # tables, fast, --full and --partitions; the pipeline into ice-invalidate
 # removes the same cache entries; a second diff of a transition fetches no
 # manifest; a missing manifest gives the table-scope diff as on disk; a
-# refusal, a truncated body are one clear error and never a partial diff.
+# refusal, a truncated body, an object of another size than its manifest
+# list says are one clear error and never a partial diff.
 . "$top_srcdir/tests/cli/lib.sh"
 
 start_s3 lake
@@ -250,6 +251,16 @@ is "$($JSONQ 'r["kind"]' < r.out | tr '\n' ' ')" "diff " "truncated always: no p
 is "$(tail -n 1 r.out | $JSONQ 'r["scope"]')" "table" "truncated always: table scope"
 is "$(wc -l < r.err)" "1" "truncated always: one error line"
 reset_faults
+
+# An object that changed after its manifest list was written (here cut to
+# two thirds, served whole): not the size the list records, an error.
+mkdir -p cut/metadata
+head -c "$(($(wc -c < "tr/metadata/$m") * 2 / 3))" "tr/metadata/$m" > "cut/metadata/$m"
+put_or_bail cut wh/db/tr/
+XDG_CACHE_HOME=$TMP/fresh-cache2 "$D" --name db.x s3://lake/wh/db/tr > r.out 2> r.err
+is "$?" "1" "manifest of another size than its list says: exit 1"
+like "$(cat r.err)" "where the manifest list says" "manifest of another size: says so"
+is "$($JSONQ 'r["kind"]' < r.out | tr '\n' ' ')" "diff " "manifest of another size: no partial file records"
 
 is "$(s3_requests 'refused')" "0" "every request passed botocore's signature check"
 done_testing
