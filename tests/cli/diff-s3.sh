@@ -168,6 +168,13 @@ kept=$(wc -l < r.keys)
 check "pipeline: some entries removed, some kept ($kept of $total kept)" \
 	sh -c "[ $kept -gt 0 ] && [ $kept -lt $total ]"
 check "pipeline: the entry of another table kept" grep -q other r.keys
+# watch: the whole history through the pipeline, as on disk.
+"$ICE_SNAPSHOT" watch --once --from-start db.p=p | "$D" | "$INV" --url "sqlite://$TMP/lw.db" |
+	drop_fields metadata_file table_path > l.watch
+"$ICE_SNAPSHOT" watch --once --from-start db.p=s3://lake/wh/db/p | "$D" |
+	"$INV" --url "sqlite://$TMP/rw.db" | drop_fields metadata_file table_path > r.watch
+is "$(grep -c '"kind": "invalidated"' r.watch)" "4" "watch s3:// | ice-diff | ice-invalidate: four commits"
+check "watch s3:// | ice-diff | ice-invalidate: the records on disk, paths aside" cmp -s l.watch r.watch
 
 # ---- the object cache, --stats ------------------------------------------------------
 
