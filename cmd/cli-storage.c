@@ -128,22 +128,25 @@ int ice_cli_storage_open(const ice_cli_storage_flags *f, ice_storage **st)
 	return -1;
 }
 
-void ice_cli_storage_summary(const ice_storage *st)
+void ice_cli_storage_summary(const ice_storage *st, const char *extra)
 {
-	ice_io_stats io;
-	ice_objcache_stats oc;
-	const char *src;
+	ice_io_stats io = { 0 };
+	ice_objcache_stats oc = { 0 };
+	const char *src = NULL;
 
-	if (!st)
-		return;
-	io = ice_storage_stats(st);
-	oc = ice_storage_cache_stats(st);
-	src = ice_storage_credential_source(st);
-	/* The fields and names of ice-storage-probe --stats, for grep and awk. */
+	if (st) {
+		io = ice_storage_stats(st);
+		oc = ice_storage_cache_stats(st);
+		src = ice_storage_credential_source(st);
+	}
+	/* The first fields and names are ice-storage-probe --stats', for grep
+	 * and awk; requests are tries (retries included), a 304 has no body. */
 	fprintf(stderr,
 	        "%s: storage: requests=%" PRIu64 " retries=%" PRIu64 " not_modified=%" PRIu64
 	        " bytes=%" PRIu64 " cache_hits=%" PRIu64 " cache_misses=%" PRIu64
-	        " cache_corrupt=%" PRIu64 " cache_evicted=%" PRIu64 " credentials: %s\n",
+	        " cache_corrupt=%" PRIu64 " cache_evicted=%" PRIu64 " gets=%" PRIu64 " heads=%" PRIu64
+	        " lists=%" PRIu64 " conditional=%" PRIu64 " credentials: %s%s%s\n",
 	        ice_cli_program(), io.requests, io.retries, io.not_modified, io.bytes, oc.hits,
-	        oc.misses, oc.corrupt, oc.evicted, src ? src : "none used");
+	        oc.misses, oc.corrupt, oc.evicted, io.gets, io.heads, io.lists, io.conditional,
+	        src ? src : "none used", extra ? "; " : "", extra ? extra : "");
 }

@@ -51,10 +51,12 @@ bool ice_cli_storage_option(int c, const char *arg, ice_cli_storage_flags *f);
  * value (ICE_EXIT_USAGE) or configuration file. */
 int ice_cli_storage_opts(const ice_cli_storage_flags *f, ice_storage_opts *o);
 
-/* With --verbose: one line on stderr of what st did (requests, 304s,
- * retries, bytes, the object cache's hits and misses, where the S3
- * credentials came from; never a secret). Nothing when st is NULL. */
-void ice_cli_storage_summary(const ice_storage *st);
+/* With --verbose or --stats: one line on stderr of what st did, as
+ * key=value fields (requests, retries, 304s, bytes, the object cache's
+ * hits and misses, requests by kind, where the S3 credentials came from;
+ * never a secret), then "; " and extra when not NULL. st NULL: nothing
+ * was read from storage (zeros). */
+void ice_cli_storage_summary(const ice_storage *st, const char *extra);
 
 /* ice_storage_open with those settings: -1 to go on, else the exit status
  * after reporting. */

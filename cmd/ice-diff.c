@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-storage.h"
 #include "ice_diff.h"
 #include "ice_jsonl.h"
 #include "ice_metadata.h"
 #include "ice_path.h"
+#include "ice_storage.h"
 #include "ice_table.h"
 
 static const char usage_text[] =
@@ -18,6 +20,8 @@ static const char usage_text[] =
 	"Print the files and partitions that changed between two snapshots of an\n"
 	"Iceberg table, as JSON lines.\n"
 	"\n"
+	"TABLE is a folder, a metadata file, or their URI in object storage\n"
+	"(s3://BUCKET/KEY, s3a://, s3n://; http(s):// for a metadata file).\n"
 	"With TABLE: the change from --from (default: the parent of --to; 'none' is\n"
 	"the empty table) to --to (default: the current snapshot).\n"
 	"Without TABLE: read snapshot records (ice-snapshot's output) on standard\n"
@@ -29,11 +33,17 @@ static const char usage_text[] =
 	"      --to ID            the later snapshot\n"
 	"      --name NAME        the table name in records, as NAME=TABLE does\n"
 	"                         (default: db.table from the folders, db.db/t -> db.t)\n"
-	"      --remap FROM=TO    read paths written under FROM from TO (repeatable)\n"
+	"      --remap FROM=TO    read paths written under FROM from TO, folders or\n"
+	"                         URIs (repeatable; FROM holds no '=')\n"
 	"      --partitions       one record per partition touched, no file records\n"
 	"      --full             read every manifest of both snapshots (slow; checks\n"
 	"                         the fast path, which reads manifests listed by one side)\n"
 	"      --strict           stop at the first error\n"
+	"      --stats            at exit, one line on standard error: requests to\n"
+	"                         object storage by kind, 304s, retries, bytes, object\n"
+	"                         cache hits, manifests and entries read (-v, --verbose:\n"
+	"                         the same)\n"
+	ICE_CLI_STORAGE_HELP
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -44,9 +54,16 @@ static const char usage_text[] =
 
 typedef struct {
 	const char *from, *to, *name;
-	bool partitions, full, strict;
+	bool partitions, full, strict, stats; /* stats: --stats or --verbose */
 	ice_remap remap;
+	ice_cli_storage_flags storage; /* tables in object storage */
 } options;
+
+/* Every table, local or in object storage, is read through this one
+ * handle: one kept connection, one object cache, one set of counters. */
+static ice_storage *storage;
+/* Manifests and entries read by all diffs, for --stats. */
+static ice_diff_stats totals;
 
 static int emit_record(void *ctx, json_t *rec)
 {
@@ -78,7 +95,7 @@ static int table_remap(const options *o, const ice_metadata *md, const char *roo
 static int run_diff(const options *o, const ice_metadata *md, const char *root, const char *table,
                     const ice_snapshot *from, const ice_snapshot *to)
 {
-	ice_diff_opts dopts = { NULL, o->full, o->partitions };
+	ice_diff_opts dopts = { NULL, o->full, o->partitions, storage };
 	ice_diff_sink sink = { emit_record, NULL, emit_line };
 	ice_diff_stats stats;
 	ice_remap m;
@@ -86,8 +103,11 @@ static int run_diff(const options *o, const ice_metadata *md, const char *root, 
 	int rc = table_remap(o, md, root, &m, &err);
 
 	dopts.remap = &m;
-	if (rc == ICE_OK)
+	if (rc == ICE_OK) {
 		rc = ice_diff_run(md, table, from, to, &dopts, &sink, &stats, &err);
+		totals.manifests_read += stats.manifests_read;
+		totals.entries_read += stats.entries_read;
+	}
 	if (rc && rc != ICE_EPIPE)
 		ice_cli_error("%s: %s", table, err.msg);
 	ice_remap_free(&m);
@@ -173,11 +193,12 @@ static int run_table(const options *o, const char *arg)
 
 	if (ice_table_arg_split(arg, &given, &given_len, &table_arg) && o->name)
 		return ice_cli_usage_error("the table is named twice: --name %s and %s", o->name, arg);
-	if (ice_table_open(table_arg, &t, &err)) {
+	if (ice_table_open_storage(storage, table_arg, &t, &err)) {
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
-	if (ice_table_current_metadata(&t, &path, &err) || ice_metadata_load(path, &md, &err)) {
+	if (ice_table_current_metadata(&t, &path, &err) ||
+	    ice_metadata_load_storage(storage, path, &md, &err)) {
 		ice_cli_error("%s", err.msg);
 		goto out;
 	}
@@ -279,7 +300,7 @@ static int diff_record(const options *o, const json_t *rec)
 		from_id = (int64_t)json_integer_value(prev);
 	if ((reason = event_reason(rec)))
 		goto table_scope;
-	if (ice_metadata_load(mfile, &md, &err)) {
+	if (ice_metadata_load_storage(storage, mfile, &md, &err)) {
 		reason = err.msg;
 		ice_cli_error("%s", err.msg);
 		goto table_scope;
@@ -334,7 +355,8 @@ static int run_stdin(const options *o)
 
 /* ---- main --------------------------------------------------------------------- */
 
-enum { OPT_FROM = 256, OPT_TO, OPT_NAME, OPT_REMAP, OPT_PARTITIONS, OPT_FULL, OPT_STRICT };
+enum { OPT_FROM = 256, OPT_TO, OPT_NAME, OPT_REMAP, OPT_PARTITIONS, OPT_FULL, OPT_STRICT,
+       OPT_STATS };
 
 static const struct option long_options[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
@@ -344,6 +366,9 @@ static const struct option long_options[] = {
 	{ "partitions", no_argument, NULL, OPT_PARTITIONS },
 	{ "full", no_argument, NULL, OPT_FULL },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "verbose", no_argument, NULL, 'v' },
+	ICE_CLI_STORAGE_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -353,6 +378,8 @@ static int parse_option(int c, char **argv, options *o)
 {
 	ice_err err;
 
+	if (ice_cli_storage_option(c, optarg, &o->storage))
+		return -1;
 	switch (c) {
 	case OPT_FROM: o->from = optarg; break;
 	case OPT_TO: o->to = optarg; break;
@@ -360,6 +387,8 @@ static int parse_option(int c, char **argv, options *o)
 	case OPT_PARTITIONS: o->partitions = true; break;
 	case OPT_FULL: o->full = true; break;
 	case OPT_STRICT: o->strict = true; break;
+	case OPT_STATS:
+	case 'v': o->stats = true; break;
 	case OPT_REMAP:
 		if (ice_remap_add_arg(&o->remap, optarg, &err))
 			return ice_cli_usage_error("--remap: %s", err.msg);
@@ -371,6 +400,16 @@ static int parse_option(int c, char **argv, options *o)
 	return -1;
 }
 
+/* --stats: what reading cost, in one line. */
+static void print_stats(void)
+{
+	char extra[96];
+
+	snprintf(extra, sizeof extra, "manifests=%llu entries=%llu",
+	         (unsigned long long)totals.manifests_read, (unsigned long long)totals.entries_read);
+	ice_cli_storage_summary(storage, extra);
+}
+
 int main(int argc, char **argv)
 {
 	options o = { 0 };
@@ -379,7 +418,7 @@ int main(int argc, char **argv)
 	ice_cli_init("ice-diff");
 	ice_remap_init(&o.remap);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hV", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":hvV", long_options, NULL)) != -1)
 		if ((status = parse_option(c, argv, &o)) >= 0)
 			goto out;
 	if (argc - optind > 1) {
@@ -390,9 +429,14 @@ int main(int argc, char **argv)
 		status = ice_cli_usage_error("--from, --to and --name need a TABLE");
 		goto out;
 	}
+	if ((status = ice_cli_storage_open(&o.storage, &storage)) >= 0)
+		goto out;
 	status = optind < argc ? run_table(&o, argv[optind]) : run_stdin(&o);
+	if (o.stats)
+		print_stats();
 	status = ice_cli_finish(status);
 out:
+	ice_storage_close(storage);
 	ice_remap_free(&o.remap);
 	return status;
 }

@@ -58,8 +58,9 @@ static const char usage_text[] =
 	"                         else the embedded cache)\n"
 	"      --prefix P         poll --state cache: key namespace (default icecache)\n"
 	ICE_CLI_STORAGE_HELP
-	"  -v, --verbose          at the end, what object storage was asked on stderr\n"
-	"                         (requests, 304s, retries, bytes, object cache hits)\n"
+	"      --stats            at exit, one line on standard error: requests to\n"
+	"                         object storage by kind, 304s, retries, bytes, object\n"
+	"                         cache hits (-v, --verbose: the same)\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -74,7 +75,7 @@ typedef struct {
 	const char *name;
 	const char *ref;
 	const char *state;
-	bool all, once, from_start, verbose;
+	bool all, once, from_start, stats; /* stats: --stats or --verbose */
 	long long count; /* 0: unlimited */
 	const char *url, *prefix; /* poll --state redis: the cache */
 	int64_t interval_ms;
@@ -603,7 +604,7 @@ static int parse_command(const char *word, command *cmd)
 	return -1;
 }
 
-enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START, OPT_PREFIX };
+enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START, OPT_PREFIX, OPT_STATS };
 
 static const struct option long_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -617,6 +618,7 @@ static const struct option long_options[] = {
 	{ "url", required_argument, NULL, 'u' },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
 	ICE_CLI_STORAGE_LONG_OPTIONS,
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -632,12 +634,13 @@ static int parse_option(int c, options *o)
 	case OPT_NAME: o->name = optarg; break;
 	case OPT_REF: o->ref = optarg; break;
 	case 'a': o->all = true; break;
-	case 'v': o->verbose = true; break;
+	case 'v': o->stats = true; break;
 	case OPT_ONCE: o->once = true; break;
 	case OPT_FROM_START: o->from_start = true; break;
 	case 's': o->state = optarg; break;
 	case 'u': o->url = optarg; break;
 	case OPT_PREFIX: o->prefix = optarg; break;
+	case OPT_STATS: o->stats = true; break;
 	case 'i':
 		if (ice_parse_duration(optarg, &o->interval_ms, &err))
 			return ice_cli_usage_error("--interval: %s", err.msg);
@@ -725,8 +728,8 @@ int main(int argc, char **argv)
 		break;
 	default: status = run_each(targets, ntables, &o); break;
 	}
-	if (o.verbose)
-		ice_cli_storage_summary(storage);
+	if (o.stats)
+		ice_cli_storage_summary(storage, NULL);
 	status = ice_cli_finish(status);
 out:
 	free_targets(targets, ntables);

@@ -70,30 +70,34 @@ out:
 	return rc;
 }
 
-static int read_decompressed(const char *path, size_t max, bool head, char **buf, size_t *len,
-                             ice_err *err)
-{
-	struct archive *a = NULL;
-	struct archive_entry *entry;
-	int fd, rc = ICE_OK, ar;
+/* The data of an archive opened by `open` (a file descriptor or bytes in
+ * memory), decompressed. */
+typedef int (*open_fn)(struct archive *a, const void *src, size_t len);
 
-	*buf = NULL;
-	*len = 0;
-	if (!max)
-		max = ICE_READ_DEFAULT_MAX;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
-		                   "%s: %s", path, strerror(errno));
-	a = archive_read_new();
-	if (!a) {
-		rc = ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
+static int open_fd(struct archive *a, const void *src, size_t len)
+{
+	(void)len;
+	return archive_read_open_fd(a, *(const int *)src, 64 * 1024);
+}
+
+static int open_mem(struct archive *a, const void *src, size_t len)
+{
+	return archive_read_open_memory(a, src, len);
+}
+
+static int decompress(open_fn open_src, const void *src, size_t src_len, const char *path,
+                      size_t max, bool head, char **buf, size_t *len, ice_err *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *entry;
+	int rc = ICE_OK, ar;
+
+	if (!a)
+		return ice_err_set(err, ICE_ENOMEM, "%s: out of memory", path);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	archive_read_support_format_empty(a);
-	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
+	if (open_src(a, src, src_len) != ARCHIVE_OK) {
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", path, archive_why(a));
 		goto out;
 	}
@@ -110,10 +114,35 @@ static int read_decompressed(const char *path, size_t max, bool head, char **buf
 	}
 	rc = append_data(a, path, max, head, buf, len, err);
 out:
-	if (a)
-		archive_read_free(a);
+	archive_read_free(a);
+	return rc;
+}
+
+static int read_decompressed(const char *path, size_t max, bool head, char **buf, size_t *len,
+                             ice_err *err)
+{
+	int fd, rc;
+
+	*buf = NULL;
+	*len = 0;
+	if (!max)
+		max = ICE_READ_DEFAULT_MAX;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO,
+		                   "%s: %s", path, strerror(errno));
+	rc = decompress(open_fd, &fd, 0, path, max, head, buf, len, err);
 	close(fd);
 	return rc;
+}
+
+int ice_decompress_mem(const void *data, size_t data_len, const char *name, size_t max,
+                       char **buf, size_t *len, ice_err *err)
+{
+	*buf = NULL;
+	*len = 0;
+	return decompress(open_mem, data, data_len, name, max ? max : ICE_READ_DEFAULT_MAX, false,
+	                  buf, len, err);
 }
 
 int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err *err)

@@ -20,6 +20,11 @@
  * decompression is ICE_ETOOBIG. */
 int ice_read_file(const char *path, size_t max, char **buf, size_t *len, ice_err *err);
 
+/* The same for the `data_len` bytes at `data` (`name` for messages):
+ * plain bytes come back as they are, compressed ones decompressed. */
+int ice_decompress_mem(const void *data, size_t data_len, const char *name, size_t max,
+                       char **buf, size_t *len, ice_err *err);
+
 /* The first `max` bytes of `path` after decompression (all of it when
  * shorter), as ice_read_file() reads them; a longer file is no error. */
 int ice_read_file_head(const char *path, size_t max, char **buf, size_t *len, ice_err *err);

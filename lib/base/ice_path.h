@@ -4,7 +4,8 @@
  * (s3://b/wh/t/metadata/x.avro, file:/tmp/t/..., data/persistent/t/...).
  * A remap turns such a path into one readable here: explicit FROM=TO rules
  * first (longest FROM wins), then the table's own `location` mapped onto the
- * directory actually read. Prefixes match whole path segments only. Output
+ * directory actually read. Prefixes match whole path segments only, and
+ * s3://, s3a:// and s3n:// match one another (one bucket). Output
  * records keep the paths exactly as written; only file access is remapped. */
 #ifndef ICE_PATH_H
 #define ICE_PATH_H

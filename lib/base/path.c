@@ -173,7 +173,7 @@ int ice_remap_set_location(ice_remap *m, const char *location, const char *root,
 }
 
 /* Length of `prefix` when it is a whole-segment prefix of `path`, else 0. */
-static size_t segment_prefix(const char *path, const char *prefix)
+static size_t plain_segment_prefix(const char *path, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
@@ -182,6 +182,27 @@ static size_t segment_prefix(const char *path, const char *prefix)
 	if (path[n] == '\0' || path[n] == '/' || prefix[n - 1] == '/')
 		return n;
 	return 0;
+}
+
+/* Length of an s3://, s3a:// or s3n:// scheme at the start of s, else 0. */
+static size_t s3_scheme_len(const char *s)
+{
+	if (strncmp(s, "s3://", 5) == 0)
+		return 5;
+	return strncmp(s, "s3a://", 6) == 0 || strncmp(s, "s3n://", 6) == 0 ? 6 : 0;
+}
+
+/* The same, with s3://, s3a:// and s3n:// one scheme: Spark and Hadoop
+ * name one bucket's objects under all three (a location written s3a://
+ * over manifests written s3://). The length is in `path`. */
+static size_t segment_prefix(const char *path, const char *prefix)
+{
+	size_t sp = s3_scheme_len(path), sq = s3_scheme_len(prefix), n;
+
+	if (!sp || !sq)
+		return plain_segment_prefix(path, prefix);
+	n = plain_segment_prefix(path + sp, prefix + sq);
+	return n ? sp + n : 0;
 }
 
 static char *replace_prefix(const char *path, size_t n, const char *to)

@@ -1,9 +1,11 @@
-/* avro_block: read the blocks of an Avro container file (count, size,
- * bytes, sync marker) and inflate them with libdeflate, which decompresses
- * whole buffers two to three times as fast as zlib's streaming inflate. */
+/* avro_block: walk the blocks of an Avro container file in memory (count,
+ * size, bytes, sync marker) and inflate them with libdeflate, which
+ * decompresses whole buffers two to three times as fast as zlib's
+ * streaming inflate. Blocks of the null codec are handed out in place. */
 #include "config.h"
 #include "ice_avro_block.h"
 #include "ice_avro_header.h"
+#include "ice_fileio.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -13,27 +15,31 @@
 #include <libdeflate.h>
 
 struct ice_avro_blocks {
-	FILE *f;
+	const unsigned char *data; /* the whole file, borrowed (or `owned`) */
+	size_t len, pos;
+	char *owned;              /* the bytes read by ice_avro_blocks_open */
 	char *name;
 	json_t *meta;
 	unsigned char sync[16];
 	struct libdeflate_decompressor *inflater; /* NULL: codec null */
-	unsigned char *raw, *out; /* compressed block, inflated block */
-	size_t raw_cap, out_cap;
+	const unsigned char *raw; /* the current block's bytes, in data */
+	unsigned char *out;       /* the inflated block */
+	size_t out_cap;
 	uint64_t block;           /* blocks read, for messages */
 };
 
-/* A zig-zag varint from the stream: 1, 0 at a clean end of file, -1 bad. */
-static int read_long(FILE *f, int64_t *out)
+/* A zig-zag varint at b->pos: 1, 0 at a clean end of file, -1 bad. */
+static int read_long(ice_avro_blocks *b, int64_t *out)
 {
 	uint64_t v = 0;
 	int shift = 0, c;
 
 	for (;;) {
-		if ((c = getc(f)) == EOF)
+		if (b->pos >= b->len)
 			return shift == 0 ? 0 : -1;
 		if (shift > 63)
 			return -1;
+		c = b->data[b->pos++];
 		v |= (uint64_t)(c & 0x7f) << shift;
 		shift += 7;
 		if (!(c & 0x80))
@@ -82,7 +88,8 @@ static int pick_codec(ice_avro_blocks *b, ice_err *err)
 	return ICE_OK;
 }
 
-int ice_avro_blocks_open(const char *path, const char *name, ice_avro_blocks **out, ice_err *err)
+int ice_avro_blocks_open_mem(const void *data, size_t len, const char *name,
+                             ice_avro_blocks **out, ice_err *err)
 {
 	ice_avro_blocks *b = calloc(1, sizeof *b);
 	int rc;
@@ -92,11 +99,9 @@ int ice_avro_blocks_open(const char *path, const char *name, ice_avro_blocks **o
 		free(b);
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	}
-	if (!(b->f = fopen(path, "rb"))) {
-		rc = ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO, "%s: %s", name, strerror(errno));
-		goto out;
-	}
-	if ((rc = ice_avro_header_parse(b->f, name, &b->meta, b->sync, err)) ||
+	b->data = data;
+	b->len = len;
+	if ((rc = ice_avro_header_parse_mem(data, len, name, &b->meta, b->sync, &b->pos, err)) ||
 	    (rc = pick_codec(b, err)))
 		goto out;
 out:
@@ -104,6 +109,23 @@ out:
 		ice_avro_blocks_close(b);
 	else
 		*out = b;
+	return rc;
+}
+
+int ice_avro_blocks_open(const char *path, const char *name, ice_avro_blocks **out, ice_err *err)
+{
+	ice_file_id id;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ice_read_file_raw(path, 0, &buf, &len, &id, err)))
+		return rc;
+	if ((rc = ice_avro_blocks_open_mem(buf, len, name, out, err)))
+		free(buf);
+	else
+		(*out)->owned = buf;
 	return rc;
 }
 
@@ -133,27 +155,27 @@ static int inflate_block(ice_avro_blocks *b, size_t size, size_t *len, ice_err *
 	return ICE_OK;
 }
 
-/* Read the next block into b->raw; its object count and size. */
+/* Find the next block: b->raw, its object count and size. */
 static int read_block(ice_avro_blocks *b, int64_t *count, int64_t *size, ice_err *err)
 {
-	unsigned char sync[16];
-	int got = read_long(b->f, count);
+	int got = read_long(b, count);
 
 	if (got == 0)
-		return ferror(b->f) ? bad_block(b, err, strerror(errno)) : ICE_OK;
-	if (got < 0 || *count < 0 || read_long(b->f, size) != 1 || *size < 0)
+		return ICE_OK;
+	if (got < 0 || *count < 0 || read_long(b, size) != 1 || *size < 0)
 		return bad_block(b, err, "bad block header");
 	/* Compressed, a record may take less than a byte: the count is checked
 	 * against the inflated size, in ice_avro_blocks_next. */
 	if ((uint64_t)*size > ICE_AVRO_BLOCK_MAX)
 		return ice_err_set(err, ICE_ETOOBIG, "%s: block %llu is over %u bytes", b->name,
 		                   (unsigned long long)b->block, ICE_AVRO_BLOCK_MAX);
-	if (reserve(&b->raw, &b->raw_cap, (size_t)*size + 1) < 0)
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if (fread(b->raw, 1, (size_t)*size, b->f) != (size_t)*size || fread(sync, 1, 16, b->f) != 16)
+	if ((uint64_t)*size + 16 > b->len - b->pos)
 		return bad_block(b, err, "short block");
-	if (memcmp(sync, b->sync, 16) != 0)
+	b->raw = b->data + b->pos;
+	b->pos += (size_t)*size;
+	if (memcmp(b->data + b->pos, b->sync, 16) != 0)
 		return bad_block(b, err, "sync marker mismatch");
+	b->pos += 16;
 	return ICE_OK;
 }
 
@@ -189,11 +211,9 @@ void ice_avro_blocks_close(ice_avro_blocks *b)
 {
 	if (!b)
 		return;
-	if (b->f)
-		fclose(b->f);
 	libdeflate_free_decompressor(b->inflater);
 	json_decref(b->meta);
-	free(b->raw);
+	free(b->owned);
 	free(b->out);
 	free(b->name);
 	free(b);

@@ -1,7 +1,9 @@
 /* avro_header: read an Avro container file's header map by hand (it is a
- * magic number and a map of zig-zag varint-prefixed strings and bytes). */
+ * magic number and a map of zig-zag varint-prefixed strings and bytes),
+ * from bytes in memory. */
 #include "config.h"
 #include "ice_avro_header.h"
+#include "ice_fileio.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -10,11 +12,17 @@
 #include <string.h>
 
 typedef struct {
-	FILE *f;
+	const unsigned char *p;
+	size_t len;
 	const char *name;
 	size_t used; /* bytes consumed, bounded by ICE_AVRO_HEADER_MAX */
 	ice_err *err;
 } hreader;
+
+static size_t left(const hreader *h)
+{
+	return h->len - h->used;
+}
 
 static int truncated(hreader *h)
 {
@@ -28,9 +36,9 @@ static int read_long(hreader *h, int64_t *out)
 	int shift = 0, c;
 
 	do {
-		if (shift > 63 || (c = getc(h->f)) == EOF)
+		if (shift > 63 || left(h) == 0)
 			return truncated(h);
-		h->used++;
+		c = h->p[h->used++];
 		v |= (uint64_t)(c & 0x7f) << shift;
 		shift += 7;
 	} while (c & 0x80);
@@ -54,10 +62,11 @@ static int read_bytes(hreader *h, char **out)
 	p = malloc((size_t)len + 1);
 	if (!p)
 		return ice_err_set(h->err, ICE_ENOMEM, "out of memory");
-	if (fread(p, 1, (size_t)len, h->f) != (size_t)len) {
+	if ((uint64_t)len > left(h)) {
 		free(p);
 		return truncated(h);
 	}
+	memcpy(p, h->p + h->used, (size_t)len);
 	h->used += (size_t)len;
 	p[len] = '\0';
 	*out = p;
@@ -104,26 +113,31 @@ static int read_map(hreader *h, json_t *meta)
 	}
 }
 
-int ice_avro_header_parse(FILE *f, const char *name, json_t **meta, unsigned char sync[16],
-                          ice_err *err)
+int ice_avro_header_parse_mem(const void *data, size_t len, const char *name, json_t **meta,
+                              unsigned char sync[16], size_t *used, ice_err *err)
 {
-	hreader h = { f, name, 0, err };
-	char magic[4];
+	hreader h = { data, len, name, 0, err };
 	json_t *m = NULL;
 	int rc;
 
 	*meta = NULL;
-	if (fread(magic, 1, 4, h.f) != 4 || memcmp(magic, "Obj\1", 4) != 0)
+	if (len < 4 || memcmp(data, "Obj\1", 4) != 0)
 		return ice_err_set(err, ICE_EFORMAT, "%s: not an Avro container file", name);
 	h.used = 4;
 	if (!(m = json_object()))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	if ((rc = read_map(&h, m)))
 		goto out;
-	if (sync && fread(sync, 1, 16, h.f) != 16) {
-		rc = truncated(&h);
-		goto out;
+	if (sync) {
+		if (left(&h) < 16) {
+			rc = truncated(&h);
+			goto out;
+		}
+		memcpy(sync, h.p + h.used, 16);
+		h.used += 16;
 	}
+	if (used)
+		*used = h.used;
 	*meta = m;
 	m = NULL;
 out:
@@ -133,14 +147,15 @@ out:
 
 int ice_avro_header_read(const char *path, const char *name, json_t **meta, ice_err *err)
 {
-	FILE *f = fopen(path, "rb");
+	ice_file_id id;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	*meta = NULL;
-	if (!f)
-		return ice_err_set(err, errno == ENOENT ? ICE_ENOENT : ICE_EIO, "%s: %s", name, strerror(errno));
-	rc = ice_avro_header_parse(f, name, meta, NULL, err);
-	fclose(f);
+	if ((rc = ice_read_file_raw(path, 0, &buf, &len, &id, err)) == ICE_OK)
+		rc = ice_avro_header_parse_mem(buf, len, name, meta, NULL, NULL, err);
+	free(buf);
 	return rc;
 }
 

@@ -47,7 +47,10 @@ typedef struct {
 	json_t *touched_list, *by_partition;
 	added_delete *deletes;
 	size_t n_deletes, cap_deletes;
+	ice_storage *st;             /* o->storage, else own_st */
+	ice_storage *own_st;
 	ice_manifest_reader *reader; /* reused from manifest to manifest */
+	ice_obj bytes;               /* of the manifest the reader reads */
 	ice_part_decoder **spec_dec; /* per spec of md->specs (by position, not id:
 	                              * ids come from files), for partition bounds */
 	size_t n_spec_dec;
@@ -134,9 +137,31 @@ static int emit(dctx *c, json_t *rec)
 
 /* ---- reading manifests ----------------------------------------------------- */
 
-static char *local_path(const dctx *c, const char *path)
+/* The bytes of a manifest list or manifest, named by its path as written
+ * (`length` as the manifest list says, 0 or -1: unknown): the one place they
+ * are obtained. They come through the table's storage, remapped onto what
+ * is actually read; remote ones from the object cache after the first
+ * fetch. An object of another size than its manifest list says is a
+ * changed or truncated object: an error, never a partial decode. *out is
+ * the caller's (ice_obj_clear), filled on success only. Concurrent
+ * fetching belongs here: manifests prefetched into the object cache come
+ * back from ice_storage_read_immutable without a request. */
+static int manifest_bytes(dctx *c, const char *written, int64_t length, ice_obj *out)
 {
-	return ice_remap_resolve(c->o->remap, path);
+	char *uri = ice_remap_resolve(c->o->remap, written);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!uri)
+		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
+	rc = ice_storage_read_immutable(c->st, uri, out, c->err);
+	if (rc == ICE_OK && length > 0 && ice_uri_is_remote(uri) && (uint64_t)length != out->len) {
+		rc = ice_err_set(c->err, ICE_EFORMAT, "%s: %zu bytes read where the manifest list says %lld",
+		                 uri, out->len, (long long)length);
+		ice_obj_clear(out);
+	}
+	free(uri);
+	return rc;
 }
 
 static int spec_of(const dctx *c, const ice_manifest_file *mf, ice_manifest_reader *r)
@@ -159,21 +184,23 @@ static int spec_of(const dctx *c, const ice_manifest_file *mf, ice_manifest_read
 
 static int open_scan(dctx *c, const ice_manifest_file *mf, ice_manifest_reader **r, mscan *m)
 {
-	char *path = local_path(c, mf->path);
 	const ice_partition_spec *spec;
+	ice_obj next;
 	int rc;
 
 	memset(m, 0, sizeof *m);
 	m->mf = mf;
-	if (!path)
-		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
-	/* One reader for all: manifests of one spec share the compiled schema. */
+	if ((rc = manifest_bytes(c, mf->path, mf->length, &next)))
+		return rc;
+	/* One reader for all: manifests of one spec share the compiled schema.
+	 * It borrows the bytes: the previous manifest's go once it moved on. */
 	if (c->reader)
-		rc = ice_manifest_reopen(c->reader, path, mf->path, c->err);
+		rc = ice_manifest_reopen_mem(c->reader, next.data, next.len, mf->path, c->err);
 	else
-		rc = ice_manifest_open(path, mf->path, &c->reader, c->err);
+		rc = ice_manifest_open_mem(next.data, next.len, mf->path, &c->reader, c->err);
+	ice_obj_clear(&c->bytes);
+	c->bytes = next;
 	*r = c->reader;
-	free(path);
 	if (rc)
 		return rc;
 	m->spec_id = spec_of(c, mf, *r);
@@ -220,7 +247,7 @@ static int scan(dctx *c, const ice_manifest_file *mf, entry_fn fn)
 
 static int read_side(dctx *c, const ice_snapshot *s, side *sd)
 {
-	char *path;
+	ice_obj list;
 	int rc;
 
 	if (!s)
@@ -238,10 +265,10 @@ static int read_side(dctx *c, const ice_snapshot *s, side *sd)
 		}
 		return ICE_OK;
 	}
-	if (!(path = local_path(c, s->manifest_list)))
-		return ice_err_set(c->err, ICE_ENOMEM, "out of memory");
-	rc = ice_manifest_list_read(path, s->manifest_list, &sd->files, &sd->n, c->err);
-	free(path);
+	if ((rc = manifest_bytes(c, s->manifest_list, -1, &list)))
+		return rc;
+	rc = ice_manifest_list_decode(list.data, list.len, s->manifest_list, &sd->files, &sd->n, c->err);
+	ice_obj_clear(&list);
 	return rc;
 }
 
@@ -660,7 +687,7 @@ static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
 	json_t *meta = NULL, *schema = NULL;
 	const json_t *part = NULL;
 	const ice_partition_spec *spec = ice_metadata_spec(c->md, mf->spec_id);
-	char *path;
+	ice_obj bytes;
 	size_t at;
 
 	if (mf->spec_id < 0 || !spec)
@@ -673,13 +700,19 @@ static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
 	}
 	if (c->spec_dec[at])
 		return c->spec_dec[at];
-	if ((path = local_path(c, mf->path)) && ice_avro_header_read(path, mf->path, &meta, NULL) == ICE_OK &&
+	/* The whole manifest, not only its header: it is read next anyway
+	 * (and a remote one is then in the object cache). */
+	if (manifest_bytes(c, mf->path, mf->length, &bytes) != ICE_OK) {
+		ice_err_clear(c->err);
+		return NULL;
+	}
+	if (ice_avro_header_parse_mem(bytes.data, bytes.len, mf->path, &meta, NULL, NULL, NULL) == ICE_OK &&
 	    (schema = ice_avro_header_schema(meta, mf->path, NULL))) {
 		part = ice_manifest_schema_partition_type(schema);
 		if (part)
 			ice_part_decoder_new(c->md, spec, part, &c->spec_dec[at], NULL);
 	}
-	free(path);
+	ice_obj_clear(&bytes);
 	json_decref(schema);
 	json_decref(meta);
 	return c->spec_dec[at];
@@ -914,6 +947,8 @@ static void free_ctx(dctx *c)
 		ice_part_decoder_free(c->spec_dec[i]);
 	free(c->spec_dec);
 	ice_manifest_close(c->reader);
+	ice_obj_clear(&c->bytes);
+	ice_storage_close(c->own_st);
 	ice_jbuf_free(&c->prefix);
 	ice_jbuf_free(&c->line);
 }
@@ -935,7 +970,10 @@ int ice_diff_run(const ice_metadata *md, const char *table, const ice_snapshot *
 	c.rows_done = ice_strset_new();
 	c.touched_list = json_array();
 	c.by_partition = json_object();
-	if (!c.a_keys || !c.touched || !c.rows_done || !c.touched_list || !c.by_partition)
+	c.st = o->storage;
+	if (!c.st && ice_storage_open(&c.own_st, NULL, c.err) == ICE_OK)
+		c.st = c.own_st;
+	if (!c.a_keys || !c.touched || !c.rows_done || !c.touched_list || !c.by_partition || !c.st)
 		rc = ice_err_set(c.err, ICE_ENOMEM, "out of memory");
 	else {
 		build_prefix(&c);

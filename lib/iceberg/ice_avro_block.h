@@ -1,11 +1,12 @@
-/* ice_avro_block: the data blocks of an Avro object container file,
- * decompressed, one at a time.
+/* ice_avro_block: the data blocks of an Avro object container file held
+ * in memory, decompressed, one at a time.
  *
  * Iceberg writers compress manifests with the deflate codec (or none);
  * those are read here with libdeflate, so that callers can decode records
  * straight from the bytes. The other codecs avro-c reads (snappy, lzma)
  * are ICE_EUNSUPPORTED at open: the caller then reads the file with
- * avro-c; any other name is ICE_EFORMAT. Memory holds one block. */
+ * avro-c; any other name is ICE_EFORMAT. Besides the file's bytes, memory
+ * holds one inflated block. */
 #ifndef ICE_AVRO_BLOCK_H
 #define ICE_AVRO_BLOCK_H
 
@@ -21,14 +22,21 @@
 
 typedef struct ice_avro_blocks ice_avro_blocks;
 
-/* Open `path` (`name` for messages) and read its header. */
+/* Read the header of the Avro file whose `len` bytes are at `data`
+ * (`name` for messages). The bytes are borrowed: they must stay valid and
+ * unchanged until ice_avro_blocks_close. */
+int ice_avro_blocks_open_mem(const void *data, size_t len, const char *name,
+                             ice_avro_blocks **out, ice_err *err);
+
+/* The same for the local file `path`, read whole and owned by the reader. */
 int ice_avro_blocks_open(const char *path, const char *name, ice_avro_blocks **out, ice_err *err);
 
 /* The header map (see ice_avro_header_read); borrowed. */
 const json_t *ice_avro_blocks_meta(const ice_avro_blocks *b);
 
 /* The next block: 1 with its object count and decompressed bytes (owned by
- * the reader, valid until the next call), 0 at the end of the file, -1 on a
+ * the reader or borrowed from the file's bytes, valid until the next call),
+ * 0 at the end of the file, -1 on a
  * truncated or corrupt file (*err says which block), a count over the
  * block's bytes included. */
 int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t *len,

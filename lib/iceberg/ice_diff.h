@@ -10,7 +10,11 @@
  *
  * Records go to a sink callback that takes ownership of each json_t, or,
  * for file records, as text to a line callback (a listing of a million
- * files is mostly file records). */
+ * files is mostly file records).
+ *
+ * Manifest lists and manifests are read whole through an ice_storage (a
+ * local folder, s3://, http(s)://: paths as written are remapped onto what
+ * is read), one at a time, and decoded from memory. */
 #ifndef ICE_DIFF_H
 #define ICE_DIFF_H
 
@@ -22,6 +26,7 @@
 #include "ice_error.h"
 #include "ice_metadata.h"
 #include "ice_path.h"
+#include "ice_storage.h"
 
 typedef struct ice_diff_sink {
 	/* Called with each record; returns ICE_OK or an error (ICE_EPIPE ends the diff). */
@@ -34,9 +39,11 @@ typedef struct ice_diff_sink {
 } ice_diff_sink;
 
 typedef struct ice_diff_opts {
-	const ice_remap *remap; /* rules plus the table's location -> folder */
+	const ice_remap *remap; /* rules plus the table's location -> folder or URI */
 	bool full;              /* read every manifest of both sides (to verify the fast path) */
 	bool partitions_only;   /* partition records instead of file records */
+	ice_storage *storage;   /* where manifest lists and manifests are read
+	                         * (borrowed; NULL: local files only) */
 } ice_diff_opts;
 
 typedef struct ice_diff_stats {

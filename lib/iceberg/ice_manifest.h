@@ -52,8 +52,14 @@ typedef struct ice_manifest_file {
 	bool has_partitions;
 } ice_manifest_file;
 
-/* Read a whole manifest list (they are small: one entry per manifest).
- * `path` is the local file, `name` the path as written, for messages. */
+/* Decode a whole manifest list (they are small: one entry per manifest)
+ * from its `len` bytes at `data` (any storage's: ice_storage.h). `name` is
+ * the path as written, for messages. *files (n of them) is the caller's:
+ * ice_manifest_files_free. */
+int ice_manifest_list_decode(const void *data, size_t len, const char *name,
+                             ice_manifest_file **files, size_t *n, ice_err *err);
+
+/* The same for the local file `path`. */
 int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
                            size_t *n, ice_err *err);
 void ice_manifest_files_free(ice_manifest_file *files, size_t n);
@@ -91,6 +97,14 @@ typedef struct ice_manifest_entry {
 
 typedef struct ice_manifest_reader ice_manifest_reader;
 
+/* Read the manifest whose `len` bytes are at `data`; `name` is its path as
+ * written, for messages. The bytes are borrowed: they must stay valid and
+ * unchanged until the reader is reopened or closed. */
+int ice_manifest_open_mem(const void *data, size_t len, const char *name,
+                          ice_manifest_reader **out, ice_err *err);
+
+/* The same for the local file `path` (its bytes read whole, owned by the
+ * reader). */
 int ice_manifest_open(const char *path, const char *name, ice_manifest_reader **out, ice_err *err);
 
 /* The same, always decoding with avro-c (any codec avro-c reads); slower,
@@ -104,6 +118,8 @@ int ice_manifest_open_generic(const char *path, const char *name, ice_manifest_r
  * compiled for it is kept, which saves most of the cost of opening. On an
  * error r reads nothing until the next successful reopen; close it still. */
 int ice_manifest_reopen(ice_manifest_reader *r, const char *path, const char *name, ice_err *err);
+int ice_manifest_reopen_mem(ice_manifest_reader *r, const void *data, size_t len,
+                            const char *name, ice_err *err);
 
 /* The partition record type in a manifest's Avro schema (`schema`, the
  * header's avro.schema JSON), through nullable unions ["null", T] around

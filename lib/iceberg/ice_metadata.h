@@ -94,8 +94,7 @@ int ice_metadata_parse(const char *text, size_t len, const char *path,
 int ice_metadata_load(const char *path, ice_metadata **out, ice_err *err);
 
 /* The same through storage (a remote metadata file, kept in the object
- * cache: metadata files are never rewritten). Compressed remote metadata
- * is not read yet (ICE_EUNSUPPORTED). */
+ * cache: metadata files are never rewritten), compressed or not. */
 int ice_metadata_load_storage(ice_storage *st, const char *uri, ice_metadata **out,
                               ice_err *err);
 

@@ -1,11 +1,13 @@
-/* manifest: read manifest lists and manifests with avro-c, resolving
+/* manifest: decode manifest lists and manifests from their bytes, resolving
  * fields by Iceberg field id and projecting away what a diff never uses. */
 #include "config.h"
 #include "ice_manifest.h"
 #include "ice_avro_block.h"
 #include "ice_avro_decode.h"
 #include "ice_avro_header.h"
+#include "ice_fileio.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,11 +176,14 @@ static void projected_close(projected_file *pf)
 	memset(pf, 0, sizeof *pf);
 }
 
-static int projected_open(projected_file *pf, const char *path, const char *name,
+/* avro-c reads the file's bytes through a stream over them (it owns and
+ * closes the stream; the bytes stay the caller's). */
+static int projected_open(projected_file *pf, const void *data, size_t len, const char *name,
                           const json_t *reader_json, ice_err *err)
 {
 	char *text = json_dumps(reader_json, JSON_COMPACT);
 	avro_schema_t writer;
+	FILE *f = NULL;
 	int rc = ICE_OK;
 
 	memset(pf, 0, sizeof *pf);
@@ -188,7 +193,11 @@ static int projected_open(projected_file *pf, const char *path, const char *name
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: unusable schema: %s", name, avro_strerror());
 		goto out;
 	}
-	if (avro_file_reader(path, &pf->file) != 0) {
+	if (!len || !(f = fmemopen((void *)data, len, "rb"))) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: not an Avro container file", name);
+		goto out;
+	}
+	if (avro_file_reader_fp(f, name, 1, &pf->file) != 0) {
 		pf->file = NULL;
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", name, avro_strerror());
 		goto out;
@@ -319,11 +328,11 @@ static bool get_bytes(avro_value_t *rec, int slot, unsigned char **out, size_t *
 /* The header and schema of a file avro-c is to read. The schema is first
  * compiled by our own decoder, which refuses what avro-c would recurse on
  * without end (recursive types, deep nesting) or expand without bound. */
-static int header_schema(const char *path, const char *name, json_t **meta, json_t **schema,
-                         ice_err *err)
+static int header_schema(const void *data, size_t len, const char *name, json_t **meta,
+                         json_t **schema, ice_err *err)
 {
 	ice_avro_type *type = NULL;
-	int rc = ice_avro_header_read(path, name, meta, err);
+	int rc = ice_avro_header_parse_mem(data, len, name, meta, NULL, NULL, err);
 
 	if (rc)
 		return rc;
@@ -410,8 +419,8 @@ static ice_manifest_file *list_slot(ice_manifest_file **arr, size_t *count, size
 	return &(*arr)[(*count)++];
 }
 
-static int read_list_generic(const char *path, const char *name, ice_manifest_file **arr,
-                             size_t *count, size_t *cap, ice_err *err)
+static int read_list_generic(const void *data, size_t len, const char *name,
+                             ice_manifest_file **arr, size_t *count, size_t *cap, ice_err *err)
 {
 	json_t *meta = NULL, *schema = NULL, *proj = NULL;
 	projected_file pf = { 0 };
@@ -419,7 +428,7 @@ static int read_list_generic(const char *path, const char *name, ice_manifest_fi
 	ice_manifest_file *mf;
 	int rc, got;
 
-	if ((rc = header_schema(path, name, &meta, &schema, err)))
+	if ((rc = header_schema(data, len, name, &meta, &schema, err)))
 		goto out;
 	if (!(proj = project(schema, list_ids, N_OF(list_ids), &p))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
@@ -429,7 +438,7 @@ static int read_list_generic(const char *path, const char *name, ice_manifest_fi
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: not a manifest list (no field 500)", name);
 		goto out;
 	}
-	if ((rc = projected_open(&pf, path, name, proj, err)))
+	if ((rc = projected_open(&pf, data, len, name, proj, err)))
 		goto out;
 	while ((got = projected_next(&pf, name, err)) == 1) {
 		if (!(mf = list_slot(arr, count, cap))) {
@@ -636,24 +645,10 @@ out:
 	return rc;
 }
 
-int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
-                           size_t *n, ice_err *err)
+/* Hand the entries over, or free them. */
+static int list_done(int rc, ice_manifest_file *arr, size_t count, ice_manifest_file **files,
+                     size_t *n)
 {
-	ice_avro_blocks *blocks = NULL;
-	ice_manifest_file *arr = NULL;
-	size_t count = 0, cap = 0;
-	int rc;
-
-	*files = NULL;
-	*n = 0;
-	/* Directly when the codec allows, else with avro-c. */
-	if ((rc = ice_avro_blocks_open(path, name, &blocks, err)) == ICE_OK) {
-		rc = read_list_direct(blocks, name, &arr, &count, &cap, err);
-		ice_avro_blocks_close(blocks);
-	} else if (rc == ICE_EUNSUPPORTED) {
-		ice_err_clear(err);
-		rc = read_list_generic(path, name, &arr, &count, &cap, err);
-	}
 	if (rc == ICE_OK) {
 		*files = arr;
 		*n = count;
@@ -663,22 +658,60 @@ int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file
 	return rc;
 }
 
+static int list_decode(const void *data, size_t len, const char *name, bool generic,
+                       ice_manifest_file **files, size_t *n, ice_err *err)
+{
+	ice_avro_blocks *blocks = NULL;
+	ice_manifest_file *arr = NULL;
+	size_t count = 0, cap = 0;
+	int rc = ICE_EUNSUPPORTED;
+
+	*files = NULL;
+	*n = 0;
+	/* Directly when the codec allows, else with avro-c. */
+	if (!generic && (rc = ice_avro_blocks_open_mem(data, len, name, &blocks, err)) == ICE_OK) {
+		rc = read_list_direct(blocks, name, &arr, &count, &cap, err);
+		ice_avro_blocks_close(blocks);
+	} else if (rc == ICE_EUNSUPPORTED) {
+		ice_err_clear(err);
+		rc = read_list_generic(data, len, name, &arr, &count, &cap, err);
+	}
+	return list_done(rc, arr, count, files, n);
+}
+
+int ice_manifest_list_decode(const void *data, size_t len, const char *name,
+                             ice_manifest_file **files, size_t *n, ice_err *err)
+{
+	return list_decode(data, len, name, false, files, n, err);
+}
+
+/* A local file read whole, then decoded. */
+static int list_read_file(const char *path, const char *name, bool generic,
+                          ice_manifest_file **files, size_t *n, ice_err *err)
+{
+	ice_file_id id;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*files = NULL;
+	*n = 0;
+	if ((rc = ice_read_file_raw(path, 0, &buf, &len, &id, err)) == ICE_OK)
+		rc = list_decode(buf, len, name, generic, files, n, err);
+	free(buf);
+	return rc;
+}
+
+int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
+                           size_t *n, ice_err *err)
+{
+	return list_read_file(path, name, false, files, n, err);
+}
+
 int ice_manifest_list_read_generic(const char *path, const char *name, ice_manifest_file **files,
                                    size_t *n, ice_err *err)
 {
-	ice_manifest_file *arr = NULL;
-	size_t count = 0, cap = 0;
-	int rc = read_list_generic(path, name, &arr, &count, &cap, err);
-
-	if (rc == ICE_OK) {
-		*files = arr;
-		*n = count;
-	} else {
-		*files = NULL;
-		*n = 0;
-		ice_manifest_files_free(arr, count);
-	}
-	return rc;
+	return list_read_file(path, name, true, files, n, err);
 }
 
 void ice_manifest_files_free(ice_manifest_file *files, size_t n)
@@ -718,6 +751,7 @@ typedef struct {
 
 struct ice_manifest_reader {
 	char *name;
+	char *owned;                /* the bytes of a file read by path */
 	json_t *meta;
 	json_t *partition_schema;
 	char *schema_text;          /* avro.schema the direct decoder was compiled for */
@@ -758,14 +792,15 @@ static json_t *project_manifest(ice_manifest_reader *r, const json_t *schema, ic
 	return proj;
 }
 
-static int open_generic(ice_manifest_reader *r, const char *path, const json_t *schema, ice_err *err)
+static int open_generic(ice_manifest_reader *r, const void *data, size_t len,
+                        const json_t *schema, ice_err *err)
 {
 	json_t *proj = project_manifest(r, schema, err);
 	int rc;
 
 	if (!proj)
 		return err && err->code ? err->code : ICE_ENOMEM;
-	rc = projected_open(&r->pf, path, r->name, proj, err);
+	rc = projected_open(&r->pf, data, len, r->name, proj, err);
 	json_decref(proj);
 	return rc;
 }
@@ -890,28 +925,28 @@ out:
 }
 
 /* A codec avro-c knows and we do not, or on request: avro-c decodes. */
-static int load_generic(ice_manifest_reader *r, const char *path, ice_err *err)
+static int load_generic(ice_manifest_reader *r, const void *data, size_t len, ice_err *err)
 {
 	json_t *schema = NULL;
 	const json_t *df_type;
 	int rc;
 
 	reset_reader(r, NULL);
-	if ((rc = header_schema(path, r->name, &r->meta, &schema, err)))
+	if ((rc = header_schema(data, len, r->name, &r->meta, &schema, err)))
 		goto out;
 	if (!(df_type = data_file_type(r, schema, err))) {
 		rc = err && err->code ? err->code : ICE_EFORMAT;
 		goto out;
 	}
 	r->partition_schema = json_incref((json_t *)ice_manifest_schema_partition_type(schema));
-	rc = open_generic(r, path, schema, err);
+	rc = open_generic(r, data, len, schema, err);
 out:
 	json_decref(schema);
 	return rc;
 }
 
-static int load(ice_manifest_reader *r, const char *path, const char *name, bool generic,
-                ice_err *err)
+static int load(ice_manifest_reader *r, const void *data, size_t len, const char *name,
+                bool generic, ice_err *err)
 {
 	ice_avro_blocks *blocks = NULL;
 	char *copy = strdup(name);
@@ -922,18 +957,40 @@ static int load(ice_manifest_reader *r, const char *path, const char *name, bool
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	free(r->name);
 	r->name = copy;
-	if (!generic && (rc = ice_avro_blocks_open(path, name, &blocks, err)) == ICE_OK)
+	if (!generic && (rc = ice_avro_blocks_open_mem(data, len, name, &blocks, err)) == ICE_OK)
 		rc = load_direct(r, blocks, err);
 	else if (rc == ICE_EUNSUPPORTED) {
 		ice_err_clear(err);
-		rc = load_generic(r, path, err);
+		rc = load_generic(r, data, len, err);
 	}
 	r->ready = rc == ICE_OK;
 	return rc;
 }
 
-static int open_reader(const char *path, const char *name, bool generic, ice_manifest_reader **out,
-                       ice_err *err)
+/* Load a local file: its bytes are the reader's until the next load. The
+ * previous file's bytes go only once nothing of it is open any more. */
+static int load_file(ice_manifest_reader *r, const char *path, const char *name, bool generic,
+                     ice_err *err)
+{
+	char *old = r->owned, *buf = NULL;
+	ice_file_id id;
+	size_t len = 0;
+	int rc;
+
+	r->owned = NULL;
+	if ((rc = ice_read_file_raw(path, 0, &buf, &len, &id, err)) == ICE_OK) {
+		r->owned = buf;
+		rc = load(r, buf, len, name, generic, err);
+	} else {
+		r->ready = false;
+		reset_reader(r, NULL);
+	}
+	free(old);
+	return rc;
+}
+
+static int open_reader(const char *path, const void *data, size_t len, const char *name,
+                       bool generic, ice_manifest_reader **out, ice_err *err)
 {
 	ice_manifest_reader *r = calloc(1, sizeof *r);
 	int rc;
@@ -941,7 +998,8 @@ static int open_reader(const char *path, const char *name, bool generic, ice_man
 	*out = NULL;
 	if (!r)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if ((rc = load(r, path, name, generic, err)))
+	rc = path ? load_file(r, path, name, generic, err) : load(r, data, len, name, generic, err);
+	if (rc)
 		ice_manifest_close(r);
 	else
 		*out = r;
@@ -950,18 +1008,36 @@ static int open_reader(const char *path, const char *name, bool generic, ice_man
 
 int ice_manifest_open(const char *path, const char *name, ice_manifest_reader **out, ice_err *err)
 {
-	return open_reader(path, name, false, out, err);
+	return open_reader(path, NULL, 0, name, false, out, err);
 }
 
 int ice_manifest_open_generic(const char *path, const char *name, ice_manifest_reader **out,
                               ice_err *err)
 {
-	return open_reader(path, name, true, out, err);
+	return open_reader(path, NULL, 0, name, true, out, err);
 }
 
 int ice_manifest_reopen(ice_manifest_reader *r, const char *path, const char *name, ice_err *err)
 {
-	return load(r, path, name, false, err);
+	return load_file(r, path, name, false, err);
+}
+
+int ice_manifest_open_mem(const void *data, size_t len, const char *name,
+                          ice_manifest_reader **out, ice_err *err)
+{
+	return open_reader(NULL, data, len, name, false, out, err);
+}
+
+int ice_manifest_reopen_mem(ice_manifest_reader *r, const void *data, size_t len,
+                            const char *name, ice_err *err)
+{
+	int rc;
+
+	/* Bytes of a file read by path stay until nothing of it is open. */
+	rc = load(r, data, len, name, false, err);
+	free(r->owned);
+	r->owned = NULL;
+	return rc;
 }
 
 const json_t *ice_manifest_partition_schema(const ice_manifest_reader *r)
@@ -1378,5 +1454,6 @@ void ice_manifest_close(ice_manifest_reader *r)
 	free(r->schema_text);
 	free(r->eq);
 	free(r->name);
+	free(r->owned);
 	free(r);
 }

@@ -434,11 +434,16 @@ int ice_metadata_load_storage(ice_storage *st, const char *uri, ice_metadata **o
 		return ice_metadata_load(uri, out, err);
 	if ((rc = ice_storage_read_immutable(st, uri, &o, err)))
 		return rc;
-	if ((o.len >= 2 && memcmp(o.data, gzip, 2) == 0) || (o.len >= 4 && memcmp(o.data, zstd, 4) == 0))
-		rc = ice_err_set(err, ICE_EUNSUPPORTED, "%s: compressed metadata in object storage "
-		                 "is not read yet", uri);
-	else
+	/* Compressed metadata (v3.gz.metadata.json...) reads as on disk. */
+	if ((o.len >= 2 && memcmp(o.data, gzip, 2) == 0) || (o.len >= 4 && memcmp(o.data, zstd, 4) == 0)) {
+		char *text = NULL;
+		size_t len = 0;
+		if ((rc = ice_decompress_mem(o.data, o.len, uri, 0, &text, &len, err)) == ICE_OK)
+			rc = ice_metadata_parse(text, len, uri, out, err);
+		free(text);
+	} else {
 		rc = ice_metadata_parse(o.data, o.len, uri, out, err);
+	}
 	ice_obj_clear(&o);
 	return rc;
 }

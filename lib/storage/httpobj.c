@@ -10,12 +10,15 @@
 typedef struct {
 	ice_xfer *x;
 	ice_xfer_req q;
+	ice_io_stats *stats;
+	bool conditional;
 } http_try;
 
 static int try_fn(void *ctx, ice_xfer_resp *resp, ice_err *err)
 {
 	http_try *t = ctx;
 
+	ice_io_stats_count(t->stats, t->q.method, false, t->conditional);
 	return ice_xfer_perform(t->x, &t->q, resp, err);
 }
 
@@ -24,7 +27,7 @@ static int fetch(ice_xfer *x, const ice_s3_opts *o, const char *url, const ice_h
 {
 	char range[64], inm[300];
 	const char *lines[2];
-	http_try t = { x, { 0 } };
+	http_try t = { x, { 0 }, stats, rd->if_none_match != NULL };
 
 	t.q.method = rd->method;
 	t.q.url = url;

@@ -58,7 +58,13 @@ typedef struct ice_io_stats {
 	uint64_t retries;
 	uint64_t bytes;         /* body bytes received */
 	uint64_t not_modified;  /* conditional reads answered 304 */
+	/* The tries by kind: GET (ranged included), HEAD, listings, and
+	 * conditional GETs (If-None-Match). */
+	uint64_t gets, heads, lists, conditional;
 } ice_io_stats;
+
+/* Count one try of a request of that kind into *s. */
+void ice_io_stats_count(ice_io_stats *s, const char *method, bool listing, bool conditional);
 
 /* One try of a request: ICE_OK when an answer arrived, in *resp. */
 typedef int (*ice_xfer_try_fn)(void *ctx, ice_xfer_resp *resp, ice_err *err);

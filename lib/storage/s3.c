@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct ice_s3 {
 	ice_s3_opts o;
@@ -176,6 +177,14 @@ static void free_lines(char **l, size_t n)
 	free(l);
 }
 
+static bool has_header(const s3_req *q, const char *name)
+{
+	for (size_t i = 0; i < q->n_headers; i++)
+		if (strcasecmp(q->headers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static int try_once(ice_s3 *s, const s3_req *q, ice_xfer_resp *resp, ice_err *err)
 {
 	ice_xfer_req xq = { 0 };
@@ -186,6 +195,7 @@ static int try_once(ice_s3 *s, const s3_req *q, ice_xfer_resp *resp, ice_err *er
 
 	if ((rc = prepare(s, q, &url, &sig, &lines, &n_lines, err)))
 		return rc;
+	ice_io_stats_count(&s->stats, q->method, q->n_query > 0, has_header(q, "If-None-Match"));
 	xq.method = q->method;
 	xq.url = url;
 	xq.headers = (const char *const *)lines;

@@ -296,6 +296,10 @@ ice_io_stats ice_storage_stats(const ice_storage *st)
 		s.retries += t->retries;
 		s.bytes += t->bytes;
 		s.not_modified += t->not_modified;
+		s.gets += t->gets;
+		s.heads += t->heads;
+		s.lists += t->lists;
+		s.conditional += t->conditional;
 	}
 	return s;
 }

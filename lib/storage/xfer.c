@@ -266,6 +266,18 @@ static bool retry_status(long status)
 	return status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
 }
 
+void ice_io_stats_count(ice_io_stats *s, const char *method, bool listing, bool conditional)
+{
+	if (method && strcmp(method, "HEAD") == 0)
+		s->heads++;
+	else if (listing)
+		s->lists++;
+	else if (conditional)
+		s->conditional++;
+	else
+		s->gets++;
+}
+
 int ice_xfer_retrying(const ice_retry_policy *p, const char *what, ice_xfer_try_fn try_fn,
                       ice_xfer_why_fn why_fn, void *ctx, ice_xfer_resp *resp, ice_io_stats *stats,
                       ice_err *err)

@@ -21,18 +21,20 @@ complete_words() {
 
 is "$(complete_words ice-snapshot ice-snapshot '')" "log poll show watch " "ice-snapshot: commands"
 is "$(complete_words ice-snapshot ice-snapshot watch --)" \
-	"--count --endpoint-url --from-start --help --interval --name --no-object-cache --no-sign-request --once --profile --verbose --version " \
+	"--count --endpoint-url --from-start --help --interval --name --no-object-cache --no-sign-request --once --profile --stats --verbose --version " \
 	"ice-snapshot watch: its options"
 mkdir -p "$TMP/home/.aws"
 printf '[default]\n[prod]\n' > "$TMP/home/.aws/credentials"
 printf '[profile staging]\nregion = eu-west-1\n' > "$TMP/home/.aws/config"
 is "$(HOME="$TMP/home" complete_words ice-snapshot ice-snapshot --profile '')" "default prod staging " \
 	"ice-snapshot --profile: the AWS profiles"
+is "$(HOME="$TMP/home" complete_words ice-diff ice-diff --profile pr)" "prod " \
+	"ice-diff --profile: the AWS profiles"
 is "$(HOME="$TMP/home" complete_words ice-cache ice-cache fetch --profile p)" "prod " \
 	"ice-cache fetch --profile: the AWS profiles"
 is "$(complete_words ice-cache ice-cache fetch --no)" "--no-sign-request " "ice-cache fetch: --no-sign-request"
 is "$(complete_words ice-snapshot ice-snapshot log --a)" "--all " "ice-snapshot log: --all"
-is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state " "ice-snapshot poll: --state"
+is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state --stats " "ice-snapshot poll: --state, --stats"
 
 is "$(complete_words ice-diff ice-diff --p)" "--partitions " "ice-diff: --partitions"
 is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: none"

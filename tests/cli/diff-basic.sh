@@ -57,24 +57,8 @@ check_history() { # TABLE: every transition of the branch, both paths
 
 for fv in 2 3; do
 	t="$TMP/wh/db/t$fv"
-	"$MKTABLE" create "$t" --format-version $fv --seed $fv --schema "id:long,day:date,cat:string" \
-		--partition "day(day),identity(cat)" --location "s3://b/wh/db/t$fv" > /dev/null
-	"$MKTABLE" append "$t" --files 8 --manifests 2 > /dev/null
-	"$MKTABLE" append "$t" --files 3 > /dev/null
-	"$MKTABLE" delete "$t" --files 2 > /dev/null
-	"$MKTABLE" overwrite "$t" --files 1 --add 2 > /dev/null
-	victim=$("$MKTABLE" list "$t" | head -n 1 | $JSONQ 'r["file_path"]')
+	mk_history "$t" $fv "s3://b/wh/db/t$fv"
 	[ $fv = 2 ] && victim2=$victim
-	if [ $fv = 3 ]; then
-		"$MKTABLE" dv "$t" --target "$victim" > /dev/null
-	else
-		"$MKTABLE" pos-delete "$t" --target "$victim" > /dev/null
-		"$MKTABLE" pos-delete "$t" --target "$victim" --no-reference > /dev/null
-	fi
-	"$MKTABLE" eq-delete "$t" > /dev/null
-	"$MKTABLE" replace "$t" > /dev/null
-	"$MKTABLE" evolve-spec "$t" --partition "identity(cat)" > /dev/null
-	"$MKTABLE" append "$t" --files 2 > /dev/null
 	check_history "$t" "v$fv"
 done
 

@@ -330,3 +330,27 @@ start_s3() {
 s3_put() { python3 "$top_srcdir/tests/s3/s3-put.py" "$S3_PORT" lake "$1" "$2"; }
 # s3_requests PATTERN: requests the proxy logged matching PATTERN.
 s3_requests() { count_lines "$TMP/proxy.log" "$1"; }
+
+# mk_history DIR FORMAT_VERSION LOCATION: a table whose history mixes
+# appends, deletes, overwrites, position and equality deletes (a deletion
+# vector in format 3), compaction and spec evolution (diff-basic,
+# diff-s3). Sets `victim`, the data file the deletes target.
+mk_history() {
+	"$MKTABLE" create "$1" --format-version "$2" --seed "$2" --schema "id:long,day:date,cat:string" \
+		--partition "day(day),identity(cat)" --location "$3" > /dev/null
+	"$MKTABLE" append "$1" --files 8 --manifests 2 > /dev/null
+	"$MKTABLE" append "$1" --files 3 > /dev/null
+	"$MKTABLE" delete "$1" --files 2 > /dev/null
+	"$MKTABLE" overwrite "$1" --files 1 --add 2 > /dev/null
+	victim=$("$MKTABLE" list "$1" | head -n 1 | $JSONQ 'r["file_path"]')
+	if [ "$2" = 3 ]; then
+		"$MKTABLE" dv "$1" --target "$victim" > /dev/null
+	else
+		"$MKTABLE" pos-delete "$1" --target "$victim" > /dev/null
+		"$MKTABLE" pos-delete "$1" --target "$victim" --no-reference > /dev/null
+	fi
+	"$MKTABLE" eq-delete "$1" > /dev/null
+	"$MKTABLE" replace "$1" > /dev/null
+	"$MKTABLE" evolve-spec "$1" --partition "identity(cat)" > /dev/null
+	"$MKTABLE" append "$1" --files 2 > /dev/null
+}

@@ -159,6 +159,13 @@ static void test_paths(void)
 	check_resolve(&m, "lineitem_icebergX/metadata/a.avro", "lineitem_icebergX/metadata/a.avro");
 	ice_remap_set_location(&m, "s3://b/wh/t", "/data/t", &err);
 	check_resolve(&m, "s3://b/wh/t/metadata/m.avro", "/data/t/metadata/m.avro");
+	check_resolve(&m, "s3a://b/wh/t/metadata/m.avro", "/data/t/metadata/m.avro");
+	check_resolve(&m, "s3n://b/wh/tx/m.avro", "s3n://b/wh/tx/m.avro");
+	check_resolve(&m, "s3a://c/wh/t/m.avro", "s3a://c/wh/t/m.avro");
+	ice_remap_set_location(&m, "s3a://b/wh/t", "s3://lake/copy/t", &err);
+	check_resolve(&m, "s3://b/wh/t/metadata/m.avro", "s3://lake/copy/t/metadata/m.avro");
+	check_resolve(&m, "file:/b/wh/t/m.avro", "/b/wh/t/m.avro");
+	ice_remap_set_location(&m, "s3://b/wh/t", "/data/t", &err);
 	tap_is_int(ice_remap_add_arg(&m, "s3://b/wh=/mnt/wh", &err), ICE_OK, "remap: rule parsed");
 	check_resolve(&m, "s3://b/wh/t/metadata/m.avro", "/mnt/wh/t/metadata/m.avro");
 	tap_is_int(ice_remap_add_arg(&m, "s3://b/wh/t/metadata=/meta", &err), ICE_OK, "remap: longer rule");

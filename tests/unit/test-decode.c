@@ -1,7 +1,8 @@
 /* test-decode: the direct manifest decoder (ice_avro_block, ice_avro_decode)
  * reads every manifest of ../shared/iceberg exactly as avro-c does, fails
- * cleanly on damaged files, and the hand-written JSON text of ice_jbuf is
- * byte for byte what jansson writes. */
+ * cleanly on damaged files, reads bytes in memory as it reads files, and
+ * the hand-written JSON text of ice_jbuf is byte for byte what jansson
+ * writes. */
 #include "config.h"
 #include "tests.h"
 #include "ice_jsonl.h"
@@ -308,11 +309,82 @@ static void test_damaged(void)
 	free(dir);
 }
 
+/* ---- bytes in memory -------------------------------------------------------- */
+
+/* Entries of a manifest read from `len` bytes in memory: the count, or -1
+ * on an error. */
+static long count_mem(const unsigned char *buf, size_t len, ice_err *err)
+{
+	ice_manifest_reader *r = NULL;
+	ice_manifest_entry e;
+	long n = 0;
+	int got = -1;
+
+	if (ice_manifest_open_mem(buf, len, "mem.avro", &r, err) == 0)
+		while ((got = ice_manifest_next(r, &e, err)) == 1)
+			n++;
+	ice_manifest_close(r);
+	return got == 0 ? n : -1;
+}
+
+static long count_path(const char *path)
+{
+	ice_manifest_reader *r = NULL;
+	ice_manifest_entry e;
+	ice_err err = { 0 };
+	long n = 0;
+	int got = -1;
+
+	if (ice_manifest_open(path, path, &r, &err) == 0)
+		while ((got = ice_manifest_next(r, &e, &err)) == 1)
+			n++;
+	ice_manifest_close(r);
+	return got == 0 ? n : -1;
+}
+
+/* What ice-diff reads through storage: manifests and lists decoded from
+ * their bytes give what the files give; cut short, an error, whatever
+ * entries came before it. */
+static void test_memory(void)
+{
+	bool same = n_manifests > 0, cut = n_manifests > 0, lists_same = true;
+	ice_err err = { 0 };
+
+	if (n_manifests == 0) {
+		tap_ok(1, "# SKIP bytes in memory: no shared manifests");
+		return;
+	}
+	for (size_t i = 0; i < n_manifests; i++) {
+		size_t len = 0;
+		unsigned char *buf = slurp(manifests[i], &len);
+		same = same && buf && count_mem(buf, len, &err) == count_path(manifests[i]);
+		cut = cut && buf && count_mem(buf, len * 2 / 3, &err) == -1 && err.code != ICE_OK;
+		free(buf);
+	}
+	for (size_t i = 0; i < n_lists; i++) {
+		ice_manifest_file *a = NULL, *b = NULL;
+		size_t na = 0, nb = 0, len = 0;
+		unsigned char *buf = slurp(lists[i], &len);
+		lists_same = lists_same && buf &&
+		             ice_manifest_list_decode(buf, len, lists[i], &a, &na, &err) == 0 &&
+		             ice_manifest_list_read(lists[i], lists[i], &b, &nb, &err) == 0 && na == nb;
+		for (size_t k = 0; lists_same && k < na; k++)
+			lists_same = same_list_entry(&a[k], &b[k]);
+		ice_manifest_files_free(a, na);
+		ice_manifest_files_free(b, nb);
+		free(buf);
+	}
+	tap_ok(same, "bytes in memory: the %zu shared manifests read as their files", n_manifests);
+	tap_ok(cut, "bytes in memory: each manifest cut to two thirds is an error");
+	tap_ok(lists_same, "bytes in memory: the %zu shared manifest lists read as their files", n_lists);
+}
+
 void test_decode(void)
 {
 	test_jbuf();
 	test_shared();
 	test_damaged();
+	test_memory();
 	for (size_t i = 0; i < n_manifests; i++)
 		free(manifests[i]);
 	free(manifests);

@@ -86,7 +86,7 @@ static int to_line(void *ctx, const char *line, size_t len)
 static int run_one(const ice_metadata *md, const ice_remap *m, const char *name,
                    const ice_snapshot *from, const ice_snapshot *to, bool with_lines, written *w)
 {
-	ice_diff_opts o = { m, false, false };
+	ice_diff_opts o = { m, false, false, NULL };
 	ice_diff_sink sink = { to_record, w, with_lines ? to_line : NULL };
 	ice_diff_stats stats;
 	ice_err err = { 0 };
