@@ -906,7 +906,7 @@ static int fetch_from_s3(ice_backend *b, const options *o, const ice_config *cfg
 	}
 out:
 	if (o->run.verbose)
-		ice_cli_storage_summary(st);
+		ice_cli_storage_summary(st, NULL);
 	ice_obj_clear(&obj);
 	ice_storage_close(st);
 	return status;

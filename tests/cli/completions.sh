@@ -36,7 +36,7 @@ is "$(complete_words ice-cache ice-cache fetch --no)" "--no-sign-request " "ice-
 is "$(complete_words ice-snapshot ice-snapshot log --a)" "--all " "ice-snapshot log: --all"
 is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state --stats " "ice-snapshot poll: --state, --stats"
 
-is "$(complete_words ice-diff ice-diff --p)" "--partitions " "ice-diff: --partitions"
+is "$(complete_words ice-diff ice-diff --p)" "--partitions --profile " "ice-diff: --partitions, --profile"
 is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: none"
 
 is "$(complete_words ice-invalidate ice-invalidate --granularity '')" "file partition table " \
