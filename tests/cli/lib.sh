@@ -330,3 +330,7 @@ start_s3() {
 s3_put() { python3 "$top_srcdir/tests/s3/s3-put.py" "$S3_PORT" lake "$1" "$2"; }
 # s3_requests PATTERN: requests the proxy logged matching PATTERN.
 s3_requests() { count_lines "$TMP/proxy.log" "$1"; }
+# s3_fault JSON: a fault the proxy injects (see tests/s3/sigv4-proxy.py);
+# s3_reset_faults: none any more.
+s3_fault() { curl -s -o /dev/null -X POST --data "$1" "$S3_EP/__ctl/fault"; }
+s3_reset_faults() { curl -s -o /dev/null -X POST "$S3_EP/__ctl/reset"; }
