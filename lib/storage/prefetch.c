@@ -7,6 +7,7 @@
 #include "ice_xfer.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -327,6 +328,8 @@ int ice_prefetch_open(ice_prefetch **pfp, const ice_s3 *s3, const ice_objcache_o
                       const ice_retry_policy *retry, int concurrency, ice_err *err)
 {
 	ice_prefetch *pf;
+	sigset_t all, old;
+	bool started;
 	int rc = ICE_OK, i;
 
 	*pfp = NULL;
@@ -354,7 +357,13 @@ int ice_prefetch_open(ice_prefetch **pfp, const ice_s3 *s3, const ice_objcache_o
 		if ((rc = ice_xfer_open(&pf->slots[i].x, err)))
 			goto out;
 	}
-	if (pthread_create(&pf->thread, NULL, run, pf) != 0) {
+	/* Signals stay with the program's threads (a SIGTERM must wake the
+	 * thread that waits for it): the new thread starts with all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	started = pthread_create(&pf->thread, NULL, run, pf) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!started) {
 		rc = ice_err_set(err, ICE_ENOMEM, "cannot start the prefetch thread");
 		goto out;
 	}
