@@ -4,8 +4,11 @@
  * generic value of the writer schema, fields looked up by name. Prints one
  * file path per live entry, then a count on stderr.
  *
- *   naive-avro MANIFEST_LIST.avro > paths */
+ *   naive-avro MANIFEST_LIST.avro > paths
+ *   naive-avro --manifests MANIFEST_LIST.avro > manifest paths (for the
+ *                                 remote figures: what to upload and fetch) */
 #include <avro.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,27 +73,33 @@ static int on_entry(avro_value_t *rec, void *ctx)
 	return 0;
 }
 
+/* ctx non-NULL: print the manifest's path instead of reading it. */
 static int on_manifest(avro_value_t *rec, void *ctx)
 {
 	avro_value_t path;
 	const char *s;
 	size_t len;
 
-	(void)ctx;
 	if (avro_value_get_by_name(rec, "manifest_path", &path, NULL) ||
 	    avro_value_get_string(&path, &s, &len))
 		return -1;
+	if (ctx)
+		return puts(local(s)) < 0 ? -1 : 0;
 	return each_record(local(s), on_entry, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fputs("usage: naive-avro MANIFEST_LIST.avro\n", stderr);
+	bool only_manifests = argc == 3 && strcmp(argv[1], "--manifests") == 0;
+
+	if (argc != 2 && !only_manifests) {
+		fputs("usage: naive-avro [--manifests] MANIFEST_LIST.avro\n", stderr);
 		return 2;
 	}
-	if (each_record(argv[1], on_manifest, NULL))
+	if (each_record(argv[argc - 1], on_manifest, only_manifests ? &live : NULL))
 		return 1;
+	if (only_manifests)
+		return fclose(stdout) == 0 ? 0 : 1;
 	fprintf(stderr, "{\"live\":%ld}\n", live);
 	return fclose(stdout) == 0 ? 0 : 1;
 }

@@ -612,8 +612,28 @@ static int visit_a_again(dctx *c, mscan *m, ice_manifest_entry *e)
 	return gone ? report_change(c, m, e, "removed") : ICE_OK;
 }
 
+/* Ask for the manifests about to be read all at once: remote ones arrive
+ * while the first are decoded (nothing is done for local ones). A failure
+ * here is no error: each read (manifest_bytes) asks again and reports it. */
+static void prefetch_side(dctx *c, const side *sd)
+{
+	char **uris = calloc(sd->n + 1, sizeof *uris);
+	size_t n = 0;
+
+	if (!uris)
+		return;
+	for (size_t i = 0; i < sd->n; i++)
+		if (!sd->shared[i] && (uris[n] = ice_remap_resolve(c->o->remap, sd->files[i].path)))
+			n++;
+	ice_storage_prefetch(c->st, (const char *const *)uris, n, NULL);
+	for (size_t i = 0; i < n; i++)
+		free(uris[i]);
+	free(uris);
+}
+
 static int scan_side(dctx *c, side *sd, entry_fn fn)
 {
+	prefetch_side(c, sd);
 	for (size_t i = 0; i < sd->n; i++) {
 		int rc;
 		if (sd->shared[i])

@@ -15,7 +15,9 @@ const ice_curl_api *ice_curl_load(ice_err *err)
 #define FN(f) { "curl_" #f, offsetof(ice_curl_api, f) }
 		FN(easy_init), FN(easy_setopt), FN(easy_getinfo), FN(easy_perform), FN(easy_reset),
 		FN(easy_cleanup), FN(easy_strerror), FN(easy_header), FN(slist_append),
-		FN(slist_free_all), FN(getdate),
+		FN(slist_free_all), FN(getdate), FN(multi_init), FN(multi_add_handle),
+		FN(multi_remove_handle), FN(multi_perform), FN(multi_poll), FN(multi_wakeup),
+		FN(multi_info_read), FN(multi_setopt), FN(multi_cleanup),
 #undef FN
 	};
 	size_t i;

@@ -28,6 +28,16 @@ typedef struct ice_curl_api {
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
 	time_t (*getdate)(const char *, const time_t *);
+	/* curl multi, for concurrent prefetching (prefetch.c) */
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
+	CURLMcode (*multi_wakeup)(CURLM *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_cleanup)(CURLM *);
 } ice_curl_api;
 
 /* The loaded functions, or NULL with *err set (ICE_EUNSUPPORTED) when

@@ -30,6 +30,9 @@ void ice_retry_start(ice_retry *r, const ice_retry_policy *p);
 /* After a try: counts it. Before another try: false when the count or the
  * time budget is spent, else sleeps the backoff and returns true. */
 bool ice_retry_again(ice_retry *r);
+/* The same without sleeping, for callers that wait in their own loop:
+ * the backoff in ms, or -1 when the count or the time budget is spent. */
+int64_t ice_retry_next_wait_ms(ice_retry *r);
 /* The time since ice_retry_start, for messages. */
 int64_t ice_retry_elapsed_ms(const ice_retry *r);
 

@@ -56,6 +56,25 @@ int ice_s3_get(ice_s3 *s, const char *bucket, const char *key, const ice_s3_read
                ice_obj *out, ice_err *err);
 int ice_s3_head(ice_s3 *s, const char *bucket, const char *key, ice_obj_info *out, ice_err *err);
 
+/* A whole-object GET made by the caller rather than by ice_s3_get, for
+ * concurrent transfers (prefetch.c drives them with curl multi): sign
+ * builds one try's request (sign anew for every try: the signature holds
+ * the time), answer judges its final response as ice_s3_get does (the
+ * body is taken into out). Both only read s: they may run in another
+ * thread than the one using s, as long as s outlives them. */
+typedef struct ice_s3_signed {
+	ice_xfer_req req;     /* points into the fields below */
+	char *url;
+	char **lines;
+	size_t n_lines;
+} ice_s3_signed;
+
+int ice_s3_sign_get(const ice_s3 *s, const char *bucket, const char *key, ice_s3_signed *out,
+                    ice_err *err);
+void ice_s3_signed_clear(ice_s3_signed *sg);
+int ice_s3_get_answer(const ice_s3 *s, const char *bucket, const char *key, ice_xfer_resp *r,
+                      ice_obj *out, ice_err *err);
+
 /* Every object under prefix, following continuation tokens; with a
  * delimiter ("/"), only those not below a further delimiter. Entries are
  * appended to out with their keys as names, in the store's (byte) order. */

@@ -30,7 +30,10 @@
 typedef struct ice_storage_opts {
 	ice_s3_opts s3;          /* credentials, endpoint, retries, time-outs, bounds */
 	ice_objcache_opts cache; /* for ice_storage_read_immutable */
+	int concurrency;         /* prefetch transfers at once; 0: $ICE_S3_CONCURRENCY, else 16 */
 } ice_storage_opts;
+
+#define ICE_STORAGE_CONCURRENCY 16
 
 typedef struct ice_storage ice_storage;
 
@@ -51,6 +54,24 @@ int ice_storage_read(ice_storage *st, const char *uri, ice_obj *out, ice_err *er
  * object cache (ice_objcache.h) and read from it afterwards without any
  * request. Local files are read as by ice_storage_read. */
 int ice_storage_read_immutable(ice_storage *st, const char *uri, ice_obj *out, ice_err *err);
+/* Start fetching immutable objects (as ice_storage_read_immutable reads
+ * them) in the background, many at once, and return at once: the caller
+ * decodes one object while the next ones are on their way. Only s3://
+ * URIs are fetched (others are skipped: local files need no prefetching).
+ * The objects go into the object cache (those already there cost no
+ * request) and are handed to ice_storage_read_immutable, which waits for
+ * one still in flight rather than asking for it again. At most the
+ * concurrency (ice_storage_concurrency) transfers at once, over kept
+ * connections, each signed and retried as a single read is. A failed
+ * prefetch is no error: the later read asks again and reports it. Errors
+ * here: only ICE_ENOMEM, an invalid URI, or libcurl or the credentials
+ * missing (then nothing is prefetched; reads still work or fail as
+ * without). The prefetching thread is internal: the ice_storage is still
+ * used from one thread at a time; ice_storage_close stops it. */
+int ice_storage_prefetch(ice_storage *st, const char *const *uris, size_t n, ice_err *err);
+/* The prefetch concurrency: o->concurrency, else $ICE_S3_CONCURRENCY, else
+ * ICE_STORAGE_CONCURRENCY; within 1..256. */
+int ice_storage_concurrency(const ice_storage_opts *o);
 /* Bytes [offset, offset + length) (length 0: to the end); fewer when the
  * object ends first. out->info.size is the whole object's size. */
 int ice_storage_read_range(ice_storage *st, const char *uri, uint64_t offset, uint64_t length,

@@ -50,6 +50,15 @@ typedef struct ice_xfer_resp {
 } ice_xfer_resp;
 
 int ice_xfer_perform(ice_xfer *x, const ice_xfer_req *q, ice_xfer_resp *r, ice_err *err);
+
+/* The same request in two halves, for a caller that drives several
+ * handles at once with curl multi (prefetch.c): begin sets the request up
+ * on x's handle (q and r must outlive it), the caller runs the handle
+ * (ice_xfer_handle, a CURL *) to completion, and finish judges the result
+ * (curl's CURLcode) as ice_xfer_perform does. */
+int ice_xfer_begin(ice_xfer *x, const ice_xfer_req *q, ice_xfer_resp *r, ice_err *err);
+void *ice_xfer_handle(ice_xfer *x);
+int ice_xfer_finish(ice_xfer *x, int curl_code, ice_err *err);
 void ice_xfer_resp_clear(ice_xfer_resp *r);
 
 /* What a client did, for --stats and tests. */
@@ -65,6 +74,8 @@ typedef struct ice_io_stats {
 
 /* Count one try of a request of that kind into *s. */
 void ice_io_stats_count(ice_io_stats *s, const char *method, bool listing, bool conditional);
+/* Statuses worth another try: 500, 502, 503, 504 and 429. */
+bool ice_xfer_status_transient(long status);
 
 /* One try of a request: ICE_OK when an answer arrived, in *resp. */
 typedef int (*ice_xfer_try_fn)(void *ctx, ice_xfer_resp *resp, ice_err *err);

@@ -39,20 +39,27 @@ void ice_retry_start(ice_retry *r, const ice_retry_policy *p)
 		r->rng = 88172645463325252ull;
 }
 
-bool ice_retry_again(ice_retry *r)
+int64_t ice_retry_next_wait_ms(ice_retry *r)
 {
 	int64_t ceiling = r->p.base_ms, wait;
-	struct timespec ts;
 
 	r->attempt++;
 	if (r->attempt >= r->p.max_attempts)
-		return false;
+		return -1;
 	for (int i = 1; i < r->attempt && ceiling < r->p.cap_ms; i++)
 		ceiling *= 2;
 	if (ceiling > r->p.cap_ms)
 		ceiling = r->p.cap_ms;
 	wait = ceiling / 2 + (int64_t)(next_random(&r->rng) % (uint64_t)(ceiling / 2 + 1));
-	if (now_ms() + wait - r->start_ms > r->p.budget_ms)
+	return now_ms() + wait - r->start_ms > r->p.budget_ms ? -1 : wait;
+}
+
+bool ice_retry_again(ice_retry *r)
+{
+	int64_t wait = ice_retry_next_wait_ms(r);
+	struct timespec ts;
+
+	if (wait < 0)
 		return false;
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (long)(wait % 1000) * 1000000;

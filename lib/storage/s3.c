@@ -280,6 +280,30 @@ static int status_error(const ice_s3 *s, const s3_req *q, const ice_xfer_resp *r
 
 /* ---- the operations ------------------------------------------------------------- */
 
+/* What the final answer r to a GET means, into out (the body is taken). */
+static int get_answer(const ice_s3 *s, const s3_req *q, const ice_s3_read *rd, ice_xfer_resp *r,
+                      ice_obj *out, ice_err *err)
+{
+	int rc;
+
+	if (r->status == 304 && rd && rd->if_none_match) {
+		out->unchanged = true;
+		return (out->info.etag = strdup(rd->if_none_match)) ? ICE_OK
+		       : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	if (r->status != 200 && r->status != 206)
+		return status_error(s, q, r, err);
+	if ((rc = ice_xfer_resp_info(r, &out->info, err)))
+		return rc;
+	/* A store that ignored the Range sends everything: cut it here. */
+	if (r->status == 200 && rd && rd->range)
+		ice_xfer_resp_cut_range(r, rd->offset, rd->length);
+	out->data = r->body ? r->body : calloc(1, 1);
+	out->len = r->len;
+	r->body = NULL;
+	return out->data ? ICE_OK : ice_err_set(err, ICE_ENOMEM, "out of memory");
+}
+
 int ice_s3_get(ice_s3 *s, const char *bucket, const char *key, const ice_s3_read *rd,
                ice_obj *out, ice_err *err)
 {
@@ -307,27 +331,54 @@ int ice_s3_get(ice_s3 *s, const char *bucket, const char *key, const ice_s3_read
 	q.n_headers = nh;
 	if ((rc = request(s, &q, &r, err)))
 		return rc;
-	if (r.status == 304 && rd && rd->if_none_match) {
+	if ((rc = get_answer(s, &q, rd, &r, out, err)) == ICE_OK && out->unchanged)
 		s->stats.not_modified++;
-		out->unchanged = true;
-		rc = (out->info.etag = strdup(rd->if_none_match)) ? ICE_OK
-		     : ice_err_set(err, ICE_ENOMEM, "out of memory");
-	} else if (r.status == 200 || r.status == 206) {
-		if ((rc = ice_xfer_resp_info(&r, &out->info, err)) == ICE_OK) {
-			/* A store that ignored the Range sends everything: cut it here. */
-			if (r.status == 200 && rd && rd->range)
-				ice_xfer_resp_cut_range(&r, rd->offset, rd->length);
-			out->data = r.body ? r.body : calloc(1, 1);
-			out->len = r.len;
-			r.body = NULL;
-			if (!out->data)
-				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		}
-	} else {
-		rc = status_error(s, &q, &r, err);
-	}
 	ice_xfer_resp_clear(&r);
 	if (rc)
+		ice_obj_clear(out);
+	return rc;
+}
+
+/* ---- requests driven by the caller (prefetch.c) ------------------------------ */
+
+int ice_s3_sign_get(const ice_s3 *s, const char *bucket, const char *key, ice_s3_signed *out,
+                    ice_err *err)
+{
+	s3_req q = { "GET", bucket, key, NULL, 0, NULL, 0, 0 };
+	ice_sigv4_out sig;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = prepare(s, &q, &out->url, &sig, &out->lines, &out->n_lines, err)))
+		return rc;
+	ice_sigv4_out_free(&sig);
+	out->req = (ice_xfer_req){ 0 };
+	out->req.method = "GET";
+	out->req.url = out->url;
+	out->req.headers = (const char *const *)out->lines;
+	out->req.n_headers = out->n_lines;
+	out->req.timeout_ms = s->o.timeout_ms;
+	out->req.connect_timeout_ms = s->o.connect_timeout_ms;
+	out->req.max_bytes = s->o.max_bytes;
+	return ICE_OK;
+}
+
+void ice_s3_signed_clear(ice_s3_signed *sg)
+{
+	free(sg->url);
+	free_lines(sg->lines, sg->n_lines);
+	memset(sg, 0, sizeof *sg);
+}
+
+int ice_s3_get_answer(const ice_s3 *s, const char *bucket, const char *key, ice_xfer_resp *r,
+                      ice_obj *out, ice_err *err)
+{
+	s3_req q = { "GET", bucket, key, NULL, 0, NULL, 0, 0 };
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	out->info.mtime_ms = -1;
+	if ((rc = get_answer(s, &q, NULL, r, out, err)))
 		ice_obj_clear(out);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include "ice_httpobj.h"
 #include "ice_local.h"
 #include "ice_path.h"
+#include "ice_prefetch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@ struct ice_storage {
 	ice_io_stats http_stats;
 	ice_objcache *cache;  /* at the first immutable remote read */
 	bool cache_opened;
+	ice_prefetch *pf;     /* at the first prefetch of an S3 object */
+	bool pf_failed;       /* could not start: no prefetching */
 };
 
 int ice_storage_open(ice_storage **st, const ice_storage_opts *o, ice_err *err)
@@ -33,6 +36,7 @@ void ice_storage_close(ice_storage *st)
 {
 	if (!st)
 		return;
+	ice_prefetch_close(st->pf); /* before the ice_s3 it reads */
 	ice_s3_close(st->s3);
 	ice_objcache_close(st->cache);
 	ice_xfer_close(st->http);
@@ -187,13 +191,58 @@ int ice_storage_read_immutable(ice_storage *st, const char *uri, ice_obj *out, i
 		st->cache_opened = true;
 		ice_objcache_open(&st->cache, &st->o.cache, NULL);
 	}
-	if (ice_objcache_get(st->cache, key, out, &found, NULL) == ICE_OK && found) {
+	if ((st->pf && ice_prefetch_take(st->pf, key, out)) ||
+	    (ice_objcache_get(st->cache, key, out, &found, NULL) == ICE_OK && found)) {
 		free(key);
 		return ICE_OK;
 	}
 	if ((rc = ice_storage_read(st, uri, out, err)) == ICE_OK)
 		ice_objcache_put(st->cache, key, out, NULL);
 	free(key);
+	return rc;
+}
+
+int ice_storage_concurrency(const ice_storage_opts *o)
+{
+	const char *e = getenv("ICE_S3_CONCURRENCY");
+	int n = o && o->concurrency > 0 ? o->concurrency : e && *e ? atoi(e) : 0;
+
+	return n < 1 ? ICE_STORAGE_CONCURRENCY : n > 256 ? 256 : n;
+}
+
+static int need_prefetch(ice_storage *st, ice_err *err)
+{
+	int rc;
+
+	if (st->pf)
+		return ICE_OK;
+	if ((rc = need_s3(st, err)) ||
+	    (rc = ice_prefetch_open(&st->pf, st->s3, &st->o.cache, &st->o.s3.retry,
+	                            ice_storage_concurrency(&st->o), err)))
+		st->pf_failed = true;
+	return rc;
+}
+
+int ice_storage_prefetch(ice_storage *st, const char *const *uris, size_t n, ice_err *err)
+{
+	char *bucket, *okey, *key;
+	int rc = ICE_OK;
+
+	for (size_t i = 0; i < n && rc == ICE_OK; i++) {
+		if (ice_uri_kind_of(uris[i]) != ICE_URI_S3)
+			continue;
+		if (st->pf_failed)
+			return ICE_OK; /* reads go one by one, as without prefetching */
+		if ((rc = need_prefetch(st, err)) || (rc = split_s3(uris[i], &bucket, &okey, err)))
+			return rc;
+		if (!(key = cache_key(uris[i])))
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		else
+			rc = ice_prefetch_add(st->pf, key, bucket, okey, err);
+		free(key);
+		free(bucket);
+		free(okey);
+	}
 	return rc;
 }
 
@@ -290,6 +339,15 @@ ice_io_stats ice_storage_stats(const ice_storage *st)
 {
 	ice_io_stats s = st->http_stats;
 
+	if (st->pf) {
+		ice_objcache_stats c;
+		ice_io_stats p;
+		ice_prefetch_stats(st->pf, &p, &c);
+		s.requests += p.requests;
+		s.retries += p.retries;
+		s.bytes += p.bytes;
+		s.gets += p.gets;
+	}
 	if (st->s3) {
 		const ice_io_stats *t = ice_s3_stats(st->s3);
 		s.requests += t->requests;
@@ -306,7 +364,18 @@ ice_io_stats ice_storage_stats(const ice_storage *st)
 
 ice_objcache_stats ice_storage_cache_stats(const ice_storage *st)
 {
-	return ice_objcache_stats_of(st->cache);
+	ice_objcache_stats s = ice_objcache_stats_of(st->cache), p;
+	ice_io_stats io;
+
+	if (st->pf) {
+		ice_prefetch_stats(st->pf, &io, &p);
+		s.hits += p.hits;
+		s.misses += p.misses;
+		s.stored += p.stored;
+		s.corrupt += p.corrupt;
+		s.evicted += p.evicted;
+	}
+	return s;
 }
 
 const char *ice_storage_credential_source(const ice_storage *st)

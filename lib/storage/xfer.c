@@ -11,16 +11,21 @@
 
 #define DEFAULT_MAX_BYTES (512u * 1024u * 1024u)
 
-struct ice_xfer {
-	const ice_curl_api *cu;
-	CURL *curl;
-};
-
 typedef struct {
 	ice_xfer_resp *r;
 	size_t cap, max;
 	bool too_big, oom;
 } sink;
+
+struct ice_xfer {
+	const ice_curl_api *cu;
+	CURL *curl;
+	/* The request under way (between ice_xfer_begin and ice_xfer_finish). */
+	const ice_xfer_req *q;
+	sink s;
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *headers;
+};
 
 int ice_xfer_open(ice_xfer **x, ice_err *err)
 {
@@ -44,6 +49,7 @@ void ice_xfer_close(ice_xfer *x)
 {
 	if (!x)
 		return;
+	x->cu->slist_free_all(x->headers);
 	x->cu->easy_cleanup(x->curl);
 	free(x);
 }
@@ -194,25 +200,39 @@ static void collect(ice_xfer *x, ice_xfer_resp *r)
 	r->retry_after = header_of(x, "Retry-After");
 }
 
-int ice_xfer_perform(ice_xfer *x, const ice_xfer_req *q, ice_xfer_resp *r, ice_err *err)
+int ice_xfer_begin(ice_xfer *x, const ice_xfer_req *q, ice_xfer_resp *r, ice_err *err)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *headers = NULL;
-	sink s = { r, 0, q->max_bytes ? q->max_bytes : DEFAULT_MAX_BYTES, false, false };
-	bool head = q->method && strcmp(q->method, "HEAD") == 0;
-	CURLcode cc;
 	int rc;
 
 	memset(r, 0, sizeof *r);
 	r->content_length = -1;
-	if ((rc = set_request(x, q, &s, errbuf, &headers))) {
-		rc = ice_err_set(err, rc, "out of memory");
-		goto out;
+	x->q = q;
+	x->s = (sink){ r, 0, q->max_bytes ? q->max_bytes : DEFAULT_MAX_BYTES, false, false };
+	x->errbuf[0] = '\0';
+	if ((rc = set_request(x, q, &x->s, x->errbuf, &x->headers))) {
+		x->cu->slist_free_all(x->headers);
+		x->headers = NULL;
+		return ice_err_set(err, rc, "out of memory");
 	}
-	cc = x->cu->easy_perform(x->curl);
+	return ICE_OK;
+}
+
+void *ice_xfer_handle(ice_xfer *x)
+{
+	return x->curl;
+}
+
+int ice_xfer_finish(ice_xfer *x, int code, ice_err *err)
+{
+	const ice_xfer_req *q = x->q;
+	ice_xfer_resp *r = x->s.r;
+	bool head = q->method && strcmp(q->method, "HEAD") == 0;
+	CURLcode cc = (CURLcode)code;
+	int rc = ICE_OK;
+
 	collect(x, r);
 	if (cc != CURLE_OK) {
-		rc = transport_error(x, q, r, &s, cc, errbuf, err);
+		rc = transport_error(x, q, r, &x->s, cc, x->errbuf, err);
 		goto out;
 	}
 	/* curl catches a short body on a kept connection; this catches the rest
@@ -230,8 +250,19 @@ out:
 		r->body = NULL;
 		r->len = 0;
 	}
-	x->cu->slist_free_all(headers);
+	x->cu->slist_free_all(x->headers);
+	x->headers = NULL;
+	x->q = NULL;
 	return rc;
+}
+
+int ice_xfer_perform(ice_xfer *x, const ice_xfer_req *q, ice_xfer_resp *r, ice_err *err)
+{
+	int rc;
+
+	if ((rc = ice_xfer_begin(x, q, r, err)))
+		return rc;
+	return ice_xfer_finish(x, x->cu->easy_perform(x->curl), err);
 }
 
 int64_t ice_xfer_date_ms(const char *s)
@@ -261,7 +292,7 @@ int64_t ice_xfer_date_ms(const char *s)
 
 /* ---- retries and what an answer says about its object ---------------------- */
 
-static bool retry_status(long status)
+bool ice_xfer_status_transient(long status)
 {
 	return status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
 }
@@ -291,7 +322,7 @@ int ice_xfer_retrying(const ice_retry_policy *p, const char *what, ice_xfer_try_
 		stats->requests++;
 		rc = try_fn(ctx, resp, err);
 		stats->bytes += resp->len;
-		if (rc == ICE_OK && !retry_status(resp->status))
+		if (rc == ICE_OK && !ice_xfer_status_transient(resp->status))
 			return ICE_OK;
 		if (rc && !resp->transient) {
 			ice_xfer_resp_clear(resp);

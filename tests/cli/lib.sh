@@ -354,3 +354,7 @@ mk_history() {
 	"$MKTABLE" evolve-spec "$1" --partition "identity(cat)" > /dev/null
 	"$MKTABLE" append "$1" --files 2 > /dev/null
 }
+# s3_fault JSON: a fault the proxy injects (see tests/s3/sigv4-proxy.py);
+# s3_reset_faults: none any more.
+s3_fault() { curl -s -o /dev/null -X POST --data "$1" "$S3_EP/__ctl/fault"; }
+s3_reset_faults() { curl -s -o /dev/null -X POST "$S3_EP/__ctl/reset"; }

@@ -12,10 +12,6 @@ S3DIR="$top_srcdir/tests/s3"
 PROBE="$top_builddir/tests/storage/ice-storage-probe"
 start_s3 lake
 cd "$TMP" || exit 1
-EP=$S3_EP
-fault() { curl -s -o /dev/null -X POST --data "$1" "$EP/__ctl/fault"; }
-reset_faults() { curl -s -o /dev/null -X POST "$EP/__ctl/reset"; }
-requests() { s3_requests "$1"; }
 
 # Seed: a small table whose keys need encoding, and 1,100 small objects.
 KEY='t/data/day=2024-01-01/a b+c%~é.avro'
@@ -33,14 +29,14 @@ is "$(P read "s3://lake/wh/$KEY")" "0123456789abcdefghij" "read: a key with = + 
 is "$(P range "s3a://lake/wh/$KEY" 5 4)" "5678" "range: bytes 5..8 (s3a://)"
 is "$(P range "s3n://lake/wh/$KEY" 15 0)" "fghij" "range: to the end (s3n://)"
 like "$(P stat "s3://lake/wh/$KEY")" "size=20 etag=\"" "stat: size and ETag by HEAD"
-is "$(requests 'refused')" "0" "every request passed botocore's signature check"
-is "$(requests "206 4")" "1" "range: one 206 with 4 bytes"
+is "$(s3_requests 'refused')" "0" "every request passed botocore's signature check"
+is "$(s3_requests "206 4")" "1" "range: one 206 with 4 bytes"
 
 etag=$(P stat s3://lake/wh/t/metadata/v1.metadata.json | sed 's/.*etag=\(.*\) mtime.*/\1/')
 is "$(P --stats readif s3://lake/wh/t/metadata/v1.metadata.json "$etag" 2> stats)" "unchanged" \
 	"conditional read: same ETag is unchanged"
 like "$(cat stats)" "requests=1 retries=0 not_modified=1" "conditional read: one request, a 304"
-is "$(requests 'v1.metadata.json 304 0')" "1" "conditional read: the 304 carried no body"
+is "$(s3_requests 'v1.metadata.json 304 0')" "1" "conditional read: the 304 carried no body"
 is "$(P readif s3://lake/wh/t/metadata/v1.metadata.json '"other"')" '{"format-version":2}' \
 	"conditional read: another ETag gets the bytes"
 
@@ -73,64 +69,64 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=nope "$PROBE" whoa
 like "$(cat err)" "AWS profile 'nope' not found" "profile: an unknown profile is an error"
 "$PROBE" --anonymous read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2>&1
 is "$?" "3" "anonymous: unsigned, refused by this store"
-is "$(requests 'refused: no Authorization header')" "1" "anonymous: sent without Authorization"
+is "$(s3_requests 'refused: no Authorization header')" "1" "anonymous: sent without Authorization"
 
 # ---- listings ----
 P --stats list s3://lake/many > many.txt 2> stats
 is "$(wc -l < many.txt | tr -d ' ')" "1100" "list: 1,100 keys"
-is "$(requests 'list-type=2&prefix=many/ 200')" "2" "list: two pages in all"
-is "$(requests 'continuation-token=')" "1" "list: a second page by continuation token"
+is "$(s3_requests 'list-type=2&prefix=many/ 200')" "2" "list: two pages in all"
+is "$(s3_requests 'continuation-token=')" "1" "list: a second page by continuation token"
 is "$(head -1 many.txt):$(tail -1 many.txt)" "s3://lake/many/k00000 9:s3://lake/many/k01099 12" \
 	"list: full URIs with sizes, first to last"
-fault '{"kind":"pagesize","size":7}'
+s3_fault '{"kind":"pagesize","size":7}'
 : > proxy.log
 is "$(P list s3://lake/wh -r | wc -l | tr -d ' ')" "2" "list: recursive, small pages"
 is "$(P list s3://lake/many | sort -u | wc -l | tr -d ' ')" "1100" "list: 158 pages of 7, no key twice"
-is "$(requests 'continuation-token=')" "157" "list: 157 continuations"
-reset_faults
+is "$(s3_requests 'continuation-token=')" "157" "list: 157 continuations"
+s3_reset_faults
 is "$(P list s3://lake/wh/t)" "" "list: not recursive, only objects directly under the prefix"
 
 # ---- faults ----
 : > proxy.log
-fault '{"kind":"slowdown","match":"v1.metadata","count":2}'
+s3_fault '{"kind":"slowdown","match":"v1.metadata","count":2}'
 is "$(P --stats read s3://lake/wh/t/metadata/v1.metadata.json 2> stats)" '{"format-version":2}' \
 	"503 SlowDown twice: then read"
 like "$(cat stats)" "requests=3 retries=2" "503 SlowDown twice: three tries"
-fault '{"kind":"slowdown","match":"v1.metadata","count":10}'
+s3_fault '{"kind":"slowdown","match":"v1.metadata","count":10}'
 P --attempts 3 read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2> err
 is "$?" "1" "503 on every try: an error"
 like "$(cat err)" "HTTP 503 SlowDown" "503 on every try: the cause"
 like "$(cat err)" "gave up after 3 tries" "503 on every try: bounded by --attempts"
-reset_faults
+s3_reset_faults
 
-fault '{"kind":"drop","match":"v1.metadata","count":1}'
+s3_fault '{"kind":"drop","match":"v1.metadata","count":1}'
 is "$(P read s3://lake/wh/t/metadata/v1.metadata.json)" '{"format-version":2}' "dropped connection: retried"
-fault '{"kind":"truncate","match":"day=","count":1}'
+s3_fault '{"kind":"truncate","match":"day=","count":1}'
 is "$(P --stats read "s3://lake/wh/$KEY" 2> stats)" "0123456789abcdefghij" "truncated body: retried, whole"
 like "$(cat stats)" "retries=1" "truncated body: one retry"
-fault '{"kind":"truncate","match":"day=","count":10}'
+s3_fault '{"kind":"truncate","match":"day=","count":10}'
 P --attempts 2 read "s3://lake/wh/$KEY" > out 2> err
 is "$?:$(wc -c < out | tr -d ' ')" "1:0" "truncated every time: an error, no partial bytes"
 like "$(cat err)" "truncated body" "truncated every time: said so"
-reset_faults
+s3_reset_faults
 
-fault '{"kind":"deny","match":"v1.metadata","count":1}'
+s3_fault '{"kind":"deny","match":"v1.metadata","count":1}'
 P read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2> err
 is "$?" "3" "403 on one key: access denied, not retried"
 like "$(cat err)" "bucket 'lake', key 'wh/t/metadata/v1.metadata.json', credentials: environment" \
 	"403: names bucket, key and the credentials' source"
-reset_faults
+s3_reset_faults
 
-fault '{"kind":"slow","match":"v1.metadata","count":1,"seconds":3}'
+s3_fault '{"kind":"slow","match":"v1.metadata","count":1,"seconds":3}'
 is "$(P --timeout-ms 1000 --stats read s3://lake/wh/t/metadata/v1.metadata.json 2> stats)" \
 	'{"format-version":2}' "slower than the time-out: tried again"
 like "$(cat stats)" "retries=1" "slower than the time-out: one retry"
-fault '{"kind":"slow","match":"v1.metadata","count":5,"seconds":3}'
+s3_fault '{"kind":"slow","match":"v1.metadata","count":5,"seconds":3}'
 P --timeout-ms 500 --attempts 2 read s3://lake/wh/t/metadata/v1.metadata.json > /dev/null 2> err
 like "$(cat err)" "timed out" "slow every time: a time-out error"
-reset_faults
+s3_reset_faults
 
-is "$(requests 'refused')" "0" "no request refused by the signature check in the fault runs"
+is "$(s3_requests 'refused')" "0" "no request refused by the signature check in the fault runs"
 
 # ---- the object cache ----
 OBJ="$TMP/xdg-cache/icecache/objects"
@@ -141,7 +137,7 @@ like "$(cat stats)" "requests=1 " "object cache: one request"
 is "$(find "$OBJ" -type f | wc -l | tr -d ' ')" "1" "object cache: one entry under XDG_CACHE_HOME"
 is "$(P --stats readimm $M 2> stats)" '{"format-version":2}' "object cache: a hit, same bytes"
 like "$(cat stats)" "requests=0 retries=0 not_modified=0 cache_hits=1" "object cache: a hit makes no request"
-is "$(requests 'v1.metadata.json')" "1" "object cache: the server saw one GET in all"
+is "$(s3_requests 'v1.metadata.json')" "1" "object cache: the server saw one GET in all"
 entry=$(find "$OBJ" -type f)
 sed -i 's/format/FORMAT/' "$entry"
 is "$(P --stats readimm $M 2> stats)" '{"format-version":2}' "object cache: a corrupted entry is not used"

@@ -1,14 +1,18 @@
 /* ice-storage-probe: the storage layer from the command line, for tests.
  *
  * ice-storage-probe [OPTIONS] read URI | range URI OFFSET LENGTH | stat URI |
- *                   readif URI ETAG | list URI [-r] | whoami | readimm URI...
+ *                   readif URI ETAG | list URI [-r] | whoami | readimm URI... |
+ *                   prefetch URI... | prefetch-list FILE
  * Bytes go to stdout as read; stat prints "size=N etag=E mtime_ms=M";
  * readif prints "unchanged" or the bytes; list one "NAME SIZE" a line;
  * whoami where credentials, region and endpoint came from (never a secret).
  * Options: --attempts N, --budget-ms N, --timeout-ms N, --page-keys N,
  * --anonymous, --profile P, --region R, --endpoint URL, --stats (requests
  * and retries on stderr); readimm (through the object cache): --cache-dir
- * DIR, --cache-max BYTES, --no-cache. Exit 0; 2 not found; 3 access denied; 1 other. */
+ * DIR, --cache-max BYTES, --no-cache. prefetch: ice_storage_prefetch of
+ * every URI, then readimm of each (prefetch-list: the URIs one a line in
+ * FILE); --concurrency N. readimm and prefetch go on past an object that
+ * fails. Exit 0; 2 not found; 3 access denied; 1 other. */
 #include "config.h"
 #include "ice_storage.h"
 
@@ -34,22 +38,76 @@ static int emit(const ice_obj *o)
 	return fwrite(o->data, 1, o->len, stdout) == o->len ? 0 : 1;
 }
 
+/* URIs one a line (for more than a command line holds). */
+static char **read_list(const char *file, int *n)
+{
+	FILE *f = fopen(file, "r");
+	char **v = NULL, *line = NULL;
+	size_t cap = 0, len;
+	ssize_t got;
+
+	*n = 0;
+	if (!f)
+		return NULL;
+	while ((got = getline(&line, &cap, f)) > 0) {
+		char **w;
+		len = (size_t)got;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (!len || !(w = realloc(v, (size_t)(*n + 1) * sizeof *v)))
+			continue;
+		v = w;
+		v[(*n)++] = strdup(line);
+	}
+	free(line);
+	fclose(f);
+	return v;
+}
+
+/* Each in turn; one that fails is reported and the rest still read: the
+ * first failure's status. */
+static int read_all_imm(ice_storage *st, int n, char **uris, ice_err *err)
+{
+	ice_obj o = { 0 };
+	int status = 0, rc;
+
+	for (int i = 0; i < n; i++) {
+		if (ice_storage_read_immutable(st, uris[i], &o, err))
+			rc = fail(err);
+		else
+			rc = emit(&o);
+		ice_obj_clear(&o);
+		if (rc && !status)
+			status = rc;
+	}
+	return status;
+}
+
+static int prefetch(ice_storage *st, int n, char **uris, ice_err *err)
+{
+	if (ice_storage_prefetch(st, (const char *const *)uris, (size_t)n, err))
+		return fail(err);
+	return read_all_imm(st, n, uris, err);
+}
+
 static int run(ice_storage *st, int argc, char **argv, ice_err *err)
 {
 	const char *cmd = argv[0];
 	ice_obj o = { 0 };
 	int rc;
 
-	if (strcmp(cmd, "readimm") == 0 && argc >= 2) {
-		for (int i = 1; i < argc; i++) {
-			if ((rc = ice_storage_read_immutable(st, argv[i], &o, err)))
-				return fail(err);
-			rc = emit(&o);
-			ice_obj_clear(&o);
-			if (rc)
-				return rc;
-		}
-		return 0;
+	if (strcmp(cmd, "prefetch") == 0 && argc >= 2) {
+		return prefetch(st, argc - 1, argv + 1, err);
+	} else if (strcmp(cmd, "prefetch-list") == 0 && argc == 2) {
+		int n;
+		char **v = read_list(argv[1], &n);
+		rc = v ? prefetch(st, n, v, err) : 1;
+		for (int i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return rc;
+	} else if (strcmp(cmd, "readimm") == 0 && argc >= 2) {
+		return read_all_imm(st, argc - 1, argv + 1, err);
 	} else if (strcmp(cmd, "read") == 0 && argc == 2) {
 		if ((rc = ice_storage_read(st, argv[1], &o, err)))
 			return fail(err);
@@ -106,6 +164,8 @@ int main(int argc, char **argv)
 			o.cache.max_bytes = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--anonymous") == 0)
 			o.s3.aws.anonymous = true;
+		else if (strcmp(a, "--concurrency") == 0 && ++i)
+			o.concurrency = atoi(v);
 		else if (strcmp(a, "--attempts") == 0 && ++i)
 			o.s3.retry.max_attempts = atoi(v);
 		else if (strcmp(a, "--budget-ms") == 0 && ++i)

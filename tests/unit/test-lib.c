@@ -85,7 +85,7 @@ static const struct test_group {
 	{ "readthrough", test_readthrough, "fetch's read-through policy: freshness, revalidation, TTL" },
 	{ "scrape", test_scrape, "ice-stat's scrape with its options passed in" },
 	{ "nullable", test_nullable, "manifests whose every field is a nullable union, both decoders" },
-	{ "storage", test_storage, "SigV4 against botocore, S3 XML, AWS settings" },
+	{ "storage", test_storage, "SigV4 against botocore, S3 XML, AWS settings, retry waits" },
 	{ "catalog", test_catalog, "REST catalog settings, names and resolution" },
 	{ "slot", test_slot, "Redis Cluster hash slots and cluster URLs" },
 	{ "tag", test_tag, "the tag grammar: the tables an entry depends on, put's rules" },

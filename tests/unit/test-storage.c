@@ -1,8 +1,10 @@
 /* test-storage: the SigV4 signer against botocore's signatures for fixed
- * inputs and a pinned clock; the XML reader; AWS settings resolution. */
+ * inputs and a pinned clock; the XML reader; AWS settings resolution; the
+ * retry policy's waits. */
 #include "config.h"
 #include "tests.h"
 #include "ice_awsconf.h"
+#include "ice_retry.h"
 #include "ice_object.h"
 #include "ice_s3xml.h"
 #include "ice_sigv4.h"
@@ -326,8 +328,32 @@ static void test_awsconf(void)
 	free(dir);
 }
 
+/* The waits a caller sleeps itself (prefetch.c): within [ceiling/2,
+ * ceiling], doubling up to the cap, and -1 once the tries are spent. */
+static void test_retry_waits(void)
+{
+	ice_retry_policy p = { 4, 60000, 100, 300 };
+	ice_retry r;
+	int64_t w1, w2, w3, w4;
+
+	ice_retry_start(&r, &p);
+	w1 = ice_retry_next_wait_ms(&r);
+	w2 = ice_retry_next_wait_ms(&r);
+	w3 = ice_retry_next_wait_ms(&r);
+	w4 = ice_retry_next_wait_ms(&r);
+	tap_ok(w1 >= 50 && w1 <= 100, "retry: first wait %lld ms within 50..100", (long long)w1);
+	tap_ok(w2 >= 100 && w2 <= 200, "retry: second wait %lld ms within 100..200", (long long)w2);
+	tap_ok(w3 >= 150 && w3 <= 300, "retry: third wait %lld ms within the cap's 150..300",
+	       (long long)w3);
+	tap_ok(w4 == -1 && r.attempt == 4, "retry: after 4 tries, no more");
+	p.budget_ms = 1;
+	ice_retry_start(&r, &p);
+	tap_ok(ice_retry_next_wait_ms(&r) == -1, "retry: a wait past the time budget is not taken");
+}
+
 void test_storage(void)
 {
+	test_retry_waits();
 	test_signer_against_botocore();
 	test_signer_shape();
 	test_list_page();
