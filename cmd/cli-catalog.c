@@ -4,6 +4,7 @@
 #include "cli-config.h"
 #include "ice_catconf.h"
 #include "ice_config.h"
+#include "ice_metadata.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -137,4 +138,25 @@ const char *ice_cli_catalog_label(const char *name)
 	if (name)
 		return name;
 	return o && o->s.uri ? (o->s.name ? o->s.name : o->s.uri) : "default";
+}
+
+int ice_cli_catalog_metadata(const char *catalog, const char *rest, ice_metadata **md,
+                             ice_err *err)
+{
+	ice_table_ident id = { 0 };
+	ice_loaded_table lt = { 0 };
+	ice_catpool *p;
+	int rc;
+
+	*md = NULL;
+	if ((rc = ice_table_ident_parse(rest, &id, err)) ||
+	    (rc = ice_cli_catalog_pool(catalog, &p, err)) ||
+	    (rc = ice_catalog_load_table(ice_catpool_client(p), &id, ICE_SNAPSHOTS_ALL, NULL, &lt, err)))
+		goto out;
+	rc = ice_metadata_from_json(json_incref(lt.metadata),
+	                            lt.metadata_location ? lt.metadata_location : rest, md, err);
+out:
+	ice_loaded_table_clear(&lt);
+	ice_table_ident_clear(&id);
+	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "ice_catpool.h"
 #include "ice_error.h"
+#include "ice_metadata.h"
 
 /* The value of --catalog (a URL or the NAME of a catalog of the file);
  * borrowed: argv outlives the run. Call before the functions below. */
@@ -30,6 +31,11 @@ bool ice_cli_catalog_configured(void);
  * (configuration read, token obtained); owned here, closed at exit. On
  * failure *err says why and the same error comes back on later calls. */
 int ice_cli_catalog_pool(const char *name, ice_catpool **out, ice_err *err);
+
+/* The current metadata of a catalog table (rest: "db.orders"), loaded
+ * with snapshots=all; its path is the metadata-location. */
+int ice_cli_catalog_metadata(const char *catalog, const char *rest, ice_metadata **md,
+                             ice_err *err);
 
 /* The name of a catalog in records: NAME, or the default's URL. */
 const char *ice_cli_catalog_label(const char *name);
