@@ -19,9 +19,9 @@ complete_words() {
 	' _ "$top_srcdir" "$@"
 }
 
-is "$(complete_words ice-snapshot ice-snapshot '')" "log poll show watch " "ice-snapshot: commands"
+is "$(complete_words ice-snapshot ice-snapshot '')" "log ls poll show watch " "ice-snapshot: commands"
 is "$(complete_words ice-snapshot ice-snapshot watch --)" \
-	"--count --from-start --help --interval --name --once --version " "ice-snapshot watch: its options"
+	"--catalog --count --from-start --help --interval --name --once --version " "ice-snapshot watch: its options"
 is "$(complete_words ice-snapshot ice-snapshot log --a)" "--all " "ice-snapshot log: --all"
 is "$(complete_words ice-snapshot ice-snapshot poll --st)" "--state " "ice-snapshot poll: --state"
 
