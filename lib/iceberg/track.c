@@ -168,7 +168,8 @@ bool ice_track_chain_known(const ice_metadata *md, const ice_cursor *cursor)
 	/* Parent links from the current snapshot, at most one step per snapshot
 	 * (a cycle in hostile metadata ends the walk). */
 	for (size_t steps = 0; s && steps <= md->n_snapshots; steps++) {
-		if (cursor->has_snapshot && s->id == cursor->snapshot_id)
+		if (cursor->has_snapshot && (s->id == cursor->snapshot_id ||
+		                             (s->has_parent && s->parent_id == cursor->snapshot_id)))
 			return true;
 		if (!s->has_parent)
 			/* Back to the first snapshot: all new after an empty table;
