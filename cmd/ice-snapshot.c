@@ -507,9 +507,10 @@ static bool stale_answer(const target *t, const ice_metadata *md)
 
 /* The events of a catalog table loaded this round. Under snapshots=refs
  * the answer may lack the snapshots between the cursor and the current
- * one: then the table is loaded again with snapshots=all. */
+ * one: then the table is loaded again with snapshots=all. *stale: the
+ * answer is older than what was used (no events, the cursor stays). */
 static int catalog_events(target *t, const options *o, bool first, ice_metadata **md,
-                          ice_track_event **ev, size_t *n, ice_err *err)
+                          ice_track_event **ev, size_t *n, bool *stale, ice_err *err)
 {
 	const ice_cursor *c = t->have_cursor ? &t->cursor : NULL;
 	bool all = first && o->from_start;
@@ -522,7 +523,7 @@ static int catalog_events(target *t, const options *o, bool first, ice_metadata 
 		if ((rc = ice_snapcat_model(t->cat, true, md, err)))
 			return rc;
 	}
-	if (stale_answer(t, *md))
+	if ((*stale = stale_answer(t, *md)))
 		return ICE_OK;
 	return ice_track_events(*md, c, first && o->from_start, ev, n, err);
 }
@@ -533,6 +534,7 @@ static int watch_catalog(target *t, const options *o, bool first, long long *emi
 	ice_metadata *md = NULL;
 	ice_track_event *ev = NULL;
 	size_t n = 0;
+	bool stale = false;
 	ice_err err = { 0 };
 	int rc = ICE_OK;
 
@@ -548,11 +550,13 @@ static int watch_catalog(target *t, const options *o, bool first, long long *emi
 	/* The idle path: a 304 (or the same metadata-location), nothing parsed. */
 	if (job->out.unchanged)
 		goto out;
-	if (catalog_events(t, o, first, &md, &ev, &n, &err)) {
+	if (catalog_events(t, o, first, &md, &ev, &n, &stale, &err)) {
 		t->failed = true;
 		rc = watch_error(t, &err);
 		goto out;
 	}
+	if (stale)
+		goto out;
 	rc = emit_events(t, md, ev, n, emitted, o->count);
 	if (rc == ICE_OK && (rc = ice_jsonl_flush(stdout, &err)) == ICE_OK &&
 	    (rc = ice_track_cursor_of(md, &t->cursor, &err)) == ICE_OK) {

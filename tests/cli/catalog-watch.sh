@@ -35,6 +35,7 @@ S() { "$ICE_SNAPSHOT" "$@"; }
 mark() { _mark=$(wc -l < "$LOG"); }
 since() { tail -n +"$((_mark + 1))" "$LOG"; }
 lines_at_least() { [ -f "$1" ] && test "$(wc -l < "$1")" -ge "$2"; }
+orders_loaded_at_least() { test "$(since | grep -c 'tables/orders?.* 200 ')" -ge "$1"; }
 t99_loads_at_least() { test "$(since | grep -c 'tables/t99?')" -ge "$1"; }
 
 # ---- ls, show, log, poll, ice-diff by name ----
@@ -101,6 +102,23 @@ is "$(since | grep -v 'GET /v1/p/namespaces/many/tables/' | grep -vc 'GET /v1/p/
 	"idle watch: besides the loads, only the listings of the namespace"
 check "idle watch: one listing a round" test "$(since | grep -c 'GET /v1/p/namespaces/many/tables?')" -le $((rounds + 1))
 is "$(wc -l < idle.out | tr -d ' ')" "100" "idle watch: no record after the first round"
+
+# ---- a lagging catalog: an older metadata file served again ----
+"$ICE_SNAPSHOT" watch --interval 200ms db.orders > lag.out 2> lag.err &
+pid=$!
+track_pid $pid
+wait_for 60 lines_at_least lag.out 1
+newest=$(find wh/db/orders/metadata -name 'v*.metadata.json' | sort -t v -k 2 -n | tail -n 1)
+mv "$newest" wh/db/orders/metadata/held-back.json
+mark
+wait_for 60 orders_loaded_at_least 2
+mv wh/db/orders/metadata/held-back.json "$newest"
+mark
+wait_for 60 orders_loaded_at_least 2
+kill "$pid"
+wait "$pid"
+is "$(wc -l < lag.out | tr -d ' ')" "1" "lagging catalog: an older answer is no rollback, the cursor never moves back"
+is "$(cat lag.err)" "" "lagging catalog: nothing said"
 
 # ---- faults: the other tables are watched on, exit 1 at the end ----
 ctl "$cat_URL" fail '{"match": "/tables/t3?", "status": 403}'
