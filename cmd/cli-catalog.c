@@ -71,7 +71,9 @@ bool ice_cli_catalog_table(const char *arg, char **catalog, const char **rest)
 		*rest = arg;
 		return false;
 	}
-	return ice_cli_catalog_configured() && !strstr(arg, "://") && !exists(arg) &&
+	/* A slash makes a path (a mistyped one is better said missing than
+	 * looked up in the catalog). */
+	return ice_cli_catalog_configured() && !strchr(arg, '/') && !exists(arg) &&
 	       strchr(arg, '.') != NULL;
 }
 

@@ -19,7 +19,8 @@ void ice_cli_catalog_width(int width);
 
 /* Does arg name a catalog table? "NAME:ns.table" with NAME a catalog of
  * the file does; with a default catalog configured, so does any text
- * that is neither an existing path nor a URI ("db.orders", "a.b.t").
+ * with a dot and no slash that is not an existing path ("db.orders",
+ * "a.b.t"; a URI or a path with a slash never is).
  * Then *catalog is NAME (caller frees; NULL: the default catalog) and
  * *rest the NAMESPACE.TABLE part, pointing into arg. */
 bool ice_cli_catalog_table(const char *arg, char **catalog, const char **rest);
