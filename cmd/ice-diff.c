@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "cli-storage.h"
+#include "cli-catalog.h"
+#include "cli-config.h"
 #include "ice_diff.h"
 #include "ice_jsonl.h"
 #include "ice_metadata.h"
@@ -44,6 +46,8 @@ static const char usage_text[] =
 	"                         cache hits, manifests and entries read (-v, --verbose:\n"
 	"                         the same)\n"
 	ICE_CLI_STORAGE_HELP
+	"      --catalog URL|NAME a catalog: TABLE may then be NAMESPACE.TABLE\n"
+	"                         (default $ICE_CATALOG; see ice-snapshot(1))\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -178,12 +182,33 @@ static int64_t from_id_of(const options *o, const ice_snapshot *from, const ice_
 	return o->from && parse_id(o->from, &id) ? id : to->parent_id;
 }
 
+/* A catalog table (db.orders, NAME:db.orders): its metadata through the
+ * catalog, its folder its location, its name as given. */
+static int open_catalog_table(const char *arg, ice_metadata **md, char **name, const char **root)
+{
+	char *catalog = NULL;
+	const char *rest;
+	ice_err err = { 0 };
+	int rc = ICE_EINVAL;
+
+	if (!ice_cli_catalog_table(arg, &catalog, &rest))
+		return rc;
+	if ((rc = ice_cli_catalog_metadata(catalog, rest, md, &err)))
+		ice_cli_error("%s", err.msg);
+	else if (!*name && !(*name = strdup(arg)))
+		rc = ICE_ENOMEM;
+	else
+		*root = (*md)->location;
+	free(catalog);
+	return rc;
+}
+
 static int run_table(const options *o, const char *arg)
 {
-	ice_table t;
+	ice_table t = { 0 };
 	ice_metadata *md = NULL;
 	const ice_snapshot *from = NULL, *to = NULL;
-	const char *reason;
+	const char *reason, *root;
 	char *path = NULL, *name = NULL;
 	ice_err err = { 0 };
 	int status = ICE_EXIT_FAILURE, rc;
@@ -193,16 +218,24 @@ static int run_table(const options *o, const char *arg)
 
 	if (ice_table_arg_split(arg, &given, &given_len, &table_arg) && o->name)
 		return ice_cli_usage_error("the table is named twice: --name %s and %s", o->name, arg);
+	name = given ? strndup(given, given_len) : o->name ? strdup(o->name) : NULL;
+	if ((rc = open_catalog_table(table_arg, &md, &name, &root)) == ICE_OK)
+		goto opened;
+	if (rc != ICE_EINVAL)
+		goto out;
 	if (ice_table_open_storage(storage, table_arg, &t, &err)) {
 		ice_cli_error("%s", err.msg);
-		return ICE_EXIT_FAILURE;
+		goto out;
 	}
 	if (ice_table_current_metadata(&t, &path, &err) ||
 	    ice_metadata_load_storage(storage, path, &md, &err)) {
 		ice_cli_error("%s", err.msg);
 		goto out;
 	}
-	name = given ? strndup(given, given_len) : o->name ? strdup(o->name) : ice_table_default_name(&t);
+	root = t.root;
+	if (!name)
+		name = ice_table_default_name(&t);
+opened:
 	if ((rc = resolve_snapshots(o, md, &from, &to, &reason)) >= 0) {
 		status = rc;
 		goto out;
@@ -213,7 +246,7 @@ static int run_table(const options *o, const char *arg)
 		                                to->operation, reason));
 		goto out;
 	}
-	rc = run_diff(o, md, t.root, name, from, to);
+	rc = run_diff(o, md, root, name, from, to);
 	status = rc == ICE_OK || rc == ICE_EPIPE ? ICE_EXIT_OK : ICE_EXIT_FAILURE;
 out:
 	free(name);
@@ -279,6 +312,25 @@ static int refuse_record(const json_t *rec, const char *why)
 	return rc;
 }
 
+static bool is_dropped(const json_t *rec)
+{
+	const char *event = ice_json_get_str(rec, "event");
+
+	return event && strcmp(event, "dropped") == 0;
+}
+
+/* A table gone from its catalog: everything cached of it is stale. The
+ * transition has no snapshot to move to. */
+static int dropped_record(const json_t *rec)
+{
+	int64_t from_id = 0;
+	bool has_from = ice_json_get_i64(rec, "previous_snapshot_id", &from_id);
+	int rc = ice_cli_emit(ice_diff_table_scope(ice_json_get_str(rec, "table"), has_from, from_id,
+	                                          false, 0, NULL, "table dropped from its catalog"));
+
+	return rc ? rc : ICE_EFORMAT;
+}
+
 static int diff_record(const options *o, const json_t *rec)
 {
 	const char *table = ice_json_get_str(rec, "table"), *mfile = ice_json_get_str(rec, "metadata_file");
@@ -293,6 +345,8 @@ static int diff_record(const options *o, const json_t *rec)
 
 	if ((reason = unusable(rec)))
 		return refuse_record(rec, reason);
+	if (is_dropped(rec))
+		return dropped_record(rec);
 	if (!ice_json_get_i64(rec, "snapshot_id", &to_id))
 		return ICE_OK; /* a table with no snapshot: nothing to diff */
 	has_from = prev ? json_is_integer(prev) : ice_json_get_i64(rec, "parent_id", &from_id);
@@ -356,7 +410,7 @@ static int run_stdin(const options *o)
 /* ---- main --------------------------------------------------------------------- */
 
 enum { OPT_FROM = 256, OPT_TO, OPT_NAME, OPT_REMAP, OPT_PARTITIONS, OPT_FULL, OPT_STRICT,
-       OPT_STATS };
+       OPT_STATS, OPT_CATALOG };
 
 static const struct option long_options[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
@@ -369,6 +423,7 @@ static const struct option long_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	ICE_CLI_STORAGE_LONG_OPTIONS,
+	{ "catalog", required_argument, NULL, OPT_CATALOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -389,6 +444,7 @@ static int parse_option(int c, char **argv, options *o)
 	case OPT_STRICT: o->strict = true; break;
 	case OPT_STATS:
 	case 'v': o->stats = true; break;
+	case OPT_CATALOG: ice_cli_catalog_flag(optarg); break;
 	case OPT_REMAP:
 		if (ice_remap_add_arg(&o->remap, optarg, &err))
 			return ice_cli_usage_error("--remap: %s", err.msg);
@@ -413,6 +469,7 @@ static void print_stats(void)
 int main(int argc, char **argv)
 {
 	options o = { 0 };
+	const struct ice_config *cfg;
 	int c, status;
 
 	ice_cli_init("ice-diff");
@@ -430,6 +487,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((status = ice_cli_storage_open(&o.storage, &storage)) >= 0)
+		goto out;
+	if (optind < argc && (status = ice_cli_config(&cfg)) >= 0)
 		goto out;
 	status = optind < argc ? run_table(&o, argv[optind]) : run_stdin(&o);
 	if (o.stats)

@@ -1,6 +1,6 @@
 /* ice-snapshot: read Iceberg table metadata and emit snapshot records:
  * show the current snapshot, log the history, watch for new commits, or
- * poll once against a saved cursor (for cron). */
+ * poll once against a saved cursor (for cron); list a catalog's tables. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,7 +15,10 @@
 #include "cli.h"
 #include "cli-cache.h"
 #include "cli-storage.h"
+#include "cli-catalog.h"
+#include "cli-config.h"
 #include "ice_backend.h"
+#include "ice_config.h"
 #include "ice_cursor.h"
 #include "ice_jsonl.h"
 #include "ice_metadata.h"
@@ -23,11 +26,13 @@
 #include "ice_table.h"
 #include "ice_time.h"
 #include "ice_track.h"
+#include "snapshot-catalog.h"
 
 #define DEFAULT_INTERVAL_MS 5000
 
 static const char usage_text[] =
 	"Usage: ice-snapshot [OPTION]... COMMAND TABLE...\n"
+	"  or:  ice-snapshot [OPTION]... ls [NAMESPACE]\n"
 	"Read Iceberg table metadata and print snapshot records as JSON lines.\n"
 	"\n"
 	"Commands:\n"
@@ -36,10 +41,15 @@ static const char usage_text[] =
 	"  watch TABLE...         poll forever; one record per new snapshot, in commit order\n"
 	"  poll TABLE... --state PATH\n"
 	"                         the snapshots since the cursor saved in PATH, then save it\n"
+	"  ls [NAMESPACE]         a catalog's namespaces (\"a.b.\") and tables, to any depth\n"
 	"\n"
 	"TABLE is a table folder, its metadata folder or a metadata file (plain, .gz\n"
 	"or .zst); NAME=TABLE names it in the records (default: the last two folder\n"
 	"names joined with a dot, as in db.orders; sales.db/orders is sales.orders).\n"
+	"With a catalog configured, a TABLE that is neither a path nor a URI is a\n"
+	"catalog table NAMESPACE.TABLE (a.b.orders), or NAME:NAMESPACE.TABLE for the\n"
+	"catalog NAME of the configuration file; watch also takes 'NAMESPACE.*',\n"
+	"every table of the namespace, those created later included.\n"
 	"\n"
 	"Options:\n"
 	"      --name NAME        the table name, for a single TABLE\n"
@@ -61,6 +71,10 @@ static const char usage_text[] =
 	"      --stats            at exit, one line on standard error: requests to\n"
 	"                         object storage by kind, 304s, retries, bytes, object\n"
 	"                         cache hits (-v, --verbose: the same)\n"
+	"      --catalog URL|NAME the default catalog (default $ICE_CATALOG, else\n"
+	"                         'catalog' of the configuration file); credentials from\n"
+	"                         $ICE_CATALOG_CREDENTIAL or $ICE_CATALOG_TOKEN, the\n"
+	"                         warehouse from $ICE_CATALOG_WAREHOUSE\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -68,7 +82,7 @@ static const char usage_text[] =
 	"3 the cache is unreachable (poll --state cache).\n"
 	"See ice-snapshot(1) for the record fields.\n";
 
-typedef enum { CMD_SHOW, CMD_LOG, CMD_WATCH, CMD_POLL } command;
+typedef enum { CMD_SHOW, CMD_LOG, CMD_WATCH, CMD_POLL, CMD_LS } command;
 
 typedef struct {
 	command cmd;
@@ -78,6 +92,7 @@ typedef struct {
 	bool all, once, from_start, stats; /* stats: --stats or --verbose */
 	long long count; /* 0: unlimited */
 	const char *url, *prefix; /* poll --state redis: the cache */
+	const char *catalog;      /* --catalog */
 	int64_t interval_ms;
 	ice_cli_storage_flags storage; /* tables in object storage */
 } options;
@@ -93,7 +108,24 @@ typedef struct {
 	ice_cursor cursor;
 	bool have_cursor;
 	char *last_error; /* to report a lasting error once, not every poll */
+	ice_snapcat *cat; /* a catalog table, else NULL */
+	bool failed;      /* watch: a catalog table could not be read */
 } target;
+
+/* A namespace watched whole ('db.*'): re-listed every round. */
+typedef struct {
+	char *catalog;
+	ice_ns ns;
+	char *text;
+} pattern;
+
+/* The tables of a run: those named, then (watch) those patterns found. */
+typedef struct {
+	target *v;
+	int n, cap;
+	pattern *pat;
+	int n_pat;
+} tables;
 
 static volatile sig_atomic_t stop_requested;
 
@@ -110,44 +142,117 @@ static void on_signal(int sig)
 
 /* ---- table arguments ---------------------------------------------------- */
 
-static int init_targets(int argc, char **argv, const options *o, target **out)
+/* A new target at the end of ts (zeroed), or NULL when out of memory. */
+static target *add_target(tables *ts)
 {
-	target *t = calloc((size_t)argc + 1, sizeof *t);
+	if (ts->n == ts->cap) {
+		int cap = ts->cap ? 2 * ts->cap : 8;
+		target *v = realloc(ts->v, (size_t)cap * sizeof *v);
 
-	if (!t)
-		return -1;
-	for (int i = 0; i < argc; i++) {
-		const char *name;
-		size_t len;
-
-		if (ice_table_arg_split(argv[i], &name, &len, &t[i].path))
-			t[i].name = strndup(name, len);
-		else if (o->name)
-			t[i].name = strdup(o->name);
+		if (!v)
+			return NULL;
+		ts->v = v;
+		ts->cap = cap;
 	}
-	*out = t;
-	return 0;
+	memset(&ts->v[ts->n], 0, sizeof *ts->v);
+	return &ts->v[ts->n++];
 }
 
 /* The storage handle with the flags, environment and configuration, when
- * any table is remote: -1 to go on, else the exit status. */
-static int open_storage(const target *t, int n, const options *o)
+ * any table given by path or URI is remote (a catalog table's metadata
+ * comes with its answer): -1 to go on, else the exit status. */
+static int open_storage(const tables *ts, const options *o)
 {
-	for (int i = 0; i < n; i++)
-		if (ice_uri_is_remote(t[i].path))
+	for (int i = 0; i < ts->n; i++)
+		if (!ts->v[i].cat && ice_uri_is_remote(ts->v[i].path))
 			return ice_cli_storage_open(&o->storage, &storage);
 	return -1;
 }
 
-static void free_targets(target *t, int n)
+/* A catalog table as a target; ICE_EINVAL for a bad name. */
+static int add_catalog_target(tables *ts, const char *catalog, const char *rest, ice_err *err)
 {
-	for (int i = 0; t && i < n; i++) {
-		free(t[i].name);
-		free(t[i].last_error);
-		ice_table_free(&t[i].table);
-		ice_cursor_clear(&t[i].cursor);
+	target *t = add_target(ts);
+	int rc;
+
+	if (!t || !(t->cat = calloc(1, sizeof *t->cat)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if ((rc = ice_snapcat_init(t->cat, catalog, rest, err))) {
+		free(t->cat);
+		ts->n--;
+		return rc;
 	}
-	free(t);
+	t->path = t->cat->name;
+	t->opened = true;
+	return ICE_OK;
+}
+
+static int add_pattern(tables *ts, const char *arg, char *catalog, ice_ns *ns, ice_err *err)
+{
+	pattern *v = realloc(ts->pat, (size_t)(ts->n_pat + 1) * sizeof *v);
+
+	if (!v)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	ts->pat = v;
+	v[ts->n_pat] = (pattern){ catalog, *ns, (char *)arg };
+	ts->n_pat++;
+	return ICE_OK;
+}
+
+/* One TABLE argument: a catalog namespace pattern, a catalog table, or a
+ * table folder or file (NAME=TABLE). Returns ICE_OK, or an error for a
+ * usage message. */
+static int init_target(tables *ts, const char *arg, const options *o, ice_err *err)
+{
+	char *catalog = NULL;
+	const char *rest, *name;
+	ice_ns ns;
+	size_t len;
+	int rc;
+	target *t;
+
+	if (ice_snapcat_pattern(arg, &catalog, &ns, err, &rc)) {
+		if (!rc && o->cmd != CMD_WATCH)
+			rc = ice_err_set(err, ICE_EINVAL, "'%s': a namespace pattern is for watch", arg);
+		if (!rc && (rc = add_pattern(ts, arg, catalog, &ns, err)) == ICE_OK)
+			return ICE_OK;
+		ice_ns_clear(&ns);
+		free(catalog);
+		return rc;
+	}
+	if (ice_cli_catalog_table(arg, &catalog, &rest)) {
+		rc = add_catalog_target(ts, catalog, rest, err);
+		free(catalog);
+		return rc;
+	}
+	if (!(t = add_target(ts)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (ice_table_arg_split(arg, &name, &len, &t->path))
+		t->name = strndup(name, len);
+	else if (o->name)
+		t->name = strdup(o->name);
+	return ICE_OK;
+}
+
+static void free_targets(tables *ts)
+{
+	for (int i = 0; i < ts->n; i++) {
+		target *t = &ts->v[i];
+
+		free(t->name);
+		free(t->last_error);
+		ice_table_free(&t->table);
+		ice_cursor_clear(&t->cursor);
+		if (t->cat)
+			ice_snapcat_clear(t->cat);
+		free(t->cat);
+	}
+	free(ts->v);
+	for (int i = 0; i < ts->n_pat; i++) {
+		free(ts->pat[i].catalog);
+		ice_ns_clear(&ts->pat[i].ns);
+	}
+	free(ts->pat);
 }
 
 /* Open the table folder and name it (once). */
@@ -171,6 +276,8 @@ static int load_target(target *t, ice_metadata **md, ice_err *err)
 	int rc;
 
 	*md = NULL;
+	if (t->cat)
+		return ice_snapcat_load(t->cat, md, err);
 	if ((rc = open_target(t, err)))
 		return rc;
 	if ((rc = ice_table_current_metadata(&t->table, &path, err)) == ICE_OK)
@@ -181,7 +288,7 @@ static int load_target(target *t, ice_metadata **md, ice_err *err)
 
 static const char *target_name(const target *t)
 {
-	return t->name ? t->name : t->path;
+	return t->cat ? t->cat->name : t->name ? t->name : t->path;
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -194,16 +301,25 @@ static int emit_error_record(const target *t, const ice_err *err)
 		return ICE_ENOMEM;
 	json_object_set_new(r, "program", json_string("ice-snapshot"));
 	json_object_set_new(r, "table", json_string(target_name(t)));
-	json_object_set_new(r, "table_path", json_string(t->path));
+	if (!t->cat)
+		json_object_set_new(r, "table_path", json_string(t->path));
 	json_object_set_new(r, "error", json_string(err->msg));
 	json_object_set_new(r, "code", json_string(ice_code_name(err->code)));
+	if (t->cat)
+		ice_snapcat_annotate(t->cat, r, NULL);
 	return ice_cli_emit(r);
 }
 
+/* A catalog table's folder is its location (where its paths map). */
 static json_t *record_for(const target *t, const ice_metadata *md, const ice_snapshot *s,
                           const ice_track_event *ev, const char *event)
 {
-	return ice_snapshot_record(md, target_name(t), t->table.root, s, ev, event);
+	json_t *r = ice_snapshot_record(md, target_name(t), t->cat ? md->location : t->table.root,
+	                                s, ev, event);
+
+	if (r && t->cat)
+		ice_snapcat_annotate(t->cat, r, md->path);
+	return r;
 }
 
 /* ---- show and log --------------------------------------------------------- */
@@ -371,6 +487,182 @@ out:
 	return rc;
 }
 
+/* ---- watch: catalog tables -------------------------------------------------- */
+
+/* 404 after the table was seen: one "dropped" record. The cursor is kept,
+ * so a table created again under the name is "recreated" (table scope). */
+static int watch_dropped(target *t, const ice_err *err)
+{
+	char reason[ICE_ERR_MSG_MAX + 32];
+	json_t *r;
+	int rc;
+
+	if (t->cat->dropped)
+		return ICE_OK;
+	t->cat->dropped = true;
+	ice_table_seen_clear(&t->cat->seen);
+	snprintf(reason, sizeof reason, "table gone from the catalog: %s", err->msg);
+	r = ice_dropped_record(t->cat->name, t->cursor.table_uuid, t->cursor.has_snapshot,
+	                       t->cursor.snapshot_id, reason);
+	if (r)
+		ice_snapcat_annotate(t->cat, r, NULL);
+	ice_cli_warn("%s: dropped from the catalog", t->cat->name);
+	if ((rc = ice_cli_emit(r)))
+		return rc;
+	return ice_jsonl_flush(stdout, NULL);
+}
+
+/* An answer older than the metadata already used (a lagging replica of the
+ * catalog) is ignored: the cursor never moves backwards. A rollback is a
+ * new metadata file, so it is newer. */
+static bool stale_answer(const target *t, const ice_metadata *md)
+{
+	return t->have_cursor && t->cursor.table_uuid && md->table_uuid &&
+	       strcmp(t->cursor.table_uuid, md->table_uuid) == 0 &&
+	       md->last_updated_ms < t->cat->last_updated_ms;
+}
+
+/* The events of a catalog table loaded this round. Under snapshots=refs
+ * the answer may lack the snapshots between the cursor and the current
+ * one: then the table is loaded again with snapshots=all. *stale: the
+ * answer is older than what was used (no events, the cursor stays). */
+static int catalog_events(target *t, const options *o, bool first, ice_metadata **md,
+                          ice_track_event **ev, size_t *n, bool *stale, ice_err *err)
+{
+	const ice_cursor *c = t->have_cursor ? &t->cursor : NULL;
+	bool all = first && o->from_start;
+	int rc;
+
+	if ((rc = ice_snapcat_model(t->cat, all, md, err)))
+		return rc;
+	if (!all && !ice_track_chain_known(*md, c)) {
+		ice_metadata_free(*md);
+		if ((rc = ice_snapcat_model(t->cat, true, md, err)))
+			return rc;
+	}
+	if ((*stale = stale_answer(t, *md)))
+		return ICE_OK;
+	return ice_track_events(*md, c, first && o->from_start, ev, n, err);
+}
+
+static int watch_catalog(target *t, const options *o, bool first, long long *emitted)
+{
+	ice_catpool_job *job = &t->cat->job;
+	ice_metadata *md = NULL;
+	ice_track_event *ev = NULL;
+	size_t n = 0;
+	bool stale = false;
+	ice_err err = { 0 };
+	int rc = ICE_OK;
+
+	if (job->rc == ICE_ENOENT && t->have_cursor) {
+		rc = watch_dropped(t, &job->err);
+		goto out;
+	}
+	if (job->rc) {
+		t->failed = true;
+		rc = watch_error(t, &job->err);
+		goto out;
+	}
+	/* The idle path: a 304 (or the same metadata-location), nothing parsed. */
+	if (job->out.unchanged)
+		goto out;
+	if (catalog_events(t, o, first, &md, &ev, &n, &stale, &err)) {
+		t->failed = true;
+		rc = watch_error(t, &err);
+		goto out;
+	}
+	if (stale)
+		goto out;
+	rc = emit_events(t, md, ev, n, emitted, o->count);
+	if (rc == ICE_OK && (rc = ice_jsonl_flush(stdout, &err)) == ICE_OK &&
+	    (rc = ice_track_cursor_of(md, &t->cursor, &err)) == ICE_OK) {
+		t->have_cursor = true;
+		t->cat->dropped = false;
+		if (md->last_updated_ms > t->cat->last_updated_ms)
+			t->cat->last_updated_ms = md->last_updated_ms;
+		free(t->last_error);
+		t->last_error = NULL;
+	}
+out:
+	ice_loaded_table_clear(&job->out);
+	free(ev);
+	ice_metadata_free(md);
+	return rc;
+}
+
+static bool has_target(const tables *ts, const char *catalog, const ice_table_ident *id)
+{
+	char *name = ice_table_ident_format(id);
+	bool found = false;
+
+	for (int i = 0; name && i < ts->n && !found; i++) {
+		const ice_snapcat *c = ts->v[i].cat;
+		found = c && strcmp(c->ident.name, id->name) == 0 &&
+		        ((!catalog && !c->catalog) || (catalog && c->catalog && strcmp(catalog, c->catalog) == 0)) &&
+		        strcmp(c->name + (c->catalog ? strlen(c->catalog) + 1 : 0), name) == 0;
+	}
+	free(name);
+	return found;
+}
+
+/* Each pattern's namespace listed again: tables created since join the
+ * watch (those dropped stay, to be seen again if recreated). A listing
+ * that fails is reported like a table's error. */
+static int relist(tables *ts, bool first, bool *failed)
+{
+	for (int p = 0; p < ts->n_pat; p++) {
+		pattern *pat = &ts->pat[p];
+		ice_ident_list l = { 0 };
+		ice_err err = { 0 };
+		int rc = ice_snapcat_list(pat->catalog, &pat->ns, &l, &err);
+
+		if (rc) {
+			ice_cli_error("%s: %s", pat->text, err.msg);
+			*failed = true;
+		}
+		for (size_t i = 0; i < l.n && !rc; i++) {
+			char *name;
+
+			if (has_target(ts, pat->catalog, &l.v[i]))
+				continue;
+			if (!(name = ice_table_ident_format(&l.v[i])))
+				rc = ICE_ENOMEM;
+			else if ((rc = add_catalog_target(ts, pat->catalog, name, &err)) == ICE_OK && !first)
+				/* Created since the watch began: every snapshot is new,
+				 * as after an empty table. */
+				ts->v[ts->n - 1].have_cursor = true;
+			free(name);
+		}
+		ice_ident_list_clear(&l);
+		if (rc == ICE_ENOMEM)
+			return rc;
+	}
+	return ICE_OK;
+}
+
+/* The round's loads of every catalog table, at once. */
+static void load_round(tables *ts)
+{
+	ice_snapcat **v = calloc((size_t)ts->n + 1, sizeof *v);
+	size_t n = 0;
+
+	if (!v) {
+		for (int i = 0; i < ts->n; i++)
+			if (ts->v[i].cat) {
+				ts->v[i].cat->job.rc = ICE_ENOMEM;
+				ice_err_set(&ts->v[i].cat->job.err, ICE_ENOMEM, "out of memory");
+			}
+		return;
+	}
+	for (int i = 0; i < ts->n; i++)
+		if (ts->v[i].cat)
+			v[n++] = ts->v[i].cat;
+	if (n)
+		ice_snapcat_round(v, n);
+	free(v);
+}
+
 /* Sleep for the interval; wake early on a signal or when stdout is a pipe
  * whose reader has gone (so an idle watch still ends with its pipeline). */
 static void wait_interval(int64_t ms)
@@ -389,28 +681,43 @@ static void wait_interval(int64_t ms)
 	}
 }
 
-static int run_watch(target *targets, int n, const options *o)
+/* A catalog table that could not be read, or a namespace that could not
+ * be listed, makes the exit status 1 once the watch ends; the other
+ * tables are watched on. */
+static int catalog_status(const tables *ts, bool failed)
+{
+	for (int i = 0; i < ts->n && !failed; i++)
+		failed = ts->v[i].failed;
+	return failed ? ICE_EXIT_FAILURE : ICE_EXIT_OK;
+}
+
+static int run_watch(tables *ts, const options *o)
 {
 	long long emitted = 0;
-	bool first = true;
+	bool first = true, failed = false;
 
 	ice_cli_on_stop_signals(on_signal);
 	while (!stop_requested) {
-		for (int i = 0; i < n && !stop_requested; i++) {
-			int rc = watch_poll(&targets[i], o, first, &emitted);
+		if (relist(ts, first, &failed))
+			return ICE_EXIT_FAILURE;
+		load_round(ts);
+		for (int i = 0; i < ts->n && !stop_requested; i++) {
+			target *t = &ts->v[i];
+			int rc = t->cat ? watch_catalog(t, o, first, &emitted)
+			                : watch_poll(t, o, first, &emitted);
 			if (rc == ICE_EPIPE)
 				return ICE_EXIT_OK;
-			if (rc && rc != ICE_EFORMAT && rc != ICE_ENOENT)
+			if (rc && (t->cat || (rc != ICE_EFORMAT && rc != ICE_ENOENT)))
 				return ICE_EXIT_FAILURE;
 			if (o->count && emitted >= o->count)
-				return ICE_EXIT_OK;
+				return catalog_status(ts, failed);
 		}
 		first = false;
 		if (o->once)
 			break;
 		wait_interval(o->interval_ms);
 	}
-	return ICE_EXIT_OK;
+	return catalog_status(ts, failed);
 }
 
 /* ---- poll ------------------------------------------------------------------ */
@@ -594,6 +901,7 @@ static int parse_command(const char *word, command *cmd)
 {
 	static const struct { const char *name; command cmd; } cmds[] = {
 		{ "show", CMD_SHOW }, { "log", CMD_LOG }, { "watch", CMD_WATCH }, { "poll", CMD_POLL },
+		{ "ls", CMD_LS },
 	};
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
@@ -604,7 +912,7 @@ static int parse_command(const char *word, command *cmd)
 	return -1;
 }
 
-enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START, OPT_PREFIX, OPT_STATS };
+enum { OPT_NAME = 256, OPT_REF, OPT_ONCE, OPT_FROM_START, OPT_PREFIX, OPT_STATS, OPT_CATALOG };
 
 static const struct option long_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -620,6 +928,7 @@ static const struct option long_options[] = {
 	ICE_CLI_STORAGE_LONG_OPTIONS,
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "catalog", required_argument, NULL, OPT_CATALOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -641,6 +950,7 @@ static int parse_option(int c, options *o)
 	case 'u': o->url = optarg; break;
 	case OPT_PREFIX: o->prefix = optarg; break;
 	case OPT_STATS: o->stats = true; break;
+	case OPT_CATALOG: o->catalog = optarg; break;
 	case 'i':
 		if (ice_parse_duration(optarg, &o->interval_ms, &err))
 			return ice_cli_usage_error("--interval: %s", err.msg);
@@ -662,6 +972,8 @@ static int parse_option(int c, options *o)
 /* Flags that only one command takes are refused elsewhere. */
 static int check_options(const options *o, int ntables)
 {
+	if (o->cmd == CMD_LS)
+		return ntables > 1 ? ice_cli_usage_error("ls takes one NAMESPACE at most") : -1;
 	if (ntables == 0)
 		return ice_cli_usage_error("no TABLE given");
 	if (o->name && ntables > 1)
@@ -685,10 +997,38 @@ static int check_options(const options *o, int ntables)
 	return -1;
 }
 
+/* ice-snapshot ls [NAMESPACE]. */
+static int run_ls(const char *arg)
+{
+	ice_err err = { 0 };
+	int rc = ice_snapcat_ls(arg, &err);
+
+	if (rc)
+		ice_cli_error("%s", err.msg);
+	return rc == ICE_OK ? ICE_EXIT_OK : rc == ICE_EINVAL ? ICE_EXIT_USAGE : ICE_EXIT_FAILURE;
+}
+
+static int init_all(tables *ts, int argc, char **argv, const options *o)
+{
+	ice_err err = { 0 };
+
+	for (int i = 0; i < argc; i++) {
+		int rc = init_target(ts, argv[i], o, &err);
+		if (rc == ICE_ENOMEM) {
+			ice_cli_error("out of memory");
+			return ICE_EXIT_FAILURE;
+		}
+		if (rc)
+			return ice_cli_usage_error("%s", err.msg);
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	options o = { 0 };
-	target *targets = NULL;
+	tables ts = { 0 };
+	const ice_config *cfg;
 	int c, status, ntables = 0;
 
 	ice_cli_init("ice-snapshot");
@@ -713,26 +1053,29 @@ int main(int argc, char **argv)
 		goto out;
 	if (!o.interval_ms)
 		o.interval_ms = DEFAULT_INTERVAL_MS;
-	if (init_targets(ntables, argv + optind + 1, &o, &targets) != 0) {
-		ice_cli_error("out of memory");
-		status = ICE_EXIT_FAILURE;
+	if ((status = ice_cli_config(&cfg)) >= 0)
+		goto out;
+	ice_cli_catalog_flag(o.catalog);
+	if (o.cmd == CMD_LS) {
+		status = ice_cli_finish(run_ls(ntables ? argv[optind + 1] : NULL));
 		goto out;
 	}
-	if ((status = open_storage(targets, ntables, &o)) >= 0)
+	if ((status = init_all(&ts, ntables, argv + optind + 1, &o)) >= 0 ||
+	    (status = open_storage(&ts, &o)) >= 0)
 		goto out;
 	switch (o.cmd) {
-	case CMD_WATCH: status = run_watch(targets, ntables, &o); break;
+	case CMD_WATCH: status = run_watch(&ts, &o); break;
 	case CMD_POLL:
-		status = state_in_cache(o.state) ? run_poll_backend(targets, ntables, &o)
-		                                       : run_poll(targets, ntables, &o);
+		status = state_in_cache(o.state) ? run_poll_backend(ts.v, ts.n, &o)
+		                                       : run_poll(ts.v, ts.n, &o);
 		break;
-	default: status = run_each(targets, ntables, &o); break;
+	default: status = run_each(ts.v, ts.n, &o); break;
 	}
 	if (o.stats)
 		ice_cli_storage_summary(storage, NULL);
 	status = ice_cli_finish(status);
 out:
-	free_targets(targets, ntables);
+	free_targets(&ts);
 	ice_storage_close(storage);
 	return status;
 }

@@ -90,6 +90,11 @@ typedef struct ice_metadata {
 int ice_metadata_parse(const char *text, size_t len, const char *path,
                        ice_metadata **out, ice_err *err);
 
+/* The model of a metadata document already parsed (a catalog's
+ * loadTable answer): root is a new reference, consumed either way; path
+ * (the metadata-location) names it in messages and records. */
+int ice_metadata_from_json(json_t *root, const char *path, ice_metadata **out, ice_err *err);
+
 /* Read (plain or compressed) and parse a metadata file. */
 int ice_metadata_load(const char *path, ice_metadata **out, ice_err *err);
 

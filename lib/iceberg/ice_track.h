@@ -48,6 +48,13 @@ const char *ice_event_name(ice_event_kind k);
 int ice_track_events(const ice_metadata *md, const ice_cursor *cursor, bool from_start,
                      ice_track_event **events, size_t *n, ice_err *err);
 
+/* Does md hold every snapshot between the cursor and the current one, so
+ * that ice_track_events can tell new commits from a rollback or a reset?
+ * A catalog answer with snapshots=refs holds only the snapshots refs name:
+ * when this is false, load the table with snapshots=all. True without a
+ * cursor, after a table-uuid change and for an empty table. */
+bool ice_track_chain_known(const ice_metadata *md, const ice_cursor *cursor);
+
 /* The cursor after those events: the table's uuid and current snapshot.
  * The caller clears *c. */
 int ice_track_cursor_of(const ice_metadata *md, ice_cursor *c, ice_err *err);

@@ -369,12 +369,33 @@ static int too_big_integer(const char *text, size_t len, const char *path,
 	                   num);
 }
 
+/* The model of md->root, into *out; md is consumed either way. */
+static int parse_model(ice_metadata *md, ice_metadata **out, ice_err *err)
+{
+	pctx c = { md->path, err };
+	int rc;
+
+	if (!json_is_object(md->root)) {
+		rc = ice_err_set(err, ICE_EFORMAT, "%s: not a JSON object", md->path);
+		goto out;
+	}
+	if ((rc = parse_header(&c, md)) || (rc = parse_schemas(&c, md)) ||
+	    (rc = parse_specs(&c, md)) || (rc = parse_snapshots(&c, md)) ||
+	    (rc = parse_refs(&c, md)) || (rc = parse_logs(&c, md)) ||
+	    (rc = parse_current(&c, md)))
+		goto out;
+	*out = md;
+	md = NULL;
+out:
+	ice_metadata_free(md);
+	return rc;
+}
+
 int ice_metadata_parse(const char *text, size_t len, const char *path,
                        ice_metadata **out, ice_err *err)
 {
 	ice_metadata *md = calloc(1, sizeof *md);
 	json_error_t jerr;
-	pctx c = { path, err };
 	int rc;
 
 	*out = NULL;
@@ -392,20 +413,25 @@ int ice_metadata_parse(const char *text, size_t len, const char *path,
 		                 path, jerr.line, jerr.column, jerr.text);
 		goto out;
 	}
-	if (!json_is_object(md->root)) {
-		rc = ice_err_set(err, ICE_EFORMAT, "%s: not a JSON object", path);
-		goto out;
-	}
-	if ((rc = parse_header(&c, md)) || (rc = parse_schemas(&c, md)) ||
-	    (rc = parse_specs(&c, md)) || (rc = parse_snapshots(&c, md)) ||
-	    (rc = parse_refs(&c, md)) || (rc = parse_logs(&c, md)) ||
-	    (rc = parse_current(&c, md)))
-		goto out;
-	*out = md;
+	rc = parse_model(md, out, err);
 	md = NULL;
 out:
 	ice_metadata_free(md);
 	return rc;
+}
+
+int ice_metadata_from_json(json_t *root, const char *path, ice_metadata **out, ice_err *err)
+{
+	ice_metadata *md = calloc(1, sizeof *md);
+
+	*out = NULL;
+	if (!md || !(md->path = strdup(path))) {
+		json_decref(root);
+		ice_metadata_free(md);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	md->root = root;
+	return parse_model(md, out, err);
 }
 
 int ice_metadata_load(const char *path, ice_metadata **out, ice_err *err)

@@ -62,3 +62,31 @@ json_t *ice_snapshot_record(const ice_metadata *md, const char *table, const cha
 		json_object_set_new(r, "reason", json_string("table has no snapshot yet"));
 	return r;
 }
+
+void ice_snapshot_record_catalog(json_t *r, const char *catalog, const char *ns,
+                                 const char *name, const char *metadata_location)
+{
+	json_object_set_new(r, "catalog", json_string(catalog));
+	json_object_set_new(r, "namespace", json_string(ns));
+	json_object_set_new(r, "table_name", json_string(name));
+	json_object_set_new(r, "metadata_location",
+	                    metadata_location ? json_string(metadata_location) : json_null());
+}
+
+json_t *ice_dropped_record(const char *table, const char *table_uuid, bool has_previous,
+                           int64_t previous_id, const char *reason)
+{
+	json_t *r = json_object();
+
+	if (!r)
+		return NULL;
+	json_object_set_new(r, "kind", json_string("snapshot"));
+	json_object_set_new(r, "event", json_string("dropped"));
+	json_object_set_new(r, "table", json_string(table));
+	json_object_set_new(r, "table_uuid", table_uuid ? json_string(table_uuid) : json_null());
+	json_object_set_new(r, "snapshot_id", json_null());
+	json_object_set_new(r, "previous_snapshot_id",
+	                    has_previous ? json_integer(previous_id) : json_null());
+	json_object_set_new(r, "reason", json_string(reason));
+	return r;
+}

@@ -159,6 +159,28 @@ int ice_track_events(const ice_metadata *md, const ice_cursor *cursor, bool from
 	return since_cursor(md, cur, cursor, events, n, err);
 }
 
+bool ice_track_chain_known(const ice_metadata *md, const ice_cursor *cursor)
+{
+	const ice_snapshot *s = ice_metadata_current(md);
+
+	if (!cursor || !s || uuid_changed(md, cursor))
+		return true;
+	/* Parent links from the current snapshot, at most one step per snapshot
+	 * (a cycle in hostile metadata ends the walk). */
+	for (size_t steps = 0; s && steps <= md->n_snapshots; steps++) {
+		if (cursor->has_snapshot && (s->id == cursor->snapshot_id ||
+		                             (s->has_parent && s->parent_id == cursor->snapshot_id)))
+			return true;
+		if (!s->has_parent)
+			/* Back to the first snapshot: all new after an empty table;
+			 * otherwise the cursor is off the chain, and whether it still
+			 * exists (a rollback) or not (a reset) takes every snapshot. */
+			return !cursor->has_snapshot;
+		s = ice_metadata_snapshot(md, s->parent_id);
+	}
+	return false;
+}
+
 int ice_track_cursor_of(const ice_metadata *md, ice_cursor *c, ice_err *err)
 {
 	const ice_snapshot *cur = ice_metadata_current(md);

@@ -19,9 +19,9 @@ complete_words() {
 	' _ "$top_srcdir" "$@"
 }
 
-is "$(complete_words ice-snapshot ice-snapshot '')" "log poll show watch " "ice-snapshot: commands"
+is "$(complete_words ice-snapshot ice-snapshot '')" "log ls poll show watch " "ice-snapshot: commands"
 is "$(complete_words ice-snapshot ice-snapshot watch --)" \
-	"--count --endpoint-url --from-start --help --interval --name --no-object-cache --no-sign-request --once --profile --stats --verbose --version " \
+	"--catalog --count --endpoint-url --from-start --help --interval --name --no-object-cache --no-sign-request --once --profile --stats --verbose --version " \
 	"ice-snapshot watch: its options"
 mkdir -p "$TMP/home/.aws"
 printf '[default]\n[prod]\n' > "$TMP/home/.aws/credentials"

@@ -47,6 +47,55 @@ static ice_cursor at(long long id)
 	return c;
 }
 
+/* What snapshots=refs sends: only snapshot 3 (current, parent 2), as a
+ * document already parsed (a catalog's loadTable answer). */
+static ice_metadata *refs_only(void)
+{
+	const char *text =
+		"{\"format-version\":2,\"table-uuid\":\"u\",\"location\":\"/t\",\"schemas\":[],"
+		"\"partition-specs\":[],\"current-snapshot-id\":3,\"snapshots\":["
+		"{\"snapshot-id\":3,\"parent-snapshot-id\":2,\"sequence-number\":3,\"timestamp-ms\":3,"
+		"\"summary\":{\"operation\":\"append\"},\"manifest-list\":\"a\"}]}";
+	ice_metadata *md = NULL;
+	ice_err err = { 0 };
+
+	if (ice_metadata_from_json(json_loads(text, 0, NULL), "s3://b/t/v3.metadata.json", &md, &err))
+		tap_diag("from_json: %s", err.msg);
+	return md;
+}
+
+static void chain_known_case(const ice_metadata *md, long long cursor, bool want, const char *what)
+{
+	ice_cursor c = at(cursor);
+
+	tap_ok(ice_track_chain_known(md, &c) == want, "chain known: %s", what);
+	ice_cursor_clear(&c);
+}
+
+static void test_chain_known(void)
+{
+	ice_metadata *md = table("u", 3), *refs = refs_only();
+	ice_cursor other = { 0 };
+
+	tap_ok(refs && refs->n_snapshots == 1 && refs->has_current && refs->current_snapshot_id == 3 &&
+	       strcmp(refs->path, "s3://b/t/v3.metadata.json") == 0,
+	       "metadata from a parsed document: the model, named by its location");
+	tap_ok(ice_track_chain_known(md, NULL), "chain known: no cursor");
+	chain_known_case(md, 1, true, "every snapshot back to the cursor sent");
+	chain_known_case(md, 0, true, "after the empty table, the chain to the first snapshot");
+	chain_known_case(refs, 2, true, "the cursor is the current snapshot's parent");
+	chain_known_case(refs, 1, false, "refs lack the snapshot between cursor and current");
+	chain_known_case(refs, 0, false, "refs lack the chain after the empty table");
+	chain_known_case(md, 4, false, "the cursor off the chain (rollback or reset: ask for all)");
+	other.table_uuid = strdup("v");
+	other.has_snapshot = true;
+	other.snapshot_id = 1;
+	tap_ok(ice_track_chain_known(refs, &other), "chain known: a new table-uuid needs no history");
+	ice_cursor_clear(&other);
+	ice_metadata_free(refs);
+	ice_metadata_free(md);
+}
+
 void test_track(void)
 {
 	ice_metadata *md = table("u", 3);
@@ -129,4 +178,5 @@ void test_track(void)
 	free(ev);
 	ice_cursor_clear(&c);
 	ice_metadata_free(md);
+	test_chain_known();
 }
