@@ -266,7 +266,7 @@ int ice_backend_url_parse(const char *url, ice_backend_url *u, ice_err *err)
 		u->scheme = strdup("sqlite");
 		rc = u->scheme ? parse_sqlite(strchr(url, '/') + 2, u, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
 	} else {
-		rc = ice_err_set(err, ICE_EINVAL, "cache URL: unsupported scheme '%.*s' (use redis://, unix:// or sqlite://)",
+		rc = ice_err_set(err, ICE_EINVAL, "cache URL: unsupported scheme '%.*s' (use redis://, redis+cluster://, unix:// or sqlite://)",
 		                 (int)strcspn(url, ":@/"), url);
 	}
 	if (rc)
