@@ -56,6 +56,7 @@ static const char usage_tail[] =
 	"\n"
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
+	"                          redis+cluster://[user:password@]host:port[,host:port...],\n"
 	"                          unix:///path/redis.sock[?db=N] or sqlite:///path/cache.db\n"
 	"                          (default: $ICE_CACHE_URL, the config file, else the\n"
 	"                          embedded cache $XDG_CACHE_HOME/icecache/cache.db)\n"

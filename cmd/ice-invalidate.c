@@ -22,6 +22,7 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
+	"                          redis+cluster://[user:password@]host:port[,host:port...],\n"
 	"                          unix:///path/redis.sock[?db=N] or sqlite:///path/cache.db\n"
 	"                          (default: $ICE_CACHE_URL, else the embedded cache\n"
 	"                          $XDG_CACHE_HOME/icecache/cache.db)\n"

@@ -24,10 +24,10 @@ int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **o
 	memset(&u, 0, sizeof u);
 	if (!(b = calloc(1, sizeof *b)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if (url && strncmp(url, "redis+cluster://", 16) == 0)
-		rc = ice_redis_open_cluster(url, o, &b->ops, &b->ext, &b->impl, err);
-	else if ((rc = ice_backend_url_parse(url, &u, err)))
+	if ((rc = ice_backend_url_parse(url, &u, err)))
 		goto out;
+	if (strcmp(u.scheme, "cluster") == 0)
+		rc = ice_redis_open_cluster(url, o, &b->ops, &b->ext, &b->impl, err);
 	else if (strcmp(u.scheme, "sqlite") == 0)
 		rc = ice_sqlite_open(&u, o, &b->ops, &b->ext, &b->impl, err);
 	else

@@ -34,8 +34,8 @@ int ice_stats_collect(ice_backend *b, json_t **out, ice_err *err);
 int ice_stats_prometheus(const json_t *stats, const char *backend, double scrape_s,
                          char **text, size_t *len, ice_err *err);
 
-/* The backend label of the metrics for a cache URL ("redis" for redis://
- * and unix://, "sqlite" for sqlite:// and file://). Never NULL. */
+/* The backend label of the metrics for a cache URL ("redis" for redis://,
+ * redis+cluster:// and unix://, "sqlite" for sqlite:// and file://). Never NULL. */
 const char *ice_stats_backend_label(const char *url);
 
 /* What a scrape opens: the cache's URL and its options (prefix, timeouts,

@@ -79,6 +79,7 @@ static const char *const script_src[S_COUNT] = {
 typedef struct redis_be {
 	ice_rlink *link;
 	char *prefix;
+	int wait_replicas, wait_timeout_ms; /* as in ice_backend_opts */
 	char sha[S_COUNT][41];
 } redis_be;
 
@@ -464,6 +465,8 @@ static int open_any(const ice_backend_url *u, const char *cluster_url, const ice
 		rc = ice_err_set(err, ICE_EINVAL, "cache prefix '%s': no '{' or '}' (they would put every key in one slot)", prefix);
 		goto out;
 	}
+	r->wait_replicas = o ? o->wait_replicas : 0;
+	r->wait_timeout_ms = o && o->wait_timeout_ms > 0 ? o->wait_timeout_ms : 5000;
 	if ((rc = ice_rlink_open(u, cluster_url, o, &r->link, err)))
 		goto out;
 	for (s = 0; s < S_COUNT && !rc; s++)
@@ -1363,10 +1366,52 @@ static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *e
 	return rc;
 }
 
-/* Step 1 (see "Invalidation in two steps"): mark the tags (whole: every
- * entry) of table t in one atomic script, then drain. */
-static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int first, int expl,
-                          int whole, uint64_t *removed, ice_err *err)
+static long long info_field(const char *info, const char *field);
+
+/* Replicas the mark of table t (its slot) must reach: wait_replicas, or
+ * with 0 one when the slot's master has any (INFO replication). */
+static int replicas_wanted(redis_be *r, int slot, int *n, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	*n = r->wait_replicas > 0 ? r->wait_replicas : 0;
+	if (r->wait_replicas != 0)
+		return ICE_OK;
+	cmd_add(&c, "INFO");
+	cmd_add(&c, "replication");
+	c.keyed = 1;
+	c.slot = slot;
+	if (!(rc = run(r, &c, &rep, err)) && rep->type == REDIS_REPLY_STRING)
+		*n = info_field(rep->str, "connected_slaves") > 0 ? 1 : 0;
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* WAIT n replicas on the slot's connection: how many acknowledged. */
+static int wait_replicas(redis_be *r, int slot, int n, long long *acked, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	cmd_add(&c, "WAIT");
+	cmd_addf(&c, "%d", n);
+	cmd_addf(&c, "%d", r->wait_timeout_ms);
+	c.keyed = 1;
+	c.slot = slot;
+	if (!(rc = run(r, &c, &rep, err)))
+		*acked = reply_num(rep);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* The mark script of table t (see "Invalidation in two steps"). */
+static int mark(redis_be *r, const char *t, const strlist *tags, int first, int expl, int whole,
+                ice_err *err)
 {
 	redisReply *rep = NULL;
 	cmd c = { 0 };
@@ -1388,7 +1433,52 @@ static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int f
 	rc = run(r, &c, &rep, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
-	return rc ? rc : drain_table(r, t, removed, err);
+	return rc;
+}
+
+/* Step 1: mark the tags (whole: every entry) of table t in one atomic
+ * script and, when the master has replicas, WAIT until enough of them
+ * hold the mark: from then on a failover cannot bring the entries back
+ * (the drain that follows replicates after the mark, in order). WAIT
+ * counts the writes of its own connection, so when the slot's connection
+ * changed between the mark and the WAIT (a failover, a reconnect) both
+ * are sent again (marking twice is harmless). Then drain. */
+static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int first, int expl,
+                          int whole, uint64_t *removed, ice_err *err)
+{
+	unsigned long long epoch;
+	long long acked = 0;
+	int rc, slot = -1, want = 0, tries;
+
+	{
+		cmd k = { 0 };
+		cmd_addkey(&k, r, t, "seq", NULL); /* any key of the table: its slot */
+		slot = k.slot;
+		cmd_free(&k);
+	}
+	/* first: it opens the connection to the slot's master if need be */
+	if ((rc = replicas_wanted(r, slot, &want, err)))
+		return rc;
+	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
+		epoch = ice_rlink_epoch(r->link, slot);
+		if ((rc = mark(r, t, tags, first, expl, whole, err)) || want == 0)
+			break;
+		if ((rc = wait_replicas(r, slot, want, &acked, err)))
+			return rc;
+		if (epoch == ice_rlink_epoch(r->link, slot))
+			break;
+	}
+	if (rc)
+		return rc;
+	if (tries == ICE_REDIS_RETRIES)
+		return ice_err_set(err, ICE_EBACKEND, "%s: invalidation of %s: the master keeps changing",
+		                   ice_rlink_where(r->link), t);
+	if (want > 0 && acked < want)
+		return ice_err_set(err, ICE_EBACKEND,
+		                   "%s: invalidation of %s acknowledged by %lld of %d replica(s) within %d ms: "
+		                   "not done (a failover could bring its entries back)",
+		                   ice_rlink_where(r->link), t, acked, want, r->wait_timeout_ms);
+	return drain_table(r, t, removed, err);
 }
 
 static int redis_invalidate(void *impl, const char *const *tags, size_t n, uint64_t *removed,

@@ -17,6 +17,7 @@ struct ice_rlink {
 	char *where;
 	int connect_ms, command_ms, reconnect_ms;
 	int retryable;         /* set by run_once: a reconnect may cure it */
+	unsigned long long connects; /* connections opened to the single server */
 	struct { char sha[41]; char *src; } scripts[ICE_RLINK_SCRIPTS];
 	size_t n_scripts;
 };
@@ -111,6 +112,7 @@ static int connect_url(ice_rlink *l, ice_err *err)
 {
 	const ice_backend_url *u = &l->url;
 
+	l->connects++;
 	if (u->path)
 		l->ctx = redisConnectUnixWithTimeout(u->path, tv_ms(l->connect_ms));
 	else
@@ -393,6 +395,20 @@ int ice_rlink_script(ice_rlink *l, const char *src, char sha[41], ice_err *err)
 	l->n_scripts++;
 	memcpy(sha, l->scripts[i].sha, 41);
 	return ICE_OK;
+}
+
+unsigned long long ice_rlink_epoch(const ice_rlink *l, int slot)
+{
+	ice_cluster_stats st;
+	const char *w;
+	unsigned long long h = 5381;
+
+	if (!l->cl)
+		return l->connects;
+	ice_cluster_get_stats(l->cl, &st);
+	for (w = ice_cluster_where(l->cl, slot); w && *w; w++)
+		h = h * 33 + (unsigned char)*w;
+	return h ^ (st.connects * 0x9e3779b97f4a7c15ULL);
 }
 
 int ice_rlink_masters(ice_rlink *l, int **slots, size_t *n, ice_err *err)

@@ -50,6 +50,11 @@ int ice_rlink_pipeline(ice_rlink *l, const ice_cluster_cmd *cmds, size_t n, redi
 #define ICE_RLINK_SCRIPTS 16
 int ice_rlink_script(ice_rlink *l, const char *src, char sha[41], ice_err *err);
 
+/* Changes whenever the connection that serves slot may have changed (a
+ * reconnect, another master for the slot): a WAIT is only meaningful on
+ * the connection that sent the writes it waits for. */
+unsigned long long ice_rlink_epoch(const ice_rlink *l, int slot);
+
 /* One slot per master (a single server: one, -1), for walks over every
  * master (SCAN, INFO). *slots is malloc'd. */
 int ice_rlink_masters(ice_rlink *l, int **slots, size_t *n, ice_err *err);

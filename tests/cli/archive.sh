@@ -15,9 +15,13 @@ C="$top_builddir/ice-cache"
 
 # new_cache NAME [BACKEND]: a private, empty cache of BACKEND (default: the
 # one under test), its URL in $URL: a redis-server on $TMP/NAME.sock or the
-# SQLite file $TMP/NAME.db.
+# SQLite file $TMP/NAME.db; on the cluster backend, cache a is a Redis
+# Cluster and the others single servers (archives go from one to the other).
 new_cache() {
-	if [ "${2:-$ICE_TEST_BACKEND}" = redis ]; then
+	if [ "${2:-$ICE_TEST_BACKEND}" = cluster ] && [ "$1" = a ]; then
+		start_cluster
+		URL=$CLUSTER_URL
+	elif [ "${2:-$ICE_TEST_BACKEND}" != sqlite ]; then
 		redis-server --port 0 --unixsocket "$TMP/$1.sock" --save '' --appendonly no --dir "$TMP" \
 			> "$TMP/$1.log" 2>&1 &
 		track_pid $!

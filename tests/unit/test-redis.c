@@ -339,6 +339,35 @@ static void test_layout_version(const char *url)
 	ice_backend_close(b);
 }
 
+/* WAIT: asked for a replica a server without any cannot give, an
+ * invalidation fails (its entries read as gone all the same); with the
+ * default (no replicas: no WAIT) it succeeds. */
+static void test_wait(const char *url)
+{
+	ice_backend_opts o = { .prefix = "wt", .wait_replicas = 1, .wait_timeout_ms = 100 };
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+	uint64_t removed = 0;
+	const char *tag = "table:db.w";
+	int rc;
+
+	if (ice_backend_open(url, &o, &b, &err)) {
+		tap_ok(0, "wait: open (%s)", err.msg);
+		return;
+	}
+	bc_put(b, "w1", "1", tag, NULL, NULL);
+	rc = ice_backend_invalidate(b, &tag, 1, &removed, &err);
+	tap_ok(rc == ICE_EBACKEND && strstr(err.msg, "acknowledged by 0 of 1 replica(s) within 100 ms"),
+	       "wait: no replica acknowledged: the invalidation is not reported done (%s)", err.msg);
+	tap_is_int(bc_get_rc(b, "w1"), ICE_ENOENT, "wait: its entry reads as gone all the same");
+	ice_backend_close(b);
+	o.wait_replicas = 0;
+	b = NULL;
+	tap_ok(ice_backend_open(url, &o, &b, &err) == ICE_OK && bc_inval1(b, tag) == 1,
+	       "wait: by default a master without replicas waits for none (%s)", err.msg);
+	ice_backend_close(b);
+}
+
 /* calls= of a command in INFO commandstats. */
 static long long command_calls(const char *name)
 {
@@ -540,6 +569,7 @@ void test_redis(void)
 		       "scripts reloaded after SCRIPT FLUSH (NOSCRIPT)");
 		test_timeout(url);
 		test_layout_version(url);
+		test_wait(url);
 		ice_backend_close(b);
 	} else {
 		tap_ok(0, "redis: open %s (%s)", url, err.msg);
