@@ -110,6 +110,7 @@ is "$(client write)" "$((TABLES * ENTRIES))" "RedisCluster wrote $((TABLES * ENT
 # The master of db.t0 (invalidated before the kill) dies after the first half.
 victim=$(client port db.t0)
 vpid=""
+# shellcheck disable=SC2086 # a list of PIDs, split on purpose
 set -- $CLUSTER_PIDS
 for p in $CLUSTER_PORTS; do
 	[ "$p" = "$victim" ] && vpid=$1
