@@ -42,11 +42,11 @@
  *      then on every read treats an entry as gone when one of its tags (or
  *      "") is marked with a g above the entry's own seq (put stamps it from
  *      the same counter), so no reader sees half an invalidation.
- *   2. drain (batches of about ICE_REDIS_DRAIN_BATCH entries): the client
- *      SSCANs the tag's live set (or P:{T}:all) from the job's cursor,
- *      reads the members' seq and tags, and a script removes the entries
- *      older than g with every reference (their keys declared) and moves
- *      the cursor. SSCAN returns every member present for the whole scan,
+ *   2. drain (rounds of a few thousand entries over up to
+ *      ICE_REDIS_DRAIN_JOBS jobs): the client SSCANs each job's live set
+ *      (or P:{T}:all) from its cursor, reads the members' seq and tags,
+ *      and one script removes the entries older than their job's g with
+ *      every reference (their keys declared) and moves the cursors. SSCAN returns every member present for the whole scan,
  *      and an entry put after the mark has a higher seq, so when the
  *      cursor comes back to 0 no entry the mark covers is left: the job
  *      and its mark go. Then the removed entries' index keys go.
@@ -59,10 +59,6 @@ static const char *const script_src[S_COUNT] = {
 	ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_drop, ice_lua_mark,
 	ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade,
 };
-
-/* Set members looked at per drain script call: a few milliseconds of
- * Redis time (bench/run measurement 4). */
-#define ICE_REDIS_DRAIN_BATCH 500
 
 /* The layout this code writes and reads (icecache-keys(7)). */
 #define ICE_REDIS_LAYOUT "2"
@@ -1169,198 +1165,243 @@ static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, 
 	return rc;
 }
 
-/* Step 2 of an invalidation, one job "G\n=TAG" or "G\n*" of table t: SSCAN
- * its set from the job's cursor, read the members' seq and tags, and let
- * the drain script remove those older than G and move the cursor; then
- * the index keys of the removed entries. */
-static int drain_job(redis_be *r, const char *t, const char *job, size_t jlen, uint64_t *removed,
-                     ice_err *err)
+/* Remove the index keys of the n KEYs in ks (removed from table t), each
+ * while it still names t: one script per key on a cluster (each its own
+ * slot), all in one on a single server. */
+static int unindex_many(redis_be *r, redisReply **ks, size_t n, const char *t, ice_err *err)
 {
-	const char *nl = memchr(job, '\n', jlen);
-	char cursor[32] = "0", next[32];
-	redisReply *rep = NULL, **reps = NULL;
-	cmd *cs = NULL;
-	long long g;
-	size_t i, n = 0, m = 0;
-	int rc = ICE_OK, tries = 0, whole;
+	size_t i, nc = ice_rlink_is_cluster(r->link) ? n : (n ? 1 : 0);
+	cmd *cs = calloc(nc + 1, sizeof *cs);
+	redisReply **reps = calloc(nc + 1, sizeof *reps);
+	int rc;
 
-	if (!nl || nl + 1 >= job + jlen)
-		return ICE_OK; /* not a job this code wrote */
-	g = strtoll(job, NULL, 10);
-	whole = nl[1] == '*';
-	{
-		cmd c = { 0 };
-		cmd_add(&c, "HGET");
-		cmd_addkey(&c, r, t, "cur", NULL);
-		cmd_addn(&c, job, jlen);
-		if (!(rc = run(r, &c, &rep, err)) && rep->type == REDIS_REPLY_STRING && rep->len < sizeof cursor) {
-			memcpy(cursor, rep->str, rep->len);
-			cursor[rep->len] = '\0';
-		}
-		freeReplyObject(rep);
-		rep = NULL;
-		cmd_free(&c);
+	if (!cs || !reps) {
+		free(cs);
+		free(reps);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	}
-	while (!rc) {
-		redisReply *members;
-		cmd c = { 0 };
-		size_t nk = 0;
+	for (i = 0; i < nc; i++)
+		eval_init(&cs[i], r, S_UNINDEX);
+	for (i = 0; i < n; i++)
+		cmd_addglobal(&cs[nc == n ? i : 0], r, "k:", ks[i]->str, ks[i]->len);
+	for (i = 0; i < nc; i++) {
+		eval_args(&cs[i]);
+		cmd_add(&cs[i], t);
+	}
+	rc = run_many(r, cs, nc, reps, err);
+	cmds_free(cs, reps, nc);
+	return rc;
+}
 
-		/* the next page of the job's set */
-		cmd_add(&c, "SSCAN");
-		if (whole)
-			cmd_addkey(&c, r, t, "all", NULL);
+/* Jobs drained per round, and the set members a round looks at (the
+ * SSCAN COUNT of each job is its share): a few milliseconds of Redis per
+ * drain script (bench/run measurement 4). */
+#define ICE_REDIS_DRAIN_JOBS 64
+#define ICE_REDIS_DRAIN_BUDGET 1024
+
+/* Whether job ("G\n=TAG" or "G\n*") is one this code wrote. */
+static int job_ok(const redisReply *job)
+{
+	const char *nl = job->type == REDIS_REPLY_STRING ? memchr(job->str, '\n', job->len) : NULL;
+
+	return nl && nl + 1 < job->str + job->len && (nl[1] == '*' || nl[1] == '=');
+}
+
+/* Append the key of job's set: P:{T}:all or P:{T}:t:TAG. */
+static void cmd_addjobset(cmd *c, const redis_be *r, const char *t, const redisReply *job)
+{
+	const char *nl = memchr(job->str, '\n', job->len);
+
+	if (nl[1] == '*')
+		cmd_addkey(c, r, t, "all", NULL);
+	else
+		cmd_addkey_n(c, r, t, strlen(t), "t:", nl + 2, job->len - (size_t)(nl + 2 - job->str));
+}
+
+/* Run n commands pipelined; ICE_EBACKEND unless every reply is of type
+ * want (or NIL when nil_ok). */
+static int run_many_typed(redis_be *r, cmd *cs, size_t n, redisReply **reps, int want, ice_err *err)
+{
+	size_t i;
+	int rc = run_many(r, cs, n, reps, err);
+
+	for (i = 0; !rc && i < n; i++)
+		if (reps[i]->type != want)
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: %s: %s", ice_rlink_where(r->link), cs[i].v[0],
+			                 reps[i]->type == REDIS_REPLY_ERROR ? reps[i]->str : "unexpected reply");
+	return rc;
+}
+
+/* One round of step 2 over nj jobs of table t: their cursors, a page of
+ * each job's set (SSCAN), the members' seq and tags, then one drain
+ * script removes the entries older than their job's mark and moves the
+ * cursors; then the removed entries' index keys go. */
+static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj, uint64_t *removed,
+                       ice_err *err)
+{
+	cmd cur = { 0 }, c = { 0 }, a = { 0 };
+	cmd *scans = calloc(nj, sizeof *scans), *gets = NULL;
+	redisReply *curs = NULL, *res = NULL, **pages = calloc(nj, sizeof *pages), **metas = NULL;
+	size_t i, j, k, m, nm = 0;
+	int rc = ICE_OK;
+
+	if (!scans || !pages) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	cmd_add(&cur, "HMGET");
+	cmd_addkey(&cur, r, t, "cur", NULL);
+	for (i = 0; i < nj; i++)
+		cmd_addn(&cur, jobs[i]->str, jobs[i]->len);
+	if ((rc = run(r, &cur, &curs, err)))
+		goto out;
+	for (i = 0; i < nj; i++) {
+		redisReply *cv = curs->type == REDIS_REPLY_ARRAY && i < curs->elements ? curs->element[i] : NULL;
+		cmd_add(&scans[i], "SSCAN");
+		cmd_addjobset(&scans[i], r, t, jobs[i]);
+		if (cv && cv->type == REDIS_REPLY_STRING)
+			cmd_addn(&scans[i], cv->str, cv->len);
 		else
-			cmd_addkey_n(&c, r, t, strlen(t), "t:", nl + 2, jlen - (size_t)(nl + 2 - job));
-		cmd_add(&c, cursor);
-		cmd_add(&c, "COUNT");
-		cmd_addf(&c, "%d", ICE_REDIS_DRAIN_BATCH);
-		rc = run(r, &c, &rep, err);
-		cmd_free(&c);
-		if (rc)
-			break;
-		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
-		    rep->element[0]->len >= sizeof next || rep->element[1]->type != REDIS_REPLY_ARRAY) {
+			cmd_add(&scans[i], "0");
+		cmd_add(&scans[i], "COUNT");
+		cmd_addf(&scans[i], "%zu", ICE_REDIS_DRAIN_BUDGET / nj > 16 ? ICE_REDIS_DRAIN_BUDGET / nj : 16);
+	}
+	if ((rc = run_many_typed(r, scans, nj, pages, REDIS_REPLY_ARRAY, err)))
+		goto out;
+	for (i = 0; i < nj; i++) {
+		if (pages[i]->elements != 2 || pages[i]->element[0]->type != REDIS_REPLY_STRING ||
+		    pages[i]->element[1]->type != REDIS_REPLY_ARRAY) {
 			rc = ice_err_set(err, ICE_EBACKEND, "%s: SSCAN: unexpected reply", ice_rlink_where(r->link));
-			break;
+			goto out;
 		}
-		memcpy(next, rep->element[0]->str, rep->element[0]->len);
-		next[rep->element[0]->len] = '\0';
-		members = rep->element[1];
-		n = members->elements;
-		/* their seq and tags, one pipeline */
-		cs = calloc(n + 1, sizeof *cs);
-		reps = calloc(n + 1, sizeof *reps);
-		if (!cs || !reps) {
-			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-			break;
+		nm += pages[i]->element[1]->elements;
+	}
+	/* the members' seq and tags, one pipeline */
+	gets = calloc(nm + 1, sizeof *gets);
+	metas = calloc(nm + 1, sizeof *metas);
+	if (!gets || !metas) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0, m = 0; i < nj; i++)
+		for (j = 0; j < pages[i]->element[1]->elements; j++, m++) {
+			redisReply *k0 = pages[i]->element[1]->element[j];
+			cmd_add(&gets[m], "HMGET");
+			cmd_addkey_n(&gets[m], r, t, strlen(t), "e:", k0->str, k0->len);
+			cmd_add(&gets[m], "seq");
+			cmd_add(&gets[m], "tags");
 		}
-		for (i = 0; i < n; i++) {
-			cmd_add(&cs[i], "HMGET");
-			cmd_addkey_n(&cs[i], r, t, strlen(t), "e:", members->element[i]->str, members->element[i]->len);
-			cmd_add(&cs[i], "seq");
-			cmd_add(&cs[i], "tags");
-		}
-		if ((rc = run_many(r, cs, n, reps, err)))
-			break;
-		/* the drain script: the candidates (gone, or older than g) */
-		for (i = 0; i < n; i++)
-			cmd_free(&cs[i]);
-		eval_init(&c, r, S_DRAIN);
-		cmd_addkeys(&c, r, t, (const char *const[]){ "drain", "cur", "dead", "all", "tags", "stats", "gstats", NULL });
-		if (whole)
-			cmd_addkey(&c, r, t, "all", NULL);
-		else
-			cmd_addkey_n(&c, r, t, strlen(t), "t:", nl + 2, jlen - (size_t)(nl + 2 - job));
-		/* cs[i] (freed above) now holds each candidate's tags, split */
-		for (i = 0, m = 0; i < n && !c.oom; i++) {
-			redisReply *f = reps[i];
+	if ((rc = run_many_typed(r, gets, nm, metas, REDIS_REPLY_ARRAY, err)))
+		goto out;
+	/* the drain script: KEYS in c, ARGV gathered in a */
+	eval_init(&c, r, S_DRAIN);
+	cmd_addkeys(&c, r, t, (const char *const[]){ "drain", "cur", "dead", "all", "tags", "stats", "gstats", NULL });
+	cmd_addf(&a, "%zu", nj);
+	for (i = 0, m = 0; i < nj; i++) {
+		redisReply *members = pages[i]->element[1];
+		long long g = strtoll(jobs[i]->str, NULL, 10);
+		size_t ncand_at;
+
+		cmd_addjobset(&c, r, t, jobs[i]);
+		cmd_addn(&a, jobs[i]->str, jobs[i]->len);
+		cmd_addn(&a, pages[i]->element[0]->str, pages[i]->element[0]->len);
+		cmd_add(&a, "0");
+		ncand_at = a.n - 1;
+		for (j = 0, k = 0; j < members->elements; j++, m++) {
+			redisReply *f = metas[m], *mk = members->element[j];
 			strlist tl = { 0 };
-			size_t j;
-			int gone = f->type != REDIS_REPLY_ARRAY || f->elements != 2 || f->element[1]->type != REDIS_REPLY_STRING;
+			size_t x;
+			int gone = f->elements != 2 || f->element[1]->type != REDIS_REPLY_STRING;
 
 			if (!gone && reply_num(f->element[0]) >= g)
 				continue; /* written after the mark: stays */
-			cmd_addkey_n(&c, r, t, strlen(t), "e:", members->element[i]->str, members->element[i]->len);
+			cmd_addkey_n(&c, r, t, strlen(t), "e:", mk->str, mk->len);
 			if (!gone && split_tags(f->element[1]->str, f->element[1]->len, &tl))
 				c.oom = 1;
-			for (j = 0; j < tl.n; j++)
-				cmd_addkey(&c, r, t, "t:", tl.v[j]);
-			cmd_addn(&cs[m], members->element[i]->str, members->element[i]->len);
-			if (gone)
-				cmd_addn(&cs[m], "", 0);
-			else
-				cmd_addn(&cs[m], f->element[1]->str, f->element[1]->len);
-			cmd_addf(&cs[m], "%zu", tl.n);
-			for (j = 0; j < tl.n; j++)
-				cmd_add(&cs[m], tl.v[j]);
-			if (cs[m].oom)
-				c.oom = 1;
-			m++;
-			nk++;
+			for (x = 0; x < tl.n; x++)
+				cmd_addkey(&c, r, t, "t:", tl.v[x]);
+			cmd_addn(&a, mk->str, mk->len);
+			cmd_addn(&a, gone ? "" : f->element[1]->str, gone ? 0 : f->element[1]->len);
+			cmd_addf(&a, "%zu", tl.n);
+			for (x = 0; x < tl.n; x++)
+				cmd_add(&a, tl.v[x]);
 			strlist_free(&tl);
+			k++;
 		}
-		eval_args(&c);
-		cmd_addn(&c, job, jlen);
-		cmd_add(&c, next);
-		cmd_addf(&c, "%zu", m);
-		for (i = 0; i < m; i++)
-			for (size_t j = 0; j < cs[i].n; j++)
-				cmd_addn(&c, cs[i].v[j], cs[i].l[j]);
-		cmds_free(cs, reps, n);
-		cs = NULL;
-		reps = NULL;
-		freeReplyObject(rep);
-		rep = NULL;
-		rc = run(r, &c, &rep, err);
-		cmd_free(&c);
-		if (rc)
-			break;
-		if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
-			rc = ice_err_set(err, ICE_EBACKEND, "%s: drain: unexpected reply", ice_rlink_where(r->link));
-			break;
+		if (!a.oom) {
+			free(a.v[ncand_at]);
+			if (asprintf(&a.v[ncand_at], "%zu", k) < 0) {
+				a.v[ncand_at] = NULL;
+				a.oom = 1;
+			} else {
+				a.l[ncand_at] = strlen(a.v[ncand_at]);
+			}
 		}
-		*removed += (uint64_t)reply_num(rep->element[0]);
-		/* the removed entries' index keys, one pipeline */
-		n = rep->elements - 2;
-		cs = calloc(n + 1, sizeof *cs);
-		reps = calloc(n + 1, sizeof *reps);
-		if (!cs || !reps) {
-			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-			break;
-		}
-		for (i = 0; i < n; i++)
-			unindex_cmd(&cs[i], r, rep->element[i + 2]->str, rep->element[i + 2]->len, t);
-		if ((rc = run_many(r, cs, n, reps, err)))
-			break;
-		cmds_free(cs, reps, n);
-		cs = NULL;
-		reps = NULL;
-		if (reply_num(rep->element[1]) > 0) {
-			/* an entry rewritten meanwhile: read the same page again */
-			if (++tries >= ICE_REDIS_RETRIES)
-				rc = ice_err_set(err, ICE_EBACKEND, "%s: drain of %s: entries keep changing",
-				                 ice_rlink_where(r->link), t);
-		} else if (strcmp(next, "0") == 0) {
-			break;
-		} else {
-			memcpy(cursor, next, sizeof cursor);
-			tries = 0;
-		}
-		freeReplyObject(rep);
-		rep = NULL;
-		(void)nk;
 	}
-	if (cs)
-		cmds_free(cs, reps, n);
+	eval_args(&c);
+	for (i = 0; i < a.n && !a.oom; i++)
+		cmd_addn(&c, a.v[i], a.l[i]);
+	if (a.oom)
+		c.oom = 1;
+	if ((rc = run(r, &c, &res, err)))
+		goto out;
+	if (res->type != REDIS_REPLY_ARRAY || res->elements < 2) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: drain: unexpected reply", ice_rlink_where(r->link));
+		goto out;
+	}
+	*removed += (uint64_t)reply_num(res->element[0]);
+	/* the removed entries' index keys, one pipeline */
+	rc = unindex_many(r, res->element + 2, res->elements - 2, t, err);
+out:
+	if (scans)
+		cmds_free(scans, pages, nj);
 	else
-		free(reps);
-	freeReplyObject(rep);
+		free(pages);
+	if (gets)
+		cmds_free(gets, metas, nm);
+	else
+		free(metas);
+	freeReplyObject(curs);
+	freeReplyObject(res);
+	cmd_free(&cur);
+	cmd_free(&c);
+	cmd_free(&a);
 	return rc;
 }
 
 /* Drain table t until no job is left (also finishes an earlier,
- * interrupted one, or one another invalidator queued meanwhile). */
+ * interrupted one, or one another invalidator queued meanwhile), in
+ * rounds of up to ICE_REDIS_DRAIN_JOBS jobs. */
 static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *err)
 {
-	redisReply *rep = NULL;
-	size_t i;
+	redisReply *rep = NULL, *batch[ICE_REDIS_DRAIN_JOBS];
+	size_t i, nb, valid;
 	int rc = ICE_OK;
 
 	for (;;) {
 		cmd c = { 0 };
-		cmd_add(&c, "SMEMBERS");
+		/* some jobs (SMEMBERS of 100k jobs would hold Redis too long) */
+		cmd_add(&c, "SRANDMEMBER");
 		cmd_addkey(&c, r, t, "drain", NULL);
+		cmd_addf(&c, "%d", ICE_REDIS_DRAIN_JOBS);
 		rc = run(r, &c, &rep, err);
 		cmd_free(&c);
 		if (rc || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
 			break;
-		for (i = 0; i < rep->elements && !rc; i++)
-			rc = drain_job(r, t, rep->element[i]->str, rep->element[i]->len, removed, err);
+		for (i = 0, nb = 0, valid = 0; i < rep->elements && !rc; i++) {
+			if (job_ok(rep->element[i])) {
+				batch[nb++] = rep->element[i];
+				valid++;
+			}
+			if (nb == ICE_REDIS_DRAIN_JOBS || (nb && i + 1 == rep->elements)) {
+				rc = drain_round(r, t, batch, nb, removed, err);
+				nb = 0;
+			}
+		}
 		freeReplyObject(rep);
 		rep = NULL;
-		if (rc)
-			break;
+		if (rc || !valid)
+			break; /* nothing this code can drain */
 	}
 	freeReplyObject(rep);
 	return rc;
