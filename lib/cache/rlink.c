@@ -379,19 +379,17 @@ int ice_rlink_pipeline(ice_rlink *l, const ice_cluster_cmd *cmds, size_t n, redi
 int ice_rlink_script(ice_rlink *l, const char *src, char sha[41], ice_err *err)
 {
 	size_t i = l->n_scripts;
-	int rc;
 
 	if (l->cl)
 		return ice_cluster_script(l->cl, src, sha, err);
 	if (i == ICE_RLINK_SCRIPTS)
 		return ice_err_set(err, ICE_EINVAL, "rlink: too many scripts");
+	/* loaded when the server first answers NOSCRIPT: opening costs no
+	 * round trip per script */
+	if (ice_script_sha1(src, l->scripts[i].sha) < 0)
+		return ice_err_set(err, ICE_ENOMEM, "SHA-1: cannot digest the script");
 	if (!(l->scripts[i].src = strdup(src)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	l->scripts[i].sha[0] = '\0';
-	if ((rc = load_script(l, i, err))) {
-		free(l->scripts[i].src);
-		return rc;
-	}
 	l->n_scripts++;
 	memcpy(sha, l->scripts[i].sha, 41);
 	return ICE_OK;

@@ -46,7 +46,8 @@ int ice_rlink_pipeline(ice_rlink *l, const ice_cluster_cmd *cmds, size_t n, redi
                        ice_err *err);
 
 /* Register a script (src copied, at most ICE_RLINK_SCRIPTS of them):
- * sha gets its SHA-1 for EVALSHA. */
+ * sha gets its SHA-1 for EVALSHA; the script is loaded on a server when
+ * it answers NOSCRIPT. */
 #define ICE_RLINK_SCRIPTS 16
 int ice_rlink_script(ice_rlink *l, const char *src, char sha[41], ice_err *err);
 
