@@ -413,8 +413,9 @@ static char *unknown_field(const json_t *info, const char *table, const char *na
 {
 	char *close = fields_list(info, name, 0), *all = close ? NULL : fields_list(info, name, 1), *why;
 
-	if (asprintf(&why, "table '%s' has no partition field '%s' (%s %s)", table, name,
-	             close ? "did you mean" : "its fields:", close ? close : all ? all : "none") < 0)
+	if (asprintf(&why, "table '%s' has no partition field '%s' (%s %s%s)", table, name,
+	             close ? "did you mean" : "its fields:", close ? close : all ? all : "none",
+	             close ? "?" : "") < 0)
 		why = NULL;
 	free(close);
 	free(all);
