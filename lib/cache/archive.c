@@ -409,7 +409,7 @@ static const char *parse_tags(const json_t *arr, meta *m)
 	}
 	/* the rules of put, checked here too so that a dry run refuses what
 	 * the real import would */
-	if (ice_tags_check_one_table((const char *const *)m->tags, m->n_tags, &m->why))
+	if (ice_tags_check((const char *const *)m->tags, m->n_tags, &m->why))
 		return m->why.msg;
 	return NULL;
 }
