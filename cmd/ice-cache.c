@@ -54,7 +54,8 @@ static const char usage_tail[] =
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
 	"      --file T:PATH       file:T:PATH      --snapshot T:ID    snapshot:T:ID\n"
 	"      --tag TAG           any tag\n"
-	"      --strict            put, exec: refuse tags that can never be invalidated\n"
+	"      --strict            put, exec, fetch: refuse tags that can never be\n"
+	"                          invalidated\n"
 	"                          (a table the pipeline never saw, a partition field\n"
 	"                          the table lacks); without it they are warnings\n"
 	"\n"
@@ -680,7 +681,7 @@ static int fetch_file(const options *o, const char *path)
 		ice_cli_error("%s", err.msg);
 		goto out;
 	}
-	if ((status = open_cache_or_degrade(o, &b)) >= 0)
+	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o)) >= 0)
 		goto out;
 	if (b && ice_backend_get(b, key, &val, &len, &meta, &err) == ICE_OK &&
 	    file_entry_current(&meta, abs)) {
@@ -842,7 +843,7 @@ static int fetch_url(const options *o, const char *url)
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
-	if ((status = open_cache_or_degrade(o, &b)) >= 0)
+	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o)) >= 0)
 		goto out;
 	lookup_url(b, key, &c);
 	if (c.present && c.rt.fresh)
