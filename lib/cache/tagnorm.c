@@ -516,9 +516,13 @@ int ice_table_info_record(ice_backend *b, const json_t *diff, ice_err *err)
 
 /* ---- the memo ---- */
 
+#define UNSEEN_MEMO_MS 1000
+
 struct ice_tagnorm {
 	ice_backend *b;
-	json_t *infos;  /* table -> info, null (seen, no info) or false (never seen) */
+	json_t *infos;  /* table -> info, null (seen, no info) or the time (ms) it was
+	                 * found never seen: asked again a second later, as a
+	                 * long-lived handle (the shell) outlives a first commit */
 	char **tables;  /* the tables the store knows, for close matches */
 	size_t n_tables;
 	int have_tables;
@@ -574,7 +578,10 @@ int ice_tagnorm_info(ice_tagnorm *t, const char *table, size_t len, const json_t
 	*seen = 0;
 	if (!name)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if (!(memo = json_object_get(t->infos, name))) {
+	memo = json_object_get(t->infos, name);
+	if (json_is_integer(memo) && ice_now_ms() - json_integer_value(memo) > UNSEEN_MEMO_MS)
+		memo = NULL;
+	if (!memo) {
 		if ((got = cursor(t, name, ICE_TABLE_INFO_CURSOR, &v, err)) < 0 ||
 		    (!got && (got = cursor(t, name, "invalidated", &v, err)) < 0)) {
 			rc = -got;
@@ -584,10 +591,10 @@ int ice_tagnorm_info(ice_tagnorm *t, const char *table, size_t len, const json_t
 			json_decref(v);
 			v = json_null();
 		}
-		memo = got ? v : json_false();
+		memo = got ? v : json_integer((json_int_t)ice_now_ms());
 		json_object_set_new(t->infos, name, memo);
 	}
-	*seen = !json_is_false(memo);
+	*seen = !json_is_integer(memo);
 	*info = json_is_object(memo) ? memo : NULL;
 out:
 	free(name);
