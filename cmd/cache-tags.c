@@ -58,6 +58,20 @@ int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool
 	return status;
 }
 
+char *ice_cache_stored_tag(ice_backend *b, const char *tag)
+{
+	ice_tagnorm *t = ice_tagnorm_new(b);
+	char **canon = NULL, *out = NULL;
+	ice_err err = { 0 };
+
+	if (t && ice_tagnorm_tags(t, &tag, 1, &canon, &err) == ICE_OK) {
+		out = canon[0];
+		free(canon);
+	}
+	ice_tagnorm_free(t);
+	return out;
+}
+
 /* ---- doctor ---- */
 
 typedef struct {

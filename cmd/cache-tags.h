@@ -15,6 +15,11 @@
  * reason to refuse: the put that follows reports it. */
 int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool strict);
 
+/* The form a tag is stored in (ice_tagnorm.h), for filters (ls --tag): a
+ * new string, or NULL when out of memory or the cache cannot be asked (the
+ * caller then uses the tag as given). */
+char *ice_cache_stored_tag(ice_backend *b, const char *tag);
+
 /* doctor: a "doctor" record for each entry tag (of the table's entries, or
  * all with table NULL) that can never equal a tag the pipeline emits, with
  * the reason and whether anything else invalidates the entry. Returns the

@@ -349,7 +349,7 @@ static int list_entries(ice_backend *b, const options *o, int argc, char **argv,
                         const char *info_key)
 {
 	ls_ctx c = { !info_key && isatty(STDOUT_FILENO), ICE_OK, info_key, 0 };
-	char *pattern = info_key ? ice_glob_literal(info_key) : NULL;
+	char *pattern = info_key ? ice_glob_literal(info_key) : NULL, *tag;
 	ice_err err = { 0 };
 	int rc;
 
@@ -357,9 +357,12 @@ static int list_entries(ice_backend *b, const options *o, int argc, char **argv,
 		return ice_cli_usage_error("ls takes one PATTERN at most");
 	if (c.table_view)
 		printf("%-32s %10s  %-19s  %-19s %6s  %s\n", "KEY", "SIZE", "CREATED", "EXPIRES", "HITS", "TAGS");
-	rc = ice_backend_scan(b, o->table_filter, o->tag_filter,
+	/* a partition tag typed as people write it finds the entries stored canonical */
+	tag = o->tag_filter ? ice_cache_stored_tag(b, o->tag_filter) : NULL;
+	rc = ice_backend_scan(b, o->table_filter, tag ? tag : o->tag_filter,
 	                      pattern ? pattern : (argc ? argv[0] : NULL), on_entry, &c, &err);
 	free(pattern);
+	free(tag);
 	if (rc)
 		return fail(rc, &err);
 	if (c.rc && c.rc != ICE_EPIPE)

@@ -48,6 +48,8 @@ is "$(tags_of k1)" '["partition:shop.orders:ts_day=2024-01-02"]' \
 is "$(tags_of k2)" '["partition:shop.customers:category=books"]' "an identity field stays as written"
 "$C" exec k3 --partition "shop.orders:ts_day=2024-01-03" -- echo computed > /dev/null 2> "$TMP/err"
 is "$(cat "$TMP/err")" "" "exec with a good tag: no warning"
+is "$("$C" ls --tag "partition:shop.orders:ts=2024-01-03T05:00:00" | $JSONQ 'r["key"]')" "k3" \
+	"ls --tag finds the entry by the tag as people write it"
 
 mk append "$W/shop.db/orders" --files 1 --partition-value ts_day=2024-01-02
 commit orders
