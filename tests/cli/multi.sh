@@ -94,6 +94,22 @@ like "$(grep k5 "$TMP/doc")" "no partition field 'tsday'" "with the reason"
 is "$?/$(wc -l < "$TMP/doc" | tr -d ' ')" "0/0" "doctor --table of a healthy table: nothing, exit 0"
 "$C" rm k4 k5 k8 > /dev/null
 
+# a key written by another application through the layout, its partition
+# tag not in the canonical form: doctor names the form to write
+if on_redis; then
+	R() { redis-cli -s "$REDIS_SOCK" "$@" > /dev/null; }
+	tag="partition:shop.orders:ts_day=2024-01-04T10:00:00"
+	R HSET "icecache:{shop.orders}:e:app" v x created 1 expires 0 size 1 hits 0 origin app tags "$tag"
+	R SET "icecache:k:app" shop.orders
+	R SADD "icecache:{shop.orders}:all" app
+	R SADD "icecache:{shop.orders}:t:$tag" app
+	R SADD "icecache:{shop.orders}:tags" "$tag"
+	"$C" doctor --table shop.orders > "$TMP/doc"
+	like "$(cat "$TMP/doc")" '"canonical":"partition:shop.orders:ts_day=2024-01-04T10%3A00%3A00"' \
+		"doctor: a tag written by another application in another form, and the form to write"
+	"$C" rm app > /dev/null
+fi
+
 # ---- entries over several tables ------------------------------------------
 "$C" put j1 --value joined --table shop.orders --table shop.customers 2> "$TMP/err"
 rc=$?
