@@ -611,12 +611,14 @@ static int cmd_exec(ice_backend **no_cache, const options *o, int argc, char **a
 	(void)no_cache; /* opens its own: it works on without one */
 	if ((status = exec_key(o, argc, argv, &key)) >= 0)
 		goto out;
-	if ((status = ice_cli_config(&cfg)) >= 0 || (status = open_cache_or_degrade(o, &b)) >= 0 ||
-	    (status = check_tags(b, o)) >= 0)
+	if ((status = ice_cli_config(&cfg)) >= 0 || (status = open_cache_or_degrade(o, &b)) >= 0)
 		goto out;
 	if (b && (status = exec_lookup(&b, key, first_ms(o->run.lock_timeout_ms,
 	                                                  cfg->lock_timeout_ms,
 	                                                  DEFAULT_LOCK_TIMEOUT_MS), &st)) >= 0)
+		goto out;
+	/* a hit stores nothing: the tags are checked only before a run */
+	if ((status = check_tags(b, o)) >= 0)
 		goto out;
 	status = run_command(o->run.command, &cap);
 	if (status == 0 && cap.too_big)

@@ -578,7 +578,9 @@ static int put_entry(importer *im, const char *member, const char *val, size_t l
 	if (!im->o->dry_run) {
 		rc = ice_backend_put_at(im->b, m->key, val, len, (const char *const *)m->tags,
 		                        m->n_tags, ttl, m->origin, m->created_ms, &perr);
-		if (rc == ICE_EINVAL) {
+		/* a bad entry, or one this cache cannot hold (several tables in a
+		 * one-table layout): that member is refused, the rest go on */
+		if (rc == ICE_EINVAL || rc == ICE_EUNSUPPORTED) {
 			refuse(im, member, perr.msg);
 			return ICE_OK;
 		}
