@@ -176,25 +176,34 @@ static const json_t *field_of_column(const json_t *info, const char *col)
 	return found;
 }
 
-/* The spec (latest first) whose fields are exactly the names of p. */
+/* The pair of p named name, or n when none. */
+static size_t pair_named(const kv *p, size_t n, const char *name)
+{
+	size_t j;
+
+	for (j = 0; name && j < n; j++)
+		if (strcmp(p[j].name, name) == 0)
+			break;
+	return name ? j : n;
+}
+
+/* The spec (latest first) whose fields are exactly the names of p, each
+ * once. */
 static const json_t *spec_with(const json_t *info, const kv *p, size_t n)
 {
 	const json_t *specs = json_object_get(info, "specs"), *fields, *spec;
-	size_t s, i, j;
+	size_t s, i;
 
+	for (i = 0; i < n; i++)
+		if (pair_named(p, n, p[i].name) != i)
+			return NULL; /* a field named twice */
 	for (s = json_array_size(specs); s-- > 0;) {
 		spec = json_array_get(specs, s);
 		fields = json_object_get(spec, "fields");
 		if (json_array_size(fields) != n)
 			continue;
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < n; j++)
-				if (fstr(json_array_get(fields, j), "name") &&
-				    strcmp(fstr(json_array_get(fields, j), "name"), p[i].name) == 0)
-					break;
-			if (j == n)
-				break;
-		}
+		for (i = 0; i < n && pair_named(p, n, fstr(json_array_get(fields, i), "name")) < n; i++)
+			;
 		if (i == n)
 			return spec;
 	}
@@ -283,10 +292,9 @@ static char *join_pairs(const char *head, size_t head_len, const json_t *spec, c
 	memcpy(q, head, head_len);
 	q += head_len;
 	for (i = 0; i < n; i++) {
-		j = i;
-		if (spec) /* the i-th field of the spec */
-			for (j = 0; j < n && strcmp(p[j].name, fstr(json_array_get(fields, i), "name")) != 0; j++)
-				;
+		j = spec ? pair_named(p, n, fstr(json_array_get(fields, i), "name")) : i;
+		if (j >= n) /* spec_with matched every field: not reached */
+			j = i;
 		q += sprintf(q, "%s%s=%s", k++ ? "/" : "", p[j].name, p[j].value);
 	}
 	*q = '\0';

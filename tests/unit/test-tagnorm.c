@@ -66,6 +66,8 @@ static void test_problems(const json_t *info)
 	expect_problem(info, "table:db.events", NULL);
 	expect_problem(NULL, "partition:db.events:x=1", NULL);
 	expect_problem(flat, "partition:t:x=1", "not partitioned");
+	expect_problem(info, "partition:db.events:event_date=1/event_date=2", "exactly the fields");
+	expect(info, "partition:db.events:event_date=1/event_date=2", "partition:db.events:event_date=1/event_date=2");
 	json_decref(flat);
 }
 
