@@ -376,11 +376,16 @@ static int close_to(const char *want, const char *have)
 /* Append "'name'" to a growing list when close (or every one: all). */
 static int add_match(char **list, const char *name, const char *want, int all)
 {
-	char *grown;
+	char *grown, *quoted;
+	int named;
 
 	if (!all && !close_to(want, name))
 		return ICE_OK;
-	if (*list && strstr(*list, name)) /* already named (a field of several specs) */
+	if (asprintf(&quoted, "'%s'", name) < 0)
+		return ICE_ENOMEM;
+	named = *list && strstr(*list, quoted); /* a field of several specs: once */
+	free(quoted);
+	if (named)
 		return ICE_OK;
 	if (asprintf(&grown, "%s%s'%s'", *list ? *list : "", *list ? ", " : "", name) < 0)
 		return ICE_ENOMEM;
