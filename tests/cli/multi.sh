@@ -132,6 +132,9 @@ is "$($JSONQ 'r["key"]' < "$TMP/ls" | sort | tr '\n' ' ')" "j1 j2 k2 " \
 "$top_builddir/ice-stat" --json > "$TMP/stat"
 is "$($JSONQ '[[t["table"], t["shared_entries"]] for t in r["tables"] if t["shared_entries"]]' < "$TMP/stat")" \
 	'[["shop.customers",2],["shop.orders",2]]' "ice-stat counts the shared entries in each table"
+"$top_builddir/ice-stat" --prometheus > "$TMP/metrics"
+check "Prometheus: shared entries per table" \
+	grep -qxF 'icecache_table_shared_entries{backend="sqlite",table="shop.orders"} 2' "$TMP/metrics"
 "$C" export "$TMP/a.tar" > /dev/null
 mk append "$W/shop.db/customers" --files 1 --partition-value category=toys
 commit customers
