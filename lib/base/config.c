@@ -13,7 +13,7 @@
 
 #define CONFIG_MAX (1024u * 1024u)
 
-typedef enum { V_STRING, V_DURATION, V_WAIT, V_TTL, V_COUNT } value_kind;
+typedef enum { V_STRING, V_DURATION, V_WAIT, V_TTL, V_COUNT, V_BOOL } value_kind;
 
 static const struct key_def {
 	const char *name;
@@ -32,6 +32,7 @@ static const struct key_def {
 	{ "fetch_redirects", V_COUNT, offsetof(ice_config, fetch_redirects) },
 	{ "lock_timeout", V_DURATION, offsetof(ice_config, lock_timeout_ms) },
 	{ "reconnect", V_WAIT, offsetof(ice_config, reconnect_ms) },
+	{ "strict_tags", V_BOOL, offsetof(ice_config, strict_tags) },
 	{ "catalog", V_STRING, offsetof(ice_config, catalog) },
 	{ "catalog_credential", V_STRING, offsetof(ice_config, catalog_credential) },
 	{ "catalog_token", V_STRING, offsetof(ice_config, catalog_token) },
@@ -205,6 +206,17 @@ static int parse_count(const char *v, int64_t *out, ice_err *err)
 	return ICE_OK;
 }
 
+static int parse_bool(const char *v, int *out, ice_err *err)
+{
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+		*out = 0;
+	else
+		return ice_err_set(err, ICE_EINVAL, "want true or false, not '%s'", v);
+	return ICE_OK;
+}
+
 /* Store value v of key k into c. */
 static int set_value(ice_config *c, const struct key_def *k, const char *v, ice_err *err)
 {
@@ -227,6 +239,8 @@ static int set_value(ice_config *c, const struct key_def *k, const char *v, ice_
 		return ice_ttl_parse(v, false, field, err);
 	case V_COUNT:
 		return parse_count(v, field, err);
+	case V_BOOL:
+		return parse_bool(v, field, err);
 	}
 	return ICE_OK;
 }

@@ -855,6 +855,11 @@ static json_t *summary(dctx *c, const char *failure)
 	                    "rows_deleted", (json_int_t)c->rows_deleted,
 	                    "partitions", (json_int_t)json_array_size(c->touched_list)));
 	json_object_set_new(r, "partitions", json_incref(c->touched_list));
+	/* What the cache needs to check partition tags against (ice-invalidate
+	 * records it): the table's identity and every spec's field names. */
+	if (c->md->table_uuid)
+		json_object_set_new(r, "table_uuid", json_string(c->md->table_uuid));
+	json_object_set_new(r, "specs", ice_metadata_specs_json(c->md));
 	json_object_set_new(r, "manifests_read", json_integer((json_int_t)c->stats->manifests_read));
 	json_object_set_new(r, "entries_read", json_integer((json_int_t)c->stats->entries_read));
 	return r;

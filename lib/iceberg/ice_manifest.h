@@ -53,7 +53,8 @@ typedef struct ice_manifest_file {
 } ice_manifest_file;
 
 /* Read a whole manifest list (they are small: one entry per manifest).
- * `path` is the local file, `name` the path as written, for messages. */
+ * `path` is the local file, `name` the path as written, for messages,
+ * which name both ("NAME (local file PATH)") when they differ. */
 int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
                            size_t *n, ice_err *err);
 void ice_manifest_files_free(ice_manifest_file *files, size_t n);

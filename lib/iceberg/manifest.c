@@ -636,9 +636,25 @@ out:
 	return rc;
 }
 
-int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file **files,
+/* How messages name a file: the path written in the metadata, and the
+ * local file read when that is another (a remapped or relative location),
+ * so that both the table's view and the file to look at are in front of
+ * whoever reads the error. A new string, NULL when out of memory. */
+static char *display_name(const char *path, const char *name)
+{
+	char *d;
+
+	if (!name || strcmp(path, name) == 0)
+		return strdup(name ? name : path);
+	if (asprintf(&d, "%s (local file %s)", name, path) < 0)
+		return NULL;
+	return d;
+}
+
+int ice_manifest_list_read(const char *path, const char *written, ice_manifest_file **files,
                            size_t *n, ice_err *err)
 {
+	char *name = display_name(path, written);
 	ice_avro_blocks *blocks = NULL;
 	ice_manifest_file *arr = NULL;
 	size_t count = 0, cap = 0;
@@ -646,6 +662,8 @@ int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file
 
 	*files = NULL;
 	*n = 0;
+	if (!name)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	/* Directly when the codec allows, else with avro-c. */
 	if ((rc = ice_avro_blocks_open(path, name, &blocks, err)) == ICE_OK) {
 		rc = read_list_direct(blocks, name, &arr, &count, &cap, err);
@@ -660,6 +678,7 @@ int ice_manifest_list_read(const char *path, const char *name, ice_manifest_file
 	} else {
 		ice_manifest_files_free(arr, count);
 	}
+	free(name);
 	return rc;
 }
 
@@ -914,7 +933,7 @@ static int load(ice_manifest_reader *r, const char *path, const char *name, bool
                 ice_err *err)
 {
 	ice_avro_blocks *blocks = NULL;
-	char *copy = strdup(name);
+	char *copy = display_name(path, name);
 	int rc = ICE_EUNSUPPORTED;
 
 	r->ready = false;
@@ -922,7 +941,7 @@ static int load(ice_manifest_reader *r, const char *path, const char *name, bool
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	free(r->name);
 	r->name = copy;
-	if (!generic && (rc = ice_avro_blocks_open(path, name, &blocks, err)) == ICE_OK)
+	if (!generic && (rc = ice_avro_blocks_open(path, r->name, &blocks, err)) == ICE_OK)
 		rc = load_direct(r, blocks, err);
 	else if (rc == ICE_EUNSUPPORTED) {
 		ice_err_clear(err);
