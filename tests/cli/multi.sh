@@ -4,8 +4,8 @@
 # pipeline emits them and go on the next commit; tags naming a table the
 # pipeline never saw or a field the table lacks are warned about, refused
 # with --strict or strict_tags, and listed by doctor; an entry over several
-# tables goes on a commit to any of them (the embedded store; Redis's
-# layout v1 refuses it, and those checks are skipped there).
+# tables goes on a commit to any of them (the embedded store; Redis's key
+# layout 2 refuses it, and those checks are skipped there).
 . "$top_srcdir/tests/cli/lib.sh"
 
 C="$top_builddir/ice-cache"
@@ -97,7 +97,7 @@ is "$?/$(wc -l < "$TMP/doc" | tr -d ' ')" "0/0" "doctor --table of a healthy tab
 # a key written by another application through the layout, its partition
 # tag not in the canonical form: doctor names the form to write
 if on_redis; then
-	R() { redis-cli -s "$REDIS_SOCK" "$@" > /dev/null; }
+	R() { cache_cli "$@" > /dev/null; }
 	tag="partition:shop.orders:ts_day=2024-01-04T10:00:00"
 	R HSET "icecache:{shop.orders}:e:app" v x created 1 expires 0 size 1 hits 0 origin app tags "$tag"
 	R SET "icecache:k:app" shop.orders
@@ -119,7 +119,7 @@ if on_redis; then
 	for what in "a commit to the second table invalidates it" \
 		"a commit to the first table invalidates it" "ice-stat counts it in both tables" \
 		"export/import keeps both tables" "schema 1 files migrate"; do
-		skip "$what: the Redis layout v1 keeps an entry in one table (layout v2 adds it)"
+		skip "$what: Redis's key layout keeps an entry in one table"
 	done
 	done_testing
 	exit
