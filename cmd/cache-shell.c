@@ -258,6 +258,11 @@ static char **complete(const char *text, int start, int end)
 	(void)end;
 	rl_attempted_completion_over = 1; /* no file names unless asked below */
 	clear_found();
+	/* After an opening quote readline starts the word past it: the quote
+	 * belongs to the word being completed, not to the words before. */
+	if (before && start > 0 && rl_completion_quote_character &&
+	    before[start - 1] == rl_completion_quote_character)
+		before[start - 1] = '\0';
 	if (!before || ice_words_split(before, &words, &n, NULL) != ICE_OK) {
 		free(before);
 		return NULL;

@@ -38,6 +38,32 @@ static int reconnect_budget(const ice_config *cfg, ice_backend_opts *bo)
 	return -1;
 }
 
+/* Replicas an invalidation waits for: $ICE_CACHE_WAIT_REPLICAS (a count;
+ * "0" none; unset: one when the master has replicas) and
+ * $ICE_CACHE_WAIT_TIMEOUT (a duration). Returns -1, or the exit status
+ * after a usage error. */
+static int wait_settings(ice_backend_opts *bo)
+{
+	const char *n = getenv("ICE_CACHE_WAIT_REPLICAS"), *t = getenv("ICE_CACHE_WAIT_TIMEOUT");
+	int64_t ms = 0;
+	ice_err err = { 0 };
+	char *end;
+	long v;
+
+	if (n && *n) {
+		v = strtol(n, &end, 10);
+		if (*end || v < 0 || v > 1000)
+			return ice_cli_usage_error("ICE_CACHE_WAIT_REPLICAS: '%s' is not a count of replicas", n);
+		bo->wait_replicas = v ? (int)v : -1;
+	}
+	if (t && *t) {
+		if (ice_parse_duration(t, &ms, &err) || ms <= 0 || ms > INT32_MAX)
+			return ice_cli_usage_error("ICE_CACHE_WAIT_TIMEOUT: %s", err.msg[0] ? err.msg : "out of range");
+		bo->wait_timeout_ms = (int)ms;
+	}
+	return -1;
+}
+
 /* ---- configuration: flags > environment > file > built-in ---------------- */
 
 static const char *first_of(const char *flag, const char *env_name, const char *file)
@@ -87,7 +113,7 @@ int ice_cli_cache_target(const char *url, ice_backend_opts *bo, char **url_out)
 	bo->prefix = first_of(bo->prefix, "ICE_CACHE_PREFIX", cfg->prefix);
 	bo->connect_timeout_ms = clamp_ms(cfg->connect_timeout_ms);
 	bo->command_timeout_ms = clamp_ms(cfg->command_timeout_ms);
-	if ((status = reconnect_budget(cfg, bo)) >= 0) {
+	if ((status = reconnect_budget(cfg, bo)) >= 0 || (status = wait_settings(bo)) >= 0) {
 		free(fallback);
 		return status;
 	}

@@ -29,6 +29,7 @@
 #include "ice_exec.h"
 #include "ice_fetch.h"
 #include "ice_storage.h"
+#include "cache-tags.h"
 #include "ice_fileio.h"
 #include "ice_jsonl.h"
 #include "ice_words.h"
@@ -55,9 +56,14 @@ static const char usage_tail[] =
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
 	"      --file T:PATH       file:T:PATH      --snapshot T:ID    snapshot:T:ID\n"
 	"      --tag TAG           any tag\n"
+	"      --strict            put, exec, fetch: refuse tags that can never be\n"
+	"                          invalidated\n"
+	"                          (a table the pipeline never saw, a partition field\n"
+	"                          the table lacks); without it they are warnings\n"
 	"\n"
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
+	"                          redis+cluster://[user:password@]host:port[,host:port...],\n"
 	"                          unix:///path/redis.sock[?db=N] or sqlite:///path/cache.db\n"
 	"                          (default: $ICE_CACHE_URL, the config file, else the\n"
 	"                          embedded cache $XDG_CACHE_HOME/icecache/cache.db)\n"
@@ -113,7 +119,7 @@ typedef struct {
 
 typedef struct ice_cache_options {
 	const char *url, *prefix, *value, *table_filter, *tag_filter;
-	bool dry_run;
+	bool dry_run, strict;
 	ice_ttl ttl;
 	int64_t max_bytes; /* --max-size: 0 not given, < 0 no limit */
 	char *tags[MAX_TAGS];
@@ -138,6 +144,16 @@ static int fail(int rc, const ice_err *err)
 }
 
 /* ---- put ------------------------------------------------------------------ */
+
+/* Tags that can never be invalidated: warnings, or with --strict (or
+ * strict_tags = true) a refusal. -1: go on. */
+static int check_tags(ice_backend *b, const options *o)
+{
+	const ice_config *cfg;
+	bool strict = o->strict || (ice_cli_config(&cfg) < 0 && cfg->strict_tags);
+
+	return ice_cache_check_tags(b, (const char *const *)o->tags, o->n_tags, strict);
+}
 
 static int read_stdin(char **buf, size_t *len)
 {
@@ -189,6 +205,8 @@ static int cmd_put(ice_backend **b, const options *o, int argc, char **argv)
 
 	if (argc != 1)
 		return ice_cli_usage_error("put takes one KEY");
+	if ((rc = check_tags(*b, o)) >= 0)
+		return rc;
 	if (o->value) {
 		buf = strdup(o->value);
 		len = strlen(o->value);
@@ -252,6 +270,14 @@ static int cmd_gc(ice_backend **b, const options *o, int argc, char **argv)
 		return fail(rc, &err);
 	return status_of(ice_cli_emit(json_pack("{s:s, s:I}", "kind", "gc", "references_removed",
 	                                        (json_int_t)refs)));
+}
+
+static int cmd_doctor(ice_backend **b, const options *o, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return ice_cli_usage_error("doctor takes no argument (--table T: that table's entries)");
+	return ice_cache_doctor(*b, o->table_filter);
 }
 
 /* ---- ls and info --------------------------------------------------------------- */
@@ -334,7 +360,7 @@ static int list_entries(ice_backend *b, const options *o, int argc, char **argv,
                         const char *info_key)
 {
 	ls_ctx c = { !info_key && isatty(STDOUT_FILENO), ICE_OK, info_key, 0 };
-	char *pattern = info_key ? ice_glob_literal(info_key) : NULL;
+	char *pattern = info_key ? ice_glob_literal(info_key) : NULL, *tag;
 	ice_err err = { 0 };
 	int rc;
 
@@ -342,9 +368,12 @@ static int list_entries(ice_backend *b, const options *o, int argc, char **argv,
 		return ice_cli_usage_error("ls takes one PATTERN at most");
 	if (c.table_view)
 		printf("%-32s %10s  %-19s  %-19s %6s  %s\n", "KEY", "SIZE", "CREATED", "EXPIRES", "HITS", "TAGS");
-	rc = ice_backend_scan(b, o->table_filter, o->tag_filter,
+	/* a partition tag typed as people write it finds the entries stored canonical */
+	tag = o->tag_filter ? ice_cache_stored_tag(b, o->tag_filter) : NULL;
+	rc = ice_backend_scan(b, o->table_filter, tag ? tag : o->tag_filter,
 	                      pattern ? pattern : (argc ? argv[0] : NULL), on_entry, &c, &err);
 	free(pattern);
+	free(tag);
 	if (rc)
 		return fail(rc, &err);
 	if (c.rc && c.rc != ICE_EPIPE)
@@ -599,6 +628,9 @@ static int cmd_exec(ice_backend **no_cache, const options *o, int argc, char **a
 	                                                  cfg->lock_timeout_ms,
 	                                                  DEFAULT_LOCK_TIMEOUT_MS), &st)) >= 0)
 		goto out;
+	/* a hit stores nothing: the tags are checked only before a run */
+	if ((status = check_tags(b, o)) >= 0)
+		goto out;
 	status = run_command(o->run.command, &cap);
 	if (status == 0 && cap.too_big)
 		ice_cli_warn("'%s': output over %u bytes or incomplete: not cached", key, MAX_VALUE);
@@ -665,7 +697,7 @@ static int fetch_file(const options *o, const char *path)
 		ice_cli_error("%s", err.msg);
 		goto out;
 	}
-	if ((status = open_cache_or_degrade(o, &b)) >= 0)
+	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o)) >= 0)
 		goto out;
 	if (b && ice_backend_get(b, key, &val, &len, &meta, &err) == ICE_OK &&
 	    file_entry_current(&meta, abs)) {
@@ -827,7 +859,7 @@ static int fetch_url(const options *o, const char *url)
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
-	if ((status = open_cache_or_degrade(o, &b)) >= 0)
+	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o)) >= 0)
 		goto out;
 	lookup_url(b, key, &c);
 	if (c.present && c.rt.fresh)
@@ -1091,7 +1123,7 @@ out:
 
 enum { OPT_PREFIX = 256, OPT_VALUE, OPT_TABLE, OPT_PARTITION, OPT_FILE, OPT_SNAPSHOT, OPT_TAG,
        OPT_KEY_FROM_ARGS, OPT_SOURCE, OPT_LOCK_TIMEOUT, OPT_KEY_HEADER, OPT_DATA, OPT_TIMEOUT,
-       OPT_MAX_REDIRS, OPT_DRY_RUN, OPT_MAX_SIZE };
+       OPT_MAX_REDIRS, OPT_DRY_RUN, OPT_MAX_SIZE, OPT_STRICT };
 
 #define TAG_OR_FILTER (ICE_OPTS_TAGS | ICE_OPTS_FILTER)
 
@@ -1105,6 +1137,7 @@ static const ice_cache_option option_table[] = {
 	{ "file", required_argument, OPT_FILE, ICE_OPTS_TAGS },
 	{ "snapshot", required_argument, OPT_SNAPSHOT, ICE_OPTS_TAGS },
 	{ "tag", required_argument, OPT_TAG, TAG_OR_FILTER },
+	{ "strict", no_argument, OPT_STRICT, ICE_OPTS_TAGS },
 	{ "key-from-args", no_argument, OPT_KEY_FROM_ARGS, ICE_OPTS_EXEC },
 	{ "source", required_argument, OPT_SOURCE, ICE_OPTS_EXEC },
 	{ "lock-timeout", required_argument, OPT_LOCK_TIMEOUT, ICE_OPTS_EXEC },
@@ -1129,7 +1162,7 @@ static const ice_cache_option option_table[] = {
 #define N_OPTIONS (sizeof option_table / sizeof *option_table)
 
 static ice_cache_handler cmd_put, cmd_get, cmd_rm, cmd_ls, cmd_info, cmd_gc, cmd_migrate,
-	cmd_exec, cmd_fetch, cmd_export, cmd_import, cmd_shell;
+	cmd_doctor, cmd_exec, cmd_fetch, cmd_export, cmd_import, cmd_shell;
 
 /* In the order of the usage text. */
 static const ice_cache_cmd commands[] = {
@@ -1141,6 +1174,8 @@ static const ice_cache_cmd commands[] = {
 	  "list entries (JSON lines)" },
 	{ "info", cmd_info, 0, 0, "KEY", "an entry's metadata (JSON)" },
 	{ "gc", cmd_gc, 0, 0, "", "drop references to expired entries" },
+	{ "doctor", cmd_doctor, 0, ICE_OPTS_FILTER, "[--table T]",
+	  "entries whose tags can never be invalidated; exit 1 if any" },
 	{ "migrate", cmd_migrate, ICE_CMD_OWN_CACHE, 0, "FROM_URL TO_URL",
 	  "copy every entry, counter and cursor to another cache" },
 	{ "exec", cmd_exec, ICE_CMD_OWN_CACHE, ICE_OPTS_TTL | ICE_OPTS_TAGS | ICE_OPTS_EXEC,
@@ -1312,6 +1347,7 @@ static int parse_option(int c, char **argv, options *o)
 		o->tag_filter = optarg;
 		return add_tag(o, NULL, optarg);
 	case OPT_DRY_RUN: o->dry_run = true; break;
+	case OPT_STRICT: o->strict = true; break;
 	/* no ice_cli_finish here: the shell runs these too and keeps stdout */
 	case 'h': print_usage(); return ICE_EXIT_OK;
 	case 'V': ice_cli_version(); return ICE_EXIT_OK;

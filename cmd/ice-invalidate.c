@@ -12,6 +12,7 @@
 #include "ice_jsonl.h"
 #include "ice_stale.h"
 #include "ice_strset.h"
+#include "ice_tagnorm.h"
 #include "ice_time.h"
 
 static const char usage_text[] =
@@ -22,6 +23,7 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
+	"                          redis+cluster://[user:password@]host:port[,host:port...],\n"
 	"                          unix:///path/redis.sock[?db=N] or sqlite:///path/cache.db\n"
 	"                          (default: $ICE_CACHE_URL, else the embedded cache\n"
 	"                          $XDG_CACHE_HOME/icecache/cache.db)\n"
@@ -151,6 +153,9 @@ static int transition(ice_backend *b, const ice_stale_result *r, const json_t *d
 	 * from the last snapshot known, not from nothing. */
 	if (rc == ICE_OK && !o->dry_run && json_is_integer(json_object_get(diff, "to")))
 		rc = advance(b, r, diff, &err);
+	/* What put and doctor check tags against: the table and its specs. */
+	if (rc == ICE_OK && !o->dry_run)
+		rc = ice_table_info_record(b, diff, &err);
 	if (rc) {
 		ice_cli_error("%s: %s", r->table, err.msg);
 		return rc;

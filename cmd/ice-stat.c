@@ -151,21 +151,60 @@ static const char *last_text(const json_t *t, char *buf, size_t size)
 	return buf;
 }
 
-static void print_server(const json_t *stats)
+/* The embedded store in its own terms: its file, what its entries take,
+ * its limit, what left it (this cache only: nothing else shares it). */
+static void print_file_store(const json_t *s)
 {
-	const json_t *s = json_object_get(stats, "server");
-	char used[32], max[32], when[ICE_TIME_BUF];
+	char file[32], used[32], max[32];
 
-	ice_format_time_ms(num(stats, "time_ms"), when);
-	when[10] = ' '; /* 2026-11-22 04:48:40 UTC: no milliseconds for people */
-	printf("IceCache  %s %s  %.19s UTC\n", json_string_value(json_object_get(stats, "backend")),
-	       json_string_value(json_object_get(stats, "location")), when);
+	printf("file %s, entries %s, limit %s; evicted %lld entries, expired %lld entries",
+	       human_bytes(num(s, "file_bytes"), file, sizeof file),
+	       human_bytes(num(s, "used_bytes"), used, sizeof used),
+	       num(s, "max_bytes") > 0 ? human_bytes(num(s, "max_bytes"), max, sizeof max) : "none",
+	       num(s, "evicted"), num(s, "expired"));
+}
+
+static void print_redis_server(const json_t *s)
+{
+	char used[32], max[32];
+
 	if (json_object_get(s, "used_bytes"))
 		printf("memory %s used, %s; ", human_bytes(num(s, "used_bytes"), used, sizeof used),
 		       num(s, "max_bytes") > 0 ? human_bytes(num(s, "max_bytes"), max, sizeof max) : "no limit");
 	if (json_object_get(s, "evicted"))
 		printf("evicted %lld keys, expired %lld keys (whole server)", num(s, "evicted"), num(s, "expired"));
+}
+
+static void print_server(const json_t *stats)
+{
+	const json_t *s = json_object_get(stats, "server");
+	char when[ICE_TIME_BUF];
+
+	ice_format_time_ms(num(stats, "time_ms"), when);
+	when[10] = ' '; /* 2026-11-22 04:48:40 UTC: no milliseconds for people */
+	printf("IceCache  %s %s  %.19s UTC\n", json_string_value(json_object_get(stats, "backend")),
+	       json_string_value(json_object_get(stats, "location")), when);
+	if (json_object_get(s, "file_bytes")) /* the embedded store: a file of its own */
+		print_file_store(s);
+	else
+		print_redis_server(s);
 	printf("\n\n");
+}
+
+/* Entries over several tables (cached joins) count once, under their home
+ * table; this line says which tables they also depend on. */
+static void print_shared(const json_t *tables)
+{
+	const json_t *t;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(tables, i, t)
+		if (num(t, "shared_entries") > 0)
+			printf("%s%s %lld", any++ ? ", " : "\nentries over several tables: ",
+			       json_string_value(json_object_get(t, "table")), num(t, "shared_entries"));
+	if (any)
+		putchar('\n');
 }
 
 static void print_summary(const json_t *stats)
@@ -185,6 +224,7 @@ static void print_summary(const json_t *stats)
 	json_array_foreach(tables, i, t)
 		print_row(w, json_string_value(json_object_get(t, "table")), t, last_text(t, last, sizeof last));
 	print_row(w, "(all)", json_object_get(stats, "totals"), NULL);
+	print_shared(tables);
 }
 
 /* ---- output -------------------------------------------------------------------- */

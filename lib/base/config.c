@@ -33,6 +33,7 @@ static const struct key_def {
 	{ "fetch_redirects", V_COUNT, offsetof(ice_config, fetch_redirects) },
 	{ "lock_timeout", V_DURATION, offsetof(ice_config, lock_timeout_ms) },
 	{ "reconnect", V_WAIT, offsetof(ice_config, reconnect_ms) },
+	{ "strict_tags", V_BOOL, offsetof(ice_config, strict_tags) },
 	{ "catalog", V_STRING, offsetof(ice_config, catalog) },
 	{ "catalog_credential", V_STRING, offsetof(ice_config, catalog_credential) },
 	{ "catalog_token", V_STRING, offsetof(ice_config, catalog_token) },

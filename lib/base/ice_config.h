@@ -54,6 +54,8 @@ typedef struct ice_config {
 	int64_t fetch_redirects;    /* fetch_redirects: redirects followed; -1 unset */
 	int64_t lock_timeout_ms;    /* lock_timeout: exec's lock on a key being computed */
 	int64_t reconnect_ms;       /* reconnect: wait for a lost Redis; -1 never ("0") */
+	int strict_tags;            /* strict_tags: true/false (yes/no): put and exec refuse
+	                             * tags that can never be invalidated */
 	char *catalog;              /* catalog: the default catalog, a URL or a NAME */
 	char *catalog_credential;   /* catalog_credential: client_id:client_secret */
 	char *catalog_token;        /* catalog_token: a bearer token */

@@ -409,7 +409,7 @@ static const char *parse_tags(const json_t *arr, meta *m)
 	}
 	/* the rules of put, checked here too so that a dry run refuses what
 	 * the real import would */
-	if (ice_tags_check_one_table((const char *const *)m->tags, m->n_tags, &m->why))
+	if (ice_tags_check((const char *const *)m->tags, m->n_tags, &m->why))
 		return m->why.msg;
 	return NULL;
 }
@@ -578,7 +578,9 @@ static int put_entry(importer *im, const char *member, const char *val, size_t l
 	if (!im->o->dry_run) {
 		rc = ice_backend_put_at(im->b, m->key, val, len, (const char *const *)m->tags,
 		                        m->n_tags, ttl, m->origin, m->created_ms, &perr);
-		if (rc == ICE_EINVAL) {
+		/* a bad entry, or one this cache cannot hold (several tables in a
+		 * one-table layout): that member is refused, the rest go on */
+		if (rc == ICE_EINVAL || rc == ICE_EUNSUPPORTED) {
 			refuse(im, member, perr.msg);
 			return ICE_OK;
 		}

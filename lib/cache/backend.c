@@ -2,6 +2,8 @@
  * the backend implementation (backend_int.h). */
 #include "config.h"
 #include "backend_int.h"
+#include "ice_tag.h"
+#include "ice_tagnorm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@ struct ice_backend {
 	const ice_backend_ops *ops;
 	const ice_backend_ext_ops *ext; /* NULL: no optional operations */
 	void *impl;
+	ice_tagnorm *norm; /* the table infos seen by this handle's puts */
 };
 
 /* ---- dispatch ---- */
@@ -21,13 +24,14 @@ int ice_backend_open(const char *url, const ice_backend_opts *o, ice_backend **o
 	int rc;
 
 	*out = NULL;
+	memset(&u, 0, sizeof u);
+	if (!(b = calloc(1, sizeof *b)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	if ((rc = ice_backend_url_parse(url, &u, err)))
-		return rc;
-	if (!(b = calloc(1, sizeof *b))) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
-	}
-	if (strcmp(u.scheme, "sqlite") == 0)
+	if (strcmp(u.scheme, "cluster") == 0)
+		rc = ice_redis_open_cluster(url, o, &b->ops, &b->ext, &b->impl, err);
+	else if (strcmp(u.scheme, "sqlite") == 0)
 		rc = ice_sqlite_open(&u, o, &b->ops, &b->ext, &b->impl, err);
 	else
 		rc = ice_redis_open(&u, o, &b->ops, &b->ext, &b->impl, err);
@@ -46,23 +50,41 @@ void ice_backend_close(ice_backend *b)
 	if (!b)
 		return;
 	b->ops->close(b->impl);
+	ice_tagnorm_free(b->norm);
 	free(b);
+}
+
+/* Every way in stores partition tags in the form the pipeline emits
+ * (ice_tagnorm.h), so that a tag written by hand meets the invalidation. */
+static int canonical(ice_backend *b, const char *const *tags, size_t n, char ***out, ice_err *err)
+{
+	if (!b->norm && !(b->norm = ice_tagnorm_new(b)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ice_tagnorm_tags(b->norm, tags, n, out, err);
 }
 
 int ice_backend_put(ice_backend *b, const char *key, const void *val, size_t len,
                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
                     const char *origin, ice_err *err)
 {
-	return b->ops->put(b->impl, key, val, len, tags, n_tags, ttl_ms, origin, 0, err);
+	return ice_backend_put_at(b, key, val, len, tags, n_tags, ttl_ms, origin, 0, err);
 }
 
 int ice_backend_put_at(ice_backend *b, const char *key, const void *val, size_t len,
                        const char *const *tags, size_t n_tags, int64_t ttl_ms,
                        const char *origin, int64_t created_ms, ice_err *err)
 {
+	char **canon = NULL;
+	int rc;
+
 	if (created_ms < 0)
 		return ice_err_set(err, ICE_EINVAL, "put: negative creation time");
-	return b->ops->put(b->impl, key, val, len, tags, n_tags, ttl_ms, origin, created_ms, err);
+	if ((rc = ice_tags_check_each(tags, n_tags, err)) || (rc = canonical(b, tags, n_tags, &canon, err)))
+		return rc;
+	rc = b->ops->put(b->impl, key, val, len, (const char *const *)canon, n_tags, ttl_ms, origin,
+	                 created_ms, err);
+	ice_backend_strv_free(canon, n_tags);
+	return rc;
 }
 
 int ice_backend_get(ice_backend *b, const char *key, void **val, size_t *len,
@@ -150,9 +172,19 @@ static int unsupported(const ice_backend *b, const char *what, ice_err *err)
 int ice_backend_restore(ice_backend *b, const char *key, const void *val, size_t len,
                         const ice_entry_meta *m, ice_err *err)
 {
+	ice_entry_meta copy = *m;
+	char **canon = NULL;
+	int rc;
+
 	if (!b->ext || !b->ext->restore)
 		return unsupported(b, "restore entries with their metadata", err);
-	return b->ext->restore(b->impl, key, val, len, m, err);
+	if ((rc = ice_tags_check_each((const char *const *)m->tags, m->n_tags, err)) ||
+	    (rc = canonical(b, (const char *const *)m->tags, m->n_tags, &canon, err)))
+		return rc;
+	copy.tags = canon;
+	rc = b->ext->restore(b->impl, key, val, len, &copy, err);
+	ice_backend_strv_free(canon, m->n_tags);
+	return rc;
 }
 
 int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *add, ice_err *err)

@@ -58,4 +58,8 @@ int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
                    const ice_backend_ops **ops, const ice_backend_ext_ops **ext, void **impl,
                    ice_err *err);
 
+/* redis.c: connect to a Redis Cluster, url redis+cluster://... (seeds). */
+int ice_redis_open_cluster(const char *url, const ice_backend_opts *o, const ice_backend_ops **ops,
+                           const ice_backend_ext_ops **ext, void **impl, ice_err *err);
+
 #endif

@@ -184,7 +184,7 @@ static int route(const ice_cluster *c, int slot)
 
 /* ---- scripts ---- */
 
-static int sha1_hex(const char *src, char sha[41])
+int ice_script_sha1(const char *src, char sha[41])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -200,7 +200,7 @@ int ice_cluster_script(ice_cluster *c, const char *src, char sha[41], ice_err *e
 {
 	script *v;
 
-	if (sha1_hex(src, sha) < 0)
+	if (ice_script_sha1(src, sha) < 0)
 		return ice_err_set(err, ICE_ENOMEM, "SHA-1: cannot digest the script");
 	for (size_t i = 0; i < c->n_scripts; i++)
 		if (strcmp(c->scripts[i].sha, sha) == 0)

@@ -30,6 +30,11 @@ typedef struct ice_backend_opts {
 	                            * long, with backoff; 0: 30000; < 0: never */
 	int64_t max_bytes;         /* embedded store: set its size limit (kept in
 	                            * the file); 0: keep the stored one, < 0: none */
+	int wait_replicas;         /* Redis: replicas that must acknowledge an
+	                            * invalidation's mark before it counts as
+	                            * done (WAIT); 0: 1 when the master has
+	                            * replicas, else none; < 0: never wait */
+	int wait_timeout_ms;       /* how long WAIT may take; 0: 5000 */
 } ice_backend_opts;
 
 /* Filled by get/scan; the strings are owned by the struct:
@@ -50,6 +55,8 @@ typedef struct ice_entry_meta {
 void ice_entry_meta_clear(ice_entry_meta *m);
 
 /* url: redis://[user:password@]host[:port][/db],
+ * redis+cluster://[user:password@]host:port[,host:port...] (a Redis
+ * Cluster, its seed nodes; key layout 2 as on one server),
  * unix:///path/to/redis.sock[?db=N], or the embedded store
  * sqlite:///path/to/cache.db[?max_size=SIZE] (file:///... is the same);
  * its folders are created as needed. Unreachable: ICE_EBACKEND with
@@ -86,7 +93,10 @@ int ice_backend_delete(ice_backend *b, const char *const *keys, size_t n,
                        uint64_t *removed, ice_err *err);
 
 /* Remove every entry carrying any of the tags and every reference to them,
- * atomically per table (one Lua script call per table). A free-form tag is
+ * atomically per table (one Lua script call per table). On Redis with
+ * replicas, it returns only once the step that makes the entries gone was
+ * acknowledged by wait_replicas replicas (fewer: ICE_EBACKEND), so that a
+ * failover right after cannot bring them back. A free-form tag is
  * looked up in every table in use, found with SCAN. *removed = entries
  * removed (removed may be NULL). Adds to the invalidations/invalidated
  * counters. Tolerates dangling references (expired entries). */

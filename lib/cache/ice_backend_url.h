@@ -2,7 +2,10 @@
  * written in it (and on command lines), and the default URL.
  *
  * url: redis://[user:password@]host[:port][/db],
- * unix:///path/to/redis.sock[?db=N], or the embedded store
+ * redis+cluster://[user:password@]host:port[,host:port...] (a Redis
+ * Cluster's seed nodes: scheme "cluster", checked only; the cluster
+ * client parses it, ice_cluster.h), unix:///path/to/redis.sock[?db=N], or
+ * the embedded store
  * sqlite:///path/to/cache.db[?max_size=SIZE] (file:///... is the same).
  * Parsed URLs own their strings: ice_backend_url_clear frees them (and
  * wipes the password). No error message ever contains the password. */
@@ -14,7 +17,7 @@
 #include "ice_error.h"
 
 typedef struct ice_backend_url {
-	char *scheme;   /* "redis", "unix" or "sqlite" (also for file://) */
+	char *scheme;   /* "redis", "cluster", "unix" or "sqlite" (also for file://) */
 	char *host;     /* redis: host name or address; else NULL */
 	int port;       /* redis: default 6379 */
 	char *path;     /* unix: socket path; sqlite: database file; redis: NULL */

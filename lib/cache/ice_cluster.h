@@ -102,6 +102,10 @@ int ice_cluster_command(ice_cluster *c, const ice_cluster_cmd *cmd, redisReply *
 int ice_cluster_pipeline(ice_cluster *c, const ice_cluster_cmd *cmds, size_t n,
                          redisReply **out, ice_err *err);
 
+/* The SHA-1 (hex, NUL-terminated) by which EVALSHA names script src;
+ * -1 when it cannot be computed. */
+int ice_script_sha1(const char *src, char sha[41]);
+
 /* Register a Lua script: sha gets its SHA-1 (hex, NUL-terminated), for
  * EVALSHA sha NUMKEYS KEYS... ARGS...; a node answering NOSCRIPT is sent
  * SCRIPT LOAD src and the EVALSHA is repeated. src is copied. */

@@ -8,9 +8,12 @@
  *    "server":{"used_bytes":N, "max_bytes":N, "evicted":N, "expired":N},
  *    "totals":{"entries":N, "bytes":N, "hits":N, "misses":N,
  *              "hit_rate":X|null, "puts":N, "invalidations":N, "invalidated":N},
- *    "tables":[{"table":T, "entries":N, "bytes":N, "hits":N, ...,
+ *    "tables":[{"table":T, "entries":N, "bytes":N, "shared_entries":N, "hits":N, ...,
  *               "last_invalidated":{"snapshot_id":N, "updated_ms":N,
  *                                   "age_s":N}|null}, ...]}
+ * A table's entries and bytes are those of the entries whose home table it
+ * is (so that they add up to the totals); shared_entries counts the
+ * entries that depend on it and on another table too (a cached join).
  * Entries and bytes come from a scan of every entry (cost grows with the
  * cache); the counters from the backend's counters; last_invalidated from
  * the "invalidated" cursor that ice-invalidate moves. Server fields the
@@ -34,8 +37,8 @@ int ice_stats_collect(ice_backend *b, json_t **out, ice_err *err);
 int ice_stats_prometheus(const json_t *stats, const char *backend, double scrape_s,
                          char **text, size_t *len, ice_err *err);
 
-/* The backend label of the metrics for a cache URL ("redis" for redis://
- * and unix://, "sqlite" for sqlite:// and file://). Never NULL. */
+/* The backend label of the metrics for a cache URL ("redis" for redis://,
+ * redis+cluster:// and unix://, "sqlite" for sqlite:// and file://). Never NULL. */
 const char *ice_stats_backend_label(const char *url);
 
 /* What a scrape opens: the cache's URL and its options (prefix, timeouts,

@@ -1,23 +1,28 @@
-/* redis: the Redis cache backend (hiredis), keys as in icecache-keys(7). */
+/* redis: the Redis cache backend, one server or a Redis Cluster, keys as
+ * in icecache-keys(7) (layout 2). */
 #include "config.h"
 #include "backend_int.h"
+#include "ice_slot.h"
 #include "ice_tag.h"
 #include "ice_time.h"
+#include "rlink.h"
 
-#include <errno.h>
 #include <fnmatch.h>
-#include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
-/* ---- Lua scripts (all keys are built from ARGV[1], the prefix) ---- */
+/* ---- Lua scripts ---- */
 
 /* The scripts are lib/cache/lua/NAME.lua, each a C string ice_lua_NAME
- * here, made at build time by scripts/lua-to-c. */
+ * here, made at build time by scripts/lua-to-c. Layout 2: every key a
+ * script touches is one of its KEYS and all of them share the slot of one
+ * table ({T}); names the script cannot know (the sets of an entry's
+ * stored tags) are read by the client first and passed in, and a script
+ * that finds them changed answers so instead of touching other keys. The
+ * index P:k:KEY, the locks and the layout key are separate one-key steps.
+ * So the same scripts run on one server and on a cluster. */
 #include "redis-lua.inc"
 
 /* Redis 7 checks maxmemory for a script without flags only at its first
@@ -37,35 +42,41 @@
  *      then on every read treats an entry as gone when one of its tags (or
  *      "") is marked with a g above the entry's own seq (put stamps it from
  *      the same counter), so no reader sees half an invalidation.
- *   2. drain (a script per batch of about ICE_REDIS_DRAIN_BATCH entries):
- *      SSCAN the tag's live set (or P:{T}:all) from the job's cursor and
- *      remove the entries older than g with every reference. SSCAN returns
- *      every member present for the whole scan, and an entry put after the
- *      mark has a higher seq, so when the cursor comes back to 0 no entry
- *      the mark covers is left: the job and its mark go. Entries put later
- *      stay in the live set untouched.
+ *   2. drain (rounds of a few thousand entries over up to
+ *      ICE_REDIS_DRAIN_JOBS jobs): the client SSCANs each job's live set
+ *      (or P:{T}:all) from its cursor, reads the members' seq and tags,
+ *      and one script removes the entries older than their job's g with
+ *      every reference (their keys declared) and moves the cursors. SSCAN returns every member present for the whole scan,
+ *      and an entry put after the mark has a higher seq, so when the
+ *      cursor comes back to 0 no entry the mark covers is left: the job
+ *      and its mark go. Then the removed entries' index keys go.
  * An interrupted drain is finished by the next invalidation of the table
  * or by gc; until then its entries read as misses. */
 
-enum { S_PUT, S_GET, S_META, S_DEL, S_MARK, S_DRAIN, S_GC, S_UNLOCK, S_COUNT };
+enum { S_PUT, S_GET, S_META, S_DROP, S_MARK, S_DRAIN, S_GC, S_UNINDEX, S_UNLOCK, S_UPGRADE, S_COUNT };
 
-static const char *const script_src[S_COUNT] = { ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_del,
-                                                 ice_lua_mark, ice_lua_drain, ice_lua_gc,
-                                                 ice_lua_unlock };
+static const char *const script_src[S_COUNT] = {
+	ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_drop, ice_lua_mark,
+	ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade,
+};
 
-/* Set members looked at per drain script call: a few milliseconds of
- * Redis time (bench/run measurement 4: about 7 ms on a 2-core machine). */
-#define ICE_REDIS_DRAIN_BATCH 500
+/* The layout this code writes and reads (icecache-keys(7)). */
+#define ICE_REDIS_LAYOUT "2"
+
+/* Calls repeated when a script answers that the keys it was given no
+ * longer match (a concurrent writer): more means something is wrong. */
+#define ICE_REDIS_RETRIES 16
+
+/* The global counters are the sum of every table's P:{T}:gstats and of
+ * these P:{s:N}:gstats (misses of keys with no index, invalidations that
+ * found no table), N = slot of the key mod ICE_REDIS_SPREAD. */
+#define ICE_REDIS_SPREAD 16
 
 typedef struct redis_be {
-	redisContext *ctx;
-	char *where;  /* "redis://host:port" or "unix:///path", never a password */
+	ice_rlink *link;
 	char *prefix;
+	int wait_replicas, wait_timeout_ms; /* as in ice_backend_opts */
 	char sha[S_COUNT][41];
-	ice_backend_url url;   /* kept to reconnect (the password is wiped on close) */
-	int connect_ms, command_ms;
-	int reconnect_ms;      /* how long to keep trying after a lost connection */
-	int retryable;         /* set by run_once: the failure may pass on reconnect */
 } redis_be;
 
 /* ---- argument vectors (every argument copied, lengths explicit) ---- */
@@ -75,6 +86,8 @@ typedef struct cmd {
 	size_t *l;
 	size_t n, cap;
 	int oom;
+	int keyed; /* slot is set: that of its first key (or a master's) */
+	int slot;
 } cmd;
 
 static void cmd_free(cmd *c)
@@ -139,12 +152,22 @@ static void cmd_addf(cmd *c, const char *fmt, ...)
 	cmd_add(c, buf);
 }
 
-/* Append P:{T}:SUFFIX as one argument (T has length tlen). */
-static void cmd_addkey(cmd *c, const redis_be *r, const char *t, size_t tlen, const char *suffix,
-                       const char *rest)
+/* Append a key: routes c when it is its first. */
+static void cmd_addkeyn(cmd *c, const char *k, size_t n)
 {
-	size_t lp = strlen(r->prefix), ls = strlen(suffix), lr = rest ? strlen(rest) : 0;
-	char *k = malloc(lp + tlen + ls + lr + 4);
+	if (!c->keyed) {
+		c->slot = ice_slot(k, n);
+		c->keyed = 1;
+	}
+	cmd_addn(c, k, n);
+}
+
+/* Append the key P:{T}:SUFFIX[REST] (T has length tlen, REST rlen). */
+static void cmd_addkey_n(cmd *c, const redis_be *r, const char *t, size_t tlen, const char *suffix,
+                         const char *rest, size_t rlen)
+{
+	size_t lp = strlen(r->prefix), ls = strlen(suffix);
+	char *k = malloc(lp + tlen + ls + rlen + 4);
 
 	if (!k) {
 		c->oom = 1;
@@ -156,17 +179,32 @@ static void cmd_addkey(cmd *c, const redis_be *r, const char *t, size_t tlen, co
 	k[lp + 2 + tlen] = '}';
 	k[lp + 3 + tlen] = ':';
 	memcpy(k + lp + 4 + tlen, suffix, ls);
-	if (lr)
-		memcpy(k + lp + 4 + tlen + ls, rest, lr);
-	cmd_addn(c, k, lp + tlen + ls + lr + 4);
+	if (rlen)
+		memcpy(k + lp + 4 + tlen + ls, rest, rlen);
+	cmd_addkeyn(c, k, lp + tlen + ls + rlen + 4);
 	free(k);
 }
 
-/* Append P:SUFFIX (a key outside every table: P:stats, P:l:NAME). */
-static void cmd_addglobal(cmd *c, const redis_be *r, const char *suffix)
+/* Append P:{T}:SUFFIX[REST] with T and REST NUL-terminated (REST may be NULL). */
+static void cmd_addkey(cmd *c, const redis_be *r, const char *t, const char *suffix, const char *rest)
+{
+	cmd_addkey_n(c, r, t, strlen(t), suffix, rest, rest ? strlen(rest) : 0);
+}
+
+/* Append P:{T}:S for each S of the NULL-terminated list: a script's
+ * fixed KEYS. */
+static void cmd_addkeys(cmd *c, const redis_be *r, const char *t, const char *const *suffixes)
+{
+	for (; *suffixes; suffixes++)
+		cmd_addkey(c, r, t, *suffixes, NULL);
+}
+
+/* Append P:SUFFIX[KEY] (a key outside every table: the index P:k:KEY, a
+ * lock P:l:NAME, P:layout), KEY of length klen. */
+static void cmd_addglobal(cmd *c, const redis_be *r, const char *suffix, const char *key, size_t klen)
 {
 	size_t lp = strlen(r->prefix), ls = strlen(suffix);
-	char *k = malloc(lp + ls + 2);
+	char *k = malloc(lp + ls + klen + 2);
 
 	if (!k) {
 		c->oom = 1;
@@ -174,152 +212,99 @@ static void cmd_addglobal(cmd *c, const redis_be *r, const char *suffix)
 	}
 	memcpy(k, r->prefix, lp);
 	k[lp] = ':';
-	memcpy(k + lp + 1, suffix, ls + 1);
-	cmd_addn(c, k, lp + ls + 1);
+	memcpy(k + lp + 1, suffix, ls);
+	if (klen)
+		memcpy(k + lp + 1 + ls, key, klen);
+	cmd_addkeyn(c, k, lp + ls + klen + 1);
 	free(k);
 }
 
-static void cmd_addstats(cmd *c, const redis_be *r)
+/* Append P:{s:N}:gstats, the global counters N spreads over (N from key). */
+static void cmd_addspread(cmd *c, const redis_be *r, const char *key)
 {
-	cmd_addglobal(c, r, "stats");
+	char t[16];
+
+	snprintf(t, sizeof t, "s:%d", ice_slot(key, strlen(key)) % ICE_REDIS_SPREAD);
+	cmd_addkey(c, r, t, "gstats", NULL);
 }
 
-/* ---- running commands ---- */
+/* ---- running commands (all through the link) ---- */
 
-static int reconnect(redis_be *r, ice_err *err);
-
-/* Run c once; *out gets a non-error reply. An error reply is ICE_EBACKEND
- * and, when keep is set, left in *out for the caller to inspect. Sets
- * r->retryable when the failure is one a reconnect may cure: a lost
- * connection, or a restarted server still loading its data. */
-static int run_once(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
+static ice_cluster_cmd as_link(const cmd *c)
 {
-	redisReply *rep;
+	ice_cluster_cmd lc = { (int)c->n, (const char *const *)c->v, c->l, c->keyed ? c->slot : -1 };
+
+	return lc;
+}
+
+/* Run c; *out a reply that is not an error (else ICE_EBACKEND). */
+static int run(redis_be *r, cmd *c, redisReply **out, ice_err *err)
+{
+	ice_cluster_cmd lc = as_link(c);
 
 	*out = NULL;
-	r->retryable = 0;
 	if (c->oom)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if (!r->ctx || r->ctx->err) {
-		r->retryable = 1;
-		return ice_err_set(err, ICE_EBACKEND, "%s: not connected", r->where);
-	}
-	rep = redisCommandArgv(r->ctx, (int)c->n, (const char **)c->v, c->l);
-	if (!rep) {
-		/* A timed-out read leaves EAGAIN; either way the context is dead
-		 * (the next call reconnects). A timeout is not retried: the
-		 * command may still be running on a slow server. */
-		int timeout = r->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-		r->retryable = !timeout;
-		return ice_err_set(err, timeout ? ICE_ETIMEOUT : ICE_EBACKEND, "%s: %s", r->where,
-		                   timeout ? "command timed out" : r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
-	}
-	if (rep->type == REDIS_REPLY_ERROR) {
-		r->retryable = strncmp(rep->str, "LOADING", 7) == 0;
-		ice_err_set(err, ICE_EBACKEND, "%s: %s: %.*s", r->where, c->v[0], (int)rep->len, rep->str);
-		if (keep && !r->retryable)
-			*out = rep;
-		else
-			freeReplyObject(rep);
-		return ICE_EBACKEND;
-	}
-	*out = rep;
-	return ICE_OK;
+	return ice_rlink_cmd(r->link, &lc, out, err);
 }
 
-/* Run c; when the connection was lost (Redis restarted, say), reconnect
- * with exponential backoff for up to reconnect_ms and run it again. Every
- * command and script here is safe to repeat: a put replaces, removals of
- * what is gone remove nothing (only a counter may count twice). */
-static int run(redis_be *r, cmd *c, redisReply **out, int keep, ice_err *err)
+/* Run n commands pipelined; out[i] their replies, errors included. */
+static int run_many(redis_be *r, cmd *cs, size_t n, redisReply **out, ice_err *err)
 {
-	ice_err why = { 0 };
-	int64_t deadline = 0;
-	long delay = 25;
+	ice_cluster_cmd *lc;
+	size_t i;
 	int rc;
 
-	for (;;) {
-		rc = run_once(r, c, out, keep, why.code ? NULL : err);
-		if (rc == ICE_OK || !r->retryable || r->reconnect_ms <= 0)
-			return rc;
-		if (!deadline)
-			deadline = ice_now_ms() + r->reconnect_ms;
-		if (ice_now_ms() >= deadline) {
-			if (why.code && err)
-				*err = why; /* the last reconnect says more than "not connected" */
-			return ice_err_prefix(err, "gave up reconnecting after %d ms: ", r->reconnect_ms);
-		}
-		ice_sleep_ms(delay);
-		delay = delay * 2 > 1000 ? 1000 : delay * 2;
-		ice_err_clear(&why);
-		if (reconnect(r, &why) == ICE_OK)
-			delay = 25;
-	}
-}
-
-static int load_script(redis_be *r, int s, ice_err *err)
-{
-	cmd c = { 0 };
-	redisReply *rep = NULL;
-	int rc;
-
-	cmd_add(&c, "SCRIPT");
-	cmd_add(&c, "LOAD");
-	cmd_add(&c, script_src[s]);
-	if ((rc = run(r, &c, &rep, 0, err)))
-		goto out;
-	if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
-		rc = ice_err_set(err, ICE_EBACKEND, "%s: SCRIPT LOAD: unexpected reply", r->where);
-		goto out;
-	}
-	memcpy(r->sha[s], rep->str, 40);
-	r->sha[s][40] = '\0';
-out:
-	freeReplyObject(rep);
-	cmd_free(&c);
+	memset(out, 0, n * sizeof *out);
+	for (i = 0; i < n; i++)
+		if (cs[i].oom)
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (!n)
+		return ICE_OK;
+	if (!(lc = malloc(n * sizeof *lc)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		lc[i] = as_link(&cs[i]);
+	rc = ice_rlink_pipeline(r->link, lc, n, out, err);
+	free(lc);
 	return rc;
 }
 
-/* EVALSHA script s with the arguments in args (args->v[0..2] are reserved
- * for EVALSHA SHA 0 and filled here); reloads the script on NOSCRIPT. */
-static int eval(redis_be *r, int s, cmd *args, redisReply **out, ice_err *err)
+static void cmds_free(cmd *cs, redisReply **reps, size_t n)
 {
-	int rc = ICE_OK, attempt;
+	size_t i;
 
-	*out = NULL;
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (!r->sha[s][0] && (rc = load_script(r, s, err)))
-			return rc;
-		if (args->oom)
-			return ice_err_set(err, ICE_ENOMEM, "out of memory");
-		free(args->v[1]);
-		args->v[1] = strdup(r->sha[s]);
-		if (!args->v[1]) {
-			args->oom = 1;
-			return ice_err_set(err, ICE_ENOMEM, "out of memory");
-		}
-		args->l[1] = 40;
-		rc = run(r, args, out, 1, err);
-		if (rc != ICE_EBACKEND || !*out)
-			return rc;
-		if (strncmp((*out)->str, "NOSCRIPT", 8) != 0) {
-			freeReplyObject(*out);
-			*out = NULL;
-			return rc;
-		}
-		freeReplyObject(*out);
-		*out = NULL;
-		r->sha[s][0] = '\0';
+	for (i = 0; i < n; i++) {
+		cmd_free(&cs[i]);
+		if (reps)
+			freeReplyObject(reps[i]);
 	}
-	return rc;
+	free(cs);
+	free(reps);
 }
 
-static void eval_init(cmd *c, const redis_be *r)
+/* Start an EVALSHA of script s: its keys come next, then eval_args. */
+static void eval_init(cmd *c, const redis_be *r, int s)
 {
 	cmd_add(c, "EVALSHA");
-	cmd_add(c, "-");
+	cmd_add(c, r->sha[s]);
 	cmd_add(c, "0");
-	cmd_add(c, r->prefix);
+}
+
+/* The keys are all added: set NUMKEYS; the ARGV come next. */
+static void eval_args(cmd *c)
+{
+	char n[24];
+
+	if (c->oom || c->n < 3)
+		return;
+	snprintf(n, sizeof n, "%zu", c->n - 3);
+	free(c->v[2]);
+	if (!(c->v[2] = strdup(n))) {
+		c->oom = 1;
+		return;
+	}
+	c->l[2] = strlen(n);
 }
 
 /* ---- helpers ---- */
@@ -390,126 +375,99 @@ static void redis_close(void *impl)
 
 	if (!r)
 		return;
-	if (r->ctx)
-		redisFree(r->ctx);
-	ice_backend_url_clear(&r->url);
-	free(r->where);
+	ice_rlink_close(r->link);
 	free(r->prefix);
 	free(r);
 }
 
-static struct timeval tv_ms(int ms)
-{
-	struct timeval tv;
+/* Whether any key under the prefix exists, on any master. */
+static int any_key(redis_be *r, int *found, ice_err *err);
 
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return tv;
-}
-
-/* AUTH, then SELECT (or PING) so that open fails early. */
-static int handshake(redis_be *r, const ice_backend_url *u, ice_err *err)
+/* Read P:layout: "2" goes on; missing in an empty cache, it is written;
+ * missing where keys exist (IceCache before layout 2 kept no version),
+ * the cache is layout 1, upgraded in place on a single server (the
+ * entries, tag sets, index and cursors of layout 1 are layout 2's; only
+ * the global counters P:stats move; see icecache-keys(7)); anything else
+ * is refused. */
+static int check_layout(redis_be *r, ice_err *err)
 {
 	redisReply *rep = NULL;
 	cmd c = { 0 };
-	int rc = ICE_OK;
+	int rc, found = 0;
 
-	if (u->password) {
-		cmd_add(&c, "AUTH");
-		if (u->user)
-			cmd_add(&c, u->user);
-		cmd_add(&c, u->password);
-		rc = run_once(r, &c, &rep, 1, err);
-		if (rc == ICE_EBACKEND && rep)
-			rc = ice_err_set(err, ICE_EBACKEND, "%s: authentication failed: %.*s",
-			                 r->where, (int)rep->len, rep->str);
-		freeReplyObject(rep);
-		rep = NULL;
-		cmd_free(&c);
-		if (rc)
-			return rc;
+	cmd_add(&c, "GET");
+	cmd_addglobal(&c, r, "layout", NULL, 0);
+	if ((rc = run(r, &c, &rep, err)))
+		goto out;
+	if (rep->type == REDIS_REPLY_STRING && rep->len == 1 && rep->str[0] == ICE_REDIS_LAYOUT[0])
+		goto out;
+	if (rep->type == REDIS_REPLY_STRING) {
+		rc = ice_err_set(err, ICE_EUNSUPPORTED,
+		                 "%s: cache layout '%.*s' (prefix '%s') is not one this program knows "
+		                 "(layouts 1 and 2): upgrade IceCache",
+		                 ice_rlink_where(r->link), rep->len > 16 ? 16 : (int)rep->len, rep->str, r->prefix);
+		goto out;
 	}
-	if (u->db) {
-		cmd_add(&c, "SELECT");
-		cmd_addf(&c, "%d", u->db);
+	if ((rc = any_key(r, &found, err)))
+		goto out;
+	freeReplyObject(rep);
+	rep = NULL;
+	cmd_free(&c);
+	if (found && ice_rlink_is_cluster(r->link)) {
+		rc = ice_err_set(err, ICE_EUNSUPPORTED,
+		                 "%s: keys under prefix '%s' but no layout version: not an IceCache layout 2 cache "
+		                 "(copy a layout 1 cache with ice-cache migrate)",
+		                 ice_rlink_where(r->link), r->prefix);
+		goto out;
+	}
+	if (found) {
+		/* layout 1 on one server: P:stats into P:{s:0}:gstats, then the version */
+		eval_init(&c, r, S_UPGRADE);
+		cmd_addglobal(&c, r, "layout", NULL, 0);
+		cmd_addglobal(&c, r, "stats", NULL, 0);
+		cmd_addkey(&c, r, "s:0", "gstats", NULL);
+		eval_args(&c);
 	} else {
-		cmd_add(&c, "PING"); /* catches a server that wants AUTH */
+		cmd_add(&c, "SET");
+		cmd_addglobal(&c, r, "layout", NULL, 0);
+		cmd_add(&c, ICE_REDIS_LAYOUT);
+		cmd_add(&c, "NX");
 	}
-	rc = run_once(r, &c, &rep, 0, err);
+	rc = run(r, &c, &rep, err);
+out:
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
 }
 
 static const ice_backend_ops redis_ops;
-
-static int connect_url(redis_be *r, const ice_backend_url *u, ice_err *err)
-{
-	if (u->path)
-		r->ctx = redisConnectUnixWithTimeout(u->path, tv_ms(r->connect_ms));
-	else
-		r->ctx = redisConnectWithTimeout(u->host, u->port, tv_ms(r->connect_ms));
-	if (!r->ctx)
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	if (r->ctx->err)
-		return ice_err_set(err, ICE_EBACKEND, "cannot connect to %s: %s", r->where, r->ctx->errstr);
-	if (redisSetTimeout(r->ctx, tv_ms(r->command_ms)) != REDIS_OK)
-		return ice_err_set(err, ICE_EBACKEND, "%s: cannot set the command timeout", r->where);
-	return handshake(r, u, err);
-}
-
-static int reconnect(redis_be *r, ice_err *err)
-{
-	if (r->ctx)
-		redisFree(r->ctx);
-	r->ctx = NULL;
-	return connect_url(r, &r->url, err);
-}
-
-/* A copy of u that outlives the caller's (open keeps it to reconnect). */
-static int copy_url(ice_backend_url *d, const ice_backend_url *u)
-{
-	memset(d, 0, sizeof *d);
-	d->port = u->port;
-	d->db = u->db;
-#define DUP(f) (!u->f || (d->f = strdup(u->f)))
-	return DUP(scheme) && DUP(host) && DUP(path) && DUP(user) && DUP(password) ? ICE_OK : ICE_ENOMEM;
-#undef DUP
-}
-
-static char *where_of(const ice_backend_url *u)
-{
-	char *w = NULL;
-	int n;
-
-	if (u->path)
-		n = asprintf(&w, "unix://%s", u->path);
-	else
-		n = asprintf(&w, strchr(u->host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", u->host, u->port);
-	return n < 0 ? NULL : w;
-}
-
 static const ice_backend_ext_ops redis_ext;
 
-int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
-                   const ice_backend_ops **ops, const ice_backend_ext_ops **ext, void **impl,
-                   ice_err *err)
+/* Open over u (one server) or cluster_url. */
+static int open_any(const ice_backend_url *u, const char *cluster_url, const ice_backend_opts *o,
+                    const ice_backend_ops **ops, const ice_backend_ext_ops **ext, void **impl,
+                    ice_err *err)
 {
 	redis_be *r = calloc(1, sizeof *r);
 	const char *prefix = o && o->prefix && o->prefix[0] ? o->prefix : "icecache";
-	int rc;
+	int rc, s;
 
 	*impl = NULL;
-	if (!r || !(r->prefix = strdup(prefix)) || copy_url(&r->url, u) || !(r->where = where_of(u))) {
+	if (!r || !(r->prefix = strdup(prefix))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	r->connect_ms = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 2000;
-	r->command_ms = o && o->command_timeout_ms > 0 ? o->command_timeout_ms : 5000;
-	r->reconnect_ms = o && o->reconnect_ms != 0 ? (o->reconnect_ms > 0 ? o->reconnect_ms : 0) : 30000;
-	/* An unreachable server at the start is reported at once: only a
-	 * connection that worked is worth waiting for. */
-	if ((rc = connect_url(r, u, err)))
+	if (strpbrk(prefix, "{}")) {
+		rc = ice_err_set(err, ICE_EINVAL, "cache prefix '%s': no '{' or '}' (they would put every key in one slot)", prefix);
+		goto out;
+	}
+	r->wait_replicas = o ? o->wait_replicas : 0;
+	r->wait_timeout_ms = o && o->wait_timeout_ms > 0 ? o->wait_timeout_ms : 5000;
+	if ((rc = ice_rlink_open(u, cluster_url, o, &r->link, err)))
+		goto out;
+	for (s = 0; s < S_COUNT && !rc; s++)
+		rc = ice_rlink_script(r->link, script_src[s], r->sha[s], err);
+	if (rc || (rc = check_layout(r, err)))
 		goto out;
 	*ops = &redis_ops;
 	*ext = &redis_ext;
@@ -520,182 +478,20 @@ out:
 	return rc;
 }
 
-/* ---- put / get / delete ---- */
-
-/* What put and restore write. */
-typedef struct entry_args {
-	const char *key, *origin;
-	const void *val;
-	size_t len;
-	const char *const *tags;
-	size_t n_tags;
-	int64_t created_ms, ttl_ms;
-	uint64_t hits;
-	int count; /* a put (counted) rather than a restore */
-} entry_args;
-
-/* Append the tags joined by "\n" as one argument. */
-static void cmd_addjoined(cmd *c, const char *const *tags, size_t n)
+int ice_redis_open(const ice_backend_url *u, const ice_backend_opts *o,
+                   const ice_backend_ops **ops, const ice_backend_ext_ops **ext, void **impl,
+                   ice_err *err)
 {
-	size_t i, ji;
-
-	cmd_addn(c, "", 0);
-	ji = c->n - 1;
-	for (i = 0; i < n && !c->oom; i++) {
-		size_t l = c->l[ji], tl = strlen(tags[i]);
-		char *j = realloc(c->v[ji], l + tl + 2);
-		if (!j) {
-			c->oom = 1;
-			break;
-		}
-		if (i)
-			j[l++] = '\n';
-		memcpy(j + l, tags[i], tl + 1);
-		c->v[ji] = j;
-		c->l[ji] = l + tl;
-	}
+	return open_any(u, NULL, o, ops, ext, impl, err);
 }
 
-static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
+int ice_redis_open_cluster(const char *url, const ice_backend_opts *o, const ice_backend_ops **ops,
+                           const ice_backend_ext_ops **ext, void **impl, ice_err *err)
 {
-	redisReply *rep = NULL;
-	cmd c = { 0 };
-	char *t = NULL;
-	int64_t now = ice_now_ms();
-	size_t i;
-	int rc;
-
-	if (!a->key || a->ttl_ms < 0)
-		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-	if ((rc = ice_tags_check_one_table(a->tags, a->n_tags, err)))
-		return rc;
-	if (!(t = ice_tags_table(a->tags, a->n_tags)))
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	eval_init(&c, r);
-	cmd_add(&c, a->key);
-	cmd_add(&c, t);
-	cmd_addn(&c, a->val, a->len);
-	cmd_addf(&c, "%lld", (long long)(a->created_ms ? a->created_ms : now));
-	cmd_addf(&c, "%lld", a->ttl_ms ? (long long)(now + a->ttl_ms) : 0LL);
-	cmd_addf(&c, "%zu", a->len);
-	cmd_addf(&c, "%lld", (long long)a->ttl_ms);
-	cmd_add(&c, a->origin ? "1" : "0");
-	cmd_add(&c, a->origin ? a->origin : "");
-	cmd_addjoined(&c, a->tags, a->n_tags);
-	cmd_addf(&c, "%llu", (unsigned long long)a->hits);
-	cmd_add(&c, a->count ? "1" : "0");
-	for (i = 0; i < a->n_tags; i++)
-		cmd_add(&c, a->tags[i]);
-	rc = eval(r, S_PUT, &c, &rep, err);
-	freeReplyObject(rep);
-	cmd_free(&c);
-	free(t);
-	return rc;
+	return open_any(NULL, url, o, ops, ext, impl, err);
 }
 
-static int redis_put(void *impl, const char *key, const void *val, size_t len,
-                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
-                     const char *origin, int64_t created_ms, ice_err *err)
-{
-	entry_args a = { .key = key, .origin = origin, .val = val, .len = len, .tags = tags,
-	                 .n_tags = n_tags, .created_ms = created_ms, .ttl_ms = ttl_ms, .count = 1 };
-
-	return write_entry(impl, &a, err);
-}
-
-/* An entry as it was (migrate): creation time, absolute expiry and hits
- * kept, nothing counted. One whose time has passed is not written. */
-static int redis_restore(void *impl, const char *key, const void *val, size_t len,
-                         const ice_entry_meta *m, ice_err *err)
-{
-	entry_args a = { .key = key, .origin = m->origin, .val = val, .len = len,
-	                 .tags = (const char *const *)m->tags, .n_tags = m->n_tags,
-	                 .created_ms = m->created_ms, .hits = m->hits };
-
-	if (m->expires_ms) {
-		a.ttl_ms = m->expires_ms - ice_now_ms();
-		if (a.ttl_ms <= 0)
-			return ICE_OK;
-	}
-	return write_entry(impl, &a, err);
-}
-
-/* get (count set: counts the hit or miss) and peek (counts nothing). */
-static int fetch_entry(redis_be *r, int count, const char *key, void **val, size_t *len,
-                       ice_entry_meta *meta, ice_err *err)
-{
-	redisReply *rep = NULL;
-	cmd c = { 0 };
-	int rc;
-
-	*val = NULL;
-	*len = 0;
-	if (meta)
-		memset(meta, 0, sizeof *meta);
-	eval_init(&c, r);
-	cmd_add(&c, key);
-	cmd_add(&c, count ? "1" : "0");
-	if ((rc = eval(r, S_GET, &c, &rep, err)))
-		goto out;
-	if (rep->type == REDIS_REPLY_NIL) {
-		rc = ICE_ENOENT;
-		ice_err_set(err, ICE_ENOENT, "%s: no entry", key);
-		goto out;
-	}
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
-	    rep->element[0]->type != REDIS_REPLY_STRING) {
-		rc = ice_err_set(err, ICE_EBACKEND, "%s: get: unexpected reply", r->where);
-		goto out;
-	}
-	if (meta && (rc = fill_meta(meta, rep->element + 1, err)))
-		goto out;
-	if (!(*val = dup_reply(rep->element[0]))) {
-		ice_entry_meta_clear(meta);
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	*len = rep->element[0]->len;
-out:
-	freeReplyObject(rep);
-	cmd_free(&c);
-	return rc;
-}
-
-static int redis_get(void *impl, const char *key, void **val, size_t *len,
-                     ice_entry_meta *meta, ice_err *err)
-{
-	return fetch_entry(impl, 1, key, val, len, meta, err);
-}
-
-static int redis_peek(void *impl, const char *key, void **val, size_t *len,
-                      ice_entry_meta *meta, ice_err *err)
-{
-	return fetch_entry(impl, 0, key, val, len, meta, err);
-}
-
-static int redis_del(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err)
-{
-	redis_be *r = impl;
-	redisReply *rep = NULL;
-	cmd c = { 0 };
-	size_t i;
-	int rc = ICE_OK;
-
-	if (removed)
-		*removed = 0;
-	if (!n)
-		return ICE_OK;
-	eval_init(&c, r);
-	for (i = 0; i < n; i++)
-		cmd_add(&c, keys[i]);
-	if (!(rc = eval(r, S_DEL, &c, &rep, err)) && removed)
-		*removed = (uint64_t)reply_num(rep);
-	freeReplyObject(rep);
-	cmd_free(&c);
-	return rc;
-}
-
-/* ---- tables ---- */
+/* ---- lists of strings ---- */
 
 typedef struct strlist {
 	char **v;
@@ -761,17 +557,36 @@ static char *glob_join(const char *pre, const char *s, const char *post)
 	return g;
 }
 
-/* SCAN the keyspace for keys matching glob; calls fn for each key (fn
+
+/* Split s[0..len) at "\n" into l (empty parts skipped). */
+static int split_tags(const char *s, size_t len, strlist *l)
+{
+	const char *nl;
+	size_t tl;
+
+	while (len) {
+		nl = memchr(s, '\n', len);
+		tl = nl ? (size_t)(nl - s) : len;
+		if (tl && strlist_push(l, s, tl) < 0)
+			return ICE_ENOMEM;
+		s += tl + (nl ? 1 : 0);
+		len -= tl + (nl ? 1 : 0);
+	}
+	return ICE_OK;
+}
+
+/* SCAN every master for keys matching glob; calls fn for each key (fn
  * returns -1 to stop). */
 typedef int (*key_fn)(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err);
 
-static int scan_keys(redis_be *r, const char *glob, key_fn fn, void *ctx, ice_err *err)
+static int scan_master(redis_be *r, int slot, const char *glob, key_fn fn, void *ctx, int *stop,
+                       ice_err *err)
 {
 	char cursor[32] = "0";
 	redisReply *rep = NULL;
 	cmd c = { 0 };
 	size_t i;
-	int rc = ICE_OK, stop = 0;
+	int rc = ICE_OK;
 
 	do {
 		cmd_add(&c, "SCAN");
@@ -780,30 +595,460 @@ static int scan_keys(redis_be *r, const char *glob, key_fn fn, void *ctx, ice_er
 		cmd_add(&c, glob);
 		cmd_add(&c, "COUNT");
 		cmd_add(&c, "1000");
-		if ((rc = run(r, &c, &rep, 0, err)))
+		c.keyed = slot >= 0;
+		c.slot = slot;
+		if ((rc = run(r, &c, &rep, err)))
 			break;
 		cmd_free(&c);
 		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 		    rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= sizeof cursor ||
 		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-			rc = ice_err_set(err, ICE_EBACKEND, "%s: SCAN: unexpected reply", r->where);
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: SCAN: unexpected reply", ice_rlink_where(r->link));
 			break;
 		}
 		memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
 		cursor[rep->element[0]->len] = '\0';
-		for (i = 0; i < rep->element[1]->elements && !rc && !stop; i++) {
+		for (i = 0; i < rep->element[1]->elements && !rc && !*stop; i++) {
 			redisReply *k = rep->element[1]->element[i];
 			rc = fn(r, k->str, k->len, ctx, err);
 			if (rc < 0) {
-				stop = 1;
+				*stop = 1;
 				rc = ICE_OK;
 			}
 		}
 		freeReplyObject(rep);
 		rep = NULL;
-	} while (!rc && !stop && strcmp(cursor, "0") != 0);
+	} while (!rc && !*stop && strcmp(cursor, "0") != 0);
 	freeReplyObject(rep);
 	cmd_free(&c);
+	return rc;
+}
+
+static int scan_keys(redis_be *r, const char *glob, key_fn fn, void *ctx, ice_err *err)
+{
+	int *slots = NULL, rc, stop = 0;
+	size_t n = 0, i;
+
+	if ((rc = ice_rlink_masters(r->link, &slots, &n, err)))
+		return rc;
+	for (i = 0; i < n && !rc && !stop; i++)
+		rc = scan_master(r, slots[i], glob, fn, ctx, &stop, err);
+	free(slots);
+	return rc;
+}
+
+static int found_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
+{
+	(void)r, (void)k, (void)n, (void)err;
+	*(int *)ctx = 1;
+	return -1;
+}
+
+static int any_key(redis_be *r, int *found, ice_err *err)
+{
+	char *glob = glob_join("", r->prefix, ":*");
+	int rc;
+
+	*found = 0;
+	rc = glob ? scan_keys(r, glob, found_key, found, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	free(glob);
+	return rc;
+}
+
+/* ---- put / get / delete ---- */
+
+/* What put and restore write. */
+typedef struct entry_args {
+	const char *key, *origin;
+	const void *val;
+	size_t len;
+	const char *const *tags;
+	size_t n_tags;
+	int64_t created_ms, ttl_ms;
+	uint64_t hits;
+	int count; /* a put (counted) rather than a restore */
+} entry_args;
+
+/* Append the strings joined by "\n" as one argument. */
+static void cmd_addjoined(cmd *c, const char *const *tags, size_t n)
+{
+	size_t i, ji;
+
+	cmd_addn(c, "", 0);
+	ji = c->n - 1;
+	for (i = 0; i < n && !c->oom; i++) {
+		size_t l = c->l[ji], tl = strlen(tags[i]);
+		char *j = realloc(c->v[ji], l + tl + 2);
+		if (!j) {
+			c->oom = 1;
+			break;
+		}
+		if (i)
+			j[l++] = '\n';
+		memcpy(j + l, tags[i], tl + 1);
+		c->v[ji] = j;
+		c->l[ji] = l + tl;
+	}
+}
+
+/* Replace *s (a copy) by the reply string rep (NULL when not a string). */
+static int take_str(char **s, const redisReply *rep)
+{
+	free(*s);
+	*s = NULL;
+	if (rep && rep->type == REDIS_REPLY_STRING && !(*s = strndup(rep->str, rep->len)))
+		return ICE_ENOMEM;
+	return ICE_OK;
+}
+
+/* Remove entry key of table t with every reference (script drop, its
+ * tags read first). *code as drop.lua answers: 0 none, 1 live, 2 dead. */
+static int drop_entry(redis_be *r, const char *t, const char *key, int *code, ice_err *err)
+{
+	redisReply *rep = NULL;
+	char *tl = NULL;
+	int rc = ICE_OK, tries;
+	size_t i;
+
+	*code = 0;
+	{
+		cmd c = { 0 };
+		cmd_add(&c, "HGET");
+		cmd_addkey(&c, r, t, "e:", key);
+		cmd_add(&c, "tags");
+		rc = run(r, &c, &rep, err);
+		cmd_free(&c);
+		if (!rc && take_str(&tl, rep))
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		freeReplyObject(rep);
+		rep = NULL;
+	}
+	for (tries = 0; !rc && tl && tries < ICE_REDIS_RETRIES; tries++) {
+		strlist tags = { 0 };
+		cmd c = { 0 };
+
+		if (split_tags(tl, strlen(tl), &tags))
+			c.oom = 1;
+		eval_init(&c, r, S_DROP);
+		cmd_addkey(&c, r, t, "e:", key);
+		cmd_addkeys(&c, r, t, (const char *const[]){ "all", "tags", "dead", NULL });
+		for (i = 0; i < tags.n; i++)
+			cmd_addkey(&c, r, t, "t:", tags.v[i]);
+		eval_args(&c);
+		cmd_add(&c, key);
+		cmd_add(&c, tl);
+		for (i = 0; i < tags.n; i++)
+			cmd_add(&c, tags.v[i]);
+		rc = run(r, &c, &rep, err);
+		cmd_free(&c);
+		strlist_free(&tags);
+		if (!rc && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2))
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: drop: unexpected reply", ice_rlink_where(r->link));
+		if (!rc && (*code = (int)reply_num(rep->element[0])) >= 0) {
+			freeReplyObject(rep);
+			rep = NULL;
+			break;
+		}
+		if (!rc && take_str(&tl, rep->element[1]))
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		freeReplyObject(rep);
+		rep = NULL;
+	}
+	if (!rc && *code < 0)
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: drop %s: the entry keeps changing", ice_rlink_where(r->link), key);
+	free(tl);
+	return rc;
+}
+
+/* The put script of a: KEYS and ARGV, old the stored entry's tags as
+ * believed ("\n"-joined, "" for none). */
+static void put_cmd(cmd *c, redis_be *r, const entry_args *a, const char *t, const char *old)
+{
+	int64_t now = ice_now_ms();
+	strlist ol = { 0 };
+	size_t i;
+
+	if (split_tags(old, strlen(old), &ol))
+		c->oom = 1;
+	eval_init(c, r, S_PUT);
+	cmd_addkey(c, r, t, "e:", a->key);
+	cmd_addkeys(c, r, t, (const char *const[]){ "seq", "all", "tags", "stats", "gstats", NULL });
+	for (i = 0; i < a->n_tags; i++)
+		cmd_addkey(c, r, t, "t:", a->tags[i]);
+	for (i = 0; i < ol.n; i++)
+		cmd_addkey(c, r, t, "t:", ol.v[i]);
+	eval_args(c);
+	cmd_add(c, a->key);
+	cmd_addn(c, a->val, a->len);
+	cmd_addf(c, "%lld", (long long)(a->created_ms ? a->created_ms : now));
+	cmd_addf(c, "%lld", a->ttl_ms ? (long long)(now + a->ttl_ms) : 0LL);
+	cmd_addf(c, "%zu", a->len);
+	cmd_addf(c, "%lld", (long long)a->ttl_ms);
+	cmd_add(c, a->origin ? "1" : "0");
+	cmd_add(c, a->origin ? a->origin : "");
+	cmd_addjoined(c, a->tags, a->n_tags);
+	cmd_addf(c, "%llu", (unsigned long long)a->hits);
+	cmd_add(c, a->count ? "1" : "0");
+	cmd_addf(c, "%zu", a->n_tags);
+	cmd_add(c, old);
+	for (i = 0; i < a->n_tags; i++)
+		cmd_add(c, a->tags[i]);
+	for (i = 0; i < ol.n; i++)
+		cmd_add(c, ol.v[i]);
+	strlist_free(&ol);
+}
+
+/* SET P:k:KEY T, with the entry's TTL. */
+static void index_cmd(cmd *c, redis_be *r, const char *key, const char *t, int64_t ttl_ms)
+{
+	cmd_add(c, "SET");
+	cmd_addglobal(c, r, "k:", key, strlen(key));
+	cmd_add(c, t);
+	if (ttl_ms > 0) {
+		cmd_add(c, "PX");
+		cmd_addf(c, "%lld", (long long)ttl_ms);
+	}
+}
+
+/* A put (see "Writing" in icecache-keys(7)): read the index and the tags
+ * of an entry of the key in its new table T (one round trip); remove the
+ * entry from the table the index names when that is another; then the
+ * put script with the index written beside it (one round trip): until
+ * the entry is written, a reader that follows the new index finds no
+ * entry, a miss. A put whose old tags changed meanwhile is repeated. */
+static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
+{
+	cmd *cs = calloc(2, sizeof *cs);
+	redisReply **reps = calloc(2, sizeof *reps);
+	char *t = NULL, *old_t = NULL, *old_tags = NULL;
+	int rc, code, tries;
+
+	if (!cs || !reps) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!a->key || a->ttl_ms < 0) {
+		rc = ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
+		goto out;
+	}
+	if ((rc = ice_tags_check_one_table(a->tags, a->n_tags, err)))
+		goto out;
+	if (!(t = ice_tags_table(a->tags, a->n_tags))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	cmd_add(&cs[0], "GET");
+	cmd_addglobal(&cs[0], r, "k:", a->key, strlen(a->key));
+	cmd_add(&cs[1], "HGET");
+	cmd_addkey(&cs[1], r, t, "e:", a->key);
+	cmd_add(&cs[1], "tags");
+	if ((rc = run_many(r, cs, 2, reps, err)))
+		goto out;
+	if (take_str(&old_t, reps[0]) || take_str(&old_tags, reps[1])) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (old_t && strcmp(old_t, t) != 0 && (rc = drop_entry(r, old_t, a->key, &code, err)))
+		goto out;
+	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
+		size_t n = tries ? 1 : 2, i;
+
+		for (i = 0; i < 2; i++) {
+			cmd_free(&cs[i]);
+			freeReplyObject(reps[i]);
+			reps[i] = NULL;
+		}
+		put_cmd(&cs[0], r, a, t, old_tags ? old_tags : "");
+		index_cmd(&cs[1], r, a->key, t, a->ttl_ms);
+		if ((rc = run_many(r, cs, n, reps, err)))
+			goto out;
+		for (i = 0; i < n; i++)
+			if (reps[i]->type == REDIS_REPLY_ERROR) {
+				rc = ice_err_set(err, ICE_EBACKEND, "%s: put %s: %.*s", ice_rlink_where(r->link), a->key,
+				                 (int)reps[i]->len, reps[i]->str);
+				goto out;
+			}
+		if (reps[0]->type != REDIS_REPLY_STRING)
+			goto out; /* written */
+		if (take_str(&old_tags, reps[0])) {
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	rc = ice_err_set(err, ICE_EBACKEND, "%s: put %s: the entry keeps changing", ice_rlink_where(r->link), a->key);
+out:
+	if (cs)
+		cmds_free(cs, reps, 2);
+	else
+		free(reps);
+	free(t);
+	free(old_t);
+	free(old_tags);
+	return rc;
+}
+
+static int redis_put(void *impl, const char *key, const void *val, size_t len,
+                     const char *const *tags, size_t n_tags, int64_t ttl_ms,
+                     const char *origin, int64_t created_ms, ice_err *err)
+{
+	entry_args a = { .key = key, .origin = origin, .val = val, .len = len, .tags = tags,
+	                 .n_tags = n_tags, .created_ms = created_ms, .ttl_ms = ttl_ms, .count = 1 };
+
+	return write_entry(impl, &a, err);
+}
+
+/* An entry as it was (migrate): creation time, absolute expiry and hits
+ * kept, nothing counted. One whose time has passed is not written. */
+static int redis_restore(void *impl, const char *key, const void *val, size_t len,
+                         const ice_entry_meta *m, ice_err *err)
+{
+	entry_args a = { .key = key, .origin = m->origin, .val = val, .len = len,
+	                 .tags = (const char *const *)m->tags, .n_tags = m->n_tags,
+	                 .created_ms = m->created_ms, .hits = m->hits };
+
+	if (m->expires_ms) {
+		a.ttl_ms = m->expires_ms - ice_now_ms();
+		if (a.ttl_ms <= 0)
+			return ICE_OK;
+	}
+	return write_entry(impl, &a, err);
+}
+
+/* The table the index P:k:KEY names (*t NULL: none). */
+static int read_index(redis_be *r, const char *key, char **t, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	*t = NULL;
+	cmd_add(&c, "GET");
+	cmd_addglobal(&c, r, "k:", key, strlen(key));
+	if (!(rc = run(r, &c, &rep, err)) && take_str(t, rep))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* A miss of a key with no index, counted in the spread global counters. */
+static int count_spread(redis_be *r, const char *key, const char *field, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	cmd_add(&c, "HINCRBY");
+	cmd_addspread(&c, r, key);
+	cmd_add(&c, field);
+	cmd_add(&c, "1");
+	rc = run(r, &c, &rep, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* get (count set: counts the hit or miss) and peek (counts nothing): the
+ * index, then the entry in its table: two single-slot steps. */
+static int fetch_entry(redis_be *r, int count, const char *key, void **val, size_t *len,
+                       ice_entry_meta *meta, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	char *t = NULL;
+	int rc;
+
+	*val = NULL;
+	*len = 0;
+	if (meta)
+		memset(meta, 0, sizeof *meta);
+	if ((rc = read_index(r, key, &t, err)))
+		goto out;
+	if (!t) {
+		if (count && (rc = count_spread(r, key, "misses", err)))
+			goto out;
+		rc = ice_err_set(err, ICE_ENOENT, "%s: no entry", key);
+		goto out;
+	}
+	eval_init(&c, r, S_GET);
+	cmd_addkey(&c, r, t, "e:", key);
+	cmd_addkeys(&c, r, t, (const char *const[]){ "dead", "stats", "gstats", NULL });
+	eval_args(&c);
+	cmd_add(&c, count ? "1" : "0");
+	if ((rc = run(r, &c, &rep, err)))
+		goto out;
+	if (rep->type == REDIS_REPLY_NIL) {
+		rc = ice_err_set(err, ICE_ENOENT, "%s: no entry", key);
+		goto out;
+	}
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: get: unexpected reply", ice_rlink_where(r->link));
+		goto out;
+	}
+	if (meta && (rc = fill_meta(meta, rep->element + 1, err)))
+		goto out;
+	if (!(*val = dup_reply(rep->element[0]))) {
+		ice_entry_meta_clear(meta);
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	*len = rep->element[0]->len;
+out:
+	freeReplyObject(rep);
+	cmd_free(&c);
+	free(t);
+	return rc;
+}
+
+static int redis_get(void *impl, const char *key, void **val, size_t *len,
+                     ice_entry_meta *meta, ice_err *err)
+{
+	return fetch_entry(impl, 1, key, val, len, meta, err);
+}
+
+static int redis_peek(void *impl, const char *key, void **val, size_t *len,
+                      ice_entry_meta *meta, ice_err *err)
+{
+	return fetch_entry(impl, 0, key, val, len, meta, err);
+}
+
+/* The unindex script of key for table t: P:k:KEY goes if it names t. */
+static void unindex_cmd(cmd *c, redis_be *r, const char *key, size_t klen, const char *t)
+{
+	eval_init(c, r, S_UNINDEX);
+	cmd_addglobal(c, r, "k:", key, klen);
+	eval_args(c);
+	cmd_add(c, t);
+}
+
+static int redis_del(void *impl, const char *const *keys, size_t n, uint64_t *removed, ice_err *err)
+{
+	redis_be *r = impl;
+	redisReply *rep = NULL;
+	char *t = NULL;
+	size_t i;
+	int rc = ICE_OK, code;
+
+	if (removed)
+		*removed = 0;
+	for (i = 0; i < n && !rc; i++) {
+		cmd c = { 0 };
+
+		if ((rc = read_index(r, keys[i], &t, err)) || !t)
+			continue;
+		if (!(rc = drop_entry(r, t, keys[i], &code, err))) {
+			if (code == 1 && removed)
+				(*removed)++;
+			unindex_cmd(&c, r, keys[i], strlen(keys[i]), t);
+			rc = run(r, &c, &rep, err);
+			freeReplyObject(rep);
+			rep = NULL;
+			cmd_free(&c);
+		}
+		free(t);
+		t = NULL;
+	}
 	return rc;
 }
 
@@ -846,8 +1091,6 @@ static int list_tables(redis_be *r, strlist *out, ice_err *err)
 {
 	return list_tables_by(r, "}:tags", out, err);
 }
-
-/* ---- invalidate ---- */
 
 typedef struct group {
 	strlist tables;
@@ -922,71 +1165,361 @@ static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, 
 	return rc;
 }
 
-/* Step 2 of an invalidation: drain table t's marked entries in bounded
- * batches until no job is left (also finishes an earlier, interrupted one). */
-static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *err)
+/* Remove the index keys of the n KEYs in ks (removed from table t), each
+ * while it still names t: one script per key on a cluster (each its own
+ * slot), all in one on a single server. */
+static int unindex_many(redis_be *r, redisReply **ks, size_t n, const char *t, ice_err *err)
 {
-	redisReply *rep = NULL;
-	long long left = 1;
+	size_t i, nc = ice_rlink_is_cluster(r->link) ? n : (n ? 1 : 0);
+	cmd *cs = calloc(nc + 1, sizeof *cs);
+	redisReply **reps = calloc(nc + 1, sizeof *reps);
+	int rc;
+
+	if (!cs || !reps) {
+		free(cs);
+		free(reps);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < nc; i++)
+		eval_init(&cs[i], r, S_UNINDEX);
+	for (i = 0; i < n; i++)
+		cmd_addglobal(&cs[nc == n ? i : 0], r, "k:", ks[i]->str, ks[i]->len);
+	for (i = 0; i < nc; i++) {
+		eval_args(&cs[i]);
+		cmd_add(&cs[i], t);
+	}
+	rc = run_many(r, cs, nc, reps, err);
+	cmds_free(cs, reps, nc);
+	return rc;
+}
+
+/* Jobs drained per round, and the set members a round looks at (the
+ * SSCAN COUNT of each job is its share): a few milliseconds of Redis per
+ * drain script (bench/run measurement 4). */
+#define ICE_REDIS_DRAIN_JOBS 64
+#define ICE_REDIS_DRAIN_BUDGET 1024
+
+/* Whether job ("G\n=TAG" or "G\n*") is one this code wrote. */
+static int job_ok(const redisReply *job)
+{
+	const char *nl = job->type == REDIS_REPLY_STRING ? memchr(job->str, '\n', job->len) : NULL;
+
+	return nl && nl + 1 < job->str + job->len && (nl[1] == '*' || nl[1] == '=');
+}
+
+/* Append the key of job's set: P:{T}:all or P:{T}:t:TAG. */
+static void cmd_addjobset(cmd *c, const redis_be *r, const char *t, const redisReply *job)
+{
+	const char *nl = memchr(job->str, '\n', job->len);
+
+	if (nl[1] == '*')
+		cmd_addkey(c, r, t, "all", NULL);
+	else
+		cmd_addkey_n(c, r, t, strlen(t), "t:", nl + 2, job->len - (size_t)(nl + 2 - job->str));
+}
+
+/* Run n commands pipelined; ICE_EBACKEND unless every reply is of type
+ * want (or NIL when nil_ok). */
+static int run_many_typed(redis_be *r, cmd *cs, size_t n, redisReply **reps, int want, ice_err *err)
+{
+	size_t i;
+	int rc = run_many(r, cs, n, reps, err);
+
+	for (i = 0; !rc && i < n; i++)
+		if (reps[i]->type != want)
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: %s: %s", ice_rlink_where(r->link), cs[i].v[0],
+			                 reps[i]->type == REDIS_REPLY_ERROR ? reps[i]->str : "unexpected reply");
+	return rc;
+}
+
+/* One round of step 2 over nj jobs of table t: their cursors, a page of
+ * each job's set (SSCAN), the members' seq and tags, then one drain
+ * script removes the entries older than their job's mark and moves the
+ * cursors; then the removed entries' index keys go. */
+static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj, uint64_t *removed,
+                       ice_err *err)
+{
+	cmd cur = { 0 }, c = { 0 }, a = { 0 };
+	cmd *scans = calloc(nj, sizeof *scans), *gets = NULL;
+	redisReply *curs = NULL, *res = NULL, **pages = calloc(nj, sizeof *pages), **metas = NULL;
+	size_t i, j, k, m, nm = 0;
 	int rc = ICE_OK;
 
-	while (left > 0 && !rc) {
-		cmd c = { 0 };
-		eval_init(&c, r);
-		cmd_add(&c, t);
-		cmd_addf(&c, "%d", ICE_REDIS_DRAIN_BATCH);
-		if (!(rc = eval(r, S_DRAIN, &c, &rep, err))) {
-			if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
-				rc = ice_err_set(err, ICE_EBACKEND, "%s: drain: unexpected reply", r->where);
+	if (!scans || !pages) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	cmd_add(&cur, "HMGET");
+	cmd_addkey(&cur, r, t, "cur", NULL);
+	for (i = 0; i < nj; i++)
+		cmd_addn(&cur, jobs[i]->str, jobs[i]->len);
+	if ((rc = run(r, &cur, &curs, err)))
+		goto out;
+	for (i = 0; i < nj; i++) {
+		redisReply *cv = curs->type == REDIS_REPLY_ARRAY && i < curs->elements ? curs->element[i] : NULL;
+		cmd_add(&scans[i], "SSCAN");
+		cmd_addjobset(&scans[i], r, t, jobs[i]);
+		if (cv && cv->type == REDIS_REPLY_STRING)
+			cmd_addn(&scans[i], cv->str, cv->len);
+		else
+			cmd_add(&scans[i], "0");
+		cmd_add(&scans[i], "COUNT");
+		cmd_addf(&scans[i], "%zu", ICE_REDIS_DRAIN_BUDGET / nj > 16 ? ICE_REDIS_DRAIN_BUDGET / nj : 16);
+	}
+	if ((rc = run_many_typed(r, scans, nj, pages, REDIS_REPLY_ARRAY, err)))
+		goto out;
+	for (i = 0; i < nj; i++) {
+		if (pages[i]->elements != 2 || pages[i]->element[0]->type != REDIS_REPLY_STRING ||
+		    pages[i]->element[1]->type != REDIS_REPLY_ARRAY) {
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: SSCAN: unexpected reply", ice_rlink_where(r->link));
+			goto out;
+		}
+		nm += pages[i]->element[1]->elements;
+	}
+	/* the members' seq and tags, one pipeline */
+	gets = calloc(nm + 1, sizeof *gets);
+	metas = calloc(nm + 1, sizeof *metas);
+	if (!gets || !metas) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0, m = 0; i < nj; i++)
+		for (j = 0; j < pages[i]->element[1]->elements; j++, m++) {
+			redisReply *k0 = pages[i]->element[1]->element[j];
+			cmd_add(&gets[m], "HMGET");
+			cmd_addkey_n(&gets[m], r, t, strlen(t), "e:", k0->str, k0->len);
+			cmd_add(&gets[m], "seq");
+			cmd_add(&gets[m], "tags");
+		}
+	if ((rc = run_many_typed(r, gets, nm, metas, REDIS_REPLY_ARRAY, err)))
+		goto out;
+	/* the drain script: KEYS in c, ARGV gathered in a */
+	eval_init(&c, r, S_DRAIN);
+	cmd_addkeys(&c, r, t, (const char *const[]){ "drain", "cur", "dead", "all", "tags", "stats", "gstats", NULL });
+	cmd_addf(&a, "%zu", nj);
+	for (i = 0, m = 0; i < nj; i++) {
+		redisReply *members = pages[i]->element[1];
+		long long g = strtoll(jobs[i]->str, NULL, 10);
+		size_t ncand_at;
+
+		cmd_addjobset(&c, r, t, jobs[i]);
+		cmd_addn(&a, jobs[i]->str, jobs[i]->len);
+		cmd_addn(&a, pages[i]->element[0]->str, pages[i]->element[0]->len);
+		cmd_add(&a, "0");
+		ncand_at = a.n - 1;
+		for (j = 0, k = 0; j < members->elements; j++, m++) {
+			redisReply *f = metas[m], *mk = members->element[j];
+			strlist tl = { 0 };
+			size_t x;
+			int gone = f->elements != 2 || f->element[1]->type != REDIS_REPLY_STRING;
+
+			if (!gone && reply_num(f->element[0]) >= g)
+				continue; /* written after the mark: stays */
+			cmd_addkey_n(&c, r, t, strlen(t), "e:", mk->str, mk->len);
+			if (!gone && split_tags(f->element[1]->str, f->element[1]->len, &tl))
+				c.oom = 1;
+			for (x = 0; x < tl.n; x++)
+				cmd_addkey(&c, r, t, "t:", tl.v[x]);
+			cmd_addn(&a, mk->str, mk->len);
+			cmd_addn(&a, gone ? "" : f->element[1]->str, gone ? 0 : f->element[1]->len);
+			cmd_addf(&a, "%zu", tl.n);
+			for (x = 0; x < tl.n; x++)
+				cmd_add(&a, tl.v[x]);
+			strlist_free(&tl);
+			k++;
+		}
+		if (!a.oom) {
+			free(a.v[ncand_at]);
+			if (asprintf(&a.v[ncand_at], "%zu", k) < 0) {
+				a.v[ncand_at] = NULL;
+				a.oom = 1;
 			} else {
-				*removed += (uint64_t)reply_num(rep->element[0]);
-				left = reply_num(rep->element[1]);
+				a.l[ncand_at] = strlen(a.v[ncand_at]);
+			}
+		}
+	}
+	eval_args(&c);
+	for (i = 0; i < a.n && !a.oom; i++)
+		cmd_addn(&c, a.v[i], a.l[i]);
+	if (a.oom)
+		c.oom = 1;
+	if ((rc = run(r, &c, &res, err)))
+		goto out;
+	if (res->type != REDIS_REPLY_ARRAY || res->elements < 2) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: drain: unexpected reply", ice_rlink_where(r->link));
+		goto out;
+	}
+	*removed += (uint64_t)reply_num(res->element[0]);
+	/* the removed entries' index keys, one pipeline */
+	rc = unindex_many(r, res->element + 2, res->elements - 2, t, err);
+out:
+	if (scans)
+		cmds_free(scans, pages, nj);
+	else
+		free(pages);
+	if (gets)
+		cmds_free(gets, metas, nm);
+	else
+		free(metas);
+	freeReplyObject(curs);
+	freeReplyObject(res);
+	cmd_free(&cur);
+	cmd_free(&c);
+	cmd_free(&a);
+	return rc;
+}
+
+/* Drain table t until no job is left (also finishes an earlier,
+ * interrupted one, or one another invalidator queued meanwhile), in
+ * rounds of up to ICE_REDIS_DRAIN_JOBS jobs. */
+static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *err)
+{
+	redisReply *rep = NULL, *batch[ICE_REDIS_DRAIN_JOBS];
+	size_t i, nb, valid;
+	int rc = ICE_OK;
+
+	for (;;) {
+		cmd c = { 0 };
+		/* some jobs (SMEMBERS of 100k jobs would hold Redis too long) */
+		cmd_add(&c, "SRANDMEMBER");
+		cmd_addkey(&c, r, t, "drain", NULL);
+		cmd_addf(&c, "%d", ICE_REDIS_DRAIN_JOBS);
+		rc = run(r, &c, &rep, err);
+		cmd_free(&c);
+		if (rc || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
+			break;
+		for (i = 0, nb = 0, valid = 0; i < rep->elements && !rc; i++) {
+			if (job_ok(rep->element[i])) {
+				batch[nb++] = rep->element[i];
+				valid++;
+			}
+			if (nb == ICE_REDIS_DRAIN_JOBS || (nb && i + 1 == rep->elements)) {
+				rc = drain_round(r, t, batch, nb, removed, err);
+				nb = 0;
 			}
 		}
 		freeReplyObject(rep);
 		rep = NULL;
-		cmd_free(&c);
+		if (rc || !valid)
+			break; /* nothing this code can drain */
 	}
+	freeReplyObject(rep);
 	return rc;
 }
 
-/* Step 1 (see "Invalidation in two steps"): mark the tags (whole: every
- * entry) of table t in one atomic script, then drain. */
-static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int first, int expl,
-                          int whole, uint64_t *removed, ice_err *err)
+static long long info_field(const char *info, const char *field);
+
+/* Replicas the mark of table t (its slot) must reach: wait_replicas, or
+ * with 0 one when the slot's master has any (INFO replication). */
+static int replicas_wanted(redis_be *r, int slot, int *n, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	*n = r->wait_replicas > 0 ? r->wait_replicas : 0;
+	if (r->wait_replicas != 0)
+		return ICE_OK;
+	cmd_add(&c, "INFO");
+	cmd_add(&c, "replication");
+	c.keyed = 1;
+	c.slot = slot;
+	if (!(rc = run(r, &c, &rep, err)) && rep->type == REDIS_REPLY_STRING)
+		*n = info_field(rep->str, "connected_slaves") > 0 ? 1 : 0;
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* WAIT n replicas on the slot's connection: how many acknowledged. */
+static int wait_replicas(redis_be *r, int slot, int n, long long *acked, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	cmd_add(&c, "WAIT");
+	cmd_addf(&c, "%d", n);
+	cmd_addf(&c, "%d", r->wait_timeout_ms);
+	c.keyed = 1;
+	c.slot = slot;
+	if (!(rc = run(r, &c, &rep, err)))
+		*acked = reply_num(rep);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+/* The mark script of table t (see "Invalidation in two steps"). */
+static int mark(redis_be *r, const char *t, const strlist *tags, int first, int expl, int whole,
+                ice_err *err)
 {
 	redisReply *rep = NULL;
 	cmd c = { 0 };
 	size_t j;
 	int rc;
 
-	eval_init(&c, r);
-	cmd_add(&c, t);
+	eval_init(&c, r, S_MARK);
+	cmd_addkeys(&c, r, t, (const char *const[]){ "seq", "drain", "dead", "stats", "gstats", NULL });
+	if (whole)
+		cmd_addkey(&c, r, t, "all", NULL);
+	for (j = 0; !whole && tags && j < tags->n; j++)
+		cmd_addkey(&c, r, t, "t:", tags->v[j]);
+	eval_args(&c);
 	cmd_add(&c, first ? "1" : "0");
 	cmd_add(&c, expl ? "1" : "0");
 	cmd_add(&c, whole ? "1" : "0");
-	for (j = 0; tags && j < tags->n; j++)
+	for (j = 0; !whole && tags && j < tags->n; j++)
 		cmd_add(&c, tags->v[j]);
-	rc = eval(r, S_MARK, &c, &rep, err);
-	freeReplyObject(rep);
-	cmd_free(&c);
-	return rc ? rc : drain_table(r, t, removed, err);
-}
-
-static int count_global(redis_be *r, const char *field, ice_err *err)
-{
-	redisReply *rep = NULL;
-	cmd c = { 0 };
-	int rc;
-
-	cmd_add(&c, "HINCRBY");
-	cmd_addstats(&c, r);
-	cmd_add(&c, field);
-	cmd_add(&c, "1");
-	rc = run(r, &c, &rep, 0, err);
+	rc = run(r, &c, &rep, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
+}
+
+/* Step 1: mark the tags (whole: every entry) of table t in one atomic
+ * script and, when the master has replicas, WAIT until enough of them
+ * hold the mark: from then on a failover cannot bring the entries back
+ * (the drain that follows replicates after the mark, in order). WAIT
+ * counts the writes of its own connection, so when the slot's connection
+ * changed between the mark and the WAIT (a failover, a reconnect) both
+ * are sent again (marking twice is harmless). Then drain. */
+static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int first, int expl,
+                          int whole, uint64_t *removed, ice_err *err)
+{
+	unsigned long long epoch;
+	long long acked = 0;
+	int rc, slot = -1, want = 0, tries;
+
+	{
+		cmd k = { 0 };
+		cmd_addkey(&k, r, t, "seq", NULL); /* any key of the table: its slot */
+		slot = k.slot;
+		cmd_free(&k);
+	}
+	/* first: it opens the connection to the slot's master if need be */
+	if ((rc = replicas_wanted(r, slot, &want, err)))
+		return rc;
+	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
+		epoch = ice_rlink_epoch(r->link, slot);
+		if ((rc = mark(r, t, tags, first, expl, whole, err)) || want == 0)
+			break;
+		if ((rc = wait_replicas(r, slot, want, &acked, err)))
+			return rc;
+		if (epoch == ice_rlink_epoch(r->link, slot))
+			break;
+	}
+	if (rc)
+		return rc;
+	if (tries == ICE_REDIS_RETRIES)
+		return ice_err_set(err, ICE_EBACKEND, "%s: invalidation of %s: the master keeps changing",
+		                   ice_rlink_where(r->link), t);
+	if (want > 0 && acked < want)
+		return ice_err_set(err, ICE_EBACKEND,
+		                   "%s: invalidation of %s acknowledged by %lld of %d replica(s) within %d ms: "
+		                   "not done (a failover could bring its entries back)",
+		                   ice_rlink_where(r->link), t, acked, want, r->wait_timeout_ms);
+	return drain_table(r, t, removed, err);
 }
 
 static int redis_invalidate(void *impl, const char *const *tags, size_t n, uint64_t *removed,
@@ -1005,7 +1538,7 @@ static int redis_invalidate(void *impl, const char *const *tags, size_t n, uint6
 	for (i = 0; i < g.tables.n && !rc; i++)
 		rc = mark_and_drain(r, g.tables.v[i], &g.tags[i], i == 0, g.explicit_[i], 0, &total, err);
 	if (!rc && g.tables.n == 0)
-		rc = count_global(r, "invalidations", err);
+		rc = count_spread(r, n ? tags[0] : "", "invalidations", err);
 out:
 	if (removed)
 		*removed = total;
@@ -1049,40 +1582,13 @@ static int deliver(const char *t, const char *key, const redisReply *rep, scan_c
 	return rc;
 }
 
-/* One entry, one round trip (with the reconnect and NOSCRIPT handling of
- * eval): what a batch falls back to when its pipeline fails. */
-static int report_entry(redis_be *r, const char *t, const char *key, scan_ctx *s, ice_err *err)
+/* The meta script of entry KEY of table T. */
+static void meta_cmd(cmd *c, redis_be *r, const char *t, const char *key)
 {
-	redisReply *rep = NULL;
-	cmd c = { 0 };
-	int rc;
-
-	eval_init(&c, r);
-	cmd_add(&c, t);
-	cmd_add(&c, key);
-	if (!(rc = eval(r, S_META, &c, &rep, err)))
-		rc = deliver(t, key, rep, s, err);
-	freeReplyObject(rep);
-	cmd_free(&c);
-	return rc;
-}
-
-/* Append the meta lookup of entry i of the batch to the pipeline. */
-static int append_meta(redis_be *r, scan_ctx *s, size_t i)
-{
-	cmd c = { 0 };
-	int rc;
-
-	eval_init(&c, r);
-	cmd_add(&c, s->bt[i]);
-	cmd_add(&c, s->bk[i]);
-	free(c.v[1]);
-	c.v[1] = strdup(r->sha[S_META]);
-	c.l[1] = 40;
-	rc = c.oom || !c.v[1] ? REDIS_ERR
-	     : redisAppendCommandArgv(r->ctx, (int)c.n, (const char **)c.v, c.l);
-	cmd_free(&c);
-	return rc;
+	eval_init(c, r, S_META);
+	cmd_addkey(c, r, t, "e:", key);
+	cmd_addkey(c, r, t, "dead", NULL);
+	eval_args(c);
 }
 
 static void batch_free(scan_ctx *s)
@@ -1093,40 +1599,34 @@ static void batch_free(scan_ctx *s)
 	}
 }
 
-/* Look up and deliver every waiting entry, pipelined; entries the
- * pipeline could not answer (lost connection, NOSCRIPT) go one by one. */
+/* Look up and deliver every waiting entry, one pipeline. */
 static int flush_batch(redis_be *r, scan_ctx *s, ice_err *err)
 {
-	size_t i, sent = 0;
-	int rc = ICE_OK;
+	cmd *cs = calloc(s->n ? s->n : 1, sizeof *cs);
 	redisReply **reps = calloc(s->n ? s->n : 1, sizeof *reps);
+	size_t i;
+	int rc = ICE_OK;
 
-	if (!reps)
+	if (!cs || !reps)
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-	else if (!r->sha[S_META][0])
-		rc = load_script(r, S_META, err);
-	for (; !rc && sent < s->n && r->ctx && !r->ctx->err; sent++)
-		if (append_meta(r, s, sent) != REDIS_OK)
-			break;
-	for (i = 0; !rc && i < sent; i++)
-		if (redisGetReply(r->ctx, (void **)&reps[i]) != REDIS_OK)
-			break; /* the rest stays NULL: done one by one below */
-	for (i = 0; i < s->n; i++) {
-		if (!rc) {
-			if (reps && reps[i] && reps[i]->type != REDIS_REPLY_ERROR)
-				rc = deliver(s->bt[i], s->bk[i], reps[i], s, err);
-			else if (!s->stopped)
-				rc = report_entry(r, s->bt[i], s->bk[i], s, err);
-			if (rc < 0)
-				rc = ICE_OK; /* stopped: the other replies are read and dropped */
-		}
-		if (reps)
-			freeReplyObject(reps[i]);
-		free(s->bt[i]);
-		free(s->bk[i]);
+	for (i = 0; !rc && i < s->n; i++)
+		meta_cmd(&cs[i], r, s->bt[i], s->bk[i]);
+	if (!rc)
+		rc = run_many(r, cs, s->n, reps, err);
+	for (i = 0; !rc && i < s->n; i++) {
+		if (reps[i]->type == REDIS_REPLY_ERROR)
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: scan: %.*s", ice_rlink_where(r->link),
+			                 (int)reps[i]->len, reps[i]->str);
+		else
+			rc = deliver(s->bt[i], s->bk[i], reps[i], s, err);
 	}
-	free(reps);
-	s->n = 0;
+	if (rc < 0)
+		rc = ICE_OK; /* stopped: the other replies are dropped */
+	if (cs)
+		cmds_free(cs, reps, s->n);
+	else
+		free(reps);
+	batch_free(s);
 	return rc;
 }
 
@@ -1175,8 +1675,8 @@ static int scan_tag_table(redis_be *r, const char *t, const char *tag, scan_ctx 
 	int rc;
 
 	cmd_add(&c, "SMEMBERS");
-	cmd_addkey(&c, r, t, strlen(t), "t:", tag);
-	if ((rc = run(r, &c, &rep, 0, err)))
+	cmd_addkey(&c, r, t, "t:", tag);
+	if ((rc = run(r, &c, &rep, err)))
 		goto out;
 	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements && !rc && !s->stopped; i++) {
 		redisReply *k = rep->element[i];
@@ -1245,38 +1745,68 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
 	return rc;
 }
 
-/* ---- counters, cursors, gc ---- */
+/* ---- counters ---- */
 
-static int redis_counters(void *impl, const char *table, json_t **out, ice_err *err)
+/* Whether k is P:{T}SUFFIX for a table T (no "}:" inside: an entry or
+ * tag-set key whose KEY or TAG merely ends like SUFFIX is not). */
+static int is_table_key(const redis_be *r, const char *k, size_t n, const char *suffix)
 {
-	const char *const *names = ice_backend_counter_names;
-	redis_be *r = impl;
+	size_t lp = strlen(r->prefix), ls = strlen(suffix);
+
+	return n > lp + 2 + ls && memcmp(k, r->prefix, lp) == 0 && memcmp(k + lp, ":{", 2) == 0 &&
+	       memcmp(k + n - ls, suffix, ls) == 0 && !memmem(k + lp + 2, n - lp - 2 - ls, "}:", 2) &&
+	       !memchr(k, '\0', n);
+}
+
+/* HMGET the counters of hash k[0..n) and add them to sums. */
+static int add_counters(redis_be *r, const char *k, size_t n, long long *sums, ice_err *err)
+{
 	redisReply *rep = NULL;
 	cmd c = { 0 };
 	size_t i;
 	int rc;
 
-	*out = NULL;
 	cmd_add(&c, "HMGET");
-	if (table) {
-		cmd_addkey(&c, r, table, strlen(table), "stats", NULL);
-	} else {
-		cmd_addstats(&c, r);
-	}
+	cmd_addkeyn(&c, k, n);
 	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
-		cmd_add(&c, names[i]);
-	if ((rc = run(r, &c, &rep, 0, err)))
-		goto out;
-	if (!(*out = json_object())) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
-		json_object_set_new(*out, names[i],
-		                    json_integer(rep->type == REDIS_REPLY_ARRAY && i < rep->elements
-		                                     ? reply_num(rep->element[i]) : 0));
-out:
+		cmd_add(&c, ice_backend_counter_names[i]);
+	if (!(rc = run(r, &c, &rep, err)))
+		for (i = 0; i < ICE_BACKEND_N_COUNTERS; i++)
+			sums[i] += rep->type == REDIS_REPLY_ARRAY && i < rep->elements ? reply_num(rep->element[i]) : 0;
 	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
+static int sum_gstats(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
+{
+	return is_table_key(r, k, n, "}:gstats") ? add_counters(r, k, n, ctx, err) : ICE_OK;
+}
+
+/* A table's counters: P:{T}:stats; the global ones: the sum of every
+ * P:{...}:gstats, on every master. */
+static int redis_counters(void *impl, const char *table, json_t **out, ice_err *err)
+{
+	redis_be *r = impl;
+	long long sums[ICE_BACKEND_N_COUNTERS] = { 0 };
+	cmd c = { 0 };
+	char *glob = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (table) {
+		cmd_addkey(&c, r, table, "stats", NULL);
+		rc = c.oom ? ice_err_set(err, ICE_ENOMEM, "out of memory") : add_counters(r, c.v[0], c.l[0], sums, err);
+	} else {
+		glob = glob_join("", r->prefix, ":{*}:gstats");
+		rc = glob ? scan_keys(r, glob, sum_gstats, sums, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	if (!rc && !(*out = json_object()))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (i = 0; !rc && i < ICE_BACKEND_N_COUNTERS; i++)
+		json_object_set_new(*out, ice_backend_counter_names[i], json_integer(sums[i]));
+	free(glob);
 	cmd_free(&c);
 	return rc;
 }
@@ -1294,8 +1824,8 @@ static int redis_cursor_get(void *impl, const char *table, const char *name, jso
 	if (!table)
 		table = "_";
 	cmd_add(&c, "GET");
-	cmd_addkey(&c, r, table, strlen(table), "c:", name);
-	if ((rc = run(r, &c, &rep, 0, err)))
+	cmd_addkey(&c, r, table, "c:", name);
+	if ((rc = run(r, &c, &rep, err)))
 		goto out;
 	if (rep->type == REDIS_REPLY_NIL) {
 		rc = ice_err_set(err, ICE_ENOENT, "%s: no cursor '%s'", table, name);
@@ -1324,19 +1854,94 @@ static int redis_cursor_set(void *impl, const char *table, const char *name,
 	if (!text)
 		return ice_err_set(err, ICE_EINVAL, "%s: cursor '%s': value not serializable", table, name);
 	cmd_add(&c, "SET");
-	cmd_addkey(&c, r, table, strlen(table), "c:", name);
+	cmd_addkey(&c, r, table, "c:", name);
 	cmd_add(&c, text);
-	rc = run(r, &c, &rep, 0, err);
+	rc = run(r, &c, &rep, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	free(text);
 	return rc;
 }
 
+/* ---- gc ---- */
+
+/* Remove the members of set P:{T}:t:TAG (tag "": P:{T}:all) whose entry
+ * is gone, a page (SSCAN) at a time, each page one gc script call. */
+static int gc_set(redis_be *r, const char *t, const char *tag, uint64_t *total, ice_err *err)
+{
+	char cursor[32] = "0";
+	redisReply *rep = NULL, *res = NULL;
+	int rc = ICE_OK;
+	size_t i;
+
+	do {
+		redisReply *members;
+		cmd c = { 0 };
+
+		cmd_add(&c, "SSCAN");
+		cmd_addkey(&c, r, t, tag[0] ? "t:" : "all", tag[0] ? tag : NULL);
+		cmd_add(&c, cursor);
+		cmd_add(&c, "COUNT");
+		cmd_add(&c, "500");
+		rc = run(r, &c, &rep, err);
+		cmd_free(&c);
+		if (rc)
+			break;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->len >= sizeof cursor) {
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: SSCAN: unexpected reply", ice_rlink_where(r->link));
+			break;
+		}
+		memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+		cursor[rep->element[0]->len] = '\0';
+		members = rep->element[1];
+		eval_init(&c, r, S_GC);
+		cmd_addkey(&c, r, t, "tags", NULL);
+		cmd_addkey(&c, r, t, tag[0] ? "t:" : "all", tag[0] ? tag : NULL);
+		for (i = 0; i < members->elements; i++)
+			cmd_addkey_n(&c, r, t, strlen(t), "e:", members->element[i]->str, members->element[i]->len);
+		eval_args(&c);
+		cmd_add(&c, tag);
+		for (i = 0; i < members->elements; i++)
+			cmd_addn(&c, members->element[i]->str, members->element[i]->len);
+		if (!(rc = run(r, &c, &res, err)))
+			*total += (uint64_t)reply_num(res);
+		freeReplyObject(res);
+		res = NULL;
+		freeReplyObject(rep);
+		rep = NULL;
+		cmd_free(&c);
+	} while (!rc && strcmp(cursor, "0") != 0);
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* gc of table t: every tag set in P:{T}:tags, then P:{T}:all. */
+static int gc_table(redis_be *r, const char *t, uint64_t *total, ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	size_t i;
+	int rc;
+
+	cmd_add(&c, "SMEMBERS");
+	cmd_addkey(&c, r, t, "tags", NULL);
+	rc = run(r, &c, &rep, err);
+	for (i = 0; !rc && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+		char *tag = rep->element[i]->len ? strndup(rep->element[i]->str, rep->element[i]->len) : NULL;
+		if (tag)
+			rc = gc_set(r, t, tag, total, err);
+		free(tag);
+	}
+	if (!rc)
+		rc = gc_set(r, t, "", total, err);
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
 static int redis_gc(void *impl, uint64_t *removed_refs, ice_err *err)
 {
 	redis_be *r = impl;
-	redisReply *rep = NULL;
 	strlist tables = { 0 };
 	uint64_t total = 0, drained = 0;
 	size_t i;
@@ -1349,16 +1954,8 @@ static int redis_gc(void *impl, uint64_t *removed_refs, ice_err *err)
 		rc = drain_table(r, tables.v[i], &drained, err);
 	if (rc || (rc = list_tables(r, &tables, err)))
 		goto out;
-	for (i = 0; i < tables.n && !rc; i++) {
-		cmd c = { 0 };
-		eval_init(&c, r);
-		cmd_add(&c, tables.v[i]);
-		if (!(rc = eval(r, S_GC, &c, &rep, err)))
-			total += (uint64_t)reply_num(rep);
-		freeReplyObject(rep);
-		rep = NULL;
-		cmd_free(&c);
-	}
+	for (i = 0; i < tables.n && !rc; i++)
+		rc = gc_table(r, tables.v[i], &total, err);
 out:
 	if (removed_refs)
 		*removed_refs = total;
@@ -1368,16 +1965,21 @@ out:
 
 /* ---- counters reset, tables in use ---- */
 
+typedef struct del_ctx {
+	const char *suffix; /* delete only P:{T}SUFFIX keys */
+} del_ctx;
+
 static int del_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err)
 {
 	redisReply *rep = NULL;
 	cmd c = { 0 };
 	int rc;
 
-	(void)ctx;
+	if (ctx && !is_table_key(r, k, n, ((del_ctx *)ctx)->suffix))
+		return ICE_OK;
 	cmd_add(&c, "DEL");
-	cmd_addn(&c, k, n);
-	rc = run(r, &c, &rep, 0, err);
+	cmd_addkeyn(&c, k, n);
+	rc = run(r, &c, &rep, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
@@ -1385,28 +1987,24 @@ static int del_key(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err
 
 static int redis_counters_reset(void *impl, const char *table, ice_err *err)
 {
+	static const char *const kinds[][2] = { { ":{*}:stats", "}:stats" }, { ":{*}:gstats", "}:gstats" } };
 	redis_be *r = impl;
-	char *glob = NULL;
 	cmd c = { 0 };
-	int rc;
+	size_t i;
+	int rc = ICE_OK;
 
 	if (table) {
-		cmd_addkey(&c, r, table, strlen(table), "stats", NULL);
-	} else {
-		cmd_addstats(&c, r);
-		if (!(glob = glob_join("", r->prefix, ":{*}:stats")))
-			c.oom = 1;
+		cmd_addkey(&c, r, table, "stats", NULL);
+		rc = c.oom ? ice_err_set(err, ICE_ENOMEM, "out of memory") : del_key(r, c.v[0], c.l[0], NULL, err);
+		cmd_free(&c);
+		return rc;
 	}
-	if (c.oom) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
+	for (i = 0; i < 2 && !rc; i++) {
+		del_ctx d = { kinds[i][1] };
+		char *glob = glob_join("", r->prefix, kinds[i][0]);
+		rc = glob ? scan_keys(r, glob, del_key, &d, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+		free(glob);
 	}
-	if ((rc = del_key(r, c.v[0], c.l[0], NULL, err)) || !glob)
-		goto out;
-	rc = scan_keys(r, glob, del_key, NULL, err);
-out:
-	free(glob);
-	cmd_free(&c);
 	return rc;
 }
 
@@ -1474,7 +2072,8 @@ static int redis_tables(void *impl, char ***tables, size_t *n, ice_err *err)
 	return ICE_OK;
 }
 
-/* Add each integer member of add to the counter of that name (migrate). */
+/* Add each integer member of add to the counter of that name (migrate):
+ * of table, or (NULL) the global ones, kept in P:{s:0}:gstats. */
 static int redis_counters_add(void *impl, const char *table, const json_t *add, ice_err *err)
 {
 	redis_be *r = impl;
@@ -1491,13 +2090,10 @@ static int redis_counters_add(void *impl, const char *table, const json_t *add, 
 		if (!json_is_integer(v) || json_integer_value(v) == 0)
 			continue;
 		cmd_add(&c, "HINCRBY");
-		if (table)
-			cmd_addkey(&c, r, table, strlen(table), "stats", NULL);
-		else
-			cmd_addstats(&c, r);
+		cmd_addkey(&c, r, table ? table : "s:0", table ? "stats" : "gstats", NULL);
 		cmd_add(&c, name);
 		cmd_addf(&c, "%lld", (long long)json_integer_value(v));
-		rc = run(r, &c, &rep, 0, err);
+		rc = run(r, &c, &rep, err);
 		freeReplyObject(rep);
 		cmd_free(&c);
 		if (rc)
@@ -1514,27 +2110,23 @@ static int redis_lock(void *impl, const char *name, const char *token, int64_t t
 	redis_be *r = impl;
 	redisReply *rep = NULL;
 	cmd c = { 0 };
-	char *suffix = NULL;
 	int rc;
 
 	if (!name || !name[0] || !token || ttl_ms <= 0)
 		return ice_err_set(err, ICE_EINVAL, "lock: empty name or token, or no time limit");
-	if (asprintf(&suffix, "l:%s", name) < 0)
-		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	cmd_add(&c, "SET");
-	cmd_addglobal(&c, r, suffix);
+	cmd_addglobal(&c, r, "l:", name, strlen(name));
 	cmd_add(&c, token);
 	cmd_add(&c, "NX");
 	cmd_add(&c, "PX");
 	cmd_addf(&c, "%lld", (long long)ttl_ms);
-	if ((rc = run(r, &c, &rep, 0, err)))
+	if ((rc = run(r, &c, &rep, err)))
 		goto out;
 	if (rep->type == REDIS_REPLY_NIL)
 		rc = ice_err_set(err, ICE_EBUSY, "%s: lock held by another process", name);
 out:
 	freeReplyObject(rep);
 	cmd_free(&c);
-	free(suffix);
 	return rc;
 }
 
@@ -1545,10 +2137,11 @@ static int redis_unlock(void *impl, const char *name, const char *token, ice_err
 	cmd c = { 0 };
 	int rc;
 
-	eval_init(&c, r);
-	cmd_add(&c, name);
+	eval_init(&c, r, S_UNLOCK);
+	cmd_addglobal(&c, r, "l:", name, strlen(name));
+	eval_args(&c);
 	cmd_add(&c, token);
-	rc = eval(r, S_UNLOCK, &c, &rep, err);
+	rc = run(r, &c, &rep, err);
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
@@ -1570,39 +2163,50 @@ static long long info_field(const char *info, const char *field)
 	return -1;
 }
 
+/* What INFO says, summed over every master. */
 static int redis_server_info(void *impl, json_t **out, ice_err *err)
 {
 	static const struct { const char *field, *name; } fields[] = {
 		{ "used_memory", "used_bytes" }, { "maxmemory", "max_bytes" },
 		{ "evicted_keys", "evicted" }, { "expired_keys", "expired" },
 	};
+	enum { N_FIELDS = sizeof fields / sizeof fields[0] };
 	redis_be *r = impl;
 	redisReply *rep = NULL;
-	cmd c = { 0 };
-	size_t i;
-	int rc;
+	long long sums[N_FIELDS] = { 0 };
+	int seen[N_FIELDS] = { 0 };
+	int *slots = NULL, rc;
+	size_t i, m, n = 0;
 
 	*out = NULL;
-	cmd_add(&c, "INFO");
-	cmd_add(&c, "all");
-	if ((rc = run(r, &c, &rep, 0, err)))
-		goto out;
-	if (rep->type != REDIS_REPLY_STRING) {
-		rc = ice_err_set(err, ICE_EBACKEND, "%s: INFO: unexpected reply", r->where);
-		goto out;
+	if ((rc = ice_rlink_masters(r->link, &slots, &n, err)))
+		return rc;
+	for (m = 0; m < n && !rc; m++) {
+		cmd c = { 0 };
+		cmd_add(&c, "INFO");
+		cmd_add(&c, "all");
+		c.keyed = slots[m] >= 0;
+		c.slot = slots[m];
+		rc = run(r, &c, &rep, err);
+		cmd_free(&c);
+		if (!rc && rep->type != REDIS_REPLY_STRING)
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: INFO: unexpected reply", ice_rlink_where(r->link));
+		for (i = 0; !rc && i < N_FIELDS; i++) {
+			long long v = info_field(rep->str, fields[i].field);
+			if (v >= 0) {
+				sums[i] += v;
+				seen[i] = 1;
+			}
+		}
+		freeReplyObject(rep);
+		rep = NULL;
 	}
-	if (!(*out = json_pack("{s:s, s:s}", "backend", "redis", "location", r->where))) {
+	free(slots);
+	if (!rc && !(*out = json_pack("{s:s, s:s}", "backend", "redis", "location", ice_rlink_where(r->link))))
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		long long v = info_field(rep->str, fields[i].field);
-		if (v >= 0)
-			json_object_set_new(*out, fields[i].name, json_integer(v));
-	}
-out:
-	freeReplyObject(rep);
-	cmd_free(&c);
+	for (i = 0; !rc && i < N_FIELDS; i++)
+		if (seen[i])
+			json_object_set_new(*out, fields[i].name, json_integer(sums[i]));
 	return rc;
 }
 

@@ -10,7 +10,8 @@
 
 const char *ice_stats_backend_label(const char *url)
 {
-	if (!url || strncmp(url, "redis://", 8) == 0 || strncmp(url, "unix://", 7) == 0)
+	if (!url || strncmp(url, "redis://", 8) == 0 || strncmp(url, "unix://", 7) == 0 ||
+	    strncmp(url, "redis+cluster://", 16) == 0)
 		return "redis";
 	if (strncmp(url, "sqlite://", 9) == 0 || strncmp(url, "file://", 7) == 0)
 		return "sqlite";

@@ -13,6 +13,7 @@
 #include "ice_time.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -20,9 +21,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define PURGE_BATCH 256 /* expired entries removed by one put */
+
+/* Every table an entry depends on (schema 2): a commit to any of them
+ * invalidates it. The trigger keeps tags and deps in step with entries. */
+#define DEPS_SQL \
+	"CREATE TABLE IF NOT EXISTS deps (" \
+	" ns TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL," \
+	" PRIMARY KEY (ns, tbl, key)) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS deps_key ON deps (ns, key);" \
+	"CREATE TRIGGER IF NOT EXISTS entries_removed AFTER DELETE ON entries BEGIN" \
+	" DELETE FROM tags WHERE ns = old.ns AND key = old.key;" \
+	" DELETE FROM deps WHERE ns = old.ns AND key = old.key;" \
+	" UPDATE store SET value = value - old.bytes WHERE name = 'used_bytes'; END;"
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS entries ("
@@ -52,10 +66,16 @@ static const char schema_sql[] =
 	"INSERT OR IGNORE INTO store VALUES ('used_bytes', 0), ('max_bytes', 0), ('evicted', 0), ('expired', 0);"
 	"CREATE TRIGGER IF NOT EXISTS entries_added AFTER INSERT ON entries BEGIN"
 	" UPDATE store SET value = value + new.bytes WHERE name = 'used_bytes'; END;"
-	"CREATE TRIGGER IF NOT EXISTS entries_removed AFTER DELETE ON entries BEGIN"
-	" DELETE FROM tags WHERE ns = old.ns AND key = old.key;"
-	" UPDATE store SET value = value - old.bytes WHERE name = 'used_bytes'; END;"
-	"PRAGMA user_version = 1;";
+	DEPS_SQL
+	"PRAGMA user_version = 2;";
+
+/* Schema 1 to 2: the tables an entry depends on (before: its home table
+ * only, which is what every entry of a schema 1 file has). */
+static const char migrate_1_2_sql[] =
+	"DROP TRIGGER IF EXISTS entries_removed;"
+	DEPS_SQL
+	"INSERT OR IGNORE INTO deps SELECT ns, tbl, key FROM entries;"
+	"PRAGMA user_version = 2;";
 
 /* A live entry: no expiry, or not reached yet (?3 is now). */
 #define LIVE "(e.expires = 0 OR e.expires > ?3)"
@@ -65,7 +85,7 @@ static const char schema_sql[] =
  * is the namespace and ?3 the time now (bound by stmt()). */
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-	Q_GET, Q_TOUCH, Q_COUNT, Q_DEL_KEY, Q_INSERT, Q_TAG,
+	Q_GET, Q_TOUCH, Q_COUNT, Q_DEL_KEY, Q_INSERT, Q_TAG, Q_DEP,
 	Q_PURGE, Q_EVICT, Q_STORE_GET, Q_STORE_ADD, Q_STORE_SET,
 	Q_HIT_CLEAR, Q_HIT_EXPLICIT, Q_HIT_TAG, Q_DEL_TAG, Q_HIT_COUNT_INVAL, Q_HIT_COUNT_GONE, Q_HIT_SUM,
 	Q_TABLE_LIVE, Q_DEL_TABLE,
@@ -91,6 +111,7 @@ static const char *const sql_text[Q_COUNT_N] = {
 	             " MAX(?3, (SELECT IFNULL(MAX(atime), 0) + 1 FROM entries)),"
 	             " ?7, ?8, ?9, ?10, ?11, ?12)",
 	[Q_TAG] = "INSERT OR IGNORE INTO tags VALUES (?1, ?2, ?3)",
+	[Q_DEP] = "INSERT OR IGNORE INTO deps VALUES (?1, ?2, ?4)",
 	[Q_PURGE] = "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries"
 	            " WHERE expires > 0 AND expires <= ?3 LIMIT ?2)",
 	/* one at a time: an entry goes only while the bytes are over the limit */
@@ -101,9 +122,10 @@ static const char *const sql_text[Q_COUNT_N] = {
 	[Q_STORE_SET] = "UPDATE store SET value = ?4 WHERE name = ?2",
 	[Q_HIT_CLEAR] = "DELETE FROM temp.hit",
 	[Q_HIT_EXPLICIT] = "INSERT OR IGNORE INTO temp.hit VALUES (?2, 0)",
-	[Q_HIT_TAG] = "INSERT INTO temp.hit SELECT e.tbl, COUNT(*) FROM tags t"
+	/* counted for the table the tag names (?4), else the entry's home */
+	[Q_HIT_TAG] = "INSERT INTO temp.hit SELECT IFNULL(?4, e.tbl), COUNT(*) FROM tags t"
 	              " JOIN entries e ON e.ns = t.ns AND e.key = t.key"
-	              " WHERE t.ns = ?1 AND t.tag = ?2 AND " LIVE " GROUP BY e.tbl"
+	              " WHERE t.ns = ?1 AND t.tag = ?2 AND " LIVE " GROUP BY IFNULL(?4, e.tbl)"
 	              " ON CONFLICT (tbl) DO UPDATE SET n = n + excluded.n",
 	[Q_DEL_TAG] = "DELETE FROM entries WHERE ns = ?1 AND key IN"
 	              " (SELECT key FROM tags WHERE ns = ?1 AND tag = ?2)",
@@ -112,10 +134,13 @@ static const char *const sql_text[Q_COUNT_N] = {
 	[Q_HIT_COUNT_GONE] = "INSERT INTO counters SELECT ?1, tbl, 'invalidated', n FROM temp.hit WHERE 1"
 	                     " ON CONFLICT DO UPDATE SET value = value + excluded.value",
 	[Q_HIT_SUM] = "SELECT IFNULL(SUM(n), 0) FROM temp.hit",
-	[Q_TABLE_LIVE] = "SELECT COUNT(*) FROM entries e WHERE e.ns = ?1 AND e.tbl = ?2 AND " LIVE,
-	[Q_DEL_TABLE] = "DELETE FROM entries WHERE ns = ?1 AND tbl = ?2",
+	[Q_TABLE_LIVE] = "SELECT COUNT(*) FROM entries e WHERE e.ns = ?1 AND " LIVE " AND e.key IN"
+	                 " (SELECT key FROM deps WHERE ns = ?1 AND tbl = ?2)",
+	[Q_DEL_TABLE] = "DELETE FROM entries WHERE ns = ?1 AND key IN"
+	                " (SELECT key FROM deps WHERE ns = ?1 AND tbl = ?2)",
 	[Q_SCAN] = "SELECT " META_COLS " FROM entries e WHERE e.ns = ?1 AND " LIVE
-	           " AND (?2 IS NULL OR e.tbl = ?2) AND (?5 IS NULL OR e.key = ?5)"
+	           " AND (?2 IS NULL OR e.key IN (SELECT key FROM deps WHERE ns = ?1 AND tbl = ?2))"
+	           " AND (?5 IS NULL OR e.key = ?5)"
 	           " AND (?4 IS NULL OR e.key IN (SELECT key FROM tags WHERE ns = ?1 AND tag = ?4))"
 	           " ORDER BY e.key",
 	[Q_COUNTERS] = "SELECT name, value FROM counters WHERE ns = ?1 AND tbl = ?2",
@@ -128,7 +153,7 @@ static const char *const sql_text[Q_COUNT_N] = {
 	           " SET token = excluded.token, expires = excluded.expires WHERE locks.expires <= ?3",
 	[Q_UNLOCK] = "DELETE FROM locks WHERE ns = ?1 AND name = ?2 AND token = ?3",
 	[Q_LOCKS_GC] = "DELETE FROM locks WHERE ns = ?1 AND expires <= ?3",
-	[Q_TABLES] = "SELECT tbl FROM entries WHERE ns = ?1 UNION SELECT tbl FROM counters"
+	[Q_TABLES] = "SELECT tbl FROM deps WHERE ns = ?1 UNION SELECT tbl FROM counters"
 	             " WHERE ns = ?1 AND tbl <> '' UNION SELECT tbl FROM cursors WHERE ns = ?1 ORDER BY 1",
 	[Q_PAGES] = "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
 	[Q_RESET_TABLE] = "DELETE FROM counters WHERE ns = ?1 AND tbl = ?2",
@@ -342,7 +367,8 @@ static int fill_meta(sqlite3_stmt *st, ice_entry_meta *m, ice_err *err)
 	m->size = (uint64_t)sqlite3_column_int64(st, 4);
 	m->hits = (uint64_t)sqlite3_column_int64(st, 5);
 	m->origin = col_dup(st, 6);
-	if (!m->table || split_tags(m, tags ? tags : "", tags ? (size_t)sqlite3_column_bytes(st, 7) : 0)) {
+	if (!m->table || split_tags(m, tags ? tags : "", tags ? (size_t)sqlite3_column_bytes(st, 7) : 0) ||
+	    ice_tags_table_list((const char *const *)m->tags, m->n_tags, &m->tables, &m->n_tables, NULL)) {
 		ice_entry_meta_clear(m);
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	}
@@ -414,6 +440,8 @@ typedef struct put_args {
 	size_t len;
 	const char *const *tags;
 	size_t n_tags;
+	char **tables; /* every table the tags name, home first */
+	size_t n_tables;
 	int64_t created, expires, hits;
 } put_args;
 
@@ -449,6 +477,13 @@ static int write_entry(sq_be *s, const put_args *a, int64_t now, ice_err *err)
 		}
 		rc = run(s, st, NULL, err);
 	}
+	for (i = 0; i < a->n_tables && !rc; i++) {
+		if ((st = stmt(s, Q_DEP, 0, err))) {
+			sqlite3_bind_text(st, 2, a->tables[i], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, a->key, -1, SQLITE_STATIC);
+		}
+		rc = run(s, st, NULL, err);
+	}
 	if (!rc)
 		rc = purge_expired(s, now, PURGE_BATCH, err);
 	if (!rc)
@@ -465,9 +500,10 @@ static int put_entry(sq_be *s, put_args *a, int count_put, ice_err *err)
 
 	if (!a->key)
 		return ice_err_set(err, ICE_EINVAL, "put: missing key");
-	if ((rc = ice_tags_check_one_table(a->tags, a->n_tags, err)))
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)) ||
+	    (rc = ice_tags_table_list(a->tags, a->n_tags, &a->tables, &a->n_tables, err)))
 		return rc;
-	if (!(tbl = ice_tags_table(a->tags, a->n_tags)) || !(joined = join_tags(a->tags, a->n_tags))) {
+	if (!(tbl = strdup(a->tables[0])) || !(joined = join_tags(a->tags, a->n_tags))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -482,6 +518,7 @@ static int put_entry(sq_be *s, put_args *a, int count_put, ice_err *err)
 		rc = count2(s, tbl, "puts", 1, err);
 	rc = finish(s, rc, err);
 out:
+	ice_backend_strv_free(a->tables, a->n_tables);
 	free(tbl);
 	free(joined);
 	return rc;
@@ -664,8 +701,11 @@ static int inval_tag(sq_be *s, const char *tag, int64_t now, int *deleted, ice_e
 			sqlite3_bind_text(st, 2, t, (int)tl, SQLITE_STATIC);
 		rc = run(s, st, NULL, err);
 	}
-	if (!rc && (st = stmt(s, Q_HIT_TAG, now, err)))
+	if (!rc && (st = stmt(s, Q_HIT_TAG, now, err))) {
 		sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+		if (ice_tag_table(tag, &t, &tl))
+			sqlite3_bind_text(st, 4, t, (int)tl, SQLITE_STATIC);
+	}
 	if (!rc)
 		rc = run(s, st, NULL, err);
 	if (!rc && (st = stmt(s, Q_DEL_TAG, 0, err)))
@@ -1083,6 +1123,39 @@ static int make_parents(const char *path, ice_err *err)
 	                   why.msg);
 }
 
+/* Bring a schema 1 file to 2 in one transaction, entries kept. Another
+ * process may have done it meanwhile: the version is read again under the
+ * write lock. */
+static int migrate_1_2(sq_be *s, ice_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, version = -1;
+
+	if ((rc = begin(s, err)))
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version == 1 && sqlite3_exec(s->db, migrate_1_2_sql, NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(s, sqlite3_errcode(s->db), err);
+	return finish(s, rc, err);
+}
+
+/* A new cache file is the user's only (cached results may be secret); its
+ * WAL and shared-memory files take the same mode. An existing file keeps
+ * the mode its owner gave it. */
+static int create_private(sq_be *s, const char *path, ice_err *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0 && errno != EISDIR)
+		return ice_err_set(err, ICE_EBACKEND, "cannot open %s: %s", s->where, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ICE_OK;
+}
+
 /* Create the tables once per file (the first process to get the write
  * lock does it; the others see user_version set). */
 static int ensure_schema(sq_be *s, ice_err *err)
@@ -1100,6 +1173,8 @@ static int ensure_schema(sq_be *s, ice_err *err)
 		return ice_err_set(err, ICE_EBACKEND, "%s: made by a newer IceCache (schema %d)", s->where, version);
 	if (version == SCHEMA_VERSION)
 		return ICE_OK;
+	if (version == 1)
+		return migrate_1_2(s, err);
 	/* Only on an empty file; must come before the first table. */
 	sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL);
 	if ((rc = begin(s, err)))
@@ -1176,7 +1251,7 @@ int ice_sqlite_open(const ice_backend_url *u, const ice_backend_opts *o,
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = make_parents(u->path, err)))
+	if ((rc = make_parents(u->path, err)) || (rc = create_private(s, u->path, err)))
 		goto out;
 	rc = sqlite3_open_v2(u->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

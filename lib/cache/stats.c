@@ -12,7 +12,8 @@ static json_t *size_of(json_t *sizes, const char *table)
 {
 	json_t *s = json_object_get(sizes, table);
 
-	if (!s && (s = json_pack("{s:I, s:I}", "entries", (json_int_t)0, "bytes", (json_int_t)0)))
+	if (!s && (s = json_pack("{s:I, s:I, s:I}", "entries", (json_int_t)0, "bytes", (json_int_t)0,
+	                         "shared_entries", (json_int_t)0)))
 		if (json_object_set_new(sizes, table, s))
 			s = NULL;
 	return s;
@@ -40,6 +41,12 @@ static int count_entry(void *ctx, const char *key, const ice_entry_meta *m)
 		return c->oom = 1; /* stop the scan */
 	add_to(s, "entries", 1);
 	add_to(s, "bytes", (json_int_t)m->size);
+	/* an entry over several tables counts as shared in each of them */
+	for (size_t i = 0; m->n_tables > 1 && i < m->n_tables; i++) {
+		if (!(s = size_of(c->sizes, m->tables[i])))
+			return c->oom = 1;
+		add_to(s, "shared_entries", 1);
+	}
 	return 0;
 }
 
@@ -101,8 +108,9 @@ static int table_record(ice_backend *b, const char *table, json_t *sizes, int64_
 	json_t *s = size_of(sizes, table), *last = NULL;
 	int rc;
 
-	*out = s ? json_pack("{s:s, s:O, s:O}", "table", table, "entries", json_object_get(s, "entries"),
-	                     "bytes", json_object_get(s, "bytes")) : NULL;
+	*out = s ? json_pack("{s:s, s:O, s:O, s:O}", "table", table, "entries", json_object_get(s, "entries"),
+	                     "bytes", json_object_get(s, "bytes"), "shared_entries",
+	                     json_object_get(s, "shared_entries")) : NULL;
 	if (!*out)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	if ((rc = add_counters(b, table, *out, err)) || (rc = last_invalidated(b, table, now, &last, err))) {

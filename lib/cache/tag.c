@@ -69,7 +69,9 @@ int ice_tags_check_one_table(const char *const *tags, size_t n, ice_err *err)
 			l0 = tl;
 		} else if (tl != l0 || memcmp(t, t0, tl) != 0) {
 			return ice_err_set(err, ICE_EUNSUPPORTED,
-			                   "tag '%s': this cache holds an entry in one table only ('%.*s')",
+			                   "tag '%s': this cache's layout holds an entry in one table only "
+			                   "('%.*s' first); entries over several tables need the embedded "
+			                   "store (sqlite://) for now",
 			                   tags[i], (int)l0, t0);
 		}
 	}

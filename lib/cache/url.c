@@ -3,6 +3,7 @@
 #include "config.h"
 #include "ice_backend_url.h"
 #include "ice_size.h"
+#include "ice_cluster.h"
 #include "ice_xdg.h"
 
 #include <errno.h>
@@ -234,6 +235,12 @@ int ice_backend_url_parse(const char *url, ice_backend_url *u, ice_err *err)
 	if (strncmp(url, "redis://", 8) == 0) {
 		u->scheme = strdup("redis");
 		rc = u->scheme ? parse_redis(url + 8, u, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	} else if (strncmp(url, "redis+cluster://", 16) == 0) {
+		/* checked here, opened from the URL itself (ice_cluster.h) */
+		ice_cluster_url cu = { 0 };
+		u->scheme = strdup("cluster");
+		rc = u->scheme ? ice_cluster_url_parse(url, &cu, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
+		ice_cluster_url_clear(&cu);
 	} else if (strncmp(url, "unix://", 7) == 0) {
 		u->scheme = strdup("unix");
 		rc = u->scheme ? parse_unix(url + 7, u, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
@@ -241,7 +248,7 @@ int ice_backend_url_parse(const char *url, ice_backend_url *u, ice_err *err)
 		u->scheme = strdup("sqlite");
 		rc = u->scheme ? parse_sqlite(strchr(url, '/') + 2, u, err) : ice_err_set(err, ICE_ENOMEM, "out of memory");
 	} else {
-		rc = ice_err_set(err, ICE_EINVAL, "cache URL: unsupported scheme '%.*s' (use redis://, unix:// or sqlite://)",
+		rc = ice_err_set(err, ICE_EINVAL, "cache URL: unsupported scheme '%.*s' (use redis://, redis+cluster://, unix:// or sqlite://)",
 		                 (int)strcspn(url, ":@/"), url);
 	}
 	if (rc)

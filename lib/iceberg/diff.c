@@ -137,16 +137,32 @@ static int emit(dctx *c, json_t *rec)
 
 /* ---- reading manifests ----------------------------------------------------- */
 
+/* How messages name a manifest (list): the path written in the metadata,
+ * and what was read when that is another (a remapped or relative
+ * location), so that both the table's view and the file to look at are in
+ * front of whoever reads the error. A new string, NULL when out of memory. */
+static char *shown_name(const char *written, const char *uri)
+{
+	char *d;
+
+	if (strcmp(written, uri) == 0)
+		return strdup(written);
+	if (asprintf(&d, "%s (%s %s)", written, ice_uri_is_remote(uri) ? "read from" : "local file",
+	             uri) < 0)
+		return NULL;
+	return d;
+}
+
 /* The bytes of a manifest list or manifest, named by its path as written
  * (`length` as the manifest list says, 0 or -1: unknown): the one place they
  * are obtained. They come through the table's storage, remapped onto what
  * is actually read; remote ones from the object cache after the first
  * fetch. An object of another size than its manifest list says is a
  * changed or truncated object: an error, never a partial decode. *out is
- * the caller's (ice_obj_clear), filled on success only. Concurrent
- * fetching belongs here: manifests prefetched into the object cache come
- * back from ice_storage_read_immutable without a request. */
-static int manifest_bytes(dctx *c, const char *written, int64_t length, ice_obj *out)
+ * the caller's (ice_obj_clear), filled on success only; so is *shown (its
+ * name for messages, shown_name) when shown is not NULL. */
+static int manifest_bytes(dctx *c, const char *written, int64_t length, ice_obj *out,
+                          char **shown)
 {
 	char *uri = ice_remap_resolve(c->o->remap, written);
 	int rc;
@@ -158,6 +174,10 @@ static int manifest_bytes(dctx *c, const char *written, int64_t length, ice_obj 
 	if (rc == ICE_OK && length > 0 && ice_uri_is_remote(uri) && (uint64_t)length != out->len) {
 		rc = ice_err_set(c->err, ICE_EFORMAT, "%s: %zu bytes read where the manifest list says %lld",
 		                 uri, out->len, (long long)length);
+		ice_obj_clear(out);
+	}
+	if (rc == ICE_OK && shown && !(*shown = shown_name(written, uri))) {
+		rc = ice_err_set(c->err, ICE_ENOMEM, "out of memory");
 		ice_obj_clear(out);
 	}
 	free(uri);
@@ -186,18 +206,20 @@ static int open_scan(dctx *c, const ice_manifest_file *mf, ice_manifest_reader *
 {
 	const ice_partition_spec *spec;
 	ice_obj next;
+	char *shown = NULL;
 	int rc;
 
 	memset(m, 0, sizeof *m);
 	m->mf = mf;
-	if ((rc = manifest_bytes(c, mf->path, mf->length, &next)))
+	if ((rc = manifest_bytes(c, mf->path, mf->length, &next, &shown)))
 		return rc;
 	/* One reader for all: manifests of one spec share the compiled schema.
 	 * It borrows the bytes: the previous manifest's go once it moved on. */
 	if (c->reader)
-		rc = ice_manifest_reopen_mem(c->reader, next.data, next.len, mf->path, c->err);
+		rc = ice_manifest_reopen_mem(c->reader, next.data, next.len, shown, c->err);
 	else
-		rc = ice_manifest_open_mem(next.data, next.len, mf->path, &c->reader, c->err);
+		rc = ice_manifest_open_mem(next.data, next.len, shown, &c->reader, c->err);
+	free(shown);
 	ice_obj_clear(&c->bytes);
 	c->bytes = next;
 	*r = c->reader;
@@ -248,6 +270,7 @@ static int scan(dctx *c, const ice_manifest_file *mf, entry_fn fn)
 static int read_side(dctx *c, const ice_snapshot *s, side *sd)
 {
 	ice_obj list;
+	char *shown = NULL;
 	int rc;
 
 	if (!s)
@@ -265,9 +288,10 @@ static int read_side(dctx *c, const ice_snapshot *s, side *sd)
 		}
 		return ICE_OK;
 	}
-	if ((rc = manifest_bytes(c, s->manifest_list, -1, &list)))
+	if ((rc = manifest_bytes(c, s->manifest_list, -1, &list, &shown)))
 		return rc;
-	rc = ice_manifest_list_decode(list.data, list.len, s->manifest_list, &sd->files, &sd->n, c->err);
+	rc = ice_manifest_list_decode(list.data, list.len, shown, &sd->files, &sd->n, c->err);
+	free(shown);
 	ice_obj_clear(&list);
 	return rc;
 }
@@ -722,7 +746,7 @@ static ice_part_decoder *spec_decoder(dctx *c, const ice_manifest_file *mf)
 		return c->spec_dec[at];
 	/* The whole manifest, not only its header: it is read next anyway
 	 * (and a remote one is then in the object cache). */
-	if (manifest_bytes(c, mf->path, mf->length, &bytes) != ICE_OK) {
+	if (manifest_bytes(c, mf->path, mf->length, &bytes, NULL) != ICE_OK) {
 		ice_err_clear(c->err);
 		return NULL;
 	}
@@ -908,6 +932,11 @@ static json_t *summary(dctx *c, const char *failure)
 	                    "rows_deleted", (json_int_t)c->rows_deleted,
 	                    "partitions", (json_int_t)json_array_size(c->touched_list)));
 	json_object_set_new(r, "partitions", json_incref(c->touched_list));
+	/* What the cache needs to check partition tags against (ice-invalidate
+	 * records it): the table's identity and every spec's field names. */
+	if (c->md->table_uuid)
+		json_object_set_new(r, "table_uuid", json_string(c->md->table_uuid));
+	json_object_set_new(r, "specs", ice_metadata_specs_json(c->md));
 	json_object_set_new(r, "manifests_read", json_integer((json_int_t)c->stats->manifests_read));
 	json_object_set_new(r, "entries_read", json_integer((json_int_t)c->stats->entries_read));
 	return r;

@@ -110,6 +110,14 @@ const ice_ref *ice_metadata_ref(const ice_metadata *md, const char *name);
 const ice_partition_spec *ice_metadata_spec(const ice_metadata *md, int spec_id);
 /* The schema object with that id, or NULL. */
 json_t *ice_metadata_schema(const ice_metadata *md, int schema_id);
+/* The name of the column with that field id (a top-level or nested field,
+ * its own name), in the current schema, else in any other; NULL when none
+ * has it. Points into md. */
+const char *ice_metadata_column_name(const ice_metadata *md, int field_id);
+/* Every partition spec as records carry it, a new reference (NULL when out
+ * of memory): [{"spec_id":N,"fields":[{"name":F,"source":COLUMN,
+ * "transform":T}]}], source null when no schema has the column. */
+json_t *ice_metadata_specs_json(const ice_metadata *md);
 
 /* The current snapshot (of the main branch), or NULL for an empty table. */
 const ice_snapshot *ice_metadata_current(const ice_metadata *md);

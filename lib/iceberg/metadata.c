@@ -528,6 +528,67 @@ json_t *ice_metadata_schema(const ice_metadata *md, int schema_id)
 	return NULL;
 }
 
+/* The name of field id anywhere inside a schema or nested type. */
+static const char *field_name(const json_t *type, int id)
+{
+	const json_t *fields = json_object_get(type, "fields"), *f, *v;
+	static const char *const inner[] = { "type", "element", "key", "value" };
+	const char *r;
+	size_t i, k;
+
+	if (!json_is_object(type))
+		return NULL;
+	for (i = 0; i < json_array_size(fields); i++) {
+		f = json_array_get(fields, i);
+		v = json_object_get(f, "id");
+		if (json_is_integer(v) && json_integer_value(v) == id)
+			return json_string_value(json_object_get(f, "name"));
+		if ((r = field_name(json_object_get(f, "type"), id)))
+			return r;
+	}
+	for (k = 1; k < sizeof inner / sizeof inner[0]; k++)
+		if ((r = field_name(json_object_get(type, inner[k]), id)))
+			return r;
+	return NULL;
+}
+
+const char *ice_metadata_column_name(const ice_metadata *md, int field_id)
+{
+	const json_t *cur = ice_metadata_schema(md, md->current_schema_id), *s;
+	const char *r;
+	size_t i;
+
+	if (cur && (r = field_name(cur, field_id)))
+		return r;
+	json_array_foreach(md->schemas, i, s)
+		if (s != cur && (r = field_name(s, field_id)))
+			return r;
+	return NULL;
+}
+
+json_t *ice_metadata_specs_json(const ice_metadata *md)
+{
+	json_t *all = json_array(), *fields, *spec;
+	const ice_partition_spec *sp;
+	const char *col;
+
+	for (size_t i = 0; all && i < md->n_specs; i++) {
+		sp = &md->specs[i];
+		fields = json_array();
+		spec = json_pack("{s:i, s:o*}", "spec_id", sp->spec_id, "fields", fields);
+		for (size_t j = 0; spec && fields && j < sp->n_fields; j++) {
+			col = ice_metadata_column_name(md, sp->fields[j].source_id);
+			json_array_append_new(fields, json_pack("{s:s?, s:s?, s:s?}", "name", sp->fields[j].name,
+			                                        "source", col, "transform", sp->fields[j].transform));
+		}
+		if (!spec || json_array_append_new(all, spec)) {
+			json_decref(all);
+			all = NULL;
+		}
+	}
+	return all;
+}
+
 const ice_snapshot *ice_metadata_current(const ice_metadata *md)
 {
 	return md->has_current ? ice_metadata_snapshot(md, md->current_snapshot_id) : NULL;

@@ -45,7 +45,7 @@ is "$?" "1" "info of a missing key: exit 1"
 is "$("$C" get a1; echo "$?")" "1" "rm: entry gone"
 is "$("$C" ls --tag "file:db.t:s3://b/f1.parquet" | wc -l | tr -d ' ')" "0" "rm: not listed under its tag"
 if on_redis; then
-	is "$(redis-cli -s "$REDIS_SOCK" SISMEMBER "icecache:{db.t}:t:file:db.t:s3://b/f1.parquet" a1)" "0" \
+	is "$(cache_cli SISMEMBER "icecache:{db.t}:t:file:db.t:s3://b/f1.parquet" a1)" "0" \
 		"rm: no tag reference left"
 else
 	is "$(sql "SELECT COUNT(*) FROM tags WHERE key = 'a1'")" "0" "rm: no tag reference left"
@@ -74,7 +74,7 @@ printf '%s\n' '{"kind":"file","table":"db.t","change":"removed","content":"data"
 is "$("$C" get a2; echo "$?")" "1" "ice-invalidate removes an entry put by ice-cache (partition tag)"
 is "$("$C" get b1)" "three" "another table's entry stays"
 
-if on_redis; then
+if [ "$ICE_TEST_BACKEND" = redis ]; then
 	# A full Redis (maxmemory, noeviction): a put is refused whole with a clear
 	# error, while reads and invalidation still work.
 	fsock="$TMP/full.sock"

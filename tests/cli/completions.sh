@@ -42,7 +42,7 @@ is "$(complete_words ice-diff ice-diff --from '')" "none " "ice-diff --from: non
 is "$(complete_words ice-invalidate ice-invalidate --granularity '')" "file partition table " \
 	"ice-invalidate --granularity: its values"
 
-is "$(complete_words ice-cache ice-cache '')" "exec export fetch gc get import info ls migrate put rm shell " "ice-cache: commands"
+is "$(complete_words ice-cache ice-cache '')" "doctor exec export fetch gc get import info ls migrate put rm shell " "ice-cache: commands"
 is "$(complete_words ice-cache ice-cache migrate s)" "sqlite:// " "ice-cache migrate: URL schemes"
 is "$(complete_words ice-cache ice-cache --max)" "--max-size " "ice-cache: --max-size"
 is "$(complete_words ice-cache ice-cache put --t)" "--table --tag --ttl " "ice-cache put: its tag options"

@@ -47,7 +47,7 @@ is "$?" "0" "an empty ICE_CACHE_URL falls back to the file"
 # Every program reads it: ice-invalidate and ice-snapshot poll --state redis.
 printf '%s\n' '{"kind":"diff","table":"db.t","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
 	"$top_builddir/ice-invalidate" > /dev/null
-is "$?:$(keys 'fromfile:{db.t}:c:*')" "0:1" "ice-invalidate uses the file's url and prefix"
+is "$?:$(keys 'fromfile:{db.t}:c:invalidated')" "0:1" "ice-invalidate uses the file's url and prefix"
 
 # default_ttl applies to put without --ttl; until-invalidated overrides it.
 printf 'url = %s\ndefault_ttl = 2m\n' "$live" > "$cfg"

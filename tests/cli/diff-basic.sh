@@ -147,6 +147,18 @@ is "$?" "1" "truncated manifest: exit 1"
 like "$(cat "$TMP/err")" "ice-diff: error: " "truncated manifest: error line"
 like "$(cat "$TMP/err")" "$(basename "$m")" "truncated manifest: names the manifest"
 is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["scope"]')" "table" "truncated manifest: table scope"
+# A table written elsewhere (its metadata says s3://...): the error names
+# the path as written and the local file read.
+r="$TMP/wh/db/moved"
+"$MKTABLE" create "$r" --seed 51 --location s3://lake/wh/db/moved > /dev/null
+"$MKTABLE" append "$r" --files 5 > /dev/null
+# shellcheck disable=SC2012 # names ice-mktable wrote: plain
+mr=$(ls "$r"/metadata/*-m0.avro | head -n 1)
+head -c 300 "$mr" > "$mr.tmp" && mv "$mr.tmp" "$mr"
+"$D" "$r" > /dev/null 2> "$TMP/err"
+like "$(cat "$TMP/err")" "s3://lake/wh/db/moved/metadata/$(basename "$mr") (local file " \
+	"a manifest read from another place: the error names the path in the metadata"
+like "$(cat "$TMP/err")" "$(basename "$mr"))" "and the local file read"
 rm "$b"/metadata/snap-*.avro
 "$D" "$b" > "$TMP/out" 2> "$TMP/err"
 is "$?" "1" "missing manifest list: exit 1"

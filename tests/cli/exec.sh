@@ -12,7 +12,7 @@ C="$top_builddir/ice-cache"
 # hold_lock NAME MS: a lock on NAME held by someone else for MS.
 hold_lock() {
 	if on_redis; then
-		redis-cli -s "$REDIS_SOCK" SET "icecache:l:$1" sometoken PX "$2" > /dev/null
+		cache_cli SET "icecache:l:$1" sometoken PX "$2" > /dev/null
 	else
 		python3 -c 'import sqlite3, sys, time
 with sqlite3.connect(sys.argv[1]) as db:
@@ -23,7 +23,7 @@ with sqlite3.connect(sys.argv[1]) as db:
 }
 locks_left() {
 	if on_redis; then
-		redis-cli -s "$REDIS_SOCK" --scan --pattern 'icecache:l:*' | wc -l | tr -d ' '
+		cache_keys 'icecache:l:*' | wc -l | tr -d ' '
 	else
 		sql "SELECT count(*) FROM locks"
 	fi

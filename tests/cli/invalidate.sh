@@ -12,9 +12,7 @@ INV="$top_builddir/ice-invalidate"
 C="$top_builddir/ice-cache"
 start_cache
 URL=$CACHE_URL
-sock=$REDIS_SOCK
-rpid=$REDIS_PID
-R() { redis-cli -s "$sock" "$@"; }
+R() { cache_cli "$@"; }
 
 # put KEY TAG...: an entry written by "another application" per the layout.
 redis_put() {
@@ -22,6 +20,7 @@ redis_put() {
 	shift
 	table=$(printf '%s\n' "$1" | cut -d: -f2)
 	tags=$(printf '%s\n' "$@")
+	R SET icecache:layout 2 NX > /dev/null
 	R HSET "icecache:{$table}:e:$key" v "value of $key" created 1 expires 0 size 10 hits 0 \
 		origin test tags "$tags" > /dev/null
 	R SET "icecache:k:$key" "$table" > /dev/null
@@ -146,6 +145,7 @@ i=0
 : > "$TMP/conc"
 while [ $i -lt 200 ]; do
 	if on_redis; then
+		[ $i -gt 0 ] || echo "SET icecache:layout 2 NX"
 		echo "SADD icecache:{db.c}:t:file:db.c:f$i e$i"
 		echo "SADD icecache:{db.c}:tags file:db.c:f$i"
 		echo "SET icecache:k:e$i db.c"
@@ -168,7 +168,7 @@ is "$s1:$s2" "0:0" "concurrent invalidators: both exit 0"
 is "$(cat "$TMP/c1" "$TMP/c2" | $JSONQ 'r.get("entries_removed", 0)' | awk '{ s += $1 } END { print s }')" "200" \
 	"concurrent invalidators: 200 entries removed in all, each once"
 if on_redis; then
-	left=$(R KEYS 'icecache:{db.c}:*' | grep -c ':e:\|:t:')
+	left=$(cache_keys 'icecache:{db.c}:*' | grep -c ':e:\|:t:')
 else
 	left=$(sql "SELECT (SELECT COUNT(*) FROM entries WHERE tbl = 'db.c') + (SELECT COUNT(*) FROM tags WHERE tag LIKE '%db.c:%')")
 fi
@@ -185,8 +185,7 @@ is "$?" "0" "no URL: the embedded default cache"
 check "no URL: the default cache file was made" test -s "$XDG_CACHE_HOME/icecache/cache.db"
 "$ICE_DIFF" "$t" > "$TMP/diff"
 if on_redis; then
-	kill "$rpid"
-	wait "$rpid" 2> /dev/null
+	stop_cache_server
 	gone="redis stopped"
 else
 	# The file replaced by something that is not a database.

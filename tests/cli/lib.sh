@@ -77,6 +77,11 @@ skip_all() {
 	exit 0
 }
 
+skip() { # skip REASON: one check not run here, and why
+	_n=$((_n + 1))
+	echo "ok $_n # SKIP $1"
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
@@ -123,10 +128,12 @@ count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
 
 # start_cache: a private, empty cache for this test on the backend named by
 # ICE_TEST_BACKEND: redis (the default; a redis-server on a unix socket,
-# REDIS_SOCK and REDIS_PID set, skipped when not installed) or sqlite (a
-# file, CACHE_DB). Sets CACHE_URL and exports ICE_CACHE_URL. make check runs
-# the backend-shared scripts once per backend (BACKEND_TESTS in Makefile.am):
-# a new backend is a case here and one line there.
+# REDIS_SOCK and REDIS_PID set, skipped when not installed), cluster (a
+# Redis Cluster of three masters and three replicas, start_cluster; the
+# same key layout as redis) or sqlite (a file, CACHE_DB). Sets CACHE_URL and
+# exports ICE_CACHE_URL. make check runs the backend-shared scripts once
+# per backend (BACKEND_TESTS in Makefile.am): a new backend is a case here
+# and one line there.
 start_cache() {
 	ICE_TEST_BACKEND=${ICE_TEST_BACKEND:-redis}
 	case $ICE_TEST_BACKEND in
@@ -134,19 +141,67 @@ start_cache() {
 		start_redis
 		CACHE_URL="unix://$REDIS_SOCK"
 		;;
+	cluster)
+		start_cluster
+		CACHE_URL=$CLUSTER_URL
+		;;
 	sqlite)
 		CACHE_DB="$TMP/cache.db"
 		CACHE_URL="sqlite://$CACHE_DB"
 		;;
 	*)
-		echo "Bail out! ICE_TEST_BACKEND=$ICE_TEST_BACKEND: redis or sqlite"
+		echo "Bail out! ICE_TEST_BACKEND=$ICE_TEST_BACKEND: redis, cluster or sqlite"
 		exit 1
 		;;
 	esac
 	ICE_CACHE_URL=$CACHE_URL
 	export ICE_CACHE_URL
 }
-on_redis() { [ "$ICE_TEST_BACKEND" = redis ]; }
+# on_redis: the cache is Redis (one server or a cluster: one key layout).
+on_redis() { [ "$ICE_TEST_BACKEND" = redis ] || [ "$ICE_TEST_BACKEND" = cluster ]; }
+on_cluster() { [ "$ICE_TEST_BACKEND" = cluster ]; }
+
+# cache_cli ARGS...: redis-cli against the test cache (on a cluster it
+# follows redirections: commands with keys only).
+cache_cli() {
+	if on_cluster; then
+		# shellcheck disable=SC2086 # the first port
+		set -- -c -h 127.0.0.1 -p ${CLUSTER_PORTS%% *} "$@"
+		_cluster_redis_cli "$@"
+	else
+		redis-cli -s "$REDIS_SOCK" "$@"
+	fi
+}
+
+# cache_masters: the ports of the cluster's masters now, one a line.
+cache_masters() {
+	for _p in $CLUSTER_PORTS; do
+		cluster_cli "$_p" role 2>/dev/null | head -n 1 | grep -qx master && echo "$_p"
+	done
+}
+
+# cache_keys PATTERN: every key of the test cache matching PATTERN, one a
+# line (SCAN on every master of a cluster).
+cache_keys() {
+	if on_cluster; then
+		for _m in $(cache_masters); do cluster_cli "$_m" --scan --pattern "$1"; done
+	else
+		redis-cli -s "$REDIS_SOCK" --scan --pattern "$1"
+	fi
+}
+
+# stop_cache_server: the Redis of the test cache goes away (every node of
+# a cluster), killed by PID.
+stop_cache_server() {
+	if on_cluster; then
+		# shellcheck disable=SC2086 # a list of PIDs
+		kill $CLUSTER_PIDS 2>/dev/null
+		for _p in $CLUSTER_PIDS; do wait "$_p" 2>/dev/null; done
+	else
+		kill "$REDIS_PID"
+		wait "$REDIS_PID" 2>/dev/null
+	fi
+}
 
 # sql QUERY: the answer of the sqlite test cache (rows of |-joined columns).
 sql() {

@@ -51,6 +51,14 @@ type_keys s1 Enter
 wait_for 5 shows s1 "value of beta"
 ok $? "the quoted key reads back the value"
 
+# after an opening quote: the key completes inside the quotes
+type_keys s1 "get 'be" Tab
+wait_for 5 shows s1 "ice-cache> get 'beta key'"
+ok $? "completion after an opening quote: the key, quoted as begun"
+type_keys s1 Enter
+wait_for 5 shows_line s1 "value of beta.*" && [ "$(screen s1 | grep -c 'value of beta')" -ge 2 ]
+ok $? "the key completed inside quotes reads back the value"
+
 type_keys s1 "put x --va" Tab
 wait_for 5 shows s1 "ice-cache> put x --value"
 ok $? "completion: a long option (--va -> --value)"

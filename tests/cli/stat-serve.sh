@@ -13,6 +13,7 @@
 command -v curl > /dev/null || skip_all "curl not installed (scripts/setup installs it)"
 start_cache
 BE=$ICE_TEST_BACKEND # the backend label in the metrics
+[ "$BE" != cluster ] || BE=redis # a cluster is Redis too
 S="$top_builddir/ice-stat"
 C="$top_builddir/ice-cache"
 INV="$top_builddir/ice-invalidate"
@@ -156,8 +157,7 @@ fi
 # folder, which cannot be opened. The server stays up and says so in the
 # metrics.
 if on_redis; then
-	kill "$REDIS_PID"
-	wait "$REDIS_PID" 2> /dev/null
+	stop_cache_server
 else
 	rm -f "$CACHE_DB" "$CACHE_DB-wal" "$CACHE_DB-shm"
 	mkdir "$CACHE_DB"

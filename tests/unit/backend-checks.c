@@ -122,8 +122,40 @@ static void test_values(ice_backend *b)
 	tap_ok(rc == ICE_ENOENT && v == NULL, "get: miss is ICE_ENOENT");
 	rc = ice_backend_put(b, "x", "v", 1, (const char *const[]){ "bad\ntag" }, 1, 0, NULL, &err);
 	tap_is_int(rc, ICE_EINVAL, "put: tag with a newline refused");
-	rc = ice_backend_put(b, "x", "v", 1, (const char *const[]){ "table:a", "file:b:f" }, 2, 0, NULL, &err);
-	tap_is_int(rc, ICE_EUNSUPPORTED, "put: table-scoped tags of two tables refused as unsupported");
+}
+
+/* An entry over two tables: the embedded store holds it (a commit to
+ * either removes it); a store that keeps an entry in one table refuses it
+ * as unsupported, saying so. */
+static void test_two_tables(ice_backend *b, const char *backend)
+{
+	const char *tags[2] = { "table:db.j1", "file:db.j2:f" };
+	ice_entry_meta m = { 0 };
+	ice_err err = { 0 };
+	uint64_t removed = 0;
+	void *v = NULL;
+	size_t len;
+	int rc = ice_backend_put(b, "join", "v", 1, tags, 2, 0, NULL, &err);
+
+	if (strcmp(backend, "sqlite") != 0) {
+		tap_is_int(rc, ICE_EUNSUPPORTED, "put: table-scoped tags of two tables refused as unsupported");
+		tap_ok(strstr(err.msg, "one table only") != NULL, "put: and says why (%s)", err.msg);
+		return;
+	}
+	tap_is_int(rc, ICE_OK, "put: an entry over two tables (%s)", err.msg);
+	rc = ice_backend_peek(b, "join", &v, &len, &m, &err);
+	tap_ok(rc == ICE_OK && m.n_tables == 2 && strcmp(m.tables[0], "db.j1") == 0 &&
+	       strcmp(m.tables[1], "db.j2") == 0 && strcmp(m.table, "db.j1") == 0,
+	       "peek: both tables, the home table first");
+	free(v);
+	ice_entry_meta_clear(&m);
+	tap_is_int(bc_count_scan(b, "db.j2", NULL, NULL, 0), 1, "scan of the second table lists it");
+	rc = ice_backend_invalidate_table(b, "db.j2", &removed, &err);
+	tap_ok(rc == ICE_OK && removed == 1 && bc_get_rc(b, "join") == ICE_ENOENT,
+	       "invalidate_table of the second table removes it");
+	bc_put(b, "join", "v", "table:db.j1", "table:db.j2", NULL);
+	tap_is_int((int)bc_inval1(b, "table:db.j2"), 1, "invalidate by the second table's tag removes it");
+	tap_is_int(bc_get_rc(b, "join"), ICE_ENOENT, "and it is gone");
 }
 
 static void test_ttl(ice_backend *b)
@@ -498,6 +530,7 @@ void bc_run_all(ice_backend *b, const char *url, const char *backend, bc_layout_
 {
 	layout_fn = fn;
 	test_values(b);
+	test_two_tables(b, backend);
 	test_ttl(b);
 	test_replace_delete(b);
 	test_invalidate(b);

@@ -5,7 +5,9 @@
  *     pipelines, scripts after SCRIPT FLUSH, MOVED, ASK, AUTH, the walk
  *     over masters (tests/cli/cluster-client.sh);
  *   test-cluster failover: a master killed with SIGKILL, its replica takes
- *     over; then a master with no replica killed (cluster-failover.sh).
+ *     over; then a master with no replica killed (cluster-failover.sh);
+ *   test-cluster backend: the shared backend checks (backend-checks.c) on
+ *     a redis+cluster:// cache, key layout 2 (cluster-backend.sh).
  * What the test checks it reads with its own plain hiredis connections
  * (CLUSTER NODES, not the CLUSTER SHARDS the client reads). */
 #include "config.h"
@@ -22,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend-checks.h"
+#include "ice_backend.h"
 #include "ice_cluster.h"
 #include "ice_slot.h"
 
@@ -892,6 +896,41 @@ static void failover(void)
 	pipe_free(&p);
 }
 
+/* ---- the backend on the cluster ---- */
+
+/* What the backend checks leave, seen from the nodes: every key of an
+ * entry's table in one slot; scripts flushed on the seeds come back. */
+static void cluster_layout(const char *step, ice_backend *b)
+{
+	if (strcmp(step, "values") == 0) {
+		redisReply *a = raw(seeds.ports[0], "CLUSTER KEYSLOT %s", "icecache:{db.v}:e:bin");
+		redisReply *c = raw(seeds.ports[0], "CLUSTER KEYSLOT %s", "icecache:{db.v}:t:table:db.v");
+		tap_ok(a && c && a->type == REDIS_REPLY_INTEGER && c->type == REDIS_REPLY_INTEGER &&
+		       a->integer == c->integer && a->integer == slot_of("icecache:{db.v}:seq"),
+		       "cluster layout: a table's keys share one slot");
+		freeReplyObject(a);
+		freeReplyObject(c);
+	} else if (strcmp(step, "scan-many") == 0) {
+		for (size_t i = 0; i < seeds.n; i++)
+			freeReplyObject(raw(seeds.ports[i], "SCRIPT FLUSH"));
+		tap_is_int(bc_count_scan(b, "db.many", NULL, NULL, 0), 700,
+		           "cluster: a scan after SCRIPT FLUSH on the seeds reloads the scripts");
+	}
+}
+
+static void backend(void)
+{
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+
+	if (ice_backend_open(cluster_url, NULL, &b, &err) != ICE_OK) {
+		tap_ok(0, "backend: open %s (%s)", cluster_url, err.msg);
+		return;
+	}
+	bc_run_all(b, cluster_url, "redis", cluster_layout);
+	ice_backend_close(b);
+}
+
 int main(int argc, char **argv)
 {
 	ice_err err = { 0 };
@@ -908,6 +947,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "failover") == 0)
 		failover();
+	else if (argc > 1 && strcmp(argv[1], "backend") == 0)
+		backend();
 	else
 		routing();
 	for (size_t i = 0; i < 16; i++)

@@ -89,6 +89,7 @@ static const struct test_group {
 	{ "catalog", test_catalog, "REST catalog settings, names and resolution" },
 	{ "slot", test_slot, "Redis Cluster hash slots and cluster URLs" },
 	{ "tag", test_tag, "the tag grammar: the tables an entry depends on, put's rules" },
+	{ "tagnorm", test_tagnorm, "partition tags in the canonical form, and why a tag can never match" },
 	{ "locate", test_locate, "the locator: a lone v1, recreated tables, metadata heads" },
 };
 #define N_GROUPS (sizeof groups / sizeof groups[0])

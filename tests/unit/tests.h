@@ -22,6 +22,7 @@ void test_nullable(void);
 void test_locate(void);
 void test_slot(void);
 void test_tag(void);
+void test_tagnorm(void);
 void test_storage(void);
 void test_catalog(void);
 

@@ -1,23 +1,14 @@
 #!lua flags=allow-oom
--- gc: remove table t's references to entries that no longer exist (TTL
--- expiry). Returns the number of dangling references removed.
-local p, t = ARGV[1], ARGV[2]
-local pre = p .. ':{' .. t .. '}:'
-local removed = 0
-for _, tag in ipairs(redis.call('SMEMBERS', pre .. 'tags')) do
-  local ts = pre .. 't:' .. tag
-  for _, k in ipairs(redis.call('SMEMBERS', ts)) do
-    if redis.call('EXISTS', pre .. 'e:' .. k) == 0 then
-      redis.call('SREM', ts, k)
-      removed = removed + 1
-    end
-  end
-  if redis.call('SCARD', ts) == 0 then redis.call('SREM', pre .. 'tags', tag) end
-end
-for _, k in ipairs(redis.call('SMEMBERS', pre .. 'all')) do
-  if redis.call('EXISTS', pre .. 'e:' .. k) == 0 then
-    redis.call('SREM', pre .. 'all', k)
-    removed = removed + 1
+-- gc: remove from one set of this table (t:TAG, or all) the members the
+-- caller found (SSCAN) whose entry no longer exists (TTL expiry), and the
+-- tag from the list of tags when its set is left empty. KEYS: tags, the
+-- set, then e:KEY per member. ARGV: the tag ("" for all), the members.
+-- Returns the number of dangling references removed.
+local tag, removed = ARGV[1], 0
+for i = 2, #ARGV do
+  if redis.call('EXISTS', KEYS[i + 1]) == 0 then
+    removed = removed + redis.call('SREM', KEYS[2], ARGV[i])
   end
 end
+if tag ~= '' and redis.call('SCARD', KEYS[2]) == 0 then redis.call('SREM', KEYS[1], tag) end
 return removed

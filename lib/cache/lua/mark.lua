@@ -1,21 +1,21 @@
 #!lua flags=allow-oom
--- mark: the atomic step of an invalidation of table t (see "Invalidation
--- in two steps" in redis.c): only a mark and a drain job per tag whose set
--- exists (whole "1": the table's set of all entries instead), written in
--- bulk, 1000 tags a call; no key is renamed or read. count_global "1"
--- counts a global invalidation; explicit "1" counts one for the table
--- even when nothing was marked. Returns the number of sets marked.
-local p, t = ARGV[1], ARGV[2]
-local count_global, explicit, whole = ARGV[3] == '1', ARGV[4] == '1', ARGV[5] == '1'
-local first_tag = 6 -- ARGV[6] on: the tags, one each
-local pre = p .. ':{' .. t .. '}:'
-local g = redis.call('INCR', pre .. 'seq')
+-- mark: the atomic step of an invalidation of this table (see
+-- "Invalidation in two steps" in redis.c): only a mark and a drain job per
+-- tag whose set exists (whole "1": the table's set of all entries
+-- instead), written in bulk, 1000 tags a call. KEYS: seq, drain, dead,
+-- stats, gstats, then the sets (t:TAG one per tag of ARGV[4..], or all).
+-- count_global "1" counts the invalidation in gstats (the first table of
+-- a call); explicit "1" counts one for the table even when nothing was
+-- marked. Returns the number of sets marked.
+local count_global, explicit, whole = ARGV[1] == '1', ARGV[2] == '1', ARGV[3] == '1'
+local first_tag = 4 -- ARGV[4..]: the tags, one each, their sets KEYS[6..]
+local g = redis.call('INCR', KEYS[1])
 local marked = 0
 local jobs, dead = {}, {}
 local function flush()
   if #jobs > 0 then
-    redis.call('SADD', pre .. 'drain', unpack(jobs))
-    redis.call('HSET', pre .. 'dead', unpack(dead))
+    redis.call('SADD', KEYS[2], unpack(jobs))
+    redis.call('HSET', KEYS[3], unpack(dead))
     jobs, dead = {}, {}
   end
 end
@@ -29,13 +29,13 @@ local function mark(set, job, marker)
   end
 end
 if whole then
-  mark(pre .. 'all', '*', '')
+  mark(KEYS[6], '*', '')
 else
-  for i = first_tag, #ARGV do mark(pre .. 't:' .. ARGV[i], '=' .. ARGV[i], ARGV[i]) end
+  for i = first_tag, #ARGV do mark(KEYS[i + 2], '=' .. ARGV[i], ARGV[i]) end
 end
 flush()
 if marked > 0 or explicit then
-  redis.call('HINCRBY', pre .. 'stats', 'invalidations', 1)
+  redis.call('HINCRBY', KEYS[4], 'invalidations', 1)
 end
-if count_global then redis.call('HINCRBY', p .. ':stats', 'invalidations', 1) end
+if count_global then redis.call('HINCRBY', KEYS[5], 'invalidations', 1) end
 return marked

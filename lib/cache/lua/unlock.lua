@@ -1,6 +1,4 @@
 #!lua flags=allow-oom
--- unlock: release lock name only for its holder token. Returns 1.
-local p, name, token = ARGV[1], ARGV[2], ARGV[3]
-local l = p .. ':l:' .. name
-if redis.call('GET', l) == token then redis.call('DEL', l) end
+-- unlock: release lock KEYS[1] only for its holder token ARGV[1]. Returns 1.
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
