@@ -268,6 +268,9 @@ _start_cluster_node() {
 		echo "save \"\""
 		echo "appendonly no"
 		echo "dir $1"
+		# A test's own settings (e.g. an append-only file, or slots
+		# served while a master with no replica is down).
+		[ -z "${CLUSTER_NODE_CONF:-}" ] || printf '%s\n' "$CLUSTER_NODE_CONF"
 		if [ -n "${CLUSTER_PASSWORD:-}" ]; then
 			echo "requirepass $CLUSTER_PASSWORD"
 			echo "masterauth $CLUSTER_PASSWORD"
@@ -287,12 +290,12 @@ _start_cluster_node() {
 	return 1
 }
 
-# Does the node on PORT see a whole cluster: state ok, six nodes, every
+# Does the node on PORT see a whole cluster: state ok, all its nodes, every
 # slot assigned, and (a replica) its link to its master up?
 _cluster_node_ready() {
 	_info=$(cluster_cli "$1" cluster info 2>/dev/null | tr -d '\r')
 	case $_info in *cluster_state:ok*) ;; *) return 1 ;; esac
-	case $_info in *cluster_known_nodes:6*) ;; *) return 1 ;; esac
+	case $_info in *"cluster_known_nodes:$_cluster_nodes"*) ;; *) return 1 ;; esac
 	case $_info in *cluster_slots_assigned:16384*) ;; *) return 1 ;; esac
 	_repl=$(cluster_cli "$1" info replication 2>/dev/null | tr -d '\r')
 	case $_repl in *role:slave*) case $_repl in *master_link_status:up*) ;; *) return 1 ;; esac ;; esac
@@ -301,8 +304,10 @@ _cluster_node_ready() {
 
 # start_cluster: a private Redis Cluster of three masters with a replica
 # each, on loopback ports, every node in its own folder under $TMP/cluster;
-# with CLUSTER_PASSWORD set, every node requires it. Waits until every
-# node sees the whole cluster. Sets CLUSTER_PORTS (six ports), CLUSTER_PIDS
+# with CLUSTER_PASSWORD set, every node requires it; CLUSTER_REPLICAS=0
+# starts the three masters alone; CLUSTER_NODE_CONF holds lines added to
+# every node's redis.conf. Waits until every node sees the whole cluster.
+# Sets CLUSTER_PORTS (six ports, or three), CLUSTER_PIDS
 # (their redis-server PIDs, in the same order; stopped by PID at exit) and
 # CLUSTER_URL (redis+cluster://[:PASSWORD@]127.0.0.1:P,... the three first
 # nodes as seeds), exported as ICE_TEST_CLUSTER_URL. Skips the test when
@@ -311,13 +316,16 @@ start_cluster() {
 	# shellcheck disable=SC2015 # skip_all exits
 	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
 		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+	_cluster_nodes=6
+	[ "${CLUSTER_REPLICAS:-1}" = 0 ] && _cluster_nodes=3
 	_try=0
 	while :; do
 		_try=$((_try + 1))
-		[ "$_try" -le 5 ] || { echo "Bail out! no six free ports for the cluster"; exit 1; }
+		[ "$_try" -le 5 ] || { echo "Bail out! no $_cluster_nodes free ports for the cluster"; exit 1; }
 		# shellcheck disable=SC2046 # ports: one word each, split on purpose
 		set -- $(free_ports 12)
 		CLUSTER_PORTS="$1 $2 $3 $4 $5 $6"
+		[ "$_cluster_nodes" = 6 ] || CLUSTER_PORTS="$1 $2 $3"
 		CLUSTER_PIDS=""
 		_ok=1
 		_i=0
@@ -338,7 +346,7 @@ start_cluster() {
 	for _p in $CLUSTER_PORTS; do _addrs="$_addrs 127.0.0.1:$_p"; done
 	# shellcheck disable=SC2086
 	_cluster_redis_cli --cluster create $_addrs \
-		--cluster-replicas 1 --cluster-yes > "$TMP/cluster/create.log" 2>&1 ||
+		--cluster-replicas "${CLUSTER_REPLICAS:-1}" --cluster-yes > "$TMP/cluster/create.log" 2>&1 ||
 		{ echo "Bail out! redis-cli --cluster create failed"; sed 's/^/# /' "$TMP/cluster/create.log"; exit 1; }
 	for _p in $CLUSTER_PORTS; do
 		wait_for 60 _cluster_node_ready "$_p" ||
