@@ -34,13 +34,13 @@ owner() {
 		for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1]
 			if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) { split($2, a, "[:@]"); print a[2] } } }'
 }
-# first_name PATTERN WHERE KEYS_OF: the first PATTERN (with N = 0, 1, ...)
+# first_name PREFIX WHERE KEYS_OF: the first PREFIXN (N = 0, 1, ...)
 # such that the first of the keys KEYS_OF NAME prints is served by the
 # victim (WHERE = down), or none of them is (WHERE = up).
 first_name() {
 	_n=0
 	while [ "$_n" -lt 200 ]; do
-		_name=$(printf "$1" "$_n")
+		_name=$1$_n
 		_on=$($3 "$_name" | while read -r _k; do owner "$_k"; done)
 		if { [ "$2" = down ] && [ "$(echo "$_on" | head -n 1)" = "$victim" ]; } ||
 			{ [ "$2" = up ] && ! echo "$_on" | grep -qx "$victim"; }; then
@@ -60,12 +60,12 @@ miss_keys() {
 	index_key "$1"
 	echo "icecache:{s:$(($(cluster_cli "$seed" CLUSTER KEYSLOT "$1") % 16))}:gstats"
 }
-tdown=$(first_name 'db.d%d' down table_key)
-tup=$(first_name 'db.u%d' up table_key)
-kdown=$(first_name 'kd%d' down index_key) # index and entry on the victim
-kmix=$(first_name 'km%d' up miss_keys)    # index elsewhere, entry on the victim
-kup=$(first_name 'ku%d' up miss_keys)     # index and entry elsewhere
-kup2=$(first_name 'kv%d' up miss_keys)
+tdown=$(first_name 'db.d' down table_key)
+tup=$(first_name 'db.u' up table_key)
+kdown=$(first_name 'kd' down index_key) # index and entry on the victim
+kmix=$(first_name 'km' up miss_keys)    # index elsewhere, entry on the victim
+kup=$(first_name 'ku' up miss_keys)     # index and entry elsewhere
+kup2=$(first_name 'kv' up miss_keys)
 check "tables and keys on the victim (port $victim) and elsewhere" \
 	test -n "$tdown" -a -n "$tup" -a -n "$kdown" -a -n "$kmix" -a -n "$kup" -a -n "$kup2"
 # The layout version is read by every program: its master stays up here.
