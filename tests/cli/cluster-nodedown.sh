@@ -29,10 +29,8 @@ vpid=$3
 
 # owner KEY: the port of the master serving KEY's slot.
 owner() {
-	_slot=$(cluster_cli "$seed" CLUSTER KEYSLOT "$1")
-	cluster_cli "$seed" CLUSTER NODES | awk -v s="$_slot" '$3 ~ /master/ {
-		for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1]
-			if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) { split($2, a, "[:@]"); print a[2] } } }'
+	_owner=$(cluster_master_of "$seed" "$(cluster_cli "$seed" CLUSTER KEYSLOT "$1")")
+	echo "${_owner#* }"
 }
 # first_name PREFIX WHERE KEYS_OF: the first PREFIXN (N = 0, 1, ...)
 # such that the first of the keys KEYS_OF NAME prints is served by the

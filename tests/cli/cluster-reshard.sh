@@ -11,11 +11,7 @@
 # is at its last commit, and the pipeline never failed.
 . "$top_srcdir/tests/cli/lib.sh"
 
-PY=""
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import redis.cluster' 2> /dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || skip_all "python3-redis not installed (scripts/setup installs it)"
+python_redis
 start_cluster
 CACHE="$top_builddir/ice-cache"
 INV="$top_builddir/ice-invalidate"
@@ -24,12 +20,7 @@ TABLES=4 FILES=8
 set -- $CLUSTER_PORTS
 seed=$1
 
-# node_of SLOT: "ID PORT" of the master serving SLOT.
-node_of() {
-	cluster_cli "$seed" CLUSTER NODES | awk -v s="$1" '$3 ~ /master/ {
-		for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1]
-			if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) { split($2, a, "[:@]"); print $1, a[2] } } }'
-}
+node_of() { cluster_master_of "$seed" "$1"; }
 # The tables: the first db.rN in the lowest slots of the master of slot 0,
 # which `reshard --cluster-from` gives away first.
 from=$(node_of 0)

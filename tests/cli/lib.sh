@@ -252,6 +252,14 @@ cluster_cli() {
 	_cluster_redis_cli -h 127.0.0.1 -p "$_p" "$@"
 }
 
+# cluster_master_of PORT SLOT: "ID PORT" of the master serving SLOT, as the
+# node on PORT sees it (CLUSTER NODES).
+cluster_master_of() {
+	cluster_cli "$1" CLUSTER NODES | awk -v s="$2" '$3 ~ /master/ {
+		for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1]
+			if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) { split($2, a, "[:@]"); print $1, a[2] } } }'
+}
+
 # Start one cluster node in DIR on PORT with bus port BUS; its PID in
 # _node_pid. Returns non-zero when it does not answer PING (a port taken).
 _start_cluster_node() {
@@ -300,6 +308,17 @@ _cluster_node_ready() {
 	_repl=$(cluster_cli "$1" info replication 2>/dev/null | tr -d '\r')
 	case $_repl in *role:slave*) case $_repl in *master_link_status:up*) ;; *) return 1 ;; esac ;; esac
 	return 0
+}
+
+# python_redis: PY, a Python with Debian's python3-redis (redis.cluster),
+# which lives in the system Python, maybe not the first python3 on PATH.
+# Skips the test when there is none.
+python_redis() {
+	PY=""
+	for _py in python3 /usr/bin/python3; do
+		if "$_py" -c 'import redis.cluster' 2> /dev/null; then PY=$_py; return 0; fi
+	done
+	skip_all "python3-redis not installed (scripts/setup installs it)"
 }
 
 # start_cluster: a private Redis Cluster of three masters with a replica
