@@ -10,13 +10,7 @@
 # stale are all there, and the invalidator exited 0.
 . "$top_srcdir/tests/cli/lib.sh"
 
-# Debian's python3-redis lives in the system Python, which may not be the
-# first python3 on PATH.
-PY=""
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import redis.cluster' 2> /dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || skip_all "python3-redis not installed (scripts/setup installs it)"
+python_redis
 start_cluster
 INV="$top_builddir/ice-invalidate"
 TABLES=24 ENTRIES=120 FILES=6 # files f0 and f1 of every table go stale

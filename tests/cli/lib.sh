@@ -252,6 +252,14 @@ cluster_cli() {
 	_cluster_redis_cli -h 127.0.0.1 -p "$_p" "$@"
 }
 
+# cluster_master_of PORT SLOT: "ID PORT" of the master serving SLOT, as the
+# node on PORT sees it (CLUSTER NODES).
+cluster_master_of() {
+	cluster_cli "$1" CLUSTER NODES | awk -v s="$2" '$3 ~ /master/ {
+		for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1]
+			if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) { split($2, a, "[:@]"); print $1, a[2] } } }'
+}
+
 # Start one cluster node in DIR on PORT with bus port BUS; its PID in
 # _node_pid. Returns non-zero when it does not answer PING (a port taken).
 _start_cluster_node() {
@@ -268,6 +276,9 @@ _start_cluster_node() {
 		echo "save \"\""
 		echo "appendonly no"
 		echo "dir $1"
+		# A test's own settings (e.g. an append-only file, or slots
+		# served while a master with no replica is down).
+		[ -z "${CLUSTER_NODE_CONF:-}" ] || printf '%s\n' "$CLUSTER_NODE_CONF"
 		if [ -n "${CLUSTER_PASSWORD:-}" ]; then
 			echo "requirepass $CLUSTER_PASSWORD"
 			echo "masterauth $CLUSTER_PASSWORD"
@@ -287,22 +298,35 @@ _start_cluster_node() {
 	return 1
 }
 
-# Does the node on PORT see a whole cluster: state ok, six nodes, every
+# Does the node on PORT see a whole cluster: state ok, all its nodes, every
 # slot assigned, and (a replica) its link to its master up?
 _cluster_node_ready() {
 	_info=$(cluster_cli "$1" cluster info 2>/dev/null | tr -d '\r')
 	case $_info in *cluster_state:ok*) ;; *) return 1 ;; esac
-	case $_info in *cluster_known_nodes:6*) ;; *) return 1 ;; esac
+	case $_info in *"cluster_known_nodes:$_cluster_nodes"*) ;; *) return 1 ;; esac
 	case $_info in *cluster_slots_assigned:16384*) ;; *) return 1 ;; esac
 	_repl=$(cluster_cli "$1" info replication 2>/dev/null | tr -d '\r')
 	case $_repl in *role:slave*) case $_repl in *master_link_status:up*) ;; *) return 1 ;; esac ;; esac
 	return 0
 }
 
+# python_redis: PY, a Python with Debian's python3-redis (redis.cluster),
+# which lives in the system Python, maybe not the first python3 on PATH.
+# Skips the test when there is none.
+python_redis() {
+	PY=""
+	for _py in python3 /usr/bin/python3; do
+		if "$_py" -c 'import redis.cluster' 2> /dev/null; then PY=$_py; return 0; fi
+	done
+	skip_all "python3-redis not installed (scripts/setup installs it)"
+}
+
 # start_cluster: a private Redis Cluster of three masters with a replica
 # each, on loopback ports, every node in its own folder under $TMP/cluster;
-# with CLUSTER_PASSWORD set, every node requires it. Waits until every
-# node sees the whole cluster. Sets CLUSTER_PORTS (six ports), CLUSTER_PIDS
+# with CLUSTER_PASSWORD set, every node requires it; CLUSTER_REPLICAS=0
+# starts the three masters alone; CLUSTER_NODE_CONF holds lines added to
+# every node's redis.conf. Waits until every node sees the whole cluster.
+# Sets CLUSTER_PORTS (six ports, or three), CLUSTER_PIDS
 # (their redis-server PIDs, in the same order; stopped by PID at exit) and
 # CLUSTER_URL (redis+cluster://[:PASSWORD@]127.0.0.1:P,... the three first
 # nodes as seeds), exported as ICE_TEST_CLUSTER_URL. Skips the test when
@@ -311,13 +335,16 @@ start_cluster() {
 	# shellcheck disable=SC2015 # skip_all exits
 	command -v redis-server > /dev/null && command -v redis-cli > /dev/null ||
 		skip_all "redis-server/redis-cli not installed (scripts/setup installs them)"
+	_cluster_nodes=6
+	[ "${CLUSTER_REPLICAS:-1}" = 0 ] && _cluster_nodes=3
 	_try=0
 	while :; do
 		_try=$((_try + 1))
-		[ "$_try" -le 5 ] || { echo "Bail out! no six free ports for the cluster"; exit 1; }
+		[ "$_try" -le 5 ] || { echo "Bail out! no $_cluster_nodes free ports for the cluster"; exit 1; }
 		# shellcheck disable=SC2046 # ports: one word each, split on purpose
 		set -- $(free_ports 12)
 		CLUSTER_PORTS="$1 $2 $3 $4 $5 $6"
+		[ "$_cluster_nodes" = 6 ] || CLUSTER_PORTS="$1 $2 $3"
 		CLUSTER_PIDS=""
 		_ok=1
 		_i=0
@@ -338,7 +365,7 @@ start_cluster() {
 	for _p in $CLUSTER_PORTS; do _addrs="$_addrs 127.0.0.1:$_p"; done
 	# shellcheck disable=SC2086
 	_cluster_redis_cli --cluster create $_addrs \
-		--cluster-replicas 1 --cluster-yes > "$TMP/cluster/create.log" 2>&1 ||
+		--cluster-replicas "${CLUSTER_REPLICAS:-1}" --cluster-yes > "$TMP/cluster/create.log" 2>&1 ||
 		{ echo "Bail out! redis-cli --cluster create failed"; sed 's/^/# /' "$TMP/cluster/create.log"; exit 1; }
 	for _p in $CLUSTER_PORTS; do
 		wait_for 60 _cluster_node_ready "$_p" ||
