@@ -171,3 +171,16 @@ bool ice_cli_vended_refresh(ice_storage *st)
 		}
 	return false;
 }
+
+size_t ice_cli_vended_handles(const ice_storage **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_tables; i++)
+		if (tables[i].st) {
+			if (n < max)
+				out[n] = tables[i].st;
+			n++;
+		}
+	return n;
+}

@@ -28,4 +28,8 @@ int ice_cli_vended_storage(const char *catalog, const char *rest, ice_storage *f
  * st is no vended handle (nothing to refresh). */
 bool ice_cli_vended_refresh(ice_storage *st);
 
+/* The vended handles opened so far (for the storage summary): up to max
+ * into out; returns how many there are. */
+size_t ice_cli_vended_handles(const ice_storage **out, size_t max);
+
 #endif

@@ -502,10 +502,20 @@ static int parse_option(int c, char **argv, options *o)
 static void print_stats(void)
 {
 	char extra[96];
+	size_t n = ice_cli_vended_handles(NULL, 0);
+	const ice_storage **all = calloc(n + 1, sizeof *all);
 
 	snprintf(extra, sizeof extra, "manifests=%llu entries=%llu",
 	         (unsigned long long)totals.manifests_read, (unsigned long long)totals.entries_read);
-	ice_cli_storage_summary(storage, extra);
+	/* The program's handle, then those of the catalogs' vended keys. */
+	if (!all) {
+		ice_cli_storage_summary(storage, extra);
+		return;
+	}
+	all[0] = storage;
+	ice_cli_vended_handles(all + 1, n);
+	ice_cli_storage_summary_all(all, n + 1, extra);
+	free(all);
 }
 
 int main(int argc, char **argv)
