@@ -19,11 +19,12 @@ cd "$TMP" || exit 1
 INV="$top_builddir/ice-invalidate"
 C="$top_builddir/ice-cache"
 keys() { curl -s -o /dev/null -X POST --data "$1" "$S3_EP/__ctl/keys"; }
-# vend AK SECRET TOKEN: what the catalog vends for db.t from now on.
+# vend AK SECRET TOKEN [EXPIRES_AT_MS]: what the catalog vends for db.t
+# from now on (by default keys that expire in 2100).
 vend() {
 	ctl "$cat_URL" vend "{\"storage-credentials\": [{\"prefix\": \"s3://lake/wh/db/t/\", \"config\": {
 		\"s3.access-key-id\": \"$1\", \"s3.secret-access-key\": \"$2\", \"s3.session-token\": \"$3\",
-		\"s3.session-token-expires-at-ms\": \"4102444800000\"}}],
+		\"s3.session-token-expires-at-ms\": \"${4:-4102444800000}\"}}],
 		\"config\": {\"s3.endpoint\": \"$S3_EP\", \"client.region\": \"us-east-1\"}}"
 }
 # publish: the working copy's new files into S3, then its new metadata
@@ -70,6 +71,26 @@ like "$(cat one.err)" "credentials: catalog $cat_URL: storage credential for s3:
 check "-v: no secret or token in any message" sh -c '! grep -q "vend/secret\|VTOK" one.err'
 like "$(grep 'tables/t?' "$LOG" | tail -n 1)" "deleg=vended-credentials" \
 	"the keys were asked for with X-Iceberg-Access-Delegation"
+
+# ---- keys about to expire are asked for again before each use ----
+"$ICE_SNAPSHOT" log db.t > two.in
+"$MKTABLE" append work/db/t --files 1 > /dev/null
+publish
+"$ICE_SNAPSHOT" log db.t | tail -n 1 >> two.in
+vended_loads() { grep -c 'tables/t?.*deleg=vended' "$LOG"; }
+n=$(vended_loads)
+"$ICE_DIFF" < two.in > two.out 2> two.err
+is "$?" "0" "two records, keys valid for long: diffed"
+is "$(($(vended_loads) - n))" "1" "keys valid for long: asked for once in the run"
+is "$(count_lines two.out '"kind":"diff"')" "2" "two records: two diffs"
+# Expiring in 30 s: within the minute ice-diff keeps as a margin. The
+# time only has to be in that minute when ice-diff runs; no race.
+vend AKVEND1 'vend/secret+1' VTOK1 "$(($(date +%s) * 1000 + 30000))"
+n=$(vended_loads)
+"$ICE_DIFF" < two.in > two.out 2> two.err
+is "$?" "0" "two records, keys about to expire: diffed"
+is "$(($(vended_loads) - n))" "2" "keys about to expire: asked for again before each record"
+vend AKVEND1 'vend/secret+1' VTOK1
 
 # ---- the pipeline ----
 put() { "$C" put "$1" --value "value of $1" --tag "$2"; }
