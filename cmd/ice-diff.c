@@ -48,7 +48,8 @@ static const char usage_text[] =
 	"                         the same)\n"
 	ICE_CLI_STORAGE_HELP
 	"      --catalog URL|NAME a catalog: TABLE may then be NAMESPACE.TABLE\n"
-	"                         (default $ICE_CATALOG; see ice-snapshot(1))\n"
+	"                         (default $ICE_CATALOG; see ice-snapshot(1)); its\n"
+	"                         tables' S3 files are read with the keys it vends\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
