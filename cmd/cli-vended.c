@@ -12,42 +12,54 @@
 /* Refresh this long before the catalog says the keys expire. */
 #define VENDED_MARGIN_MS 60000
 
-/* One catalog table's handle and the keys it was opened with. */
+/* A storage handle and the vended keys it was opened with. Tables vended
+ * the same keys share it. Kept to the end of the run, refused ones too:
+ * their counters belong to the run's summary, and a refresh is rare. */
+typedef struct handle {
+	ice_aws_config aws; /* owned; the handle's settings borrow its strings */
+	char *source;       /* "catalog prod: ... (vended)" */
+	ice_storage *st;
+} handle;
+
+/* One catalog table and the handle its keys open. */
 typedef struct vended {
-	char *catalog;           /* NULL: the default catalog */
-	char *rest;              /* "db.orders" */
-	ice_aws_config aws;      /* owned; the handle's settings borrow it */
-	char *source;            /* "catalog prod: ... (vended)" */
-	int64_t expires_at_ms;   /* -1: not said */
-	bool stale;              /* refused: ask again */
-	ice_storage *st;         /* NULL: none vended, the fallback is used */
+	char *catalog;         /* NULL: the default catalog */
+	char *rest;            /* "db.orders" */
+	int64_t expires_at_ms; /* -1: not said */
+	bool asked, stale;     /* asked: the catalog answered; stale: refused, ask again */
+	ice_storage *st;       /* borrowed from handles; NULL: none vended */
 } vended;
 
 static const ice_cli_storage_flags *flags;
 static vended *tables;
 static size_t n_tables;
+static handle **handles; /* each allocated alone */
+static size_t n_handles;
 
 void ice_cli_vended_flags(const ice_cli_storage_flags *f)
 {
 	flags = f;
 }
 
-static void vended_clear(vended *v)
+static void handle_free(handle *h)
 {
-	ice_storage_close(v->st);
-	ice_aws_config_clear(&v->aws);
-	free(v->source);
-	v->st = NULL;
-	v->source = NULL;
+	if (!h)
+		return;
+	ice_storage_close(h->st);
+	ice_aws_config_clear(&h->aws);
+	free(h->source);
+	free(h);
 }
 
 static void close_all(void)
 {
+	for (size_t i = 0; i < n_handles; i++)
+		handle_free(handles[i]);
 	for (size_t i = 0; i < n_tables; i++) {
-		vended_clear(&tables[i]);
 		free(tables[i].catalog);
 		free(tables[i].rest);
 	}
+	free(handles);
 	free(tables);
 }
 
@@ -81,66 +93,100 @@ static vended *find_or_add(const char *catalog, const char *rest)
 
 static bool fresh(const vended *v)
 {
-	if (v->stale || (!v->st && !v->source))
+	if (!v->asked || v->stale)
 		return false;
 	return v->expires_at_ms < 0 || v->expires_at_ms - ice_now_ms() > VENDED_MARGIN_MS;
 }
 
 /* A handle with the program's settings, the vended keys and place on top. */
-static int open_with(vended *v, ice_err *err)
+static int open_with(handle *h, ice_err *err)
 {
 	ice_storage_opts o;
 	ice_aws_settings *a = &o.s3.aws;
 
 	if (ice_cli_storage_opts(flags, &o) >= 0)
 		return ice_err_set(err, ICE_EINVAL, "the storage settings are not usable");
-	a->access_key = v->aws.access_key;
-	a->secret_key = v->aws.secret_key;
-	a->session_token = v->aws.session_token;
-	a->source = v->source;
+	a->access_key = h->aws.access_key;
+	a->secret_key = h->aws.secret_key;
+	a->session_token = h->aws.session_token;
+	a->source = h->source;
 	a->anonymous = false;
 	a->profile = NULL;
-	if (v->aws.region)
-		a->region = v->aws.region;
-	if (v->aws.endpoint) {
-		a->endpoint_url = v->aws.endpoint;
-		a->path_style = v->aws.path_style ? 1 : 0;
+	if (h->aws.region)
+		a->region = h->aws.region;
+	if (h->aws.endpoint) {
+		a->endpoint_url = h->aws.endpoint;
+		a->path_style = h->aws.path_style ? 1 : 0;
 	}
-	return ice_storage_open(&v->st, &o, err);
+	return ice_storage_open(&h->st, &o, err);
 }
 
-/* loadTable with vended credentials, and the handle made from its answer. */
+static bool same_keys(const ice_aws_config *a, const ice_aws_config *b)
+{
+	return same(a->access_key, b->access_key) && same(a->secret_key, b->secret_key) &&
+	       same(a->session_token, b->session_token) && same(a->region, b->region) &&
+	       same(a->endpoint, b->endpoint) && a->path_style == b->path_style;
+}
+
+/* The handle of those keys: one already open, else a new one taking them
+ * (*aws is emptied then). */
+static int handle_for(ice_aws_config *aws, ice_storage **st, ice_err *err)
+{
+	ice_sbuf b = ICE_SBUF_INIT;
+	handle **grown, *h;
+	int rc;
+
+	for (size_t i = 0; i < n_handles; i++)
+		if (same_keys(&handles[i]->aws, aws)) {
+			*st = handles[i]->st;
+			return ICE_OK;
+		}
+	/* A table came first (find_or_add): close_all is registered. */
+	if (!(grown = realloc(handles, (n_handles + 1) * sizeof *handles)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	handles = grown;
+	if (!(h = calloc(1, sizeof *h)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	h->aws = *aws;
+	memset(aws, 0, sizeof *aws);
+	ice_sbuf_printf(&b, "%s (vended)", h->aws.source);
+	if (!(h->source = ice_sbuf_take(&b)))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	else
+		rc = open_with(h, err);
+	if (rc) {
+		handle_free(h);
+		return rc;
+	}
+	handles[n_handles++] = h;
+	*st = h->st;
+	return ICE_OK;
+}
+
+/* loadTable with vended credentials, and the handle of its keys. */
 static int ask(vended *v, ice_err *err)
 {
 	ice_table_ident id = { 0 };
 	ice_loaded_table lt = { 0 };
-	ice_sbuf b = ICE_SBUF_INIT;
+	ice_aws_config aws = { 0 };
 	ice_catpool *p;
 	int rc;
 
-	vended_clear(v);
-	v->stale = false;
+	v->asked = v->stale = false;
+	v->st = NULL;
 	if ((rc = ice_table_ident_parse(v->rest, &id, err)) ||
 	    (rc = ice_cli_catalog_pool(v->catalog, &p, err)) ||
 	    (rc = ice_catalog_load_table(ice_catpool_client(p), &id, ICE_SNAPSHOTS_REFS, NULL, &lt,
 	                                 err)) ||
-	    (rc = ice_catalog_s3_access(ice_catpool_client(p), &lt, NULL, &v->aws,
-	                                &v->expires_at_ms, err)))
+	    (rc = ice_catalog_s3_access(ice_catpool_client(p), &lt, NULL, &aws, &v->expires_at_ms,
+	                                err)))
 		goto out;
-	if (!v->aws.access_key) {
-		/* Nothing vended: remembered as such (source set, no handle). */
-		v->source = strdup("none vended");
-		rc = v->source ? ICE_OK : ice_err_set(err, ICE_ENOMEM, "out of memory");
+	/* No keys vended: the program's own settings, remembered as such. */
+	if (aws.access_key && (rc = handle_for(&aws, &v->st, err)))
 		goto out;
-	}
-	ice_sbuf_printf(&b, "%s (vended)", v->aws.source);
-	if (!(v->source = ice_sbuf_take(&b)))
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-	else
-		rc = open_with(v, err);
+	v->asked = true;
 out:
-	if (rc)
-		vended_clear(v);
+	ice_aws_config_clear(&aws);
 	ice_loaded_table_clear(&lt);
 	ice_table_ident_clear(&id);
 	return rc;
@@ -164,23 +210,18 @@ int ice_cli_vended_storage(const char *catalog, const char *rest, ice_storage *f
 
 bool ice_cli_vended_refresh(ice_storage *st)
 {
+	bool any = false;
+
+	/* Every table vended the refused keys asks again. */
 	for (size_t i = 0; st && i < n_tables; i++)
-		if (tables[i].st == st) {
-			tables[i].stale = true;
-			return true;
-		}
-	return false;
+		if (tables[i].st == st)
+			any = tables[i].stale = true;
+	return any;
 }
 
 size_t ice_cli_vended_handles(const ice_storage **out, size_t max)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < n_tables; i++)
-		if (tables[i].st) {
-			if (n < max)
-				out[n] = tables[i].st;
-			n++;
-		}
-	return n;
+	for (size_t i = 0; i < n_handles && i < max; i++)
+		out[i] = handles[i]->st;
+	return n_handles;
 }
