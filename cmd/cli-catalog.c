@@ -142,6 +142,23 @@ const char *ice_cli_catalog_label(const char *name)
 	return o && o->s.uri ? (o->s.name ? o->s.name : o->s.uri) : "default";
 }
 
+bool ice_cli_catalog_of_label(const char *label, char **name)
+{
+	const ice_config *cfg = file_config();
+	ice_catpool *p;
+	ice_err err;
+
+	*name = NULL;
+	if (!label)
+		return false;
+	if (cfg && ice_config_catalog(cfg, label))
+		return (*name = strdup(label)) != NULL;
+	/* The default's label is known once it is open. */
+	if (!ice_cli_catalog_configured() || ice_cli_catalog_pool(NULL, &p, &err))
+		return false;
+	return strcmp(ice_cli_catalog_label(NULL), label) == 0;
+}
+
 int ice_cli_catalog_metadata(const char *catalog, const char *rest, ice_metadata **md,
                              ice_err *err)
 {

@@ -41,4 +41,9 @@ int ice_cli_catalog_metadata(const char *catalog, const char *rest, ice_metadata
 /* The name of a catalog in records: NAME, or the default's URL. */
 const char *ice_cli_catalog_label(const char *name);
 
+/* The catalog a record names (its `catalog`, as ice_cli_catalog_label
+ * wrote it): true when this run knows it, with *name the catalog's NAME
+ * (caller frees; NULL: the default catalog). */
+bool ice_cli_catalog_of_label(const char *label, char **name);
+
 #endif

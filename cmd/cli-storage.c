@@ -128,16 +128,40 @@ int ice_cli_storage_open(const ice_cli_storage_flags *f, ice_storage **st)
 	return -1;
 }
 
-void ice_cli_storage_summary(const ice_storage *st, const char *extra)
+static void add_io(ice_io_stats *t, ice_io_stats s)
+{
+	t->requests += s.requests;
+	t->retries += s.retries;
+	t->bytes += s.bytes;
+	t->not_modified += s.not_modified;
+	t->gets += s.gets;
+	t->heads += s.heads;
+	t->lists += s.lists;
+	t->conditional += s.conditional;
+}
+
+static void add_cache(ice_objcache_stats *t, ice_objcache_stats s)
+{
+	t->hits += s.hits;
+	t->misses += s.misses;
+	t->stored += s.stored;
+	t->corrupt += s.corrupt;
+	t->evicted += s.evicted;
+}
+
+void ice_cli_storage_summary_all(const ice_storage *const *st, size_t n, const char *extra)
 {
 	ice_io_stats io = { 0 };
 	ice_objcache_stats oc = { 0 };
 	const char *src = NULL;
 
-	if (st) {
-		io = ice_storage_stats(st);
-		oc = ice_storage_cache_stats(st);
-		src = ice_storage_credential_source(st);
+	for (size_t i = 0; i < n; i++) {
+		if (!st[i])
+			continue;
+		add_io(&io, ice_storage_stats(st[i]));
+		add_cache(&oc, ice_storage_cache_stats(st[i]));
+		if (ice_storage_credential_source(st[i]))
+			src = ice_storage_credential_source(st[i]);
 	}
 	/* The first fields and names are ice-storage-probe --stats', for grep
 	 * and awk; requests are tries (retries included), a 304 has no body. */
@@ -149,4 +173,9 @@ void ice_cli_storage_summary(const ice_storage *st, const char *extra)
 	        ice_cli_program(), io.requests, io.retries, io.not_modified, io.bytes, oc.hits,
 	        oc.misses, oc.corrupt, oc.evicted, io.gets, io.heads, io.lists, io.conditional,
 	        src ? src : "none used", extra ? "; " : "", extra ? extra : "");
+}
+
+void ice_cli_storage_summary(const ice_storage *st, const char *extra)
+{
+	ice_cli_storage_summary_all(&st, 1, extra);
 }

@@ -57,6 +57,10 @@ int ice_cli_storage_opts(const ice_cli_storage_flags *f, ice_storage_opts *o);
  * never a secret), then "; " and extra when not NULL. st NULL: nothing
  * was read from storage (zeros). */
 void ice_cli_storage_summary(const ice_storage *st, const char *extra);
+/* The same over several handles (the program's and those opened with a
+ * catalog's vended keys): counters added up, the credentials of the last
+ * handle that used any. */
+void ice_cli_storage_summary_all(const ice_storage *const *st, size_t n, const char *extra);
 
 /* ice_storage_open with those settings: -1 to go on, else the exit status
  * after reporting. */

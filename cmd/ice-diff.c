@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cli-storage.h"
 #include "cli-catalog.h"
+#include "cli-vended.h"
 #include "cli-config.h"
 #include "ice_diff.h"
 #include "ice_jsonl.h"
@@ -47,7 +48,8 @@ static const char usage_text[] =
 	"                         the same)\n"
 	ICE_CLI_STORAGE_HELP
 	"      --catalog URL|NAME a catalog: TABLE may then be NAMESPACE.TABLE\n"
-	"                         (default $ICE_CATALOG; see ice-snapshot(1))\n"
+	"                         (default $ICE_CATALOG; see ice-snapshot(1)); its\n"
+	"                         tables' S3 files are read with the keys it vends\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show versions and exit\n"
 	"\n"
@@ -96,10 +98,10 @@ static int table_remap(const options *o, const ice_metadata *md, const char *roo
 	return ice_remap_set_location(m, md->location, root, err);
 }
 
-static int run_diff(const options *o, const ice_metadata *md, const char *root, const char *table,
-                    const ice_snapshot *from, const ice_snapshot *to)
+static int run_diff(const options *o, ice_storage *st, const ice_metadata *md, const char *root,
+                    const char *table, const ice_snapshot *from, const ice_snapshot *to)
 {
-	ice_diff_opts dopts = { NULL, o->full, o->partitions, storage };
+	ice_diff_opts dopts = { NULL, o->full, o->partitions, st };
 	ice_diff_sink sink = { emit_record, NULL, emit_line };
 	ice_diff_stats stats;
 	ice_remap m;
@@ -183,8 +185,10 @@ static int64_t from_id_of(const options *o, const ice_snapshot *from, const ice_
 }
 
 /* A catalog table (db.orders, NAME:db.orders): its metadata through the
- * catalog, its folder its location, its name as given. */
-static int open_catalog_table(const char *arg, ice_metadata **md, char **name, const char **root)
+ * catalog, its folder its location, its name as given; its files in object
+ * storage read with the keys the catalog vends (*st). */
+static int open_catalog_table(const char *arg, ice_metadata **md, char **name, const char **root,
+                              ice_storage **st)
 {
 	char *catalog = NULL;
 	const char *rest;
@@ -193,7 +197,9 @@ static int open_catalog_table(const char *arg, ice_metadata **md, char **name, c
 
 	if (!ice_cli_catalog_table(arg, &catalog, &rest))
 		return rc;
-	if ((rc = ice_cli_catalog_metadata(catalog, rest, md, &err)))
+	if ((rc = ice_cli_catalog_metadata(catalog, rest, md, &err)) ||
+	    (ice_uri_kind_of((*md)->location) == ICE_URI_S3 &&
+	     (rc = ice_cli_vended_storage(catalog, rest, storage, st, &err))))
 		ice_cli_error("%s", err.msg);
 	else if (!*name && !(*name = strdup(arg)))
 		rc = ICE_ENOMEM;
@@ -208,8 +214,9 @@ static int run_table(const options *o, const char *arg)
 	ice_table t = { 0 };
 	ice_metadata *md = NULL;
 	const ice_snapshot *from = NULL, *to = NULL;
-	const char *reason, *root;
+	const char *reason, *root = NULL;
 	char *path = NULL, *name = NULL;
+	ice_storage *st = storage;
 	ice_err err = { 0 };
 	int status = ICE_EXIT_FAILURE, rc;
 
@@ -219,7 +226,7 @@ static int run_table(const options *o, const char *arg)
 	if (ice_table_arg_split(arg, &given, &given_len, &table_arg) && o->name)
 		return ice_cli_usage_error("the table is named twice: --name %s and %s", o->name, arg);
 	name = given ? strndup(given, given_len) : o->name ? strdup(o->name) : NULL;
-	if ((rc = open_catalog_table(table_arg, &md, &name, &root)) == ICE_OK)
+	if ((rc = open_catalog_table(table_arg, &md, &name, &root, &st)) == ICE_OK)
 		goto opened;
 	if (rc != ICE_EINVAL)
 		goto out;
@@ -246,7 +253,7 @@ opened:
 		                                to->operation, reason));
 		goto out;
 	}
-	rc = run_diff(o, md, root, name, from, to);
+	rc = run_diff(o, st, md, root, name, from, to);
 	status = rc == ICE_OK || rc == ICE_EPIPE ? ICE_EXIT_OK : ICE_EXIT_FAILURE;
 out:
 	free(name);
@@ -331,12 +338,48 @@ static int dropped_record(const json_t *rec)
 	return rc ? rc : ICE_EFORMAT;
 }
 
+/* The storage of a record's table: the catalog's vended keys for a
+ * catalog table in object storage that this run's catalogs know, else
+ * the program's own settings. */
+static int record_storage(const json_t *rec, const char *mfile, ice_storage **st, ice_err *err)
+{
+	const char *ns = ice_json_get_str(rec, "namespace"), *tn = ice_json_get_str(rec, "table_name");
+	char *catalog = NULL, *rest = NULL;
+	int rc = ICE_OK;
+
+	*st = storage;
+	if (!ns || !tn || ice_uri_kind_of(mfile) != ICE_URI_S3 ||
+	    !ice_cli_catalog_of_label(ice_json_get_str(rec, "catalog"), &catalog))
+		return ICE_OK;
+	if (asprintf(&rest, "%s.%s", ns, tn) < 0)
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	else
+		rc = ice_cli_vended_storage(catalog, rest, storage, st, err);
+	free(catalog);
+	free(rest);
+	return rc;
+}
+
+/* The metadata file of a record; vended keys the store refuses (expired)
+ * are asked for again once. */
+static int record_metadata(const json_t *rec, const char *mfile, ice_storage **st,
+                           ice_metadata **md, ice_err *err)
+{
+	int rc = record_storage(rec, mfile, st, err);
+
+	if (rc == ICE_OK && (rc = ice_metadata_load_storage(*st, mfile, md, err)) == ICE_EACCES &&
+	    ice_cli_vended_refresh(*st) && (rc = record_storage(rec, mfile, st, err)) == ICE_OK)
+		rc = ice_metadata_load_storage(*st, mfile, md, err);
+	return rc;
+}
+
 static int diff_record(const options *o, const json_t *rec)
 {
 	const char *table = ice_json_get_str(rec, "table"), *mfile = ice_json_get_str(rec, "metadata_file");
 	const char *root = ice_json_get_str(rec, "table_path"), *reason;
 	const json_t *prev = json_object_get(rec, "previous_snapshot_id");
 	ice_metadata *md = NULL;
+	ice_storage *st = storage;
 	const ice_snapshot *to, *from = NULL;
 	int64_t to_id, from_id = 0;
 	bool has_from;
@@ -354,7 +397,7 @@ static int diff_record(const options *o, const json_t *rec)
 		from_id = (int64_t)json_integer_value(prev);
 	if ((reason = event_reason(rec)))
 		goto table_scope;
-	if (ice_metadata_load_storage(storage, mfile, &md, &err)) {
+	if (record_metadata(rec, mfile, &st, &md, &err)) {
 		reason = err.msg;
 		ice_cli_error("%s", err.msg);
 		goto table_scope;
@@ -366,7 +409,7 @@ static int diff_record(const options *o, const json_t *rec)
 		reason = "snapshot not in its metadata file";
 	if (reason)
 		goto table_scope;
-	rc = run_diff(o, md, root, table, from, to);
+	rc = run_diff(o, st, md, root, table, from, to);
 	goto out;
 table_scope:
 	rc = ice_cli_emit(ice_diff_table_scope(table, has_from, from_id, true, to_id,
@@ -460,10 +503,20 @@ static int parse_option(int c, char **argv, options *o)
 static void print_stats(void)
 {
 	char extra[96];
+	size_t n = ice_cli_vended_handles(NULL, 0);
+	const ice_storage **all = calloc(n + 1, sizeof *all);
 
 	snprintf(extra, sizeof extra, "manifests=%llu entries=%llu",
 	         (unsigned long long)totals.manifests_read, (unsigned long long)totals.entries_read);
-	ice_cli_storage_summary(storage, extra);
+	/* The program's handle, then those of the catalogs' vended keys. */
+	if (!all) {
+		ice_cli_storage_summary(storage, extra);
+		return;
+	}
+	all[0] = storage;
+	ice_cli_vended_handles(all + 1, n);
+	ice_cli_storage_summary_all(all, n + 1, extra);
+	free(all);
 }
 
 int main(int argc, char **argv)
@@ -486,6 +539,7 @@ int main(int argc, char **argv)
 		status = ice_cli_usage_error("--from, --to and --name need a TABLE");
 		goto out;
 	}
+	ice_cli_vended_flags(&o.storage);
 	if ((status = ice_cli_storage_open(&o.storage, &storage)) >= 0)
 		goto out;
 	if (optind < argc && (status = ice_cli_config(&cfg)) >= 0)

@@ -280,6 +280,19 @@ static int keys_from(ice_aws_config *c, const ini_file *f, const char *section,
 	return ICE_OK;
 }
 
+/* Keys handed over by the caller (vended by a catalog): they beat all. */
+static int explicit_keys(const ice_aws_settings *s, ice_aws_config *c, ice_err *err)
+{
+	if (!s->secret_key)
+		return ice_err_set(err, ICE_EINVAL, "%s: an access key without its secret",
+		                   s->source ? s->source : "explicit keys");
+	if (set_str(&c->access_key, s->access_key) || set_str(&c->secret_key, s->secret_key) ||
+	    set_str(&c->session_token, s->session_token) ||
+	    set_source(c, s->source ? s->source : "explicit keys", NULL, NULL))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
 static int resolve_keys(const ice_aws_settings *s, const files *fs, ice_aws_config *c,
                         ice_err *err)
 {
@@ -287,6 +300,8 @@ static int resolve_keys(const ice_aws_settings *s, const files *fs, ice_aws_conf
 	bool found = false;
 	int rc;
 
+	if (s->access_key)
+		return explicit_keys(s, c, err);
 	if (s->anonymous)
 		return set_source(c, "anonymous (unsigned requests, as asked)", NULL, NULL)
 		       ? ice_err_set(err, ICE_ENOMEM, "out of memory") : ICE_OK;
@@ -350,7 +365,7 @@ static int resolve_place(const ice_aws_settings *s, const files *fs, ice_aws_con
 
 int ice_aws_config_resolve(const ice_aws_settings *s, ice_aws_config *c, ice_err *err)
 {
-	static const ice_aws_settings defaults = { NULL, NULL, NULL, false, -1 };
+	static const ice_aws_settings defaults = { NULL, NULL, NULL, false, -1, NULL, NULL, NULL, NULL };
 	files fs;
 	int rc;
 

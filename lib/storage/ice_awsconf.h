@@ -1,7 +1,8 @@
 /* ice_awsconf: S3 credentials, region and endpoint, found the way the AWS
  * tools find them, so users keep the setup they already have.
  *
- * Credentials: with no explicit profile, AWS_ACCESS_KEY_ID and
+ * Credentials: explicit keys in the settings (a catalog's vended ones)
+ * first; then, with no explicit profile, AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from the environment win;
  * else the profile (the explicit one, AWS_PROFILE, AWS_DEFAULT_PROFILE or
  * "default") in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
@@ -31,6 +32,11 @@ typedef struct ice_aws_settings {
 	const char *endpoint_url;
 	bool anonymous;
 	int path_style; /* 1 path-style, 0 virtual-hosted, -1 by the endpoint */
+	/* Explicit keys (a catalog's vended credentials): when access_key is
+	 * set they beat the environment and every profile; secret_key is then
+	 * required, session_token optional. source names them in messages
+	 * ("catalog prod (vended)"; NULL: "explicit keys"). */
+	const char *access_key, *secret_key, *session_token, *source;
 } ice_aws_settings;
 
 /* The resolved setup; every string is owned by it. */

@@ -21,6 +21,9 @@ Options:
   --no-etag          loadTable sends no ETag
   --spec PATH        the OpenAPI yaml to validate every JSON answer against
   --log-header H     add "H=VALUE" of request header H to each log line
+  --s3-root URI      the warehouse is a copy of the tables in object storage
+                     under URI (s3://lake/wh): metadata-location is given
+                     there (the tests put the files with s3_put)
 
 The protocol: GET /v1/config, GET .../namespaces (?parent=, pagination),
 GET .../namespaces/NS/tables (pagination), GET .../namespaces/NS/tables/T
@@ -73,6 +76,7 @@ ap.add_argument("--expires-in", type=int, default=3600)
 ap.add_argument("--no-etag", action="store_true")
 ap.add_argument("--spec")
 ap.add_argument("--log-header", action="append", default=[])
+ap.add_argument("--s3-root")
 ARGS = ap.parse_args()
 
 LOCK = threading.Lock()
@@ -178,6 +182,14 @@ def current_metadata(table_dir):
         return None
     best = max(names, key=metadata_version)
     return os.path.join(md, best)
+
+
+def metadata_location(path):
+    """Where the metadata file is for clients: on disk, or in object storage."""
+    if not ARGS.s3_root:
+        return os.path.abspath(path)
+    rel = os.path.relpath(path, ARGS.warehouse_dir)
+    return ARGS.s3_root.rstrip("/") + "/" + rel.replace(os.sep, "/")
 
 
 def read_metadata(path):
@@ -471,7 +483,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send(304, headers=headers)
             return
         md = read_metadata(loc)
-        body = {"metadata-location": os.path.abspath(loc), "metadata": refs_only(md) if mode == "refs" else md,
+        body = {"metadata-location": metadata_location(loc), "metadata": refs_only(md) if mode == "refs" else md,
                 "config": {}}
         deleg = self.headers.get("X-Iceberg-Access-Delegation", "")
         with LOCK:

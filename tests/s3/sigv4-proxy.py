@@ -20,6 +20,9 @@ K: slowdown (503 SlowDown), drop (close without answer), truncate (half
 the body under the full Content-Length), deny (403 AccessDenied), slow
 (wait "seconds", then answer), pagesize (listings served "size" keys a
 page; count ignored, until reset). POST /__ctl/reset clears them.
+Keys on demand (a catalog's vended ones, and their expiry): POST
+/__ctl/keys {"add": {AK: [SECRET, TOKEN or null]}, "remove": [AK...]};
+a removed key is refused from then on (403, unknown access key).
 Each request appends to LOG: "METHOD PATH?QUERY STATUS BYTES [FAULT]".
 The port is written to PORTFILE once listening.
 """
@@ -102,6 +105,13 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 FAULTS.clear()
                 PAGE_SIZE[0] = 0
+        elif self.path == "/__ctl/keys":
+            k = json.loads(data)
+            with LOCK:
+                for ak in k.get("remove", []):
+                    A.keys.pop(ak, None)
+                for ak, (secret, token) in k.get("add", {}).items():
+                    A.keys[ak] = (secret, token)
         else:
             f = json.loads(data)
             with LOCK:

@@ -266,7 +266,7 @@ static void test_awsconf(void)
 	                        "[profile minio]\nregion = us-west-2\naws_access_key_id = AKMIN\n"
 	                        "aws_secret_access_key = smin\ns3 =\n  endpoint_url = http://m:9000/\n"
 	                        "  addressing_style = path\n");
-	ice_aws_settings s = { NULL, NULL, NULL, false, -1 };
+	ice_aws_settings s = { NULL, NULL, NULL, false, -1, NULL, NULL, NULL, NULL };
 	ice_aws_config c;
 	ice_err err;
 
@@ -305,6 +305,21 @@ static void test_awsconf(void)
 	tap_is_str(c.access_key, "AKMIN", "aws: an explicit profile beats environment keys");
 	tap_is_str(c.region, "ap-south-1", "aws: an explicit region beats AWS_REGION");
 	ice_aws_config_clear(&c);
+
+	s.access_key = "AKVEND";
+	s.secret_key = "svend";
+	s.session_token = "TOKVEND";
+	s.source = "catalog prod (vended)";
+	tap_is_int(ice_aws_config_resolve(&s, &c, &err), ICE_OK, "aws: explicit keys");
+	tap_is_str(c.access_key, "AKVEND", "aws: explicit keys beat the profile and the environment");
+	tap_is_str(c.session_token, "TOKVEND", "aws: explicit keys keep their session token");
+	tap_is_str(c.source, "catalog prod (vended)", "aws: explicit keys named as the caller says");
+	ice_aws_config_clear(&c);
+	s.secret_key = NULL;
+	tap_is_int(ice_aws_config_resolve(&s, &c, &err), ICE_EINVAL,
+	           "aws: an explicit key without its secret refused");
+	tap_ok(!strstr(err.msg, "TOKVEND"), "aws: the refusal names no token");
+	s.access_key = s.session_token = s.source = NULL;
 
 	s.profile = "half";
 	tap_is_int(ice_aws_config_resolve(&s, &c, &err), ICE_EINVAL, "aws: half a key pair refused");
