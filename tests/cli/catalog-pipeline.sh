@@ -90,7 +90,9 @@ put "u again" "table:db.u"
 "$MKTABLE" append wh/db/u --files 1 > /dev/null
 wait_for 60 absent "u again"
 ok "$?" "recreated: the entries put since are invalidated"
-like "$(grep '"table":"db.u"' inv.out | grep '"kind":"snapshot"' | tail -n 1)" '"event":"recreated"' \
+# A round may see the new table before its first commit (recreated, then
+# new) or after it (recreated): one recreated event either way.
+is "$(grep '"table":"db.u"' inv.out | grep '"kind":"snapshot"' | grep -c '"event":"recreated"')" "1" \
 	"recreated: a recreated event (new table-uuid)"
 
 # ---- a table created after the watch began ----
