@@ -53,11 +53,11 @@
  * An interrupted drain is finished by the next invalidation of the table
  * or by gc; until then its entries read as misses. */
 
-enum { S_PUT, S_GET, S_META, S_DROP, S_MARK, S_DRAIN, S_GC, S_UNINDEX, S_UNLOCK, S_UPGRADE, S_COUNT };
+enum { S_PUT, S_GET, S_META, S_DROP, S_MARK, S_DRAIN, S_GC, S_UNINDEX, S_UNLOCK, S_UPGRADE, S_CURSOR, S_COUNT };
 
 static const char *const script_src[S_COUNT] = {
 	ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_drop, ice_lua_mark,
-	ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade,
+	ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade, ice_lua_cursor,
 };
 
 /* The layout this code writes and reads (icecache-keys(7)). */
@@ -1840,27 +1840,57 @@ out:
 	return rc;
 }
 
-static int redis_cursor_set(void *impl, const char *table, const char *name,
-                            const json_t *value, ice_err *err)
+/* Write a cursor: unconditionally (ordered false, SET) or only forward
+ * from (seq, ts) (cursor.lua). *moved when it wrote. */
+static int cursor_write(redis_be *r, const char *table, const char *name, const json_t *value,
+                        bool ordered, int64_t seq, int64_t ts, bool *moved, ice_err *err)
 {
-	redis_be *r = impl;
 	redisReply *rep = NULL;
 	char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
 	cmd c = { 0 };
 	int rc;
 
+	*moved = false;
 	if (!table)
 		table = "_";
 	if (!text)
 		return ice_err_set(err, ICE_EINVAL, "%s: cursor '%s': value not serializable", table, name);
-	cmd_add(&c, "SET");
-	cmd_addkey(&c, r, table, "c:", name);
-	cmd_add(&c, text);
-	rc = run(r, &c, &rep, err);
+	if (ordered) {
+		eval_init(&c, r, S_CURSOR);
+		cmd_addkey(&c, r, table, "c:", name);
+		eval_args(&c);
+		cmd_add(&c, text);
+		cmd_addf(&c, "%lld", (long long)seq);
+		cmd_addf(&c, "%lld", (long long)ts);
+	} else {
+		cmd_add(&c, "SET");
+		cmd_addkey(&c, r, table, "c:", name);
+		cmd_add(&c, text);
+	}
+	if (!(rc = run(r, &c, &rep, err))) {
+		if (ordered && rep->type != REDIS_REPLY_INTEGER)
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: cursor: unexpected reply", ice_rlink_where(r->link));
+		else
+			*moved = !ordered || rep->integer == 1;
+	}
 	freeReplyObject(rep);
 	cmd_free(&c);
 	free(text);
 	return rc;
+}
+
+static int redis_cursor_set(void *impl, const char *table, const char *name,
+                            const json_t *value, ice_err *err)
+{
+	bool moved;
+
+	return cursor_write(impl, table, name, value, false, 0, 0, &moved, err);
+}
+
+static int redis_cursor_advance(void *impl, const char *table, const char *name, const json_t *value,
+                                int64_t seq, int64_t ts, bool *moved, ice_err *err)
+{
+	return cursor_write(impl, table, name, value, true, seq, ts, moved, err);
 }
 
 /* ---- gc ---- */
@@ -2227,7 +2257,7 @@ static int redis_invalidate_table(void *impl, const char *table, uint64_t *remov
 
 static const ice_backend_ops redis_ops = {
 	redis_close, redis_put, redis_get, redis_peek, redis_del, redis_invalidate, redis_invalidate_table,
-	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
+	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_cursor_advance, redis_gc,
 	redis_lock, redis_unlock, redis_server_info, redis_counters_reset, redis_tables,
 };
 
