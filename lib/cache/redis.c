@@ -732,6 +732,25 @@ static int take_str(char **s, const redisReply *rep)
 	return ICE_OK;
 }
 
+/* Field f of P:{T}:e:KEY, a copy (*out NULL: none). */
+static int read_field(redis_be *r, const char *t, const char *key, const char *f, char **out,
+                      ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	*out = NULL;
+	cmd_add(&c, "HGET");
+	cmd_addkey(&c, r, t, "e:", key);
+	cmd_add(&c, f);
+	if (!(rc = run(r, &c, &rep, err)) && take_str(out, rep))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
 /* Remove entry key of table t with every reference (script drop, its
  * tags read first). *code as drop.lua answers: 0 none, 1 live, 2 dead. */
 static int drop_entry(redis_be *r, const char *t, const char *key, int *code, ice_err *err)
@@ -742,18 +761,7 @@ static int drop_entry(redis_be *r, const char *t, const char *key, int *code, ic
 	size_t i;
 
 	*code = 0;
-	{
-		cmd c = { 0 };
-		cmd_add(&c, "HGET");
-		cmd_addkey(&c, r, t, "e:", key);
-		cmd_add(&c, "tags");
-		rc = run(r, &c, &rep, err);
-		cmd_free(&c);
-		if (!rc && take_str(&tl, rep))
-			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		freeReplyObject(rep);
-		rep = NULL;
-	}
+	rc = read_field(r, t, key, "tags", &tl, err);
 	for (tries = 0; !rc && tl && tries < ICE_REDIS_RETRIES; tries++) {
 		strlist tags = { 0 };
 		cmd c = { 0 };
@@ -901,24 +909,6 @@ out:
 	return rc;
 }
 
-/* The stored tags of P:{T}:e:KEY (*tags NULL: none). */
-static int read_tags(redis_be *r, const char *t, const char *key, char **tags, ice_err *err)
-{
-	redisReply *rep = NULL;
-	cmd c = { 0 };
-	int rc;
-
-	*tags = NULL;
-	cmd_add(&c, "HGET");
-	cmd_addkey(&c, r, t, "e:", key);
-	cmd_add(&c, "tags");
-	if (!(rc = run(r, &c, &rep, err)) && take_str(tags, rep))
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-	freeReplyObject(rep);
-	cmd_free(&c);
-	return rc;
-}
-
 static int read_index(redis_be *r, const char *key, char **t, ice_err *err);
 
 /* The n strings v joined by "\n" (the index's value); NULL: no memory. */
@@ -989,7 +979,7 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 	for (i = n_tables; i-- > 0 && !rc;) {
 		free(old);
 		old = NULL;
-		if (!(rc = read_tags(r, tables[i], a->key, &old, err)))
+		if (!(rc = read_field(r, tables[i], a->key, "tags", &old, err)))
 			rc = put_one(r, a, tables[i], &old, ver, i ? tables[0] : "", i ? NULL : idx, err);
 	}
 out:
@@ -1416,7 +1406,6 @@ static int drop_home(redis_be *r, const redisReply *k, const redisReply *f, cons
                      ice_err *err)
 {
 	char *home = NULL, *key = NULL, *ver = NULL;
-	redisReply *rep = NULL;
 	int rc = ICE_OK, code;
 	size_t i;
 
@@ -1429,21 +1418,12 @@ static int drop_home(redis_be *r, const redisReply *k, const redisReply *f, cons
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	{
-		cmd c = { 0 };
-		cmd_add(&c, "HGET");
-		cmd_addkey(&c, r, home, "e:", key);
-		cmd_add(&c, "ver");
-		rc = run(r, &c, &rep, err);
-		cmd_free(&c);
-	}
-	if (rc || take_str(&ver, rep) || !ver || strlen(ver) != f->element[3]->len ||
+	if ((rc = read_field(r, home, key, "ver", &ver, err)) || !ver || strlen(ver) != f->element[3]->len ||
 	    memcmp(ver, f->element[3]->str, f->element[3]->len) != 0)
 		goto out;
 	if (!(rc = drop_entry(r, home, key, &code, err)) && code > 0)
 		rc = unindex_many(r, (redisReply **)&k, 1, home, err);
 out:
-	freeReplyObject(rep);
 	free(home);
 	free(key);
 	free(ver);
