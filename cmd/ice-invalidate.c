@@ -20,6 +20,8 @@ static const char usage_text[] =
 	"Read ice-diff's records on standard input and remove the cache entries they\n"
 	"make stale. Every input record is passed through; each transition is followed\n"
 	"by an \"invalidated\" record saying which tags went and how many entries.\n"
+	"The table's cursor only moves forward: an older transition replayed late is\n"
+	"invalidated again and leaves it (\"cursor_kept\").\n"
 	"\n"
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
