@@ -141,6 +141,18 @@ gone j2
 ok $? "a commit to the first table invalidates it"
 
 if on_redis; then
+	# the reader checks the guard: one gone (a drain interrupted before
+	# the home entry went) or of another version is a miss, never a hit
+	"$C" put j3 --value joined --table shop.orders --table shop.customers
+	"$C" get j3 > /dev/null
+	ok $? "guarded entry: a hit while its guard holds its version"
+	cache_cli HSET "icecache:{shop.customers}:e:j3" ver older > /dev/null
+	"$C" get j3 > /dev/null
+	is "$?" 1 "a guard of another version: a miss"
+	cache_cli DEL "icecache:{shop.customers}:e:j3" > /dev/null
+	"$C" get j3 > /dev/null
+	is "$?" 1 "a missing guard: a miss, though the home entry is there"
+	is "$(cache_cli EXISTS "icecache:{shop.orders}:e:j3")" 1 "(the home entry is there)"
 	done_testing
 	exit
 fi
