@@ -56,6 +56,8 @@ static const char usage_tail[] =
 	"      --table T           table:T          --partition T:KEY  partition:T:KEY\n"
 	"      --file T:PATH       file:T:PATH      --snapshot T:ID    snapshot:T:ID\n"
 	"      --tag TAG           any tag\n"
+	"                          (tags may name several tables: a commit to any of\n"
+	"                          them invalidates the entry)\n"
 	"      --strict            put, exec, fetch: refuse tags that can never be\n"
 	"                          invalidated\n"
 	"                          (a table the pipeline never saw, a partition field\n"

@@ -20,6 +20,8 @@ static const char usage_text[] =
 	"Read ice-diff's records on standard input and remove the cache entries they\n"
 	"make stale. Every input record is passed through; each transition is followed\n"
 	"by an \"invalidated\" record saying which tags went and how many entries.\n"
+	"The table's cursor only moves forward: an older transition replayed late is\n"
+	"invalidated again and leaves it (\"cursor_kept\").\n"
 	"\n"
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
@@ -122,21 +124,38 @@ static json_t *report(const ice_stale_result *r, const json_t *diff, const optio
 	return rec;
 }
 
-/* The transition is committed: move the table's cursor past it. A diff
- * with no snapshot to move to (from an unusable snapshot record) leaves
- * the cursor where it was. */
-static int advance(ice_backend *b, const ice_stale_result *r, const json_t *diff, ice_err *err)
+/* The transition is committed: move the table's cursor past it, only
+ * forward. Its place in the table's history is the diff's
+ * (to_sequence_number, to_timestamp_ms): sequence numbers order format 2
+ * snapshots, timestamps those of format 1 (all 0) and the upgrade; so a
+ * late or replayed transition never moves the cursor back (*kept). A
+ * diff without them (an older ice-diff) moves it as before. A diff with
+ * no snapshot to move to (from an unusable snapshot record) leaves the
+ * cursor where it was. */
+static int advance(ice_backend *b, const ice_stale_result *r, const json_t *diff, bool *kept,
+                   ice_err *err)
 {
+	json_t *seq = json_object_get(diff, "to_sequence_number");
+	json_t *ts = json_object_get(diff, "to_timestamp_ms");
+	bool ordered = json_is_integer(seq) && json_is_integer(ts), moved = true;
 	json_t *cur;
 	int rc;
 
+	*kept = false;
 	if (!json_is_integer(json_object_get(diff, "to")))
 		return ICE_OK;
 	cur = json_pack("{s:O?, s:O?, s:I}", "snapshot_id", json_object_get(diff, "to"), "from",
 	                json_object_get(diff, "from"), "updated_ms", (json_int_t)ice_now_ms());
 	if (!cur)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	rc = ice_backend_cursor_set(b, r->table, "invalidated", cur, err);
+	if (ordered && (json_object_set(cur, "sequence_number", seq) || json_object_set(cur, "timestamp_ms", ts)))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	else if (ordered)
+		rc = ice_backend_cursor_advance(b, r->table, "invalidated", cur, json_integer_value(seq),
+		                                json_integer_value(ts), &moved, err);
+	else
+		rc = ice_backend_cursor_set(b, r->table, "invalidated", cur, err);
+	*kept = !moved;
 	json_decref(cur);
 	return rc;
 }
@@ -146,13 +165,15 @@ static int transition(ice_backend *b, const ice_stale_result *r, const json_t *d
 {
 	uint64_t removed = 0;
 	ice_err err = { 0 };
+	bool kept = false;
 	int rc = apply(b, r, o, &removed, &err);
+	json_t *rec;
 
 	/* A transition without a snapshot to move to (an unreadable table)
 	 * leaves the cursor where it was: the next readable state is diffed
 	 * from the last snapshot known, not from nothing. */
 	if (rc == ICE_OK && !o->dry_run && json_is_integer(json_object_get(diff, "to")))
-		rc = advance(b, r, diff, &err);
+		rc = advance(b, r, diff, &kept, &err);
 	/* What put and doctor check tags against: the table and its specs. */
 	if (rc == ICE_OK && !o->dry_run)
 		rc = ice_table_info_record(b, diff, &err);
@@ -160,7 +181,11 @@ static int transition(ice_backend *b, const ice_stale_result *r, const json_t *d
 		ice_cli_error("%s: %s", r->table, err.msg);
 		return rc;
 	}
-	return ice_cli_emit(report(r, diff, o, removed));
+	rec = report(r, diff, o, removed);
+	/* say when a later transition was already recorded */
+	if (rec && kept)
+		json_object_set_new(rec, "cursor_kept", json_true());
+	return ice_cli_emit(rec);
 }
 
 typedef struct {

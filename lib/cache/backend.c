@@ -140,6 +140,13 @@ int ice_backend_cursor_set(ice_backend *b, const char *table, const char *name,
 	return b->ops->cursor_set(b->impl, table, name, value, err);
 }
 
+int ice_backend_cursor_advance(ice_backend *b, const char *table, const char *name,
+                               const json_t *value, int64_t seq, int64_t ts, bool *moved,
+                               ice_err *err)
+{
+	return b->ops->cursor_advance(b->impl, table, name, value, seq, ts, moved, err);
+}
+
 int ice_backend_gc(ice_backend *b, uint64_t *removed_refs, ice_err *err)
 {
 	return b->ops->gc(b->impl, removed_refs, err);

@@ -8,6 +8,8 @@
 #ifndef ICE_BACKEND_INT_H
 #define ICE_BACKEND_INT_H
 
+#include <stdbool.h>
+
 #include "ice_backend.h"
 #include "ice_backend_url.h"
 
@@ -32,6 +34,8 @@ typedef struct ice_backend_ops {
 	                  ice_err *err);
 	int (*cursor_set)(void *impl, const char *table, const char *name,
 	                  const json_t *value, ice_err *err);
+	int (*cursor_advance)(void *impl, const char *table, const char *name, const json_t *value,
+	                      int64_t seq, int64_t ts, bool *moved, ice_err *err);
 	int (*gc)(void *impl, uint64_t *removed_refs, ice_err *err);
 	int (*lock)(void *impl, const char *name, const char *token, int64_t ttl_ms, ice_err *err);
 	int (*unlock)(void *impl, const char *name, const char *token, ice_err *err);

@@ -13,6 +13,7 @@
 #ifndef ICE_BACKEND_H
 #define ICE_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -140,6 +141,15 @@ int ice_backend_cursor_get(ice_backend *b, const char *table, const char *name,
                            json_t **value, ice_err *err);
 int ice_backend_cursor_set(ice_backend *b, const char *table, const char *name,
                            const json_t *value, ice_err *err);
+/* Set the cursor only forward (atomically, on every backend): its place
+ * in the table's history is (seq, ts), a snapshot's sequence number then
+ * its timestamp, compared with the stored value's integer members
+ * "sequence_number" and "timestamp_ms" (value should carry both). A
+ * stored cursor at the same place or later is kept: *moved is false. A
+ * stored cursor without them is behind everything. */
+int ice_backend_cursor_advance(ice_backend *b, const char *table, const char *name,
+                               const json_t *value, int64_t seq, int64_t ts, bool *moved,
+                               ice_err *err);
 
 /* Remove tag-set references to entries that no longer exist (TTL expiry). */
 int ice_backend_gc(ice_backend *b, uint64_t *removed_refs, ice_err *err);

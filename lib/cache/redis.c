@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- Lua scripts ---- */
 
@@ -53,11 +54,11 @@
  * An interrupted drain is finished by the next invalidation of the table
  * or by gc; until then its entries read as misses. */
 
-enum { S_PUT, S_GET, S_META, S_DROP, S_MARK, S_DRAIN, S_GC, S_UNINDEX, S_UNLOCK, S_UPGRADE, S_COUNT };
+enum { S_PUT, S_GET, S_META, S_DROP, S_MARK, S_DRAIN, S_GC, S_UNINDEX, S_UNLOCK, S_UPGRADE, S_CURSOR, S_COUNT };
 
 static const char *const script_src[S_COUNT] = {
 	ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_drop, ice_lua_mark,
-	ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade,
+	ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade, ice_lua_cursor,
 };
 
 /* The layout this code writes and reads (icecache-keys(7)). */
@@ -359,7 +360,8 @@ static int fill_meta(ice_entry_meta *m, redisReply **f, ice_err *err)
 		s += tl + (nl ? 1 : 0);
 		len -= tl + (nl ? 1 : 0);
 	}
-	if (!(m->table = ice_tags_table((const char *const *)m->tags, m->n_tags)))
+	if (!(m->table = ice_tags_table((const char *const *)m->tags, m->n_tags)) ||
+	    ice_tags_table_list((const char *const *)m->tags, m->n_tags, &m->tables, &m->n_tables, NULL))
 		goto oom;
 	return ICE_OK;
 oom:
@@ -575,6 +577,35 @@ static int split_tags(const char *s, size_t len, strlist *l)
 	return ICE_OK;
 }
 
+/* Whether tag belongs in the sets of table t: it names t or, with_free,
+ * no table. An entry over several tables is in the sets of its home for
+ * the home's tags and the free-form ones; its guard in each other table
+ * in that table's sets for that table's tags (icecache-keys(7)). */
+static int tag_in_table(const char *tag, const char *t, int with_free)
+{
+	const char *tb;
+	size_t tl;
+
+	if (!ice_tag_table(tag, &tb, &tl))
+		return with_free;
+	return strlen(t) == tl && memcmp(tb, t, tl) == 0;
+}
+
+/* split_tags keeping only the tags in the sets of table t (a stored
+ * entry's or guard's tags). */
+static int split_tags_of(const char *s, size_t len, const char *t, strlist *l)
+{
+	strlist all = { 0 };
+	size_t i;
+	int rc = split_tags(s, len, &all);
+
+	for (i = 0; !rc && i < all.n; i++)
+		if (tag_in_table(all.v[i], t, 1) && strlist_push(l, all.v[i], strlen(all.v[i])) < 0)
+			rc = ICE_ENOMEM;
+	strlist_free(&all);
+	return rc;
+}
+
 /* SCAN every master for keys matching glob; calls fn for each key (fn
  * returns -1 to stop). */
 typedef int (*key_fn)(redis_be *r, const char *k, size_t n, void *ctx, ice_err *err);
@@ -701,6 +732,25 @@ static int take_str(char **s, const redisReply *rep)
 	return ICE_OK;
 }
 
+/* Field f of P:{T}:e:KEY, a copy (*out NULL: none). */
+static int read_field(redis_be *r, const char *t, const char *key, const char *f, char **out,
+                      ice_err *err)
+{
+	redisReply *rep = NULL;
+	cmd c = { 0 };
+	int rc;
+
+	*out = NULL;
+	cmd_add(&c, "HGET");
+	cmd_addkey(&c, r, t, "e:", key);
+	cmd_add(&c, f);
+	if (!(rc = run(r, &c, &rep, err)) && take_str(out, rep))
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	freeReplyObject(rep);
+	cmd_free(&c);
+	return rc;
+}
+
 /* Remove entry key of table t with every reference (script drop, its
  * tags read first). *code as drop.lua answers: 0 none, 1 live, 2 dead. */
 static int drop_entry(redis_be *r, const char *t, const char *key, int *code, ice_err *err)
@@ -711,23 +761,12 @@ static int drop_entry(redis_be *r, const char *t, const char *key, int *code, ic
 	size_t i;
 
 	*code = 0;
-	{
-		cmd c = { 0 };
-		cmd_add(&c, "HGET");
-		cmd_addkey(&c, r, t, "e:", key);
-		cmd_add(&c, "tags");
-		rc = run(r, &c, &rep, err);
-		cmd_free(&c);
-		if (!rc && take_str(&tl, rep))
-			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		freeReplyObject(rep);
-		rep = NULL;
-	}
+	rc = read_field(r, t, key, "tags", &tl, err);
 	for (tries = 0; !rc && tl && tries < ICE_REDIS_RETRIES; tries++) {
 		strlist tags = { 0 };
 		cmd c = { 0 };
 
-		if (split_tags(tl, strlen(tl), &tags))
+		if (split_tags_of(tl, strlen(tl), t, &tags))
 			c.oom = 1;
 		eval_init(&c, r, S_DROP);
 		cmd_addkey(&c, r, t, "e:", key);
@@ -760,42 +799,55 @@ static int drop_entry(redis_be *r, const char *t, const char *key, int *code, ic
 	return rc;
 }
 
-/* The put script of a: KEYS and ARGV, old the stored entry's tags as
- * believed ("\n"-joined, "" for none). */
-static void put_cmd(cmd *c, redis_be *r, const entry_args *a, const char *t, const char *old)
+/* The put script of a in table t: KEYS and ARGV, old the stored entry's
+ * tags as believed ("\n"-joined, "" for none). ver: the version of an
+ * entry over several tables ("" for one table); home: for a guard, the
+ * entry's home table (a->val, a->count are then ignored), else "". */
+static void put_cmd(cmd *c, redis_be *r, const entry_args *a, const char *t, const char *old,
+                    const char *ver, const char *home)
 {
 	int64_t now = ice_now_ms();
-	strlist ol = { 0 };
+	strlist ol = { 0 }, nl = { 0 };
+	int guard = *home != '\0';
 	size_t i;
 
-	if (split_tags(old, strlen(old), &ol))
+	if (split_tags_of(old, strlen(old), t, &ol))
 		c->oom = 1;
+	for (i = 0; i < a->n_tags; i++)
+		if (tag_in_table(a->tags[i], t, !guard) && strlist_push(&nl, a->tags[i], strlen(a->tags[i])) < 0)
+			c->oom = 1;
 	eval_init(c, r, S_PUT);
 	cmd_addkey(c, r, t, "e:", a->key);
 	cmd_addkeys(c, r, t, (const char *const[]){ "seq", "all", "tags", "stats", "gstats", NULL });
-	for (i = 0; i < a->n_tags; i++)
-		cmd_addkey(c, r, t, "t:", a->tags[i]);
+	for (i = 0; i < nl.n; i++)
+		cmd_addkey(c, r, t, "t:", nl.v[i]);
 	for (i = 0; i < ol.n; i++)
 		cmd_addkey(c, r, t, "t:", ol.v[i]);
 	eval_args(c);
 	cmd_add(c, a->key);
-	cmd_addn(c, a->val, a->len);
+	cmd_addn(c, guard ? "" : a->val, guard ? 0 : a->len);
 	cmd_addf(c, "%lld", (long long)(a->created_ms ? a->created_ms : now));
 	cmd_addf(c, "%lld", a->ttl_ms ? (long long)(now + a->ttl_ms) : 0LL);
-	cmd_addf(c, "%zu", a->len);
+	cmd_addf(c, "%zu", guard ? (size_t)0 : a->len);
 	cmd_addf(c, "%lld", (long long)a->ttl_ms);
 	cmd_add(c, a->origin ? "1" : "0");
 	cmd_add(c, a->origin ? a->origin : "");
-	cmd_addjoined(c, a->tags, a->n_tags);
-	cmd_addf(c, "%llu", (unsigned long long)a->hits);
-	cmd_add(c, a->count ? "1" : "0");
-	cmd_addf(c, "%zu", a->n_tags);
+	if (guard)
+		cmd_addjoined(c, (const char *const *)nl.v, nl.n);
+	else
+		cmd_addjoined(c, a->tags, a->n_tags);
+	cmd_addf(c, "%llu", guard ? 0ULL : (unsigned long long)a->hits);
+	cmd_add(c, a->count && !guard ? "1" : "0");
+	cmd_addf(c, "%zu", nl.n);
 	cmd_add(c, old);
-	for (i = 0; i < a->n_tags; i++)
-		cmd_add(c, a->tags[i]);
+	cmd_add(c, ver);
+	cmd_add(c, home);
+	for (i = 0; i < nl.n; i++)
+		cmd_add(c, nl.v[i]);
 	for (i = 0; i < ol.n; i++)
 		cmd_add(c, ol.v[i]);
 	strlist_free(&ol);
+	strlist_free(&nl);
 }
 
 /* SET P:k:KEY T, with the entry's TTL. */
@@ -810,56 +862,29 @@ static void index_cmd(cmd *c, redis_be *r, const char *key, const char *t, int64
 	}
 }
 
-/* A put (see "Writing" in icecache-keys(7)): read the index and the tags
- * of an entry of the key in its new table T (one round trip); remove the
- * entry from the table the index names when that is another; then the
- * put script with the index written beside it (one round trip): until
- * the entry is written, a reader that follows the new index finds no
- * entry, a miss. A put whose old tags changed meanwhile is repeated. */
-static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
+/* Write a in table t (the home entry, or with home set a guard), old
+ * the stored tags as believed: the put script, repeated while the
+ * stored tags change under it; with idx, the index SET P:k:KEY idx
+ * pipelined with the first call (the entry is written before it). */
+static int put_one(redis_be *r, const entry_args *a, const char *t, char **old, const char *ver,
+                   const char *home, const char *idx, ice_err *err)
 {
-	cmd *cs = calloc(2, sizeof *cs);
-	redisReply **reps = calloc(2, sizeof *reps);
-	char *t = NULL, *old_t = NULL, *old_tags = NULL;
-	int rc, code, tries;
+	cmd cs[2] = { { 0 } };
+	redisReply *reps[2] = { NULL, NULL };
+	int rc = ICE_OK, tries;
+	size_t i;
 
-	if (!cs || !reps) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (!a->key || a->ttl_ms < 0) {
-		rc = ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-		goto out;
-	}
-	if ((rc = ice_tags_check_one_table(a->tags, a->n_tags, err)))
-		goto out;
-	if (!(t = ice_tags_table(a->tags, a->n_tags))) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	cmd_add(&cs[0], "GET");
-	cmd_addglobal(&cs[0], r, "k:", a->key, strlen(a->key));
-	cmd_add(&cs[1], "HGET");
-	cmd_addkey(&cs[1], r, t, "e:", a->key);
-	cmd_add(&cs[1], "tags");
-	if ((rc = run_many(r, cs, 2, reps, err)))
-		goto out;
-	if (take_str(&old_t, reps[0]) || take_str(&old_tags, reps[1])) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (old_t && strcmp(old_t, t) != 0 && (rc = drop_entry(r, old_t, a->key, &code, err)))
-		goto out;
 	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
-		size_t n = tries ? 1 : 2, i;
+		size_t n = tries || !idx ? 1 : 2;
 
 		for (i = 0; i < 2; i++) {
 			cmd_free(&cs[i]);
 			freeReplyObject(reps[i]);
 			reps[i] = NULL;
 		}
-		put_cmd(&cs[0], r, a, t, old_tags ? old_tags : "");
-		index_cmd(&cs[1], r, a->key, t, a->ttl_ms);
+		put_cmd(&cs[0], r, a, t, *old ? *old : "", ver, home);
+		if (idx)
+			index_cmd(&cs[1], r, a->key, idx, a->ttl_ms);
 		if ((rc = run_many(r, cs, n, reps, err)))
 			goto out;
 		for (i = 0; i < n; i++)
@@ -870,20 +895,99 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 			}
 		if (reps[0]->type != REDIS_REPLY_STRING)
 			goto out; /* written */
-		if (take_str(&old_tags, reps[0])) {
+		if (take_str(old, reps[0])) {
 			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
 	rc = ice_err_set(err, ICE_EBACKEND, "%s: put %s: the entry keeps changing", ice_rlink_where(r->link), a->key);
 out:
-	if (cs)
-		cmds_free(cs, reps, 2);
-	else
-		free(reps);
-	free(t);
-	free(old_t);
-	free(old_tags);
+	for (i = 0; i < 2; i++) {
+		cmd_free(&cs[i]);
+		freeReplyObject(reps[i]);
+	}
+	return rc;
+}
+
+static int read_index(redis_be *r, const char *key, char **t, ice_err *err);
+
+/* The n strings v joined by "\n" (the index's value); NULL: no memory. */
+static char *join_lines(char *const *v, size_t n)
+{
+	size_t len = 1, i;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	if (!(s = calloc(len, 1)))
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (i)
+			strcat(s, "\n");
+		strcat(s, v[i]);
+	}
+	return s;
+}
+
+/* A version no other put of an entry over several tables takes. */
+static void new_ver(char *buf, size_t n)
+{
+	static unsigned counter;
+
+	snprintf(buf, n, "%llx.%lx.%x", (long long)ice_now_ms(), (long)getpid(), ++counter);
+}
+
+/* A put (see "Writing" in icecache-keys(7)): read the index; remove the
+ * entry or guard from each table the index names that the new tags do
+ * not; write a guard in each table but the home (unreachable until the
+ * index names it); then the home entry with the index written beside
+ * it: until the entry is written, a reader that follows the new index
+ * finds no entry or a version its guards do not hold, a miss. */
+static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
+{
+	char **tables = NULL, *idx = NULL, *old_idx = NULL, *old = NULL;
+	size_t n_tables = 0, i, j;
+	strlist olds = { 0 };
+	char ver[64] = "";
+	int rc, code;
+
+	if (!a->key || a->ttl_ms < 0) {
+		rc = ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
+		goto out;
+	}
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)) ||
+	    (rc = ice_tags_table_list(a->tags, a->n_tags, &tables, &n_tables, err)))
+		goto out;
+	if (!(idx = join_lines(tables, n_tables))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (n_tables > 1)
+		new_ver(ver, sizeof ver);
+	if ((rc = read_index(r, a->key, &old_idx, err)))
+		goto out;
+	if (old_idx && split_tags(old_idx, strlen(old_idx), &olds)) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < olds.n && !rc; i++) {
+		for (j = 0; j < n_tables && strcmp(olds.v[i], tables[j]) != 0; j++)
+			;
+		if (j == n_tables)
+			rc = drop_entry(r, olds.v[i], a->key, &code, err);
+	}
+	for (i = n_tables; i-- > 0 && !rc;) {
+		free(old);
+		old = NULL;
+		if (!(rc = read_field(r, tables[i], a->key, "tags", &old, err)))
+			rc = put_one(r, a, tables[i], &old, ver, i ? tables[0] : "", i ? NULL : idx, err);
+	}
+out:
+	ice_backend_strv_free(tables, n_tables);
+	strlist_free(&olds);
+	free(idx);
+	free(old_idx);
+	free(old);
 	return rc;
 }
 
@@ -948,12 +1052,55 @@ static int count_spread(redis_be *r, const char *key, const char *field, ice_err
 	return rc;
 }
 
+static void meta_cmd(cmd *c, redis_be *r, const char *t, const char *key);
+
+/* The version the guards of KEY in tables ts[1..n) hold, all live and
+ * alike (one pipeline, a meta call per guard): copied into ver, or "!"
+ * (no entry holds it) when one is missing, invalidated or of another
+ * version or home. */
+static int guards_ver(redis_be *r, const char *key, const strlist *ts, char *ver, size_t vn,
+                      ice_err *err)
+{
+	cmd *cs = calloc(ts->n, sizeof *cs);
+	redisReply **reps = calloc(ts->n, sizeof *reps);
+	size_t i, n = ts->n - 1;
+	int rc = ICE_OK;
+
+	snprintf(ver, vn, "!");
+	if (!cs || !reps) {
+		free(cs);
+		free(reps);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		meta_cmd(&cs[i], r, ts->v[i + 1], key);
+	if ((rc = run_many(r, cs, n, reps, err)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		const redisReply *g = reps[i];
+		if (g->type != REDIS_REPLY_ARRAY || g->elements != 9 || g->element[7]->type != REDIS_REPLY_STRING ||
+		    g->element[8]->type != REDIS_REPLY_STRING || strcmp(g->element[7]->str, ts->v[0]) != 0 ||
+		    g->element[8]->len >= vn || (i && strcmp(g->element[8]->str, ver) != 0)) {
+			snprintf(ver, vn, "!");
+			goto out;
+		}
+		snprintf(ver, vn, "%s", g->element[8]->str);
+	}
+out:
+	cmds_free(cs, reps, n);
+	return rc;
+}
+
 /* get (count set: counts the hit or miss) and peek (counts nothing): the
- * index, then the entry in its table: two single-slot steps. */
+ * index, then the entry in its home table: two single-slot steps; for an
+ * entry over several tables, the guards in the others (a pipeline) before
+ * the home, which must hold their version. */
 static int fetch_entry(redis_be *r, int count, const char *key, void **val, size_t *len,
                        ice_entry_meta *meta, ice_err *err)
 {
 	redisReply *rep = NULL;
+	strlist ts = { 0 };
+	char ver[64] = "";
 	cmd c = { 0 };
 	char *t = NULL;
 	int rc;
@@ -970,11 +1117,18 @@ static int fetch_entry(redis_be *r, int count, const char *key, void **val, size
 		rc = ice_err_set(err, ICE_ENOENT, "%s: no entry", key);
 		goto out;
 	}
+	if (split_tags(t, strlen(t), &ts) || !ts.n) {
+		rc = ice_err_set(err, ts.n ? ICE_ENOMEM : ICE_ENOENT, ts.n ? "out of memory" : "%s: no entry", key);
+		goto out;
+	}
+	if (ts.n > 1 && (rc = guards_ver(r, key, &ts, ver, sizeof ver, err)))
+		goto out;
 	eval_init(&c, r, S_GET);
-	cmd_addkey(&c, r, t, "e:", key);
-	cmd_addkeys(&c, r, t, (const char *const[]){ "dead", "stats", "gstats", NULL });
+	cmd_addkey(&c, r, ts.v[0], "e:", key);
+	cmd_addkeys(&c, r, ts.v[0], (const char *const[]){ "dead", "stats", "gstats", NULL });
 	eval_args(&c);
 	cmd_add(&c, count ? "1" : "0");
+	cmd_add(&c, ver);
 	if ((rc = run(r, &c, &rep, err)))
 		goto out;
 	if (rep->type == REDIS_REPLY_NIL) {
@@ -997,6 +1151,7 @@ static int fetch_entry(redis_be *r, int count, const char *key, void **val, size
 out:
 	freeReplyObject(rep);
 	cmd_free(&c);
+	strlist_free(&ts);
 	free(t);
 	return rc;
 }
@@ -1033,19 +1188,27 @@ static int redis_del(void *impl, const char *const *keys, size_t n, uint64_t *re
 	if (removed)
 		*removed = 0;
 	for (i = 0; i < n && !rc; i++) {
+		strlist ts = { 0 };
+		size_t j;
 		cmd c = { 0 };
 
 		if ((rc = read_index(r, keys[i], &t, err)) || !t)
 			continue;
-		if (!(rc = drop_entry(r, t, keys[i], &code, err))) {
+		if (split_tags(t, strlen(t), &ts) || !ts.n)
+			rc = ts.n ? ice_err_set(err, ICE_ENOMEM, "out of memory") : ICE_OK;
+		/* the guards, then the entry (a reader then misses either way) */
+		for (j = ts.n; j-- > 1 && !rc;)
+			rc = drop_entry(r, ts.v[j], keys[i], &code, err);
+		if (!rc && ts.n && !(rc = drop_entry(r, ts.v[0], keys[i], &code, err))) {
 			if (code == 1 && removed)
 				(*removed)++;
-			unindex_cmd(&c, r, keys[i], strlen(keys[i]), t);
+			unindex_cmd(&c, r, keys[i], strlen(keys[i]), ts.v[0]);
 			rc = run(r, &c, &rep, err);
 			freeReplyObject(rep);
 			rep = NULL;
 			cmd_free(&c);
 		}
+		strlist_free(&ts);
 		free(t);
 		t = NULL;
 	}
@@ -1232,6 +1395,41 @@ static int run_many_typed(redis_be *r, cmd *cs, size_t n, redisReply **reps, int
 	return rc;
 }
 
+static int is_str(const redisReply *e);
+
+/* A guard of KEY k went (listed among the removed KEYs of the drain
+ * reply res; f its home and ver as read): remove its home entry when it
+ * still holds that version (a newer put keeps its entry) and the index
+ * naming it. A second single-slot step: interrupted, the entry is left
+ * without its guard, a miss, until gc or its TTL. */
+static int drop_home(redis_be *r, const redisReply *k, const redisReply *f, const redisReply *res,
+                     ice_err *err)
+{
+	char *home = NULL, *key = NULL, *ver = NULL;
+	int rc = ICE_OK, code;
+	size_t i;
+
+	for (i = 2; i < res->elements; i++)
+		if (res->element[i]->len == k->len && memcmp(res->element[i]->str, k->str, k->len) == 0)
+			break;
+	if (i == res->elements)
+		return ICE_OK; /* kept (written after the mark) */
+	if (!(home = strndup(f->element[2]->str, f->element[2]->len)) || !(key = strndup(k->str, k->len))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = read_field(r, home, key, "ver", &ver, err)) || !ver || strlen(ver) != f->element[3]->len ||
+	    memcmp(ver, f->element[3]->str, f->element[3]->len) != 0)
+		goto out;
+	if (!(rc = drop_entry(r, home, key, &code, err)) && code > 0)
+		rc = unindex_many(r, (redisReply **)&k, 1, home, err);
+out:
+	free(home);
+	free(key);
+	free(ver);
+	return rc;
+}
+
 /* One round of step 2 over nj jobs of table t: their cursors, a page of
  * each job's set (SSCAN), the members' seq and tags, then one drain
  * script removes the entries older than their job's mark and moves the
@@ -1290,6 +1488,8 @@ static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj,
 			cmd_addkey_n(&gets[m], r, t, strlen(t), "e:", k0->str, k0->len);
 			cmd_add(&gets[m], "seq");
 			cmd_add(&gets[m], "tags");
+			cmd_add(&gets[m], "home");
+			cmd_add(&gets[m], "ver");
 		}
 	if ((rc = run_many_typed(r, gets, nm, metas, REDIS_REPLY_ARRAY, err)))
 		goto out;
@@ -1311,12 +1511,12 @@ static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj,
 			redisReply *f = metas[m], *mk = members->element[j];
 			strlist tl = { 0 };
 			size_t x;
-			int gone = f->elements != 2 || f->element[1]->type != REDIS_REPLY_STRING;
+			int gone = f->elements != 4 || f->element[1]->type != REDIS_REPLY_STRING;
 
 			if (!gone && reply_num(f->element[0]) >= g)
 				continue; /* written after the mark: stays */
 			cmd_addkey_n(&c, r, t, strlen(t), "e:", mk->str, mk->len);
-			if (!gone && split_tags(f->element[1]->str, f->element[1]->len, &tl))
+			if (!gone && split_tags_of(f->element[1]->str, f->element[1]->len, t, &tl))
 				c.oom = 1;
 			for (x = 0; x < tl.n; x++)
 				cmd_addkey(&c, r, t, "t:", tl.v[x]);
@@ -1352,6 +1552,11 @@ static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj,
 	*removed += (uint64_t)reply_num(res->element[0]);
 	/* the removed entries' index keys, one pipeline */
 	rc = unindex_many(r, res->element + 2, res->elements - 2, t, err);
+	/* the home entries of the removed guards */
+	for (i = 0, m = 0; i < nj && !rc; i++)
+		for (j = 0; j < pages[i]->element[1]->elements && !rc; j++, m++)
+			if (metas[m]->elements == 4 && is_str(metas[m]->element[2]) && is_str(metas[m]->element[3]))
+				rc = drop_home(r, pages[i]->element[1]->element[j], metas[m], res, err);
 out:
 	if (scans)
 		cmds_free(scans, pages, nj);
@@ -1557,28 +1762,77 @@ typedef struct scan_ctx {
 	ice_backend_scan_cb cb;
 	void *ctx;
 	int stopped;
+	int guards; /* a scan of a table or tag: a guard stands for its entry */
 	char *bt[SCAN_BATCH], *bk[SCAN_BATCH]; /* table and key of each waiting entry */
 	size_t n;
 } scan_ctx;
 
+static int is_str(const redisReply *e)
+{
+	return e->type == REDIS_REPLY_STRING && e->len > 0;
+}
+
+/* The home entry of the guard KEY whose meta script replied g: its meta
+ * script's reply (*home NULL when the entry is gone or of another
+ * version). */
+static int guard_home(redis_be *r, const char *key, const redisReply *g, redisReply **home, ice_err *err)
+{
+	char *t = strndup(g->element[7]->str, g->element[7]->len);
+	cmd c = { 0 };
+	int rc;
+
+	*home = NULL;
+	if (!t)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	meta_cmd(&c, r, t, key);
+	rc = run(r, &c, home, err);
+	if (!rc && ((*home)->type != REDIS_REPLY_ARRAY || (*home)->elements != 9 ||
+	            !is_str((*home)->element[8]) || (*home)->element[8]->len != g->element[8]->len ||
+	            memcmp((*home)->element[8]->str, g->element[8]->str, g->element[8]->len) != 0)) {
+		freeReplyObject(*home);
+		*home = NULL;
+	}
+	cmd_free(&c);
+	free(t);
+	return rc;
+}
+
 /* Give the entry P:{T}:e:KEY, whose meta script replied rep, to the
- * callback unless it is gone; returns -1 when the callback asks to stop. */
-static int deliver(const char *t, const char *key, const redisReply *rep, scan_ctx *s, ice_err *err)
+ * callback unless it is gone; returns -1 when the callback asks to stop.
+ * A guard stands for its home entry in a scan of its table or of a tag,
+ * and is skipped in a scan of everything (the home entry is found). */
+static int deliver(redis_be *r, const char *t, const char *key, const redisReply *rep, scan_ctx *s,
+                   ice_err *err)
 {
 	ice_entry_meta m = { 0 };
-	int rc = ICE_OK;
+	redisReply *home = NULL;
+	int rc = ICE_OK, guard;
+	size_t i;
 
-	if (s->stopped || rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
+	if (s->stopped || rep->type != REDIS_REPLY_ARRAY || rep->elements != 9 ||
 	    rep->element[0]->type == REDIS_REPLY_NIL)
 		return ICE_OK; /* gone (expired, removed or invalidated meanwhile) */
-	if ((rc = fill_meta(&m, rep->element, err)))
+	if ((guard = is_str(rep->element[7]))) {
+		if (!s->guards || !is_str(rep->element[8]))
+			return ICE_OK;
+		if ((rc = guard_home(r, key, rep, &home, err)) || !home)
+			return rc;
+		rep = home;
+	}
+	if ((rc = fill_meta(&m, rep->element, err))) {
+		freeReplyObject(home);
 		return rc;
+	}
 	/* Not a key that only looks like an entry of T, and of the table asked. */
-	if (strcmp(m.table, t) == 0 && (!s->table || strcmp(s->table, t) == 0) && s->cb(s->ctx, key, &m)) {
+	for (i = 0; guard && i < m.n_tables && strcmp(m.tables[i], t) != 0; i++)
+		;
+	if ((guard ? i < m.n_tables : strcmp(m.table, t) == 0) && (!s->table || strcmp(s->table, t) == 0) &&
+	    s->cb(s->ctx, key, &m)) {
 		s->stopped = 1;
 		rc = -1;
 	}
 	ice_entry_meta_clear(&m);
+	freeReplyObject(home);
 	return rc;
 }
 
@@ -1618,7 +1872,7 @@ static int flush_batch(redis_be *r, scan_ctx *s, ice_err *err)
 			rc = ice_err_set(err, ICE_EBACKEND, "%s: scan: %.*s", ice_rlink_where(r->link),
 			                 (int)reps[i]->len, reps[i]->str);
 		else
-			rc = deliver(s->bt[i], s->bk[i], reps[i], s, err);
+			rc = deliver(r, s->bt[i], s->bk[i], reps[i], s, err);
 	}
 	if (rc < 0)
 		rc = ICE_OK; /* stopped: the other replies are dropped */
@@ -1721,7 +1975,7 @@ static int redis_scan(void *impl, const char *table, const char *tag, const char
                       ice_backend_scan_cb cb, void *ctx, ice_err *err)
 {
 	redis_be *r = impl;
-	scan_ctx s = { .table = table, .pattern = pattern, .cb = cb, .ctx = ctx };
+	scan_ctx s = { .table = table, .pattern = pattern, .cb = cb, .ctx = ctx, .guards = table || tag };
 	char *pre, *tail, *glob;
 	size_t n;
 	int rc;
@@ -1840,27 +2094,57 @@ out:
 	return rc;
 }
 
-static int redis_cursor_set(void *impl, const char *table, const char *name,
-                            const json_t *value, ice_err *err)
+/* Write a cursor: unconditionally (ordered false, SET) or only forward
+ * from (seq, ts) (cursor.lua). *moved when it wrote. */
+static int cursor_write(redis_be *r, const char *table, const char *name, const json_t *value,
+                        bool ordered, int64_t seq, int64_t ts, bool *moved, ice_err *err)
 {
-	redis_be *r = impl;
 	redisReply *rep = NULL;
 	char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
 	cmd c = { 0 };
 	int rc;
 
+	*moved = false;
 	if (!table)
 		table = "_";
 	if (!text)
 		return ice_err_set(err, ICE_EINVAL, "%s: cursor '%s': value not serializable", table, name);
-	cmd_add(&c, "SET");
-	cmd_addkey(&c, r, table, "c:", name);
-	cmd_add(&c, text);
-	rc = run(r, &c, &rep, err);
+	if (ordered) {
+		eval_init(&c, r, S_CURSOR);
+		cmd_addkey(&c, r, table, "c:", name);
+		eval_args(&c);
+		cmd_add(&c, text);
+		cmd_addf(&c, "%lld", (long long)seq);
+		cmd_addf(&c, "%lld", (long long)ts);
+	} else {
+		cmd_add(&c, "SET");
+		cmd_addkey(&c, r, table, "c:", name);
+		cmd_add(&c, text);
+	}
+	if (!(rc = run(r, &c, &rep, err))) {
+		if (ordered && rep->type != REDIS_REPLY_INTEGER)
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: cursor: unexpected reply", ice_rlink_where(r->link));
+		else
+			*moved = !ordered || rep->integer == 1;
+	}
 	freeReplyObject(rep);
 	cmd_free(&c);
 	free(text);
 	return rc;
+}
+
+static int redis_cursor_set(void *impl, const char *table, const char *name,
+                            const json_t *value, ice_err *err)
+{
+	bool moved;
+
+	return cursor_write(impl, table, name, value, false, 0, 0, &moved, err);
+}
+
+static int redis_cursor_advance(void *impl, const char *table, const char *name, const json_t *value,
+                                int64_t seq, int64_t ts, bool *moved, ice_err *err)
+{
+	return cursor_write(impl, table, name, value, true, seq, ts, moved, err);
 }
 
 /* ---- gc ---- */
@@ -2227,7 +2511,7 @@ static int redis_invalidate_table(void *impl, const char *table, uint64_t *remov
 
 static const ice_backend_ops redis_ops = {
 	redis_close, redis_put, redis_get, redis_peek, redis_del, redis_invalidate, redis_invalidate_table,
-	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_gc,
+	redis_scan, redis_counters, redis_cursor_get, redis_cursor_set, redis_cursor_advance, redis_gc,
 	redis_lock, redis_unlock, redis_server_info, redis_counters_reset, redis_tables,
 };
 

@@ -89,7 +89,7 @@ enum {
 	Q_PURGE, Q_EVICT, Q_STORE_GET, Q_STORE_ADD, Q_STORE_SET,
 	Q_HIT_CLEAR, Q_HIT_EXPLICIT, Q_HIT_TAG, Q_DEL_TAG, Q_HIT_COUNT_INVAL, Q_HIT_COUNT_GONE, Q_HIT_SUM,
 	Q_TABLE_LIVE, Q_DEL_TABLE,
-	Q_SCAN, Q_COUNTERS, Q_CURSOR_GET, Q_CURSOR_SET, Q_GC_REFS, Q_GC,
+	Q_SCAN, Q_COUNTERS, Q_CURSOR_GET, Q_CURSOR_SET, Q_CURSOR_ADVANCE, Q_GC_REFS, Q_GC,
 	Q_LOCK, Q_UNLOCK, Q_LOCKS_GC, Q_TABLES, Q_PAGES, Q_RESET_TABLE, Q_RESET_ALL,
 	Q_COUNT_N
 };
@@ -146,6 +146,14 @@ static const char *const sql_text[Q_COUNT_N] = {
 	[Q_COUNTERS] = "SELECT name, value FROM counters WHERE ns = ?1 AND tbl = ?2",
 	[Q_CURSOR_GET] = "SELECT value FROM cursors WHERE ns = ?1 AND tbl = ?2 AND name = ?3",
 	[Q_CURSOR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?1, ?2, ?3, ?4)",
+	/* forward only: the stored place (sequence number, timestamp) must be
+	 * before (?5, ?6); a stored value without one is before everything */
+	[Q_CURSOR_ADVANCE] = "INSERT INTO cursors VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
+	                     " SET value = excluded.value WHERE NOT json_valid(value)"
+	                     " OR json_type(value, '$.sequence_number') IS NOT 'integer'"
+	                     " OR json_type(value, '$.timestamp_ms') IS NOT 'integer'"
+	                     " OR (json_extract(value, '$.sequence_number'), json_extract(value, '$.timestamp_ms'))"
+	                     " < (?5, ?6)",
 	[Q_GC_REFS] = "SELECT COUNT(*) FROM tags t JOIN entries e ON e.ns = t.ns AND e.key = t.key"
 	              " WHERE t.ns = ?1 AND e.expires > 0 AND e.expires <= ?3",
 	[Q_GC] = "DELETE FROM entries WHERE ns = ?1 AND expires > 0 AND expires <= ?3",
@@ -949,26 +957,48 @@ static int sq_cursor_get(void *impl, const char *table, const char *name, json_t
 	return rc;
 }
 
-static int sq_cursor_set(void *impl, const char *table, const char *name, const json_t *value,
-                         ice_err *err)
+/* Write a cursor: unconditionally (ordered false, Q_CURSOR_SET) or only
+ * forward from (seq, ts) (Q_CURSOR_ADVANCE, one statement, atomic).
+ * *moved when it wrote. */
+static int cursor_write(sq_be *s, const char *table, const char *name, const json_t *value,
+                        bool ordered, int64_t seq, int64_t ts, bool *moved, ice_err *err)
 {
-	sq_be *s = impl;
 	char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
 	sqlite3_stmt *st;
 	int rc;
 
+	*moved = false;
 	if (!table)
 		table = "_";
 	if (!text)
 		return ice_err_set(err, ICE_EINVAL, "%s: cursor '%s': value not serializable", table, name);
-	if ((st = stmt(s, Q_CURSOR_SET, 0, err))) {
+	if ((st = stmt(s, ordered ? Q_CURSOR_ADVANCE : Q_CURSOR_SET, 0, err))) {
 		sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+		if (ordered) {
+			sqlite3_bind_int64(st, 5, seq);
+			sqlite3_bind_int64(st, 6, ts);
+		}
 	}
-	rc = run(s, st, NULL, err);
+	if (!(rc = run(s, st, NULL, err)))
+		*moved = sqlite3_changes(s->db) > 0;
 	free(text);
 	return rc;
+}
+
+static int sq_cursor_set(void *impl, const char *table, const char *name, const json_t *value,
+                         ice_err *err)
+{
+	bool moved;
+
+	return cursor_write(impl, table, name, value, false, 0, 0, &moved, err);
+}
+
+static int sq_cursor_advance(void *impl, const char *table, const char *name, const json_t *value,
+                             int64_t seq, int64_t ts, bool *moved, ice_err *err)
+{
+	return cursor_write(impl, table, name, value, true, seq, ts, moved, err);
 }
 
 /* ---- gc, locks ---- */
@@ -1226,6 +1256,7 @@ static const ice_backend_ops sq_ops = {
 	.close = sq_close, .put = sq_put, .get = sq_get, .peek = sq_peek, .del = sq_del,
 	.invalidate = sq_invalidate, .invalidate_table = sq_invalidate_table, .scan = sq_scan,
 	.counters = sq_counters, .cursor_get = sq_cursor_get, .cursor_set = sq_cursor_set,
+	.cursor_advance = sq_cursor_advance,
 	.gc = sq_gc, .lock = sq_lock, .unlock = sq_unlock, .server_info = sq_server_info,
 	.counters_reset = sq_counters_reset, .tables = sq_tables,
 };

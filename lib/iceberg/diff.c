@@ -922,6 +922,10 @@ static json_t *summary(dctx *c, const char *failure)
 		return NULL;
 	json_object_set_new(r, "operation", c->to->operation ? json_string(c->to->operation) : json_null());
 	json_object_set_new(r, "data_preserving", json_boolean(preserving && !reason));
+	/* Where "to" stands in the table's history: what keeps a cache's
+	 * cursor monotonic when an old transition is replayed late. */
+	json_object_set_new(r, "to_sequence_number", json_integer((json_int_t)c->to->sequence_number));
+	json_object_set_new(r, "to_timestamp_ms", json_integer((json_int_t)c->to->timestamp_ms));
 	json_object_set_new(r, "scope", json_string(reason ? "table" : "files"));
 	if (reason)
 		json_object_set_new(r, "reason", json_string(reason));

@@ -6,12 +6,16 @@
 -- the stored entry has other tags nothing changes and the stored tags
 -- are returned: the caller declares those and calls again. count "1": a
 -- put, counted; "0": a restore (migrate), which keeps hits and counts
--- nothing. Returns 1. No flags: refused whole when memory is full.
+-- nothing. ver (ARGV[14]): the version of an entry over several tables,
+-- written in its home entry and in each guard ("" for a one-table
+-- entry); home (ARGV[15]): for a guard, the entry's home table (its
+-- other fields as an entry's, v empty; see icecache-keys(7)).
+-- Returns 1. No flags: refused whole when memory is full.
 local k, v, created, expires, size = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local ttl_ms, has_origin, origin = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8]
 local tags_joined, hits, counted, nn = ARGV[9], ARGV[10], ARGV[11] == '1', tonumber(ARGV[12])
-local declared_old = ARGV[13]
-local first_tag = 14 -- ARGV[14..13+nn]: the new tags; then the old ones
+local declared_old, ver, home = ARGV[13], ARGV[14], ARGV[15]
+local first_tag = 16 -- ARGV[16..15+nn]: the new tags; then the old ones
 --#include common.lua
 local e, tagsk = KEYS[1], KEYS[4]
 local stored = redis.call('HGET', e, 'tags')
@@ -25,6 +29,8 @@ local seq = redis.call('INCR', KEYS[2])
 redis.call('HSET', e, 'v', v, 'created', created, 'expires', expires,
            'size', size, 'hits', hits, 'tags', tags_joined, 'seq', seq)
 if has_origin then redis.call('HSET', e, 'origin', origin) end
+if ver ~= '' then redis.call('HSET', e, 'ver', ver) end
+if home ~= '' then redis.call('HSET', e, 'home', home) end
 redis.call('SADD', KEYS[3], k)
 for i = 0, nn - 1 do
   redis.call('SADD', KEYS[7 + i], k)
