@@ -29,10 +29,6 @@ int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err);
  * number of tables. ICE_OK or ICE_EINVAL naming the tag. */
 int ice_tags_check(const char *const *tags, size_t n, ice_err *err);
 
-/* put's rules for a store that holds an entry in one table only: as
- * ice_tags_check, and the table-scoped tags naming one table (else
- * ICE_EUNSUPPORTED naming the tag and both tables). */
-int ice_tags_check_one_table(const char *const *tags, size_t n, ice_err *err);
 
 /* An entry's table: that of its first table-scoped tag, else "_"; a new
  * string the caller frees (NULL when out of memory). */

@@ -59,22 +59,7 @@ static int collect(void *ctx, const char *key, const ice_entry_meta *m)
 	return 0;
 }
 
-/* An entry over several tables, which a destination keeping an entry in
- * one table refuses (ICE_EUNSUPPORTED): skipped, not a failure of the
- * whole migration, nor a sign that restore is missing. */
-static bool several_tables(const ice_entry_meta *m)
-{
-	char **v = NULL;
-	size_t n = 0;
-	bool several = ice_tags_table_list((const char *const *)m->tags, m->n_tags, &v, &n, NULL) == ICE_OK &&
-	               n > 1;
-
-	ice_backend_strv_free(v, n);
-	return several;
-}
-
-/* Write one entry read from the source; *copied 0 when it had expired or
- * the destination cannot hold it (several tables). */
+/* Write one entry read from the source; *copied 0 when it had expired. */
 static int copy_entry(ice_backend *to, const char *key, const void *val, size_t len,
                       const ice_entry_meta *m, ice_migrate_stats *st, int *copied, ice_err *err)
 {
@@ -86,8 +71,6 @@ static int copy_entry(ice_backend *to, const char *key, const void *val, size_t 
 		return ICE_OK;
 	if (st->metadata_kept) {
 		rc = ice_backend_restore(to, key, val, len, m, err);
-		if (rc == ICE_EUNSUPPORTED && several_tables(m))
-			return ICE_OK;
 		if (rc != ICE_EUNSUPPORTED) {
 			*copied = rc == ICE_OK;
 			return rc;
@@ -98,8 +81,6 @@ static int copy_entry(ice_backend *to, const char *key, const void *val, size_t 
 		ttl = m->expires_ms - now;
 	rc = ice_backend_put(to, key, val, len, (const char *const *)m->tags, m->n_tags, ttl,
 	                     m->origin, err);
-	if (rc == ICE_EUNSUPPORTED && several_tables(m))
-		return ICE_OK;
 	*copied = rc == ICE_OK;
 	return rc;
 }

@@ -53,31 +53,6 @@ int ice_tags_check(const char *const *tags, size_t n, ice_err *err)
 	return ice_tags_check_each(tags, n, err);
 }
 
-int ice_tags_check_one_table(const char *const *tags, size_t n, ice_err *err)
-{
-	const char *t0 = NULL, *t;
-	size_t i, l0 = 0, tl;
-	int rc;
-
-	for (i = 0; i < n; i++) {
-		if ((rc = ice_tag_check(tags[i], i, err)))
-			return rc;
-		if (!ice_tag_table(tags[i], &t, &tl))
-			continue;
-		if (!t0) {
-			t0 = t;
-			l0 = tl;
-		} else if (tl != l0 || memcmp(t, t0, tl) != 0) {
-			return ice_err_set(err, ICE_EUNSUPPORTED,
-			                   "tag '%s': this cache's layout holds an entry in one table only "
-			                   "('%.*s' first); entries over several tables need the embedded "
-			                   "store (sqlite://) for now",
-			                   tags[i], (int)l0, t0);
-		}
-	}
-	return ICE_OK;
-}
-
 char *ice_tags_table(const char *const *tags, size_t n)
 {
 	const char *t = "_";

@@ -48,13 +48,8 @@ static void test_put_rules(void)
 	ice_err err = { 0 };
 
 	tap_is_int(ice_tags_check(join, 2, &err), ICE_OK, "put: tags over two tables are allowed");
-	tap_is_int(ice_tags_check_one_table(join, 2, &err), ICE_EUNSUPPORTED,
-	           "one-table store: two tables refused as unsupported");
-	tap_ok(strstr(err.msg, "db.customers") && strstr(err.msg, "db.orders"),
-	       "one-table store: the message names both tables (%s)", err.msg);
 	tap_is_int(ice_tags_check(bad, 2, &err), ICE_EINVAL, "put: an empty tag is refused");
 	tap_ok(strstr(err.msg, "tag 2") != NULL, "put: the message counts tags from 1 (%s)", err.msg);
-	tap_is_int(ice_tags_check_one_table(join, 1, &err), ICE_OK, "one-table store: one table is fine");
 }
 
 void test_tag(void)
