@@ -35,30 +35,41 @@
  * policy is each script's first line: "#!lua" (put) or
  * "#!lua flags=allow-oom" (the others). */
 
-/* Invalidation in two steps. Removing every entry of a big tag or table
- * in one script would block Redis for as long as it takes, so:
- *   1. mark (one script, atomic, a few writes per tag): take g = INCR
- *      P:{T}:seq, record P:{T}:dead[TAG] = g (or [""] = g for the whole
- *      table) and queue the job "g\n=TAG" (or "g\n*") in P:{T}:drain. From
- *      then on every read treats an entry as gone when one of its tags (or
- *      "") is marked with a g above the entry's own seq (put stamps it from
- *      the same counter), so no reader sees half an invalidation.
- *   2. drain (rounds of a few thousand entries over up to
+/* Invalidation in three steps. Removing every entry of a big tag or table
+ * in one script would block Redis for as long as it takes, and so would
+ * marking a hundred thousand tags in one script, so:
+ *   1. stage (calls of ICE_REDIS_STAGE_TAGS tags, a few ms each, invisible
+ *      to readers): take g = INCR P:{T}:seq, then record the marks
+ *      P:{T}:stage:g[TAG] = g (or [""] = g for the whole table) and the
+ *      jobs "g\n=TAG" (or "g\n*") in P:{T}:jobs:g, for the tags whose set
+ *      exists. The two keys expire if no publish comes (the invalidator
+ *      died).
+ *   2. publish (one O(1) script, atomic): rename them to P:{T}:dead and
+ *      P:{T}:drain. From then on every read treats an entry as gone when
+ *      one of its tags (or "") is marked with a g above the entry's own
+ *      seq (put stamps it from the same counter), so no reader sees half
+ *      an invalidation. The rename needs dead and drain gone: while an
+ *      earlier invalidation of the table is not drained, the publisher
+ *      drains it first; after ICE_REDIS_RETRIES such rounds (another
+ *      invalidator keeps publishing) it merges, in time proportional to
+ *      the tags.
+ *   3. drain (rounds of a few thousand entries over up to
  *      ICE_REDIS_DRAIN_JOBS jobs): the client SSCANs each job's live set
  *      (or P:{T}:all) from its cursor, reads the members' seq and tags,
  *      and one script removes the entries older than their job's g with
- *      every reference (their keys declared) and moves the cursors. SSCAN returns every member present for the whole scan,
- *      and an entry put after the mark has a higher seq, so when the
- *      cursor comes back to 0 no entry the mark covers is left: the job
- *      and its mark go. Then the removed entries' index keys go.
+ *      every reference (their keys declared) and moves the cursors. SSCAN
+ *      returns every member present for the whole scan, and an entry put
+ *      after g was taken has a higher seq, so when the cursor comes back
+ *      to 0 no entry the mark covers is left: the job and its mark go.
+ *      Then the removed entries' index keys go.
  * An interrupted drain is finished by the next invalidation of the table
  * or by gc; until then its entries read as misses. */
 
-enum { S_PUT, S_GET, S_META, S_DROP, S_MARK, S_DRAIN, S_GC, S_UNINDEX, S_UNLOCK, S_UPGRADE, S_CURSOR, S_COUNT };
+enum { S_PUT, S_GET, S_META, S_DROP, S_STAGE, S_PUBLISH, S_DRAIN, S_GC, S_UNINDEX, S_UNLOCK, S_UPGRADE, S_CURSOR, S_COUNT };
 
 static const char *const script_src[S_COUNT] = {
-	ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_drop, ice_lua_mark,
-	ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade, ice_lua_cursor,
+	ice_lua_put, ice_lua_get, ice_lua_meta, ice_lua_drop, ice_lua_stage,
+	ice_lua_publish, ice_lua_drain, ice_lua_gc, ice_lua_unindex, ice_lua_unlock, ice_lua_upgrade, ice_lua_cursor,
 };
 
 /* The layout this code writes and reads (icecache-keys(7)). */
@@ -1655,46 +1666,162 @@ static int wait_replicas(redis_be *r, int slot, int n, long long *acked, ice_err
 	return rc;
 }
 
-/* The mark script of table t (see "Invalidation in two steps"). */
-static int mark(redis_be *r, const char *t, const strlist *tags, int first, int expl, int whole,
-                ice_err *err)
+/* Marks staged per stage call: a few milliseconds of Redis each, on a
+ * loaded machine too (bench/run measurement 4 reads SLOWLOG). */
+#define ICE_REDIS_STAGE_TAGS 500
+
+/* How long staged marks wait for their publish before Redis drops them:
+ * only an invalidator that died between the two steps leaves them. */
+#define ICE_REDIS_STAGE_TTL_MS 3600000
+
+/* A generation's staged keys P:{T}:stage:G and P:{T}:jobs:G. */
+static void cmd_addstaged(cmd *c, const redis_be *r, const char *t, long long g)
+{
+	char gs[24];
+
+	snprintf(gs, sizeof gs, "%lld", g);
+	cmd_addkey(c, r, t, "stage:", gs);
+	cmd_addkey(c, r, t, "jobs:", gs);
+}
+
+/* The stage call of tags v[0..n) (whole: the table) under generation g. */
+static void stage_cmd(cmd *c, const redis_be *r, const char *t, long long g, char *const *v, size_t n,
+                      int whole)
+{
+	size_t j;
+
+	eval_init(c, r, S_STAGE);
+	cmd_addstaged(c, r, t, g);
+	if (whole)
+		cmd_addkey(c, r, t, "all", NULL);
+	for (j = 0; !whole && j < n; j++)
+		cmd_addkey(c, r, t, "t:", v[j]);
+	eval_args(c);
+	cmd_addf(c, "%lld", g);
+	cmd_addf(c, "%d", ICE_REDIS_STAGE_TTL_MS);
+	cmd_add(c, whole ? "1" : "0");
+	for (j = 0; !whole && j < n; j++)
+		cmd_add(c, v[j]);
+}
+
+/* Step 1 for table t: *g from P:{T}:seq, then the marks of the tags
+ * (whole: of the table) staged in calls of ICE_REDIS_STAGE_TAGS tags,
+ * pipelined; *staged the number of marks written. */
+static int stage(redis_be *r, const char *t, const strlist *tags, int whole, long long *g,
+                 long long *staged, ice_err *err)
+{
+	size_t n = whole ? 1 : tags ? tags->n : 0, nc = (n + ICE_REDIS_STAGE_TAGS - 1) / ICE_REDIS_STAGE_TAGS, i;
+	cmd inc = { 0 }, *cs = NULL;
+	redisReply *rep = NULL, **reps = NULL;
+	int rc;
+
+	*staged = 0;
+	cmd_add(&inc, "INCR");
+	cmd_addkey(&inc, r, t, "seq", NULL);
+	if ((rc = run(r, &inc, &rep, err)))
+		goto out;
+	if (rep->type != REDIS_REPLY_INTEGER) {
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: INCR: unexpected reply", ice_rlink_where(r->link));
+		goto out;
+	}
+	*g = rep->integer;
+	if (nc == 0)
+		goto out;
+	cs = calloc(nc, sizeof *cs);
+	reps = calloc(nc, sizeof *reps);
+	if (!cs || !reps) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nc; i++) {
+		size_t from = i * ICE_REDIS_STAGE_TAGS;
+		size_t k = n - from < ICE_REDIS_STAGE_TAGS ? n - from : ICE_REDIS_STAGE_TAGS;
+		stage_cmd(&cs[i], r, t, *g, whole ? NULL : tags->v + from, k, whole);
+	}
+	if ((rc = run_many_typed(r, cs, nc, reps, REDIS_REPLY_INTEGER, err)))
+		goto out;
+	for (i = 0; i < nc; i++)
+		*staged += reps[i]->integer;
+out:
+	if (cs)
+		cmds_free(cs, reps, nc);
+	else
+		free(reps);
+	freeReplyObject(rep);
+	cmd_free(&inc);
+	return rc;
+}
+
+/* Step 2 for table t: publish generation g's staged marks (merge: even
+ * over marks not yet drained). *res as publish.lua answers: 1 published,
+ * 0 busy, -1 the staged marks are gone. */
+static int publish(redis_be *r, const char *t, long long g, long long staged, int first, int expl,
+                   int merge, long long *res, ice_err *err)
 {
 	redisReply *rep = NULL;
 	cmd c = { 0 };
-	size_t j;
 	int rc;
 
-	eval_init(&c, r, S_MARK);
-	cmd_addkeys(&c, r, t, (const char *const[]){ "seq", "drain", "dead", "stats", "gstats", NULL });
-	if (whole)
-		cmd_addkey(&c, r, t, "all", NULL);
-	for (j = 0; !whole && tags && j < tags->n; j++)
-		cmd_addkey(&c, r, t, "t:", tags->v[j]);
+	eval_init(&c, r, S_PUBLISH);
+	cmd_addkeys(&c, r, t, (const char *const[]){ "dead", "drain", NULL });
+	cmd_addstaged(&c, r, t, g);
+	cmd_addkeys(&c, r, t, (const char *const[]){ "stats", "gstats", NULL });
 	eval_args(&c);
 	cmd_add(&c, first ? "1" : "0");
 	cmd_add(&c, expl ? "1" : "0");
-	cmd_add(&c, whole ? "1" : "0");
-	for (j = 0; !whole && tags && j < tags->n; j++)
-		cmd_add(&c, tags->v[j]);
-	rc = run(r, &c, &rep, err);
+	cmd_addf(&c, "%lld", staged);
+	cmd_add(&c, merge ? "1" : "0");
+	if (!(rc = run(r, &c, &rep, err))) {
+		if (rep->type == REDIS_REPLY_INTEGER)
+			*res = rep->integer;
+		else
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: publish: unexpected reply", ice_rlink_where(r->link));
+	}
 	freeReplyObject(rep);
 	cmd_free(&c);
 	return rc;
 }
 
-/* Step 1: mark the tags (whole: every entry) of table t in one atomic
- * script and, when the master has replicas, WAIT until enough of them
- * hold the mark: from then on a failover cannot bring the entries back
- * (the drain that follows replicates after the mark, in order). WAIT
- * counts the writes of its own connection, so when the slot's connection
- * changed between the mark and the WAIT (a failover, a reconnect) both
- * are sent again (marking twice is harmless). Then drain. */
+/* Steps 1 and 2 for table t. An earlier invalidation of t still being
+ * drained is drained first (its entries count in *removed). *lost: the
+ * staged marks were gone at the publish (a failover lost them, or they
+ * expired): nothing was published, the caller stages again. */
+static int mark(redis_be *r, const char *t, const strlist *tags, int first, int expl, int whole,
+                uint64_t *removed, int *lost, ice_err *err)
+{
+	long long g = 0, staged = 0, res = 0;
+	int rc, tries;
+
+	*lost = 0;
+	if ((rc = stage(r, t, tags, whole, &g, &staged, err)))
+		return rc;
+	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
+		int merge = tries + 1 == ICE_REDIS_RETRIES;
+		if ((rc = publish(r, t, g, staged, first, expl, merge, &res, err)) || res != 0)
+			break;
+		if ((rc = drain_table(r, t, removed, err)))
+			break;
+	}
+	if (!rc && res < 0)
+		*lost = 1;
+	return rc;
+}
+
+/* Steps 1 and 2 (stage and publish the marks of the tags, whole: of
+ * every entry of table t) and, when the master has replicas, WAIT until
+ * enough of them hold the marks: from then on a failover cannot bring the
+ * entries back (the drain that follows replicates after the publish, in
+ * order). WAIT counts the writes of its own connection, so when the
+ * slot's connection changed between the publish and the WAIT (a failover,
+ * a reconnect), or the staged marks were lost before the publish, the
+ * marks are staged and published again (marking twice is harmless). Then
+ * step 3, drain. */
 static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int first, int expl,
                           int whole, uint64_t *removed, ice_err *err)
 {
 	unsigned long long epoch;
 	long long acked = 0;
-	int rc, slot = -1, want = 0, tries;
+	int rc, slot = -1, want = 0, tries, lost = 0;
 
 	{
 		cmd k = { 0 };
@@ -1707,7 +1834,11 @@ static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int f
 		return rc;
 	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
 		epoch = ice_rlink_epoch(r->link, slot);
-		if ((rc = mark(r, t, tags, first, expl, whole, err)) || want == 0)
+		if ((rc = mark(r, t, tags, first, expl, whole, removed, &lost, err)))
+			break;
+		if (lost)
+			continue;
+		if (want == 0)
 			break;
 		if ((rc = wait_replicas(r, slot, want, &acked, err)))
 			return rc;

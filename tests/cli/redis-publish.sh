@@ -1,0 +1,145 @@
+#!/bin/sh
+# redis-publish: the three steps of an invalidation on Redis
+# (icecache-keys(7), INVALIDATION) on a real redis-server. Marks staged by
+# stage.lua are invisible to readers until publish.lua makes them visible
+# all at once; the publish refuses staged marks that are not all there,
+# waits while an earlier invalidation of the table is not drained (or
+# merges, the higher generation winning); ice-invalidate drains such an
+# earlier invalidation before it publishes its own, and stages a big
+# commit in calls of at most 500 tags (read from SLOWLOG, not timed).
+. "$top_srcdir/tests/cli/lib.sh"
+
+start_redis
+CACHE="$top_builddir/ice-cache"
+INV="$top_builddir/ice-invalidate"
+LUA="$top_srcdir/lib/cache/lua"
+T=db.t
+
+rc() { redis-cli -s "$REDIS_SOCK" "$@"; }
+k() { printf 'icecache:{%s}:%s' "$T" "$1"; }
+hit() { "$CACHE" get "$1" > /dev/null 2>&1; } # exit 0: a hit
+# stage G TAG...: stage.lua run as IceCache runs it (one call)
+stage() {
+	_g=$1
+	shift
+	_keys=""
+	for _t in "$@"; do _keys="$_keys $(k "t:$_t")"; done
+	# shellcheck disable=SC2086 # one key per tag
+	rc EVAL "$(cat "$LUA/stage.lua")" $(($# + 2)) "$(k "stage:$_g")" "$(k "jobs:$_g")" $_keys \
+		"$_g" 600000 0 "$@"
+}
+# publish G STAGED MERGE
+publish() {
+	rc EVAL "$(cat "$LUA/publish.lua")" 6 "$(k dead)" "$(k drain)" "$(k "stage:$1")" \
+		"$(k "jobs:$1")" "$(k stats)" "$(k gstats)" 0 0 "$2" "$3"
+}
+# removal RECORDS: ice-diff's records of a commit removing the data files
+# named on stdin (one path a line), in partition p=1
+removal() {
+	python3 -c '
+import json, sys
+paths = sys.stdin.read().split()
+rec = lambda **kw: print(json.dumps(kw, separators=(",", ":")))
+for p in paths:
+    rec(kind="file", table=sys.argv[1], change="removed", content="data", file_path=p,
+        file_format="PARQUET", spec_id=0, partition={}, partition_key="p=1",
+        record_count=1, file_size_in_bytes=1, sequence_number=1, **{"from": 1, "to": 2})
+rec(kind="diff", table=sys.argv[1], operation="delete", data_preserving=False, scope="files",
+    counts={"data_added": 0, "data_removed": len(paths), "deletes_added": 0,
+            "deletes_removed": 0, "rows_deleted": 0, "partitions": 1},
+    partitions=[], manifests_read=1, entries_read=len(paths), **{"from": 1, "to": 2})
+' "$T"
+}
+
+for i in 1 2 3 4; do
+	"$CACHE" put "e$i" --file "$T:f$i" --value "v$i" 2> /dev/null
+done
+check "four entries, one file tag each" hit e1 && hit e2 && hit e3 && hit e4
+
+# --- stage: invisible ---
+G=$(rc INCR "$(k seq)")
+is "$(stage "$G" "file:$T:f1")" 1 "stage: one mark for a tag whose set exists"
+is "$(stage "$G" "file:$T:nothere")" 0 "stage: no mark for a tag with no entries"
+check "a staged mark is invisible: e1 still a hit" hit e1
+is "$(rc EXISTS "$(k dead)")" 0 "stage writes nothing readers look at"
+ttl=$(rc PTTL "$(k "stage:$G")")
+check "staged marks expire if no publish comes (PTTL $ttl)" test "$ttl" -gt 0
+
+# --- publish ---
+is "$(publish "$G" 2 0)" -1 "publish: staged marks not all there: refused (-1)"
+check "  and nothing changed: e1 still a hit" hit e1
+is "$(publish "$G" 1 0)" 1 "publish: the staged marks become the table's"
+check "  e1 is a miss at once" sh -c "! \"$CACHE\" get e1 > /dev/null 2>&1"
+check "  e2 (not invalidated) still a hit" hit e2
+is "$(rc HGET "$(k dead)" "file:$T:f1")" "$G" "  dead[file tag] = G"
+is "$(rc SMEMBERS "$(k drain)")" "$G
+=file:$T:f1" "  the drain job G\\n=TAG"
+is "$(rc PTTL "$(k dead)") $(rc PTTL "$(k drain)")" "-1 -1" "  dead and drain do not expire"
+is "$(rc EXISTS "$(k "stage:$G")" "$(k "jobs:$G")")" 0 "  the staged keys are gone (renamed)"
+
+# --- publish over marks not drained yet ---
+G2=$(rc INCR "$(k seq)")
+stage "$G2" "file:$T:f2" > /dev/null
+is "$(publish "$G2" 1 0)" 0 "publish while an earlier invalidation is not drained: busy (0)"
+check "  and nothing changed: e2 still a hit" hit e2
+is "$(publish "$G2" 1 1)" 1 "publish with merge: published"
+check "  e2 is a miss" sh -c "! \"$CACHE\" get e2 > /dev/null 2>&1"
+is "$(rc HGET "$(k dead)" "file:$T:f1") $(rc HGET "$(k dead)" "file:$T:f2")" "$G $G2" \
+	"  both marks in dead"
+is "$(rc SCARD "$(k drain)")" 2 "  both jobs in drain"
+is "$(rc EXISTS "$(k "stage:$G2")" "$(k "jobs:$G2")")" 0 "  the staged keys are gone"
+stage 1 "file:$T:f2" > /dev/null
+publish 1 1 1 > /dev/null
+is "$(rc HGET "$(k dead)" "file:$T:f2")" "$G2" "merge: an older generation does not lower a mark"
+
+# --- ice-invalidate drains the earlier invalidations first ---
+echo "f3" | removal > "$TMP/rm3"
+"$INV" < "$TMP/rm3" > "$TMP/out3"
+ok $? "ice-invalidate of f3 over two invalidations not drained"
+is "$(rc EXISTS "$(k e:e1)" "$(k e:e2)" "$(k e:e3)")" 0 "  e1, e2 and e3 are removed"
+check "  e4 still a hit" hit e4
+is "$(rc EXISTS "$(k dead)" "$(k drain)")" 0 "  every mark and job drained"
+is "$(rc --scan --pattern "$(k 'stage:*')" | wc -l)" 0 "  no staged key left"
+
+# --- a big commit: staged in calls of at most 500 tags ---
+python3 -c '
+import sys
+t = sys.argv[1]
+def cmd(*a):
+    sys.stdout.write("*%d\r\n" % len(a) + "".join("$%d\r\n%s\r\n" % (len(x.encode()), x) for x in a))
+for i in range(1100):
+    k, tag = "b%d" % i, "file:%s:big/%d.parquet" % (t, i)
+    cmd("HSET", "icecache:{%s}:e:%s" % (t, k), "v", "x", "created", "1763780000000", "expires",
+        "0", "size", "1", "hits", "0", "tags", tag, "seq", "1")
+    cmd("SET", "icecache:k:%s" % k, t)
+    cmd("SADD", "icecache:{%s}:all" % t, k)
+    cmd("SADD", "icecache:{%s}:t:%s" % (t, tag), k)
+    cmd("SADD", "icecache:{%s}:tags" % t, tag)
+' "$T" | rc --pipe > /dev/null
+is "$(rc SCARD "$(k all)")" 1101 "1,100 entries more, one file tag each (written per icecache-keys(7))"
+sha=$(rc -x SCRIPT LOAD < "$LUA/stage.lua") # the file as IceCache embeds it
+rc CONFIG SET slowlog-log-slower-than 0 > /dev/null
+rc CONFIG SET slowlog-max-len 100000 > /dev/null
+rc SLOWLOG RESET > /dev/null
+i=0
+while [ $i -lt 1100 ]; do
+	echo "big/$i.parquet"
+	i=$((i + 1))
+done | removal > "$TMP/rmbig"
+"$INV" < "$TMP/rmbig" > "$TMP/outbig"
+ok $? "ice-invalidate of a commit removing 1,100 files"
+rc --json SLOWLOG GET 100000 > "$TMP/slowlog"
+rc CONFIG SET slowlog-log-slower-than 10000 > /dev/null
+calls=$(python3 -c '
+import json, sys
+calls = [e[3] for e in json.load(open(sys.argv[1])) if e[3][:2] == ["EVALSHA", sys.argv[2]]]
+print(len(calls), max(int(c[2]) for c in calls) - 2)
+' "$TMP/slowlog" "$sha")
+is "$calls" "3 500" "  staged in 3 calls, the largest with 500 tags"
+is "$(rc SCARD "$(k all)")" 1 "  the 1,100 entries are removed; e4 stays"
+is "$(rc EXISTS "$(k dead)" "$(k drain)")" 0 "  every mark and job drained"
+is "$(rc --scan --pattern "$(k 'stage:*')" | wc -l)" 0 "  no staged key left"
+like "$(cat "$TMP/outbig")" '"entries_removed":1100' "  ice-invalidate reports 1,100 entries removed"
+check "e4 still a hit" hit e4
+
+done_testing
