@@ -6,7 +6,10 @@
 # waits while an earlier invalidation of the table is not drained (or
 # merges, the higher generation winning); ice-invalidate drains such an
 # earlier invalidation before it publishes its own, and stages a big
-# commit in calls of at most 500 tags (read from SLOWLOG, not timed).
+# commit in calls of at most 500 tags (read from SLOWLOG, not timed). The
+# drain, whose writes are gathered to the end of each call, removes and
+# counts an entry met under two of its tags in one call once, and takes a
+# tag whose set it empties off the table's list of tags.
 . "$top_srcdir/tests/cli/lib.sh"
 
 start_redis
@@ -47,7 +50,7 @@ for p in paths:
 rec(kind="diff", table=sys.argv[1], operation="delete", data_preserving=False, scope="files",
     counts={"data_added": 0, "data_removed": len(paths), "deletes_added": 0,
             "deletes_removed": 0, "rows_deleted": 0, "partitions": 1},
-    partitions=[], manifests_read=1, entries_read=len(paths), **{"from": 1, "to": 2})
+    partitions=[{"spec_id": 0, "partition_key": "p=1"}], manifests_read=1, entries_read=len(paths), **{"from": 1, "to": 2})
 ' "$T"
 }
 
@@ -100,6 +103,23 @@ is "$(rc EXISTS "$(k e:e1)" "$(k e:e2)" "$(k e:e3)")" 0 "  e1, e2 and e3 are rem
 check "  e4 still a hit" hit e4
 is "$(rc EXISTS "$(k dead)" "$(k drain)")" 0 "  every mark and job drained"
 is "$(rc --scan --pattern "$(k 'stage:*')" | wc -l)" 0 "  no staged key left"
+is "$(rc SISMEMBER "$(k tags)" "file:$T:f3") $(rc SISMEMBER "$(k tags)" "file:$T:f4")" "0 1" \
+	"  the drained tag left the table's list of tags; e4's stayed"
+
+# --- one drain call meets an entry in two jobs' pages (its file's and its
+# partition's): removed and counted once, every set emptied ---
+for i in 5 6 7; do
+	"$CACHE" put "e$i" --file "$T:f$i" --partition "$T:p=1" --value "v$i" 2> /dev/null
+done
+printf 'f5\nf6\nf7\n' | removal > "$TMP/rm567"
+"$INV" < "$TMP/rm567" > "$TMP/out567"
+ok $? "ice-invalidate of f5, f6, f7 (partition p=1 too: each entry under two tags)"
+like "$(cat "$TMP/out567")" '"entries_removed":3' "  3 entries removed, each counted once"
+is "$(rc EXISTS "$(k e:e5)" "$(k e:e6)" "$(k e:e7)" "$(k "t:partition:$T:p=1")")" 0 \
+	"  the hashes and the partition's set are gone"
+is "$(rc SISMEMBER "$(k tags)" "partition:$T:p=1")" 0 "  the partition left the list of tags"
+is "$(rc SCARD "$(k all)")" 1 "  only e4 is left in the table's set of all entries"
+check "  e4 still a hit" hit e4
 
 # --- a big commit: staged in calls of at most 500 tags ---
 python3 -c '

@@ -10,10 +10,37 @@
 -- A candidate whose stored tags differ (rewritten meanwhile) keeps its
 -- job's cursor where it was: the caller reads that page again. Returns
 -- {removed, jobs kept back, removed KEYs...}.
+-- The writes are gathered and made at the end, a command per key rather
+-- than per entry and key: the removed hashes in one DEL, each set's
+-- removed members in one SREM, each set checked for emptiness once (its
+-- tag then leaves the table's list of tags). Redis runs the script as one
+-- step, so no reader sees the difference; the calls per removed entry
+-- fall from about nine to about five (bench/run measurement 4).
 local njobs = tonumber(ARGV[1])
---#include common.lua
 local out = {0, 0}
 local ki, ai = 8, 2
+local removed = {} -- KEY: removed by this call (a KEY can be in several jobs' pages)
+local hashes = {} -- the removed entries' e:KEY, for one DEL
+local sets, order = {}, {} -- set key: {tag, members to SREM}; the sets in the order first met
+local function srem_later(set, tag, k)
+  local s = sets[set]
+  if not s then
+    s = {m = {}}
+    sets[set] = s
+    order[#order + 1] = set
+  end
+  if tag and not s.tag then s.tag = tag end
+  s.m[#s.m + 1] = k
+end
+local function in_thousands(cmd, key, list)
+  for i = 1, #list, 1000 do
+    if key then
+      redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))
+    else
+      redis.call(cmd, unpack(list, i, math.min(i + 999, #list)))
+    end
+  end
+end
 for _ = 1, njobs do
   local job, cursor, n = ARGV[ai], ARGV[ai + 1], tonumber(ARGV[ai + 2])
   local nl = string.find(job, '\n', 1, true)
@@ -23,18 +50,23 @@ for _ = 1, njobs do
   ki, ai = ki + 1, ai + 3
   for _ = 1, n do
     local k, declared, nt = ARGV[ai], ARGV[ai + 1], tonumber(ARGV[ai + 2])
-    local f = redis.call('HMGET', KEYS[ki], 'seq', 'tags')
-    if not f[2] then
-      redis.call('SREM', set, k)
-    elseif (tonumber(f[1]) or 0) < g then
-      if f[2] ~= declared then
-        differ = differ + 1
-      else
-        unref(KEYS[5], k, ki + 1, ai + 3, nt)
-        redis.call('SREM', KEYS[4], k)
-        redis.call('DEL', KEYS[ki])
-        out[1] = out[1] + 1
-        out[#out + 1] = k
+    if removed[k] then
+      srem_later(set, nil, k)
+    else
+      local f = redis.call('HMGET', KEYS[ki], 'seq', 'tags')
+      if not f[2] then
+        srem_later(set, nil, k)
+      elseif (tonumber(f[1]) or 0) < g then
+        if f[2] ~= declared then
+          differ = differ + 1
+        else
+          for i = 0, nt - 1 do srem_later(KEYS[ki + 1 + i], ARGV[ai + 3 + i], k) end
+          srem_later(KEYS[4], nil, k)
+          hashes[#hashes + 1] = KEYS[ki]
+          removed[k] = true
+          out[1] = out[1] + 1
+          out[#out + 1] = k
+        end
       end
     end
     ki, ai = ki + 1 + nt, ai + 3 + nt
@@ -50,6 +82,12 @@ for _ = 1, njobs do
   else
     redis.call('HSET', KEYS[2], job, cursor)
   end
+end
+in_thousands('DEL', nil, hashes)
+for _, key in ipairs(order) do
+  local s = sets[key]
+  in_thousands('SREM', key, s.m)
+  if s.tag and redis.call('SCARD', key) == 0 then redis.call('SREM', KEYS[5], s.tag) end
 end
 if out[1] > 0 then
   redis.call('HINCRBY', KEYS[6], 'invalidated', out[1])
