@@ -11,17 +11,21 @@
 -- job's cursor where it was: the caller reads that page again. Returns
 -- {removed, jobs kept back, removed KEYs...}.
 -- The writes are gathered and made at the end, a command per key rather
--- than per entry and key: the removed hashes in one DEL, each set's
+-- than per entry or job: the removed hashes in one DEL, each set's
 -- removed members in one SREM, each set checked for emptiness once (its
--- tag then leaves the table's list of tags). Redis runs the script as one
--- step, so no reader sees the difference; the calls per removed entry
--- fall from about nine to about five (bench/run measurement 4).
+-- tag then leaves the table's list of tags), the jobs' cursors and marks
+-- in one command each. Redis runs the script as one step, so no reader
+-- sees the difference; the calls per removed entry fall from about nine
+-- to about five, and those per job from four to none (bench/run
+-- measurement 4).
 local njobs = tonumber(ARGV[1])
 local out = {0, 0}
 local ki, ai = 8, 2
 local removed = {} -- KEY: removed by this call (a KEY can be in several jobs' pages)
 local hashes = {} -- the removed entries' e:KEY, for one DEL
 local sets, order = {}, {} -- set key: {tag, members to SREM}; the sets in the order first met
+local done, done_marks, done_gens = {}, {}, {} -- the jobs whose walk ended, their marks and Gs
+local moved = {} -- job, next cursor, ...: the jobs whose walk goes on
 local function srem_later(set, tag, k)
   local s = sets[set]
   if not s then
@@ -74,15 +78,28 @@ for _ = 1, njobs do
   if differ > 0 then
     out[2] = out[2] + 1
   elseif cursor == '0' then
-    redis.call('SREM', KEYS[1], job)
-    redis.call('HDEL', KEYS[2], job)
-    if redis.call('HGET', KEYS[3], marker) == tostring(g) then
-      redis.call('HDEL', KEYS[3], marker)
-    end
+    done[#done + 1] = job
+    done_marks[#done_marks + 1] = marker
+    done_gens[#done_gens + 1] = tostring(g)
   else
-    redis.call('HSET', KEYS[2], job, cursor)
+    moved[#moved + 1] = job
+    moved[#moved + 1] = cursor
   end
 end
+-- the jobs done go with their cursors, and their marks unless a later
+-- invalidation replaced them
+in_thousands('SREM', KEYS[1], done)
+in_thousands('HDEL', KEYS[2], done)
+in_thousands('HSET', KEYS[2], moved)
+local unmark = {}
+for i = 1, #done_marks, 1000 do
+  local last = math.min(i + 999, #done_marks)
+  local cur = redis.call('HMGET', KEYS[3], unpack(done_marks, i, last))
+  for j = i, last do
+    if cur[j - i + 1] == done_gens[j] then unmark[#unmark + 1] = done_marks[j] end
+  end
+end
+in_thousands('HDEL', KEYS[3], unmark)
 in_thousands('DEL', nil, hashes)
 for _, key in ipairs(order) do
   local s = sets[key]
