@@ -11,7 +11,6 @@
 . "$top_srcdir/tests/catalog/catalog-lib.sh"
 
 command -v curl > /dev/null || skip_all "curl not installed (scripts/setup installs it)"
-INV="$top_builddir/ice-invalidate"
 C="$top_builddir/ice-cache"
 start_cache
 cd "$TMP" || exit 1
@@ -42,15 +41,7 @@ loads() { grep -c "GET /v1/p/namespaces/db/tables/$1?" "$LOG"; }
 invalidated() { count_lines "$TMP/inv.out" '"kind":"invalidated"'; }
 invalidated_at_least() { test "$(invalidated)" -ge "$1"; }
 
-# The pipeline through named pipes, so that each program is stopped by its PID.
-mkfifo snaps diffs
-"$ICE_SNAPSHOT" watch --interval 200ms db.t 'db.*' > snaps 2> watch.err &
-watch_pid=$!
-track_pid $watch_pid
-"$ICE_DIFF" < snaps > diffs 2> diff.err &
-track_pid $!
-"$INV" < diffs > inv.out 2> inv.err &
-track_pid $!
+start_pipeline --interval 200ms db.t 'db.*'
 # The first round is the current snapshots, each diffed from its parent;
 # the entries are put once that is done.
 wait_for 60 invalidated_at_least 2

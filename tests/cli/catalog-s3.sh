@@ -16,7 +16,6 @@ ICE_TEST_BACKEND=sqlite
 start_s3 lake
 start_cache
 cd "$TMP" || exit 1
-INV="$top_builddir/ice-invalidate"
 C="$top_builddir/ice-cache"
 keys() { curl -s -o /dev/null -X POST --data "$1" "$S3_EP/__ctl/keys"; }
 # vend AK SECRET TOKEN [EXPIRES_AT_MS]: what the catalog vends for db.t
@@ -98,14 +97,7 @@ present() { "$C" info "$1" > /dev/null 2>&1; }
 absent() { "$C" info "$1" > /dev/null 2>&1; [ "$?" = 1 ]; }
 invalidated() { count_lines "$TMP/inv.out" '"kind":"invalidated"'; }
 invalidated_at_least() { test "$(invalidated)" -ge "$1"; }
-mkfifo snaps diffs
-"$ICE_SNAPSHOT" watch --interval 200ms db.t > snaps 2> watch.err &
-watch_pid=$!
-track_pid $watch_pid
-"$ICE_DIFF" < snaps > diffs 2> diff.err &
-track_pid $!
-"$INV" < diffs > inv.out 2> inv.err &
-track_pid $!
+start_pipeline --interval 200ms db.t
 wait_for 60 invalidated_at_least 1
 put "on victim" "file:db.t:$victim"
 put "on other" "file:db.t:$other"

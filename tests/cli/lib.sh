@@ -90,6 +90,22 @@ done_testing() {
 # Remember a background process so it is stopped by PID at exit.
 track_pid() { _bg_pids="$_bg_pids $1"; }
 
+# start_pipeline WATCH-ARGS...: `ice-snapshot watch WATCH-ARGS | ice-diff |
+# ice-invalidate` in the current folder, through the named pipes snaps and
+# diffs so that each program is stopped by its own PID. $watch_pid is the
+# watch's; ice-invalidate writes inv.out; the errors go to watch.err,
+# diff.err and inv.err. The cache is the one the environment names.
+start_pipeline() {
+	mkfifo snaps diffs
+	"$ICE_SNAPSHOT" watch "$@" > snaps 2> watch.err &
+	watch_pid=$!
+	track_pid "$watch_pid"
+	"$ICE_DIFF" < snaps > diffs 2> diff.err &
+	track_pid $!
+	"$top_builddir/ice-invalidate" < diffs > inv.out 2> inv.err &
+	track_pid $!
+}
+
 # wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
 wait_for() {
 	_t=$(( $1 * 10 ))

@@ -153,6 +153,7 @@ if on_redis; then
 	"$C" get j3 > /dev/null
 	is "$?" 1 "a missing guard: a miss, though the home entry is there"
 	is "$(cache_cli EXISTS "icecache:{shop.orders}:e:j3")" 1 "(the home entry is there)"
+	skip "schema 1 files migrated in place: the embedded store's, not Redis's"
 	done_testing
 	exit
 fi

@@ -124,9 +124,8 @@ static void test_values(ice_backend *b)
 	tap_is_int(rc, ICE_EINVAL, "put: tag with a newline refused");
 }
 
-/* An entry over two tables: the embedded store holds it (a commit to
- * either removes it); a store that keeps an entry in one table refuses it
- * as unsupported, saying so. */
+/* An entry over two tables (a cached join): every backend holds it, lists
+ * it under both tables, and a commit to either removes it. */
 static void test_two_tables(ice_backend *b, const char *backend)
 {
 	const char *tags[2] = { "table:db.j1", "file:db.j2:f" };
