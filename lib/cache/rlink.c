@@ -215,8 +215,15 @@ static int single_cmd(ice_rlink *l, const ice_cluster_cmd *c, redisReply **out, 
 	return rc;
 }
 
+/* Whether rep is the error a server answers while loading its data. */
+static int is_loading(const redisReply *rep)
+{
+	return rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "LOADING", 7) == 0;
+}
+
 /* A pipeline on the single server; what it could not answer (a lost
- * connection, NOSCRIPT) is sent again one by one. */
+ * connection, NOSCRIPT, LOADING) is sent again one by one. */
+
 static int single_pipeline(ice_rlink *l, const ice_cluster_cmd *cmds, size_t n, redisReply **out,
                            ice_err *err)
 {
@@ -231,7 +238,10 @@ static int single_pipeline(ice_rlink *l, const ice_cluster_cmd *cmds, size_t n, 
 		if (redisGetReply(l->ctx, (void **)&out[i]) != REDIS_OK)
 			break;
 	for (i = 0; i < n && !rc; i++) {
-		if (out[i] && !is_noscript(l, &cmds[i], out[i], &j))
+		/* a missing reply, NOSCRIPT, or LOADING (a restarted server
+		 * reading its append-only file ran nothing): sent again alone,
+		 * where run() reconnects and waits as for any command */
+		if (out[i] && !is_noscript(l, &cmds[i], out[i], &j) && !is_loading(out[i]))
 			continue;
 		freeReplyObject(out[i]);
 		out[i] = NULL;
