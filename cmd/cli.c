@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *program = "ice";
 
@@ -123,11 +125,21 @@ int ice_cli_flush(void)
 	return ICE_EIO;
 }
 
+/* Whether stdout is a pipe whose reader went away: an earlier write
+ * that failed with EPIPE sets the stream's error flag, but its errno is
+ * gone by the time the program finishes. */
+static bool stdout_reader_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 int ice_cli_finish(int status)
 {
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno != EPIPE && !stdout_gone) {
+		if (errno != EPIPE && !stdout_gone && !(errno == 0 && stdout_reader_gone())) {
 			ice_cli_error("write error on standard output: %s", strerror(errno));
 			status = status ? status : ICE_EXIT_FAILURE;
 		}

@@ -108,6 +108,9 @@ is "$(tail -n 1 "$TMP/full" | $JSONQ 'r["manifests_read"]')" "61" \
 is "$($JSONQ 'sorted(set((k, [x["kind"] for x in rs].count(k)) for k in [x["kind"] for x in rs]))' --all < "$TMP/out")" \
 	"[[\"diff\",1],[\"partition\",$(tail -n 1 "$TMP/out" | $JSONQ 'r["counts"]["partitions"]')]]" \
 	"--partitions: one record per partition, no file records"
+# A reader that stops early (head): ice-diff ends quietly, as cat would.
+{ "$D" "$big" --from none 2> "$TMP/err"; echo $? > "$TMP/st"; } | head -c 100 > /dev/null
+is "$(cat "$TMP/st"):$(cat "$TMP/err")" "0:" "a reader gone early (| head -c 100): exit 0, nothing on stderr"
 
 # rows_deleted reads only the data manifests whose partition bounds can
 # hold the delete's partition (manifest list summaries).
