@@ -33,6 +33,12 @@ static struct timeval tv_ms(int ms)
 
 /* ---- a single server ---- */
 
+/* Whether rep is the error a server answers while loading its data. */
+static int is_loading(const redisReply *rep)
+{
+	return rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "LOADING", 7) == 0;
+}
+
 /* Send c once; *out gets a non-error reply. An error reply is
  * ICE_EBACKEND, left in *out when keep is set (NOSCRIPT handling). Sets
  * l->retryable when a reconnect may cure the failure: a lost connection,
@@ -58,7 +64,7 @@ static int run_once(ice_rlink *l, const ice_cluster_cmd *c, redisReply **out, in
 		                   timeout ? "command timed out" : l->ctx->errstr[0] ? l->ctx->errstr : "connection lost");
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
-		l->retryable = strncmp(rep->str, "LOADING", 7) == 0;
+		l->retryable = is_loading(rep);
 		ice_err_set(err, ICE_EBACKEND, "%s: %.*s: %.*s", l->where, (int)c->lens[0], c->argv[0],
 		            (int)rep->len, rep->str);
 		if (keep && !l->retryable)
@@ -215,15 +221,8 @@ static int single_cmd(ice_rlink *l, const ice_cluster_cmd *c, redisReply **out, 
 	return rc;
 }
 
-/* Whether rep is the error a server answers while loading its data. */
-static int is_loading(const redisReply *rep)
-{
-	return rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "LOADING", 7) == 0;
-}
-
 /* A pipeline on the single server; what it could not answer (a lost
  * connection, NOSCRIPT, LOADING) is sent again one by one. */
-
 static int single_pipeline(ice_rlink *l, const ice_cluster_cmd *cmds, size_t n, redisReply **out,
                            ice_err *err)
 {
