@@ -1692,10 +1692,7 @@ static void stage_cmd(cmd *c, const redis_be *r, const char *t, long long g, cha
 
 	eval_init(c, r, S_STAGE);
 	cmd_addstaged(c, r, t, g);
-	if (whole)
-		cmd_addkey(c, r, t, "all", NULL);
-	for (j = 0; !whole && j < n; j++)
-		cmd_addkey(c, r, t, "t:", v[j]);
+	cmd_addkey(c, r, t, whole ? "all" : "tags", NULL);
 	eval_args(c);
 	cmd_addf(c, "%lld", g);
 	cmd_addf(c, "%d", ICE_REDIS_STAGE_TTL_MS);
