@@ -14,10 +14,10 @@
 -- than per entry or job: the removed hashes in one DEL, each set's
 -- removed members in one SREM, each set checked for emptiness once (the
 -- tags of the sets left empty leave the table's list of tags in one
--- SREM), the jobs' cursors and marks in one command each. Redis runs the script as one step, so no reader
--- sees the difference; the calls per removed entry fall from about nine
--- to about five, and those per job from four to none (bench/run
--- measurement 4).
+-- SREM), the jobs' cursors and marks in one command each. Redis runs the
+-- script as one step, so no reader sees the difference; the calls per
+-- removed entry fall from about nine to about five, and those per job
+-- from four to none (bench/run measurement 4).
 local njobs = tonumber(ARGV[1])
 local out = {0, 0}
 local ki, ai = 8, 2

@@ -13,7 +13,9 @@ for i = 1, #KEYS, 1000 do
   local gone = {}
   for j = i, last do
     local home = homes[j - i + 1]
-    if home and (home == t or string.sub(home, 1, #prefix) == prefix) then gone[#gone + 1] = KEYS[j] end
+    if home and (home == t or string.sub(home, 1, #prefix) == prefix) then
+      gone[#gone + 1] = KEYS[j]
+    end
   end
   if #gone > 0 then redis.call('DEL', unpack(gone)) end
 end
