@@ -53,15 +53,18 @@
  *      drains it first; after ICE_REDIS_RETRIES such rounds (another
  *      invalidator keeps publishing) it merges, in time proportional to
  *      the tags.
- *   3. drain (rounds of a few thousand entries over up to
+ *   3. drain (rounds of about ICE_REDIS_DRAIN_BUDGET entries over up to
  *      ICE_REDIS_DRAIN_JOBS jobs): the client SSCANs each job's live set
  *      (or P:{T}:all) from its cursor, reads the members' seq and tags,
  *      and one script removes the entries older than their job's g with
  *      every reference (their keys declared) and moves the cursors. SSCAN
  *      returns every member present for the whole scan, and an entry put
  *      after g was taken has a higher seq, so when the cursor comes back
- *      to 0 no entry the mark covers is left: the job and its mark go.
- *      Then the removed entries' index keys go.
+ *      to 0 no entry the mark covers is left: the job and its mark go. A
+ *      set the script leaves empty ends its tag's job the same way, so an
+ *      invalidator drains its coarse tags first (drain_own): their walks
+ *      empty the one-member sets of the files and end those jobs unwalked.
+ *      The removed entries' index keys go with the next round's script.
  * An interrupted drain is finished by the next invalidation of the table
  * or by gc; until then its entries read as misses. */
 
@@ -521,21 +524,45 @@ static void strlist_free(strlist *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* Append a copy of s[0..n); returns its index or -1 when out of memory. */
-static long strlist_push(strlist *l, const char *s, size_t n)
+/* Append s, which l then owns (NULL: out of memory); its index or -1 when
+ * out of memory (s freed). */
+static long strlist_take(strlist *l, char *s)
 {
 	char **v;
 
-	if (l->n == l->cap) {
+	if (s && l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		if (!(v = realloc(l->v, cap * sizeof *v)))
+		if (!(v = realloc(l->v, cap * sizeof *v))) {
+			free(s);
 			return -1;
+		}
 		l->v = v;
 		l->cap = cap;
 	}
-	if (!(l->v[l->n] = strndup(s, n)))
+	if (!s)
 		return -1;
+	l->v[l->n] = s;
 	return (long)l->n++;
+}
+
+/* Append a copy of s[0..n); returns its index or -1 when out of memory. */
+static long strlist_push(strlist *l, const char *s, size_t n)
+{
+	return strlist_take(l, strndup(s, n));
+}
+
+/* Append a string formatted as printf; its index or -1 when out of memory. */
+static long strlist_pushf(strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static long strlist_pushf(strlist *l, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return strlist_take(l, n < 0 ? NULL : s);
 }
 
 /* Add s[0..n) unless present (a linear search: for short lists such as
@@ -1339,14 +1366,38 @@ static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, 
 	return rc;
 }
 
-/* Remove the index keys of the n KEYs in ks (removed from table t), each
- * while it still names t: one script per key on a cluster (each its own
- * slot), all in one on a single server. */
-static int unindex_many(redis_be *r, redisReply **ks, size_t n, const char *t, ice_err *err)
+/* The calls that remove the index keys of the KEYs in ks (removed from
+ * table t), each while it still names t: one script per key on a cluster
+ * (each its own slot), one for all on a single server. */
+static size_t unindex_calls(const redis_be *r, size_t n)
 {
-	size_t i, nc = ice_rlink_is_cluster(r->link) ? n : (n ? 1 : 0);
-	cmd *cs = calloc(nc + 1, sizeof *cs);
-	redisReply **reps = calloc(nc + 1, sizeof *reps);
+	return ice_rlink_is_cluster(r->link) ? n : (n ? 1 : 0);
+}
+
+/* Build those calls into cs[0..unindex_calls). */
+static void unindex_cmds(cmd *cs, redis_be *r, const strlist *ks, const char *t)
+{
+	size_t i, nc = unindex_calls(r, ks->n);
+
+	for (i = 0; i < nc; i++)
+		eval_init(&cs[i], r, S_UNINDEX);
+	for (i = 0; i < ks->n; i++)
+		cmd_addglobal(&cs[nc == ks->n ? i : 0], r, "k:", ks->v[i], strlen(ks->v[i]));
+	for (i = 0; i < nc; i++) {
+		eval_args(&cs[i]);
+		cmd_add(&cs[i], t);
+	}
+}
+
+/* Run them, after the command head when there is one (moved: head is
+ * left empty), in one pipeline; *head_rep the head's reply, an error reply
+ * an error. */
+static int run_unindexing(redis_be *r, cmd *head, const strlist *ks, const char *t,
+                          redisReply **head_rep, ice_err *err)
+{
+	size_t h = head ? 1 : 0, nc = unindex_calls(r, ks->n);
+	cmd *cs = calloc(h + nc + 1, sizeof *cs);
+	redisReply **reps = calloc(h + nc + 1, sizeof *reps);
 	int rc;
 
 	if (!cs || !reps) {
@@ -1354,42 +1405,69 @@ static int unindex_many(redis_be *r, redisReply **ks, size_t n, const char *t, i
 		free(reps);
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	}
-	for (i = 0; i < nc; i++)
-		eval_init(&cs[i], r, S_UNINDEX);
-	for (i = 0; i < n; i++)
-		cmd_addglobal(&cs[nc == n ? i : 0], r, "k:", ks[i]->str, ks[i]->len);
-	for (i = 0; i < nc; i++) {
-		eval_args(&cs[i]);
-		cmd_add(&cs[i], t);
+	if (head) {
+		cs[0] = *head;
+		memset(head, 0, sizeof *head);
 	}
-	rc = run_many(r, cs, nc, reps, err);
-	cmds_free(cs, reps, nc);
+	unindex_cmds(cs + h, r, ks, t);
+	rc = run_many(r, cs, h + nc, reps, err);
+	if (!rc && head && reps[0]->type == REDIS_REPLY_ERROR)
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: %s: %s", ice_rlink_where(r->link), cs[0].v[0], reps[0]->str);
+	else if (!rc && head) {
+		*head_rep = reps[0];
+		reps[0] = NULL;
+	}
+	cmds_free(cs, reps, h + nc);
+	return rc;
+}
+
+static int unindex_many(redis_be *r, const strlist *ks, const char *t, ice_err *err)
+{
+	return run_unindexing(r, NULL, ks, t, NULL, err);
+}
+
+/* The index keys a drain has still to remove, those of the entries its
+ * last round removed: they go out with the next round's drain script, in
+ * its pipeline, so on a cluster the masters holding them remove them
+ * while the table's master drains (until then a reader finds the index
+ * and no entry: a miss). Run by the caller when the drain ends. */
+static int unindex_pending(redis_be *r, strlist *pending, const char *t, ice_err *err)
+{
+	int rc = pending->n ? unindex_many(r, pending, t, err) : ICE_OK;
+
+	strlist_free(pending);
 	return rc;
 }
 
 /* Jobs drained per round, and the set members a round looks at (the
- * SSCAN COUNT of each job is its share): a few milliseconds of Redis per
- * drain script (bench/run measurement 4). */
+ * SSCAN COUNT of each job is its share, at least 4): about 10 ms of Redis
+ * per drain script on an idle machine (bench/run measurement 4). */
 #define ICE_REDIS_DRAIN_JOBS 64
-#define ICE_REDIS_DRAIN_BUDGET 1024
+#define ICE_REDIS_DRAIN_BUDGET 512
 
-/* Whether job ("G\n=TAG" or "G\n*") is one this code wrote. */
-static int job_ok(const redisReply *job)
+/* A drain job, "G\n=TAG" or "G\n*" (borrowed bytes). */
+typedef struct job {
+	const char *s;
+	size_t n;
+} job;
+
+/* Whether rep is a job ("G\n=TAG" or "G\n*") this code wrote. */
+static int job_ok(const redisReply *rep)
 {
-	const char *nl = job->type == REDIS_REPLY_STRING ? memchr(job->str, '\n', job->len) : NULL;
+	const char *nl = rep->type == REDIS_REPLY_STRING ? memchr(rep->str, '\n', rep->len) : NULL;
 
-	return nl && nl + 1 < job->str + job->len && (nl[1] == '*' || nl[1] == '=');
+	return nl && nl + 1 < rep->str + rep->len && (nl[1] == '*' || nl[1] == '=');
 }
 
-/* Append the key of job's set: P:{T}:all or P:{T}:t:TAG. */
-static void cmd_addjobset(cmd *c, const redis_be *r, const char *t, const redisReply *job)
+/* Append the key of job j's set: P:{T}:all or P:{T}:t:TAG. */
+static void cmd_addjobset(cmd *c, const redis_be *r, const char *t, const job *j)
 {
-	const char *nl = memchr(job->str, '\n', job->len);
+	const char *nl = memchr(j->s, '\n', j->n);
 
 	if (nl[1] == '*')
 		cmd_addkey(c, r, t, "all", NULL);
 	else
-		cmd_addkey_n(c, r, t, strlen(t), "t:", nl + 2, job->len - (size_t)(nl + 2 - job->str));
+		cmd_addkey_n(c, r, t, strlen(t), "t:", nl + 2, j->n - (size_t)(nl + 2 - j->s));
 }
 
 /* Run n commands pipelined; ICE_EBACKEND unless every reply is of type
@@ -1432,8 +1510,14 @@ static int drop_home(redis_be *r, const redisReply *k, const redisReply *f, cons
 	if ((rc = read_field(r, home, key, "ver", &ver, err)) || !ver || strlen(ver) != f->element[3]->len ||
 	    memcmp(ver, f->element[3]->str, f->element[3]->len) != 0)
 		goto out;
-	if (!(rc = drop_entry(r, home, key, &code, err)) && code > 0)
-		rc = unindex_many(r, (redisReply **)&k, 1, home, err);
+	if (!(rc = drop_entry(r, home, key, &code, err)) && code > 0) {
+		strlist one = { 0 };
+		if (strlist_push(&one, key, strlen(key)) < 0)
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		else
+			rc = unindex_many(r, &one, home, err);
+		strlist_free(&one);
+	}
 out:
 	free(home);
 	free(key);
@@ -1441,12 +1525,23 @@ out:
 	return rc;
 }
 
+/* Run the drain script c (its reply in *res) and, in the same pipeline,
+ * the removal of the index keys pending (an earlier round's). */
+static int run_drain(redis_be *r, cmd *c, strlist *pending, const char *t, redisReply **res,
+                     ice_err *err)
+{
+	int rc = run_unindexing(r, c, pending, t, res, err);
+
+	strlist_free(pending);
+	return rc;
+}
+
 /* One round of step 2 over nj jobs of table t: their cursors, a page of
  * each job's set (SSCAN), the members' seq and tags, then one drain
  * script removes the entries older than their job's mark and moves the
- * cursors; then the removed entries' index keys go. */
-static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj, uint64_t *removed,
-                       ice_err *err)
+ * cursors. The removed entries' KEYs join pending (unindex_pending). */
+static int drain_round(redis_be *r, const char *t, const job *jobs, size_t nj, strlist *pending,
+                       uint64_t *removed, ice_err *err)
 {
 	cmd cur = { 0 }, c = { 0 }, a = { 0 };
 	cmd *scans = calloc(nj, sizeof *scans), *gets = NULL;
@@ -1461,19 +1556,19 @@ static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj,
 	cmd_add(&cur, "HMGET");
 	cmd_addkey(&cur, r, t, "cur", NULL);
 	for (i = 0; i < nj; i++)
-		cmd_addn(&cur, jobs[i]->str, jobs[i]->len);
+		cmd_addn(&cur, jobs[i].s, jobs[i].n);
 	if ((rc = run(r, &cur, &curs, err)))
 		goto out;
 	for (i = 0; i < nj; i++) {
 		redisReply *cv = curs->type == REDIS_REPLY_ARRAY && i < curs->elements ? curs->element[i] : NULL;
 		cmd_add(&scans[i], "SSCAN");
-		cmd_addjobset(&scans[i], r, t, jobs[i]);
+		cmd_addjobset(&scans[i], r, t, &jobs[i]);
 		if (cv && cv->type == REDIS_REPLY_STRING)
 			cmd_addn(&scans[i], cv->str, cv->len);
 		else
 			cmd_add(&scans[i], "0");
 		cmd_add(&scans[i], "COUNT");
-		cmd_addf(&scans[i], "%zu", ICE_REDIS_DRAIN_BUDGET / nj > 16 ? ICE_REDIS_DRAIN_BUDGET / nj : 16);
+		cmd_addf(&scans[i], "%zu", ICE_REDIS_DRAIN_BUDGET / nj > 4 ? ICE_REDIS_DRAIN_BUDGET / nj : 4);
 	}
 	if ((rc = run_many_typed(r, scans, nj, pages, REDIS_REPLY_ARRAY, err)))
 		goto out;
@@ -1510,11 +1605,11 @@ static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj,
 	cmd_addf(&a, "%zu", nj);
 	for (i = 0, m = 0; i < nj; i++) {
 		redisReply *members = pages[i]->element[1];
-		long long g = strtoll(jobs[i]->str, NULL, 10);
+		long long g = strtoll(jobs[i].s, NULL, 10);
 		size_t ncand_at;
 
-		cmd_addjobset(&c, r, t, jobs[i]);
-		cmd_addn(&a, jobs[i]->str, jobs[i]->len);
+		cmd_addjobset(&c, r, t, &jobs[i]);
+		cmd_addn(&a, jobs[i].s, jobs[i].n);
 		cmd_addn(&a, pages[i]->element[0]->str, pages[i]->element[0]->len);
 		cmd_add(&a, "0");
 		ncand_at = a.n - 1;
@@ -1534,8 +1629,6 @@ static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj,
 			cmd_addn(&a, mk->str, mk->len);
 			cmd_addn(&a, gone ? "" : f->element[1]->str, gone ? 0 : f->element[1]->len);
 			cmd_addf(&a, "%zu", tl.n);
-			for (x = 0; x < tl.n; x++)
-				cmd_add(&a, tl.v[x]);
 			strlist_free(&tl);
 			k++;
 		}
@@ -1554,15 +1647,16 @@ static int drain_round(redis_be *r, const char *t, redisReply **jobs, size_t nj,
 		cmd_addn(&c, a.v[i], a.l[i]);
 	if (a.oom)
 		c.oom = 1;
-	if ((rc = run(r, &c, &res, err)))
+	if ((rc = run_drain(r, &c, pending, t, &res, err)))
 		goto out;
 	if (res->type != REDIS_REPLY_ARRAY || res->elements < 2) {
 		rc = ice_err_set(err, ICE_EBACKEND, "%s: drain: unexpected reply", ice_rlink_where(r->link));
 		goto out;
 	}
 	*removed += (uint64_t)reply_num(res->element[0]);
-	/* the removed entries' index keys, one pipeline */
-	rc = unindex_many(r, res->element + 2, res->elements - 2, t, err);
+	for (i = 2; i < res->elements && !rc; i++)
+		if (strlist_push(pending, res->element[i]->str, res->element[i]->len) < 0)
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 	/* the home entries of the removed guards */
 	for (i = 0, m = 0; i < nj && !rc; i++)
 		for (j = 0; j < pages[i]->element[1]->elements && !rc; j++, m++)
@@ -1585,12 +1679,28 @@ out:
 	return rc;
 }
 
+/* The end of a drain whose result so far is rc: the index keys pending
+ * go, also after a failure when they can (one that fails then is left to
+ * their entries' TTL: each reads as a miss). */
+static int drain_end(redis_be *r, const char *t, strlist *pending, int rc, ice_err *err)
+{
+	ice_err ignored = { 0 };
+
+	if (rc) {
+		unindex_pending(r, pending, t, &ignored);
+		return rc;
+	}
+	return unindex_pending(r, pending, t, err);
+}
+
 /* Drain table t until no job is left (also finishes an earlier,
  * interrupted one, or one another invalidator queued meanwhile), in
  * rounds of up to ICE_REDIS_DRAIN_JOBS jobs. */
 static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *err)
 {
-	redisReply *rep = NULL, *batch[ICE_REDIS_DRAIN_JOBS];
+	redisReply *rep = NULL;
+	job batch[ICE_REDIS_DRAIN_JOBS];
+	strlist pending = { 0 };
 	size_t i, nb, valid;
 	int rc = ICE_OK;
 
@@ -1606,11 +1716,12 @@ static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *e
 			break;
 		for (i = 0, nb = 0, valid = 0; i < rep->elements && !rc; i++) {
 			if (job_ok(rep->element[i])) {
-				batch[nb++] = rep->element[i];
+				batch[nb].s = rep->element[i]->str;
+				batch[nb++].n = rep->element[i]->len;
 				valid++;
 			}
 			if (nb == ICE_REDIS_DRAIN_JOBS || (nb && i + 1 == rep->elements)) {
-				rc = drain_round(r, t, batch, nb, removed, err);
+				rc = drain_round(r, t, batch, nb, &pending, removed, err);
 				nb = 0;
 			}
 		}
@@ -1620,6 +1731,105 @@ static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *e
 			break; /* nothing this code can drain */
 	}
 	freeReplyObject(rep);
+	return drain_end(r, t, &pending, rc, err);
+}
+
+/* Whether a tag's set is usually small: one file's entries. Such jobs are
+ * drained after the coarse ones (the table's, a partition's), whose walks
+ * mostly empty them first, which ends them without a walk (drain.lua). */
+static int tag_is_fine(const char *tag)
+{
+	return strncmp(tag, "file:", 5) == 0;
+}
+
+/* The drain jobs generation g published for tags (whole: the table's one
+ * job), the fine ones or the others, appended to out. */
+static int own_jobs(const strlist *tags, int whole, int fine, long long g, strlist *out)
+{
+	size_t i;
+
+	if (whole)
+		return fine || strlist_pushf(out, "%lld\n*", g) >= 0 ? ICE_OK : ICE_ENOMEM;
+	for (i = 0; tags && i < tags->n; i++)
+		if (tag_is_fine(tags->v[i]) == fine && strlist_pushf(out, "%lld\n=%s", g, tags->v[i]) < 0)
+			return ICE_ENOMEM;
+	return ICE_OK;
+}
+
+/* Jobs of an invalidation's own list looked up per round (SMISMEMBER): the
+ * ones still queued fill the round. */
+#define ICE_REDIS_DRAIN_LOOKAHEAD 1024
+
+/* Drain the jobs of list l of table t in order, each round filled with
+ * the first jobs still queued (those of the last round first, until their
+ * walks end). */
+static int drain_list(redis_be *r, const char *t, const strlist *l, uint64_t *removed, ice_err *err)
+{
+	job active[ICE_REDIS_DRAIN_JOBS], *cand = calloc(ICE_REDIS_DRAIN_LOOKAHEAD, sizeof *cand);
+	strlist pending = { 0 };
+	size_t na = 0, next = 0, nc, nb, i;
+	redisReply *rep = NULL;
+	int rc = ICE_OK;
+
+	if (!cand)
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	while (na > 0 || next < l->n) {
+		cmd c = { 0 };
+		size_t from = next;
+
+		for (nc = 0; nc < na; nc++)
+			cand[nc] = active[nc];
+		for (i = next; i < l->n && nc < ICE_REDIS_DRAIN_LOOKAHEAD; i++, nc++)
+			cand[nc] = (job){ l->v[i], strlen(l->v[i]) };
+		cmd_add(&c, "SMISMEMBER");
+		cmd_addkey(&c, r, t, "drain", NULL);
+		for (i = 0; i < nc; i++)
+			cmd_addn(&c, cand[i].s, cand[i].n);
+		rc = run(r, &c, &rep, err);
+		cmd_free(&c);
+		if (rc)
+			break;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != nc) {
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: SMISMEMBER: unexpected reply", ice_rlink_where(r->link));
+			break;
+		}
+		/* the list moves past what was looked at, up to the last job
+		 * taken when the round is full */
+		for (i = 0, nb = 0; i < nc && nb < ICE_REDIS_DRAIN_JOBS; i++) {
+			if (rep->element[i]->type == REDIS_REPLY_INTEGER && rep->element[i]->integer == 1)
+				active[nb++] = cand[i];
+			if (i >= na)
+				next = from + (i - na) + 1;
+		}
+		freeReplyObject(rep);
+		rep = NULL;
+		na = nb;
+		if (na > 0 && (rc = drain_round(r, t, active, na, &pending, removed, err)))
+			break;
+	}
+	freeReplyObject(rep);
+	free(cand);
+	return drain_end(r, t, &pending, rc, err);
+}
+
+/* Step 3 for the jobs generation g of table t published for tags (whole:
+ * the table): the coarse tags' jobs first (the table's, a partition's),
+ * then the fine ones, most of which the coarse walks ended by emptying
+ * their sets (drain.lua), so few rounds go to one-member sets. Jobs left
+ * by other invalidations are drain_table's. */
+static int drain_own(redis_be *r, const char *t, const strlist *tags, int whole, long long g,
+                     uint64_t *removed, ice_err *err)
+{
+	strlist own = { 0 };
+	int rc = ICE_OK, fine;
+
+	for (fine = 0; fine < 2 && !rc; fine++) {
+		if (own_jobs(tags, whole, fine, g, &own))
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		else
+			rc = drain_list(r, t, &own, removed, err);
+		strlist_free(&own);
+	}
 	return rc;
 }
 
@@ -1784,17 +1994,17 @@ static int publish(redis_be *r, const char *t, long long g, long long staged, in
  * staged marks were gone at the publish (a failover lost them, or they
  * expired): nothing was published, the caller stages again. */
 static int mark(redis_be *r, const char *t, const strlist *tags, int first, int expl, int whole,
-                uint64_t *removed, int *lost, ice_err *err)
+                long long *g, uint64_t *removed, int *lost, ice_err *err)
 {
-	long long g = 0, staged = 0, res = 0;
+	long long staged = 0, res = 0;
 	int rc, tries;
 
 	*lost = 0;
-	if ((rc = stage(r, t, tags, whole, &g, &staged, err)))
+	if ((rc = stage(r, t, tags, whole, g, &staged, err)))
 		return rc;
 	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
 		int merge = tries + 1 == ICE_REDIS_RETRIES;
-		if ((rc = publish(r, t, g, staged, first, expl, merge, &res, err)) || res != 0)
+		if ((rc = publish(r, t, *g, staged, first, expl, merge, &res, err)) || res != 0)
 			break;
 		if ((rc = drain_table(r, t, removed, err)))
 			break;
@@ -1817,7 +2027,7 @@ static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int f
                           int whole, uint64_t *removed, ice_err *err)
 {
 	unsigned long long epoch;
-	long long acked = 0;
+	long long acked = 0, g = 0;
 	int rc, slot = -1, want = 0, tries, lost = 0;
 
 	{
@@ -1831,7 +2041,7 @@ static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int f
 		return rc;
 	for (tries = 0; tries < ICE_REDIS_RETRIES; tries++) {
 		epoch = ice_rlink_epoch(r->link, slot);
-		if ((rc = mark(r, t, tags, first, expl, whole, removed, &lost, err)))
+		if ((rc = mark(r, t, tags, first, expl, whole, &g, removed, &lost, err)))
 			break;
 		if (lost)
 			continue;
@@ -1852,6 +2062,8 @@ static int mark_and_drain(redis_be *r, const char *t, const strlist *tags, int f
 		                   "%s: invalidation of %s acknowledged by %lld of %d replica(s) within %d ms: "
 		                   "not done (a failover could bring its entries back)",
 		                   ice_rlink_where(r->link), t, acked, want, r->wait_timeout_ms);
+	if ((rc = drain_own(r, t, tags, whole, g, removed, err)))
+		return rc;
 	return drain_table(r, t, removed, err);
 }
 

@@ -192,6 +192,10 @@ else
 	left=$(sql "SELECT (SELECT COUNT(*) FROM entries WHERE tbl = 'db.c') + (SELECT COUNT(*) FROM tags WHERE tag LIKE '%db.c:%')")
 fi
 is "$left" "0" "concurrent invalidators: no entry or reference left"
+if on_redis; then
+	# the last round's index keys go after its script (icecache-keys(7))
+	is "$(cache_keys 'icecache:k:e*' | wc -l)" 0 "concurrent invalidators: no index key left"
+fi
 
 # Failures: unreachable, Redis gone mid-run, bad flags.
 "$ICE_DIFF" "$t" | "$INV" --url "unix://$TMP/nope.sock" > /dev/null 2> "$TMP/err"

@@ -9,8 +9,10 @@
 # commit in calls of at most 500 tags (read from SLOWLOG, not timed). The
 # drain, whose writes are gathered to the end of each call, removes and
 # counts an entry met under two of its tags in one call once, takes a
-# tag whose set it empties off the table's list of tags, and moves no
-# cursor of a job another drainer finished.
+# tag whose set it empties off the table's list of tags and ends that
+# tag's job (a partition's walk ends its files' jobs: they are drained
+# after it and never walked), and moves no cursor of a job another
+# drainer finished.
 . "$top_srcdir/tests/cli/lib.sh"
 
 start_redis
@@ -34,8 +36,8 @@ publish() {
 	rc EVAL "$(cat "$LUA/publish.lua")" 6 "$(k dead)" "$(k drain)" "$(k "stage:$1")" \
 		"$(k "jobs:$1")" "$(k stats)" "$(k gstats)" 0 0 "$2" "$3"
 }
-# removal RECORDS: ice-diff's records of a commit removing the data files
-# named on stdin (one path a line), in partition p=1
+# removal [PART]: ice-diff's records of a commit removing the data files
+# named on stdin (one path a line), in partition PART (p=1)
 removal() {
 	python3 -c '
 import json, sys
@@ -43,13 +45,13 @@ paths = sys.stdin.read().split()
 rec = lambda **kw: print(json.dumps(kw, separators=(",", ":")))
 for p in paths:
     rec(kind="file", table=sys.argv[1], change="removed", content="data", file_path=p,
-        file_format="PARQUET", spec_id=0, partition={}, partition_key="p=1",
+        file_format="PARQUET", spec_id=0, partition={}, partition_key=sys.argv[2],
         record_count=1, file_size_in_bytes=1, sequence_number=1, **{"from": 1, "to": 2})
 rec(kind="diff", table=sys.argv[1], operation="delete", data_preserving=False, scope="files",
     counts={"data_added": 0, "data_removed": len(paths), "deletes_added": 0,
             "deletes_removed": 0, "rows_deleted": 0, "partitions": 1},
-    partitions=[{"spec_id": 0, "partition_key": "p=1"}], manifests_read=1, entries_read=len(paths), **{"from": 1, "to": 2})
-' "$T"
+    partitions=[{"spec_id": 0, "partition_key": sys.argv[2]}], manifests_read=1, entries_read=len(paths), **{"from": 1, "to": 2})
+' "$T" "${1:-p=1}"
 }
 
 for i in 1 2 3 4; do
@@ -117,6 +119,25 @@ is "$(rc EXISTS "$(k e:e5)" "$(k e:e6)" "$(k e:e7)" "$(k "t:partition:$T:p=1")")
 	"  the hashes and the partition's set are gone"
 is "$(rc SISMEMBER "$(k tags)" "partition:$T:p=1")" 0 "  the partition left the list of tags"
 is "$(rc SCARD "$(k all)")" 1 "  only e4 is left in the table's set of all entries"
+check "  e4 still a hit" hit e4
+
+# --- coarse jobs first: the partition's walk empties its files' sets and
+# so ends their jobs, which are never walked (one SSCAN in all) ---
+i=10
+while [ $i -lt 20 ]; do
+	"$CACHE" put "e$i" --file "$T:f$i" --partition "$T:p=2" --value "v$i" 2> /dev/null
+	echo "f$i"
+	i=$((i + 1))
+done | removal p=2 > "$TMP/rm10"
+rc CONFIG RESETSTAT > /dev/null
+"$INV" < "$TMP/rm10" > "$TMP/out10"
+ok $? "ice-invalidate of f10..f19, all in partition p=2"
+like "$(cat "$TMP/out10")" '"entries_removed":10' "  10 entries removed"
+is "$(rc INFO commandstats | sed -n 's/^cmdstat_sscan:calls=\([0-9]*\),.*/\1/p')" 1 \
+	"  one SSCAN: the partition's set; the 10 file jobs ended with their sets"
+is "$(rc EXISTS "$(k dead)" "$(k drain)" "$(k cur)")" 0 "  every mark, job and cursor gone"
+is "$(rc SMISMEMBER "$(k tags)" "partition:$T:p=2" "file:$T:f10" "file:$T:f19" | tr '\n' ' ')" \
+	"0 0 0 " "  the partition and its files left the list of tags"
 check "  e4 still a hit" hit e4
 
 # --- a big commit: staged in calls of at most 500 tags ---

@@ -6,7 +6,8 @@
 -- all, tags, stats, gstats, then per job its set and per candidate e:KEY
 -- and the sets of its tags. ARGV: the number of jobs, then per job: the
 -- job, its next cursor, its number of candidates, and per candidate: KEY,
--- its tags "\n"-joined as the caller read them, their number, the tags.
+-- its tags "\n"-joined as the caller read them, and the number of its tag
+-- sets among KEYS (a tag is its set's key without the prefix P:{T}:t:).
 -- A candidate whose stored tags differ (rewritten meanwhile) keeps its
 -- job's cursor where it was: the caller reads that page again. Returns
 -- {removed, jobs kept back, removed KEYs...}.
@@ -23,17 +24,18 @@ local out = {0, 0}
 local ki, ai = 8, 2
 local removed = {} -- KEY: removed by this call (a KEY can be in several jobs' pages)
 local hashes = {} -- the removed entries' e:KEY, for one DEL
-local sets, order = {}, {} -- set key: {tag, members to SREM}; the sets in the order first met
+local sets, order = {}, {} -- set key: {tagged, members to SREM}; the sets in the order first met
+local tag_at = #KEYS[5] - #'tags' + #'t:' + 1 -- where TAG starts in P:{T}:t:TAG
 local done, done_marks, done_gens = {}, {}, {} -- the jobs whose walk ended, their marks and Gs
 local moved = {} -- job, next cursor, ...: the jobs whose walk goes on
-local function srem_later(set, tag, k)
+local function srem_later(set, tagged, k)
   local s = sets[set]
   if not s then
     s = {m = {}}
     sets[set] = s
     order[#order + 1] = set
   end
-  if tag and not s.tag then s.tag = tag end
+  if tagged then s.tagged = true end
   s.m[#s.m + 1] = k
 end
 local function in_thousands(cmd, key, list)
@@ -64,7 +66,7 @@ for _ = 1, njobs do
         if f[2] ~= declared then
           differ = differ + 1
         else
-          for i = 0, nt - 1 do srem_later(KEYS[ki + 1 + i], ARGV[ai + 3 + i], k) end
+          for i = 0, nt - 1 do srem_later(KEYS[ki + 1 + i], true, k) end
           srem_later(KEYS[4], nil, k)
           hashes[#hashes + 1] = KEYS[ki]
           removed[k] = true
@@ -73,7 +75,7 @@ for _ = 1, njobs do
         end
       end
     end
-    ki, ai = ki + 1 + nt, ai + 3 + nt
+    ki, ai = ki + 1 + nt, ai + 3
   end
   if differ > 0 then
     out[2] = out[2] + 1
@@ -120,9 +122,30 @@ local emptied = {} -- the tags whose sets this call left empty
 for _, key in ipairs(order) do
   local s = sets[key]
   in_thousands('SREM', key, s.m)
-  if s.tag and redis.call('SCARD', key) == 0 then emptied[#emptied + 1] = s.tag end
+  if s.tagged and redis.call('SCARD', key) == 0 then emptied[#emptied + 1] = string.sub(key, tag_at) end
 end
 in_thousands('SREM', KEYS[5], emptied)
+-- a tag whose set this call left empty has nothing left to walk: its
+-- current job ("G\n=TAG", G its mark in dead) is done now, with its
+-- cursor and its mark, exactly as if its walk had ended (no entry carries
+-- TAG any more, and one written later has a higher seq). Draining a
+-- partition's tag thus ends the jobs of its files' one-member sets
+-- without a walk each.
+local ended, ended_marks = {}, {}
+for i = 1, #emptied, 1000 do
+  local last = math.min(i + 999, #emptied)
+  local gen = redis.call('HMGET', KEYS[3], unpack(emptied, i, last))
+  for j = i, last do
+    local gj = gen[j - i + 1]
+    if gj then
+      ended[#ended + 1] = gj .. '\n=' .. emptied[j]
+      ended_marks[#ended_marks + 1] = emptied[j]
+    end
+  end
+end
+in_thousands('SREM', KEYS[1], ended)
+in_thousands('HDEL', KEYS[2], ended)
+in_thousands('HDEL', KEYS[3], ended_marks)
 if out[1] > 0 then
   redis.call('HINCRBY', KEYS[6], 'invalidated', out[1])
   redis.call('HINCRBY', KEYS[7], 'invalidated', out[1])
