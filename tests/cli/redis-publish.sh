@@ -11,8 +11,8 @@
 # counts an entry met under two of its tags in one call once, takes a
 # tag whose set it empties off the table's list of tags and ends that
 # tag's job (a partition's walk ends its files' jobs: they are drained
-# after it and never walked), and moves no cursor of a job another
-# drainer finished.
+# after it and never walked; a set left with members keeps its job), and
+# moves no cursor of a job another drainer finished.
 . "$top_srcdir/tests/cli/lib.sh"
 
 start_redis
@@ -201,5 +201,34 @@ rc SREM "$(k drain)" "$job" > /dev/null
 rc DEL "$(k cur)" > /dev/null
 drain_page
 is "$(rc EXISTS "$(k cur)")" 0 "drain: a job finished by another drainer leaves no cursor behind"
+
+# --- one drain call leaves one of an entry's tag sets empty and the other
+# not: only the emptied tag's job and mark end ---
+A="partition:$T:q=1"
+B="file:$T:mx"
+rc HSET "$(k e:mx)" v x created 1 expires 0 size 1 hits 0 tags "$A
+$B" seq 1 > /dev/null
+rc SADD "$(k "t:$A")" mx my > /dev/null
+rc SADD "$(k "t:$B")" mx > /dev/null
+rc SADD "$(k all)" mx > /dev/null
+rc SADD "$(k tags)" "$A" "$B" > /dev/null
+rc HSET "$(k dead)" "$A" 5 "$B" 5 > /dev/null
+jobA=$(printf '5\n=%s' "$A")
+jobB=$(printf '5\n=%s' "$B")
+rc SADD "$(k drain)" "$jobA" "$jobB" > /dev/null
+rc EVAL "$(cat "$LUA/drain.lua")" 11 "$(k drain)" "$(k cur)" "$(k dead)" "$(k all)" \
+	"$(k tags)" "$(k stats)" "$(k gstats)" "$(k "t:$A")" \
+	"$(k e:mx)" "$(k "t:$A")" "$(k "t:$B")" 1 "$jobA" 17 1 mx "$A
+$B" 2 > /dev/null
+is "$(rc EXISTS "$(k e:mx)") $(rc SMEMBERS "$(k "t:$A")")" "0 my" \
+	"drain: the entry goes, its partition's set keeps my"
+is "$(rc SMISMEMBER "$(k drain)" "$jobA" "$jobB" | tr '\n' ' ')" "1 0 " \
+	"  the emptied file tag's job ended; the partition's goes on"
+is "$(rc HEXISTS "$(k dead)" "$A") $(rc HEXISTS "$(k dead)" "$B")" "1 0" \
+	"  so did the file tag's mark only"
+is "$(rc SMISMEMBER "$(k tags)" "$A" "$B" | tr '\n' ' ')" "1 0 " \
+	"  and only the file tag left the list of tags"
+rc DEL "$(k drain)" "$(k dead)" "$(k cur)" "$(k "t:$A")" > /dev/null
+rc SREM "$(k tags)" "$A" > /dev/null
 
 done_testing
