@@ -1440,10 +1440,10 @@ static int unindex_pending(redis_be *r, strlist *pending, const char *t, ice_err
 }
 
 /* Jobs drained per round, and the set members a round looks at (the
- * SSCAN COUNT of each job is its share, at least 4): about 10 ms of Redis
+ * SSCAN COUNT of each job is its share, at least 4): about 5 ms of Redis
  * per drain script on an idle machine (bench/run measurement 4). */
 #define ICE_REDIS_DRAIN_JOBS 64
-#define ICE_REDIS_DRAIN_BUDGET 512
+#define ICE_REDIS_DRAIN_BUDGET 256
 
 /* A drain job, "G\n=TAG" or "G\n*" (borrowed bytes). */
 typedef struct job {
