@@ -18,6 +18,10 @@
  * and 1 returned; 0 for a free-form tag. */
 int ice_tag_table(const char *tag, const char **t, size_t *tlen);
 
+/* Whether tag is a data or delete file's, "file:T:PATH" (such a tag
+ * usually covers few entries). */
+int ice_tag_is_file(const char *tag);
+
 /* A well-formed tag (not empty, no "\n"): ICE_OK, else ICE_EINVAL naming
  * the tag by its position pos (0-based; the message counts from 1). */
 int ice_tag_check(const char *tag, size_t pos, ice_err *err);

@@ -1734,16 +1734,10 @@ static int drain_table(redis_be *r, const char *t, uint64_t *removed, ice_err *e
 	return drain_end(r, t, &pending, rc, err);
 }
 
-/* Whether a tag's set is usually small: one file's entries. Such jobs are
- * drained after the coarse ones (the table's, a partition's), whose walks
- * mostly empty them first, which ends them without a walk (drain.lua). */
-static int tag_is_fine(const char *tag)
-{
-	return strncmp(tag, "file:", 5) == 0;
-}
-
 /* The drain jobs generation g published for tags (whole: the table's one
- * job), the fine ones or the others, appended to out. */
+ * job), the fine ones (files': their sets are usually small, and the
+ * coarse walks mostly empty them first, which ends them without a walk)
+ * or the others, appended to out. */
 static int own_jobs(const strlist *tags, int whole, int fine, long long g, strlist *out)
 {
 	size_t i;
@@ -1751,13 +1745,15 @@ static int own_jobs(const strlist *tags, int whole, int fine, long long g, strli
 	if (whole)
 		return fine || strlist_pushf(out, "%lld\n*", g) >= 0 ? ICE_OK : ICE_ENOMEM;
 	for (i = 0; tags && i < tags->n; i++)
-		if (tag_is_fine(tags->v[i]) == fine && strlist_pushf(out, "%lld\n=%s", g, tags->v[i]) < 0)
+		if (ice_tag_is_file(tags->v[i]) == fine && strlist_pushf(out, "%lld\n=%s", g, tags->v[i]) < 0)
 			return ICE_ENOMEM;
 	return ICE_OK;
 }
 
-/* Jobs of an invalidation's own list looked up per round (SMISMEMBER): the
- * ones still queued fill the round. */
+/* Jobs of an invalidation's own list looked up per round (SMISMEMBER),
+ * the ones still queued filling the round: as many as a round takes while
+ * jobs of the last round go on, more when none does (most of the files'
+ * jobs have ended by then). */
 #define ICE_REDIS_DRAIN_LOOKAHEAD 1024
 
 /* Drain the jobs of list l of table t in order, each round filled with
@@ -1765,7 +1761,8 @@ static int own_jobs(const strlist *tags, int whole, int fine, long long g, strli
  * walks end). */
 static int drain_list(redis_be *r, const char *t, const strlist *l, uint64_t *removed, ice_err *err)
 {
-	job active[ICE_REDIS_DRAIN_JOBS], *cand = calloc(ICE_REDIS_DRAIN_LOOKAHEAD, sizeof *cand);
+	job active[ICE_REDIS_DRAIN_JOBS];
+	job *cand = calloc(ICE_REDIS_DRAIN_JOBS + ICE_REDIS_DRAIN_LOOKAHEAD, sizeof *cand);
 	strlist pending = { 0 };
 	size_t na = 0, next = 0, nc, nb, i;
 	redisReply *rep = NULL;
@@ -1775,11 +1772,11 @@ static int drain_list(redis_be *r, const char *t, const strlist *l, uint64_t *re
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	while (na > 0 || next < l->n) {
 		cmd c = { 0 };
-		size_t from = next;
+		size_t from = next, ahead = na ? ICE_REDIS_DRAIN_JOBS : ICE_REDIS_DRAIN_LOOKAHEAD;
 
 		for (nc = 0; nc < na; nc++)
 			cand[nc] = active[nc];
-		for (i = next; i < l->n && nc < ICE_REDIS_DRAIN_LOOKAHEAD; i++, nc++)
+		for (i = next; i < l->n && nc < na + ahead; i++, nc++)
 			cand[nc] = (job){ l->v[i], strlen(l->v[i]) };
 		cmd_add(&c, "SMISMEMBER");
 		cmd_addkey(&c, r, t, "drain", NULL);

@@ -30,6 +30,14 @@ int ice_tag_table(const char *tag, const char **t, size_t *tlen)
 	return *tlen > 0;
 }
 
+int ice_tag_is_file(const char *tag)
+{
+	const char *t;
+	size_t tl;
+
+	return strncmp(tag, "file:", 5) == 0 && ice_tag_table(tag, &t, &tl);
+}
+
 int ice_tag_check(const char *tag, size_t pos, ice_err *err)
 {
 	if (!tag || !tag[0] || strchr(tag, '\n'))

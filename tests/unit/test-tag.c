@@ -52,8 +52,18 @@ static void test_put_rules(void)
 	tap_ok(strstr(err.msg, "tag 2") != NULL, "put: the message counts tags from 1 (%s)", err.msg);
 }
 
+static void test_is_file(void)
+{
+	tap_ok(ice_tag_is_file("file:db.t:s3://b/t/data/a.parquet"), "a file's tag is one");
+	tap_ok(!ice_tag_is_file("partition:db.t:day=2024-01-01"), "a partition's tag is not");
+	tap_ok(!ice_tag_is_file("table:db.t"), "a table's tag is not");
+	tap_ok(!ice_tag_is_file("file:"), "\"file:\" naming no table is free-form, not a file's");
+	tap_ok(!ice_tag_is_file("files-of-the-day"), "a free-form tag is not");
+}
+
 void test_tag(void)
 {
 	test_table_list();
 	test_put_rules();
+	test_is_file();
 }

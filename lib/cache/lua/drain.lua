@@ -16,10 +16,8 @@
 -- removed members in one SREM, the tag sets left empty found by EXISTS
 -- over ranges of them (their tags leave the table's list of tags in one
 -- SREM, and their jobs end), the jobs' cursors and marks in one command
--- each. Redis runs the
--- script as one step, so no reader sees the difference; the calls per
--- removed entry fall from about nine to about five, and those per job
--- from four to none (bench/run measurement 4).
+-- each. Redis runs the script as one step, so no reader sees the
+-- difference (bench/run measurement 4 counts the calls per entry).
 local njobs = tonumber(ARGV[1])
 local out = {0, 0}
 local ki, ai = 8, 2
