@@ -263,6 +263,22 @@ static int run(redis_be *r, cmd *c, redisReply **out, ice_err *err)
 	return ice_rlink_cmd(r->link, &lc, out, err);
 }
 
+/* Run c and free it; *v its integer reply (else ICE_EBACKEND, naming
+ * what). */
+static int run_integer(redis_be *r, cmd *c, const char *what, long long *v, ice_err *err)
+{
+	redisReply *rep = NULL;
+	int rc = run(r, c, &rep, err);
+
+	if (!rc && rep->type == REDIS_REPLY_INTEGER)
+		*v = rep->integer;
+	else if (!rc)
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: %s: unexpected reply", ice_rlink_where(r->link), what);
+	freeReplyObject(rep);
+	cmd_free(c);
+	return rc;
+}
+
 /* Run n commands pipelined; out[i] their replies, errors included. */
 static int run_many(redis_be *r, cmd *cs, size_t n, redisReply **out, ice_err *err)
 {
@@ -1756,9 +1772,25 @@ static int own_jobs(const strlist *tags, int whole, int fine, long long g, strli
  * jobs have ended by then). */
 #define ICE_REDIS_DRAIN_LOOKAHEAD 1024
 
+/* Whether table t has no drain job queued at all (SCARD drain is 0). */
+static int drain_idle(redis_be *r, const char *t, int *idle, ice_err *err)
+{
+	cmd c = { 0 };
+	long long n = 0;
+	int rc;
+
+	cmd_add(&c, "SCARD");
+	cmd_addkey(&c, r, t, "drain", NULL);
+	rc = run_integer(r, &c, "SCARD", &n, err);
+	*idle = n == 0;
+	return rc;
+}
+
 /* Drain the jobs of list l of table t in order, each round filled with
  * the first jobs still queued (those of the last round first, until their
- * walks end). */
+ * walks end). Whenever no round is going on, an empty queue ends the list
+ * at once: after the coarse walks have emptied the files' sets, ending
+ * their jobs with them, that spares looking up each file's job. */
 static int drain_list(redis_be *r, const char *t, const strlist *l, uint64_t *removed, ice_err *err)
 {
 	job active[ICE_REDIS_DRAIN_JOBS];
@@ -1773,6 +1805,10 @@ static int drain_list(redis_be *r, const char *t, const strlist *l, uint64_t *re
 	while (na > 0 || next < l->n) {
 		cmd c = { 0 };
 		size_t from = next, ahead = na ? ICE_REDIS_DRAIN_JOBS : ICE_REDIS_DRAIN_LOOKAHEAD;
+		int idle = 0;
+
+		if (na == 0 && ((rc = drain_idle(r, t, &idle, err)) || idle))
+			break;
 
 		for (nc = 0; nc < na; nc++)
 			cand[nc] = active[nc];
@@ -1916,20 +1952,13 @@ static int stage(redis_be *r, const char *t, const strlist *tags, int whole, lon
 {
 	size_t n = whole ? 1 : tags ? tags->n : 0, nc = (n + ICE_REDIS_STAGE_TAGS - 1) / ICE_REDIS_STAGE_TAGS, i;
 	cmd inc = { 0 }, *cs = NULL;
-	redisReply *rep = NULL, **reps = NULL;
+	redisReply **reps = NULL;
 	int rc;
 
 	*staged = 0;
 	cmd_add(&inc, "INCR");
 	cmd_addkey(&inc, r, t, "seq", NULL);
-	if ((rc = run(r, &inc, &rep, err)))
-		goto out;
-	if (rep->type != REDIS_REPLY_INTEGER) {
-		rc = ice_err_set(err, ICE_EBACKEND, "%s: INCR: unexpected reply", ice_rlink_where(r->link));
-		goto out;
-	}
-	*g = rep->integer;
-	if (nc == 0)
+	if ((rc = run_integer(r, &inc, "INCR", g, err)) || nc == 0)
 		goto out;
 	cs = calloc(nc, sizeof *cs);
 	reps = calloc(nc, sizeof *reps);
@@ -1951,7 +1980,6 @@ out:
 		cmds_free(cs, reps, nc);
 	else
 		free(reps);
-	freeReplyObject(rep);
 	cmd_free(&inc);
 	return rc;
 }
@@ -1962,9 +1990,7 @@ out:
 static int publish(redis_be *r, const char *t, long long g, long long staged, int first, int expl,
                    int merge, long long *res, ice_err *err)
 {
-	redisReply *rep = NULL;
 	cmd c = { 0 };
-	int rc;
 
 	eval_init(&c, r, S_PUBLISH);
 	cmd_addkeys(&c, r, t, (const char *const[]){ "dead", "drain", NULL });
@@ -1975,15 +2001,7 @@ static int publish(redis_be *r, const char *t, long long g, long long staged, in
 	cmd_add(&c, expl ? "1" : "0");
 	cmd_addf(&c, "%lld", staged);
 	cmd_add(&c, merge ? "1" : "0");
-	if (!(rc = run(r, &c, &rep, err))) {
-		if (rep->type == REDIS_REPLY_INTEGER)
-			*res = rep->integer;
-		else
-			rc = ice_err_set(err, ICE_EBACKEND, "%s: publish: unexpected reply", ice_rlink_where(r->link));
-	}
-	freeReplyObject(rep);
-	cmd_free(&c);
-	return rc;
+	return run_integer(r, &c, "publish", res, err);
 }
 
 /* Steps 1 and 2 for table t. An earlier invalidation of t still being

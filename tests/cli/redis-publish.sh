@@ -11,7 +11,8 @@
 # counts an entry met under two of its tags in one call once, takes a
 # tag whose set it empties off the table's list of tags and ends that
 # tag's job (a partition's walk ends its files' jobs: they are drained
-# after it and never walked; a set left with members keeps its job), and
+# after it, never walked nor looked up; a set left with members keeps its
+# job), and
 # moves no cursor of a job another drainer finished.
 . "$top_srcdir/tests/cli/lib.sh"
 
@@ -130,11 +131,22 @@ while [ $i -lt 20 ]; do
 	i=$((i + 1))
 done | removal p=2 > "$TMP/rm10"
 rc CONFIG RESETSTAT > /dev/null
+# every command Redis runs meanwhile, those of scripts too (MONITOR, up
+# from its "OK" until the ECHO sent after the run shows)
+rc MONITOR > "$TMP/mon10" &
+mon_pid=$!
+track_pid $mon_pid
+wait_for 30 grep -q '^OK' "$TMP/mon10" || echo "# MONITOR did not start"
 "$INV" < "$TMP/rm10" > "$TMP/out10"
 ok $? "ice-invalidate of f10..f19, all in partition p=2"
+rc ECHO monitor-end > /dev/null
+wait_for 30 grep -q '"monitor-end"' "$TMP/mon10" || echo "# MONITOR missed the end"
+kill $mon_pid
 like "$(cat "$TMP/out10")" '"entries_removed":10' "  10 entries removed"
 is "$(rc INFO commandstats | sed -n 's/^cmdstat_sscan:calls=\([0-9]*\),.*/\1/p')" 1 \
 	"  one SSCAN: the partition's set; the 10 file jobs ended with their sets"
+is "$(grep -v ' lua\]' "$TMP/mon10" | grep -ci '"smismember".*=file:')" 0 \
+	"  their jobs never looked up: the pass of the file tags ends on an empty queue"
 is "$(rc EXISTS "$(k dead)" "$(k drain)" "$(k cur)")" 0 "  every mark, job and cursor gone"
 is "$(rc SMISMEMBER "$(k tags)" "partition:$T:p=2" "file:$T:f10" "file:$T:f19" | tr '\n' ' ')" \
 	"0 0 0 " "  the partition and its files left the list of tags"

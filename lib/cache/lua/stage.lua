@@ -18,18 +18,18 @@ local first_tag = 4 -- ARGV[4..]: the tags
 local added = 0
 local jobs, marks = {}, {}
 local function stage(job, marker)
-  jobs[#jobs + 1] = g .. '\n' .. job
+  jobs[#jobs + 1] = job
   marks[#marks + 1] = marker
   marks[#marks + 1] = g
 end
 if whole then
-  if redis.call('EXISTS', KEYS[3]) == 1 then stage('*', '') end
+  if redis.call('EXISTS', KEYS[3]) == 1 then stage(g .. '\n*', '') end
 elseif #ARGV >= first_tag then
   local listed = redis.call('SMISMEMBER', KEYS[3], unpack(ARGV, first_tag))
   for i = 1, #listed do
     if listed[i] == 1 then
       local tag = ARGV[first_tag + i - 1]
-      stage('=' .. tag, tag)
+      stage(g .. '\n=' .. tag, tag)
     end
   end
 end
