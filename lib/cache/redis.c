@@ -263,8 +263,8 @@ static int run(redis_be *r, cmd *c, redisReply **out, ice_err *err)
 	return ice_rlink_cmd(r->link, &lc, out, err);
 }
 
-/* Run c and free it; *v its integer reply (else ICE_EBACKEND, naming
- * what). */
+/* Run c (the caller frees it); *v its integer reply (else ICE_EBACKEND,
+ * naming what). */
 static int run_integer(redis_be *r, cmd *c, const char *what, long long *v, ice_err *err)
 {
 	redisReply *rep = NULL;
@@ -275,7 +275,6 @@ static int run_integer(redis_be *r, cmd *c, const char *what, long long *v, ice_
 	else if (!rc)
 		rc = ice_err_set(err, ICE_EBACKEND, "%s: %s: unexpected reply", ice_rlink_where(r->link), what);
 	freeReplyObject(rep);
-	cmd_free(c);
 	return rc;
 }
 
@@ -1782,6 +1781,7 @@ static int drain_idle(redis_be *r, const char *t, int *idle, ice_err *err)
 	cmd_add(&c, "SCARD");
 	cmd_addkey(&c, r, t, "drain", NULL);
 	rc = run_integer(r, &c, "SCARD", &n, err);
+	cmd_free(&c);
 	*idle = n == 0;
 	return rc;
 }
@@ -1991,6 +1991,7 @@ static int publish(redis_be *r, const char *t, long long g, long long staged, in
                    int merge, long long *res, ice_err *err)
 {
 	cmd c = { 0 };
+	int rc;
 
 	eval_init(&c, r, S_PUBLISH);
 	cmd_addkeys(&c, r, t, (const char *const[]){ "dead", "drain", NULL });
@@ -2001,7 +2002,9 @@ static int publish(redis_be *r, const char *t, long long g, long long staged, in
 	cmd_add(&c, expl ? "1" : "0");
 	cmd_addf(&c, "%lld", staged);
 	cmd_add(&c, merge ? "1" : "0");
-	return run_integer(r, &c, "publish", res, err);
+	rc = run_integer(r, &c, "publish", res, err);
+	cmd_free(&c);
+	return rc;
 }
 
 /* Steps 1 and 2 for table t. An earlier invalidation of t still being

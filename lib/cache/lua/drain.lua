@@ -120,11 +120,7 @@ in_thousands('DEL', nil, hashes)
 local tagged, lone = {}, {} -- the tag sets this call removed members from: several, one
 for _, key in ipairs(order) do
   local s = sets[key]
-  if #s.m == 1 then
-    redis.call('SREM', key, s.m[1])
-  else
-    in_thousands('SREM', key, s.m)
-  end
+  in_thousands('SREM', key, s.m)
   if s.tagged then
     if #s.m > 1 then tagged[#tagged + 1] = key else lone[#lone + 1] = key end
   end
