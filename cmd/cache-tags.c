@@ -34,7 +34,53 @@ static void report_tag(void *ctx, const char *tag, const char *why)
 		ice_cli_warn("tag '%s' may never be invalidated: %s", given, why);
 }
 
-int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool strict)
+/* Whether any of the n tags names a table (ice_tag_table). */
+static bool any_tied(const char *const *tags, size_t n)
+{
+	const char *tb;
+	size_t tl, i;
+
+	for (i = 0; i < n; i++)
+		if (ice_tag_table(tags[i], &tb, &tl))
+			return true;
+	return false;
+}
+
+/* Whether tag is the name of a table the pipeline has recorded. */
+static bool names_known_table(ice_tagnorm *t, const char *tag)
+{
+	ice_err ignored = { 0 };
+	const json_t *info = NULL;
+	int seen = 0;
+
+	return ice_tagnorm_info(t, tag, strlen(tag), &info, &seen, &ignored) == ICE_OK && (info || seen);
+}
+
+/* Tags given, none naming a table, on an entry without a TTL: no commit
+ * will ever remove it (doctor's check_untied, said before the put). A tag
+ * that is the name of a table the pipeline knows most likely lost its
+ * "table:"; the message says so. Returns the number of tags reported. */
+static size_t report_untied(ice_tagnorm *t, check_ctx *c)
+{
+	static const char why[] = "it names no table and the entry has no TTL, so no commit removes it "
+	                          "(tag it with --table, --partition or --file, or give --ttl)";
+	size_t i;
+
+	if (any_tied((const char *const *)c->canon, c->n))
+		return 0;
+	for (i = 0; i < c->n; i++) {
+		char *hint = NULL;
+
+		if (names_known_table(t, c->canon[i]) &&
+		    asprintf(&hint, "%s; did you mean 'table:%s'?", why, c->canon[i]) < 0)
+			hint = NULL;
+		report_tag(c, c->canon[i], hint ? hint : why);
+		free(hint);
+	}
+	return c->n;
+}
+
+int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool no_ttl, bool strict)
 {
 	check_ctx c = { strict, tags, NULL, n };
 	ice_tagnorm *t;
@@ -50,6 +96,8 @@ int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool
 	}
 	if (ice_tagnorm_tags(t, tags, n, &c.canon, &err) == ICE_OK &&
 	    ice_tagnorm_lint(t, (const char *const *)c.canon, n, report_tag, &c, &problems, &err) == ICE_OK) {
+		if (no_ttl)
+			problems += report_untied(t, &c);
 		if (problems && strict)
 			status = ICE_EXIT_USAGE;
 	}
@@ -157,18 +205,13 @@ static int emit_doctor(doctor_ctx *c, const char *table, const json_t *bad, cons
 static int check_untied(doctor_ctx *c)
 {
 	static const char why[] = "no table-scoped tag and no TTL: no commit invalidates it";
-	json_t *bad = json_array();
-	const char *tb;
-	size_t tl, i;
+	json_t *bad;
+	size_t i;
 	int rc;
 
-	for (i = 0; i < c->m->n_tags; i++)
-		if (ice_tag_table(c->m->tags[i], &tb, &tl))
-			break;
-	if (c->m->expires_ms || i < c->m->n_tags) {
-		json_decref(bad);
+	if (c->m->expires_ms || any_tied((const char *const *)c->m->tags, c->m->n_tags))
 		return ICE_OK;
-	}
+	bad = json_array();
 	for (i = 0; bad && i < c->m->n_tags; i++)
 		json_array_append_new(bad, json_pack("[o, s]", ice_json_text(c->m->tags[i]), why));
 	if (bad && !c->m->n_tags)

@@ -9,11 +9,13 @@
 #include "ice_backend.h"
 
 /* Warn on stderr about each tag that can never be invalidated (naming the
- * close matches); strict (--strict, or strict_tags in the configuration):
- * say it as an error and refuse. Returns -1 to go on, else the exit status
+ * close matches) and, when the entry will have no TTL (no_ttl), about tags
+ * of which none names a table: nothing but rm would remove the entry.
+ * strict (--strict, or strict_tags in the configuration): say it as an
+ * error and refuse. Returns -1 to go on, else the exit status
  * (ICE_EXIT_USAGE when refused). A cache that cannot be asked is not a
  * reason to refuse: the put that follows reports it. */
-int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool strict);
+int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool no_ttl, bool strict);
 
 /* The form a tag is stored in (ice_tagnorm.h), for filters (ls --tag): a
  * new string, or NULL when out of memory or the cache cannot be asked (the

@@ -61,7 +61,8 @@ static const char usage_tail[] =
 	"      --strict            put, exec, fetch: refuse tags that can never be\n"
 	"                          invalidated\n"
 	"                          (a table the pipeline never saw, a partition field\n"
-	"                          the table lacks); without it they are warnings\n"
+	"                          the table lacks, tags naming no table on an entry\n"
+	"                          without TTL); without it they are warnings\n"
 	"\n"
 	"Options:\n"
 	"  -u, --url URL           the cache: redis://[user:password@]host[:port][/db],\n"
@@ -147,14 +148,15 @@ static int fail(int rc, const ice_err *err)
 
 /* ---- put ------------------------------------------------------------------ */
 
-/* Tags that can never be invalidated: warnings, or with --strict (or
+/* Tags that can never be invalidated (no_ttl: the entry will have no TTL,
+ * so tags naming no table are too): warnings, or with --strict (or
  * strict_tags = true) a refusal. -1: go on. */
-static int check_tags(ice_backend *b, const options *o)
+static int check_tags(ice_backend *b, const options *o, bool no_ttl)
 {
 	const ice_config *cfg;
 	bool strict = o->strict || (ice_cli_config(&cfg) < 0 && cfg->strict_tags);
 
-	return ice_cache_check_tags(b, (const char *const *)o->tags, o->n_tags, strict);
+	return ice_cache_check_tags(b, (const char *const *)o->tags, o->n_tags, no_ttl, strict);
 }
 
 static int read_stdin(char **buf, size_t *len)
@@ -207,7 +209,7 @@ static int cmd_put(ice_backend **b, const options *o, int argc, char **argv)
 
 	if (argc != 1)
 		return ice_cli_usage_error("put takes one KEY");
-	if ((rc = check_tags(*b, o)) >= 0)
+	if ((rc = check_tags(*b, o, put_ttl_ms(o) == 0)) >= 0)
 		return rc;
 	if (o->value) {
 		buf = strdup(o->value);
@@ -631,7 +633,7 @@ static int cmd_exec(ice_backend **no_cache, const options *o, int argc, char **a
 	                                                  DEFAULT_LOCK_TIMEOUT_MS), &st)) >= 0)
 		goto out;
 	/* a hit stores nothing: the tags are checked only before a run */
-	if ((status = check_tags(b, o)) >= 0)
+	if ((status = check_tags(b, o, exec_ttl_ms(o, cfg) == 0)) >= 0)
 		goto out;
 	status = run_command(o->run.command, &cap);
 	if (status == 0 && cap.too_big)
@@ -699,7 +701,8 @@ static int fetch_file(const options *o, const char *path)
 		ice_cli_error("%s", err.msg);
 		goto out;
 	}
-	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o)) >= 0)
+	/* no_ttl false: the entry is checked against the file itself on each read */
+	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o, false)) >= 0)
 		goto out;
 	if (b && ice_backend_get(b, key, &val, &len, &meta, &err) == ICE_OK &&
 	    file_entry_current(&meta, abs)) {
@@ -861,7 +864,8 @@ static int fetch_url(const options *o, const char *url)
 		ice_cli_error("%s", err.msg);
 		return ICE_EXIT_FAILURE;
 	}
-	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o)) >= 0)
+	/* no_ttl false: the entry is revalidated as HTTP says, tags or not */
+	if ((status = open_cache_or_degrade(o, &b)) >= 0 || (status = check_tags(b, o, false)) >= 0)
 		goto out;
 	lookup_url(b, key, &c);
 	if (c.present && c.rt.fresh)

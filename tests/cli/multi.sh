@@ -84,6 +84,34 @@ echo "strict_tags = false" > "$XDG_CONFIG_HOME/icecache/config"
 ok $? "strict_tags = false: a warning only"
 rm "$XDG_CONFIG_HOME/icecache/config"
 
+# tags of which none names a table, on an entry without a TTL: nothing
+# but rm removes it, so put and exec say so (the tag that is a known
+# table's name most likely lost its "table:")
+"$C" put u1 --value v --tag shop.orders 2> "$TMP/err"
+ok $? "a tag naming no table, no TTL: stored (a warning only)"
+like "$(cat "$TMP/err")" "tag 'shop.orders' may never be invalidated: it names no table and the entry has no TTL" \
+	"and warned about"
+like "$(cat "$TMP/err")" "did you mean 'table:shop.orders'?" "naming the table tag it most likely meant"
+"$C" put u2 --strict --value v --tag nightly-report 2> "$TMP/err"
+is "$?" 2 "--strict refuses it (exit 2)"
+like "$(cat "$TMP/err")" "error: tag 'nightly-report': it names no table" "as an error"
+gone u2
+ok $? "and stores nothing"
+"$C" put u3 --value v --tag nightly-report --ttl 1h 2> "$TMP/err"
+is "$?/$(cat "$TMP/err")" "0/" "with a TTL: no warning (it goes in time)"
+"$C" put u4 --value v --tag nightly-report --table shop.customers 2> "$TMP/err"
+is "$?/$(cat "$TMP/err")" "0/" "beside a table tag: no warning (a commit to the table removes it)"
+"$C" put u5 --value v 2> "$TMP/err"
+is "$?/$(cat "$TMP/err")" "0/" "no tags at all: no warning (nothing asked to invalidate it)"
+"$C" exec u6 --tag nightly-report -- echo computed > /dev/null 2> "$TMP/err"
+is "$?/$(cat "$TMP/err")" "0/" "exec keeps its result an hour by default: no warning"
+"$C" exec u7 --strict --tag nightly-report --ttl until-invalidated -- touch "$TMP/ran7" 2> "$TMP/err"
+is "$?" 2 "exec --strict --ttl until-invalidated refuses it"
+check "before running the command" test ! -e "$TMP/ran7"
+"$C" doctor > "$TMP/doc"
+like "$(grep '"u1"' "$TMP/doc")" '"never_invalidated":true' "doctor lists the entry put with the warning"
+"$C" rm u1 u3 u4 u5 u6 > /dev/null
+
 "$C" doctor > "$TMP/doc"
 is "$?" 1 "doctor: exit 1 when entries nothing invalidates exist"
 is "$($JSONQ '"%s %s %s" % (r["key"], r["table"], r["never_invalidated"])' < "$TMP/doc" | sort | tr '\n' ' ')" \
