@@ -34,8 +34,9 @@ char *ice_tag_canonical(const char *tag, const json_t *info);
 
 /* Why a tag can never equal a tag the pipeline emits for a table whose
  * info is given (the tag already canonical): a new message naming close
- * matches, or NULL when nothing is wrong (or not knowable: no info, a free
- * form or file tag). *oom is set when out of memory. */
+ * matches (a file tag: its path is relative, info not needed), or NULL
+ * when nothing is wrong (or not knowable: no info, a free form tag). *oom
+ * is set when out of memory. */
 char *ice_tag_problem(const char *tag, const json_t *info, int *oom);
 
 /* Record what a diff record says of its table (name, table_uuid, specs)

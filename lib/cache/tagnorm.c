@@ -458,6 +458,43 @@ static char *specs_list(const json_t *info)
 	return list;
 }
 
+/* Whether path is as a manifest holds it: absolute, or a URI (a scheme
+ * and a colon: s3://..., file:/..., hdfs://...). The spec's file_path is
+ * a full URI; a path relative to the table or the working directory never
+ * equals one. */
+static bool full_path(const char *path)
+{
+	const char *p = path;
+
+	if (*p == '/')
+		return true;
+	if (!isalpha((unsigned char)*p))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return *p == ':';
+}
+
+/* The problem of file tag file:T:PATH, or NULL. */
+static char *file_problem(const char *tag, int *oom)
+{
+	const char *t, *path;
+	size_t tl;
+	char *why = NULL;
+
+	if (!ice_tag_table(tag, &t, &tl) || t[tl] != ':')
+		return NULL;
+	path = t + tl + 1;
+	if (full_path(path))
+		return NULL;
+	if (asprintf(&why, "file path '%s' is relative: the pipeline emits the full path the manifests "
+	                   "hold (absolute, or a URI such as s3://bucket/...)", path) < 0) {
+		*oom = 1;
+		why = NULL;
+	}
+	return why;
+}
+
 char *ice_tag_problem(const char *tag, const json_t *info, int *oom)
 {
 	const char *key = partition_key(tag), *t;
@@ -466,6 +503,8 @@ char *ice_tag_problem(const char *tag, const json_t *info, int *oom)
 	size_t n = 0, tl, i;
 
 	*oom = 0;
+	if (ice_tag_is_file(tag))
+		return file_problem(tag, oom);
 	if (!key || !info || !ice_tag_table(tag, &t, &tl))
 		return NULL;
 	if (!(table = strndup(t, tl)) || split_key(key, &p, &n))

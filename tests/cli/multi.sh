@@ -84,6 +84,13 @@ echo "strict_tags = false" > "$XDG_CONFIG_HOME/icecache/config"
 ok $? "strict_tags = false: a warning only"
 rm "$XDG_CONFIG_HOME/icecache/config"
 
+"$C" put f1 --strict --value v --file "shop.orders:data/ts_day=2024-01-01/00000-0.parquet" 2> "$TMP/err"
+is "$?" 2 "--strict refuses a relative file path (manifests hold full paths)"
+like "$(cat "$TMP/err")" "file path 'data/ts_day=2024-01-01/00000-0.parquet' is relative" "saying so"
+"$C" put f2 --strict --value v --file "shop.orders:$W/shop.db/orders/data/00000-0.parquet" 2> "$TMP/err"
+is "$?/$(cat "$TMP/err")" "0/" "an absolute file path: stored, no warning"
+"$C" rm f2 > /dev/null
+
 # tags of which none names a table, on an entry without a TTL: nothing
 # but rm removes it, so put and exec say so (the tag that is a known
 # table's name most likely lost its "table:")

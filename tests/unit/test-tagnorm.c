@@ -68,6 +68,15 @@ static void test_problems(const json_t *info)
 	expect_problem(flat, "partition:t:x=1", "not partitioned");
 	expect_problem(info, "partition:db.events:event_date=1/event_date=2", "exactly the fields");
 	expect(info, "partition:db.events:event_date=1/event_date=2", "partition:db.events:event_date=1/event_date=2");
+	/* file tags: the manifests hold full paths, so only a relative one is
+	 * wrong, whatever is known of the table */
+	expect_problem(info, "file:db.events:s3://b/db/events/data/a.parquet", NULL);
+	expect_problem(NULL, "file:db.events:/wh/db.db/events/data/a.parquet", NULL);
+	expect_problem(NULL, "file:db.events:file:/wh/events/data/a.parquet", NULL);
+	expect_problem(NULL, "file:db.events:abfss://c@acct.dfs.core.windows.net/e/a.parquet", NULL);
+	expect_problem(info, "file:db.events:data/a.parquet", "file path 'data/a.parquet' is relative");
+	expect_problem(NULL, "file:db.events:./a.parquet", "is relative");
+	expect_problem(NULL, "file:db.events:", "is relative");
 	json_decref(flat);
 }
 
