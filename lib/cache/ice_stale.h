@@ -12,8 +12,11 @@
  *   - scope "table": the whole table (ice_stale_result.whole_table).
  * Added data files need no file tag: nothing can be cached on a file that
  * did not exist. snapshot:T:ID tags name immutable snapshots and never go
- * stale, except with the whole table. A coarser granularity replaces file
- * tags by their partitions' tags, or everything by the table tag. */
+ * stale, except with the whole table. A coarser granularity only ever
+ * adds: ICE_GRAIN_PARTITION also the partitions of the changed files
+ * (removed, rows deleted), compaction included; ICE_GRAIN_TABLE the whole
+ * table on every transition (its partition and file entries too: the
+ * table tag alone would leave them stale). */
 #ifndef ICE_STALE_H
 #define ICE_STALE_H
 

@@ -141,18 +141,24 @@ static int finish(ice_stale *s, const json_t *diff, ice_err *err)
 		why = "delete files removed: rows restored in files not listed";
 	else if (!scope || strcmp(scope, "table") != 0)
 		why = NULL;
+	/* The coarsest grain: any change of the table is a change of all of
+	 * it, so every entry depending on it goes, whatever its tags (the
+	 * table tag alone would leave its partition and file entries stale). */
+	if (!why && s->grain == ICE_GRAIN_TABLE)
+		why = "granularity table: any change removes every entry of the table";
 	if (why) {
 		s->result.whole_table = true;
 		if (!(s->reason = strdup(why)))
 			return ice_err_set(err, ICE_ENOMEM, "out of memory");
 		return add_tag(s, "table", NULL, err);
 	}
-	if (s->grain == ICE_GRAIN_TABLE)
-		return add_tag(s, "table", NULL, err);
-	if (s->grain == ICE_GRAIN_PARTITION)
+	/* Never less than the finest grain: the file tags go at every grain.
+	 * The partition grain adds the partitions of the changed files, also
+	 * when a compaction keeps the rows (a change of a file is a change of
+	 * its partition). */
+	rc = strings_as_tags(s, "file", s->removed_files, err);
+	if (!rc && s->grain == ICE_GRAIN_PARTITION)
 		rc = strings_as_tags(s, "partition", s->file_partitions, err);
-	else
-		rc = strings_as_tags(s, "file", s->removed_files, err);
 	/* Compaction keeps rows: partition- and table-level results stay valid. */
 	if (rc || preserving)
 		return rc;

@@ -116,10 +116,23 @@ is "$(present "on other file" db.t && echo kept || echo removed)" \
 	"$("$MKTABLE" list "$t" | grep -qF "$other" && echo kept || echo removed)" \
 	"replace: an entry on a rewritten file goes, on a kept file stays"
 
-# --granularity table: everything tagged for the table by table tag only.
+# --granularity table: any commit removes every entry of the table, those
+# on partitions and files it did not touch too (the table tag alone would
+# leave them stale: a coarser grain only ever removes more).
+put "g on untouched partition" "partition:db.t:untouched=1"
+put "g on kept file" "file:db.t:/nowhere/kept.parquet"
+put "g of a snapshot" "snapshot:db.t:1"
+put "g of another table" "table:db.other"
 "$MKTABLE" append "$t" --files 1 > /dev/null
 "$ICE_DIFF" "$t" | "$INV" --granularity table --url "$URL" > "$TMP/out"
-is "$(tail -n 1 "$TMP/out" | $JSONQ 'r["tags"]')" '["table:db.t"]' "--granularity table: only the table tag"
+is "$(tail -n 1 "$TMP/out" | $JSONQ '"%s %s" % (r["whole_table"], r["tags"])')" "True ['table:db.t']" \
+	"--granularity table: the whole table"
+like "$(tail -n 1 "$TMP/out" | $JSONQ 'r["reason"]')" "granularity table" "saying why"
+check "--granularity table: an entry on a partition the commit did not touch goes" \
+	absent "g on untouched partition" db.t
+check "--granularity table: an entry on a file the commit did not touch goes" absent "g on kept file" db.t
+check "--granularity table: a snapshot's entry goes with the whole table" absent "g of a snapshot" db.t
+check "--granularity table: another table's entry stays" present "g of another table" db.other
 
 # Monotonic cursor: replaying an older transition after a newer one (a
 # late or restarted invalidator) still invalidates but leaves the cursor

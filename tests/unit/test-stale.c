@@ -66,9 +66,20 @@ void test_stale(void)
 	check(ICE_GRAIN_FINEST, overwrite,
 	      "file:db.t:s3://b/old.parquet partition:db.t:day=1 partition:db.t:day=2 table:db.t",
 	      "removed file, both partitions, the table; no tag for the added file");
-	check(ICE_GRAIN_PARTITION, overwrite, "partition:db.t:day=1 partition:db.t:day=2 table:db.t",
-	      "partition granularity: partitions instead of file tags");
-	check(ICE_GRAIN_TABLE, overwrite, "table:db.t", "table granularity: the table tag");
+	check(ICE_GRAIN_PARTITION, overwrite,
+	      "file:db.t:s3://b/old.parquet partition:db.t:day=1 partition:db.t:day=2 table:db.t",
+	      "partition granularity: never less than the finest (the file tag stays)");
+	check(ICE_GRAIN_TABLE, overwrite, "WHOLE table:db.t",
+	      "table granularity: the whole table, not the table tag alone");
+	check(ICE_GRAIN_PARTITION,
+	      F("added", "data", "s3://b/c.parquet", "day=1") F("removed", "data", "s3://b/a.parquet", "day=1")
+	      DIFF("\"operation\":\"replace\",\"data_preserving\":true,\"partitions\":[{\"partition_key\":\"day=1\"}]"),
+	      "file:db.t:s3://b/a.parquet partition:db.t:day=1",
+	      "partition granularity: compaction takes the rewritten files' partitions too, not the table");
+	check(ICE_GRAIN_TABLE,
+	      F("added", "data", "s3://b/c.parquet", "day=1") F("removed", "data", "s3://b/a.parquet", "day=1")
+	      DIFF("\"operation\":\"replace\",\"data_preserving\":true,\"partitions\":[{\"partition_key\":\"day=1\"}]"),
+	      "WHOLE table:db.t", "table granularity: compaction too");
 	check(ICE_GRAIN_FINEST,
 	      F("added", "equality_deletes", "s3://b/d.parquet", "day=1")
 	      F("rows_deleted", "data", "s3://b/a.parquet", "day=1")
