@@ -30,7 +30,7 @@ consistent() {
 writer() {
 	i=0
 	while [ $i -lt 60 ]; do
-		"$C" put "w$1-$i" --file "db.c:f$((i % 3))" --value "v$i" || echo "put w$1-$i failed: $?"
+		"$C" put "w$1-$i" --file "db.c:/wh/db.c/f$((i % 3))" --value "v$i" || echo "put w$1-$i failed: $?"
 		i=$((i + 1))
 	done > "$TMP/writer$1.out" 2>&1
 }
@@ -46,7 +46,7 @@ reader() {
 invalidator() {
 	i=0
 	while [ $i -lt 20 ]; do
-		printf '%s\n' '{"kind":"file","table":"db.c","change":"removed","content":"data","file_path":"f0","partition_key":""}' \
+		printf '%s\n' '{"kind":"file","table":"db.c","change":"removed","content":"data","file_path":"/wh/db.c/f0","partition_key":""}' \
 			'{"kind":"diff","table":"db.c","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
 			"$INV" > /dev/null || echo "ice-invalidate failed: $?"
 		i=$((i + 1))
@@ -65,10 +65,10 @@ wait $p1 $p2 $p3 $p4 $p5
 is "$(cat "$TMP"/writer*.out "$TMP/reader.out" "$TMP/inval.out")" "" \
 	"3 writers, a reader and an invalidating pipeline at once: no command failed"
 is "$(sql "SELECT value FROM counters WHERE tbl = '' AND name = 'puts'")" "180" "all 180 puts counted"
-printf '%s\n' '{"kind":"file","table":"db.c","change":"removed","content":"data","file_path":"f0","partition_key":""}' \
+printf '%s\n' '{"kind":"file","table":"db.c","change":"removed","content":"data","file_path":"/wh/db.c/f0","partition_key":""}' \
 	'{"kind":"diff","table":"db.c","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[]}' |
 	"$INV" > /dev/null
-is "$("$C" ls --tag file:db.c:f0 | wc -l | tr -d ' '):$("$C" ls --tag file:db.c:f1 | wc -l | tr -d ' ')" "0:60" \
+is "$("$C" ls --tag file:db.c:/wh/db.c/f0 | wc -l | tr -d ' '):$("$C" ls --tag file:db.c:/wh/db.c/f1 | wc -l | tr -d ' ')" "0:60" \
 	"after a last invalidation: no entry on file f0 is left, all 60 on f1 are"
 check "the file is consistent after the concurrent run" consistent
 
