@@ -34,18 +34,6 @@ static void report_tag(void *ctx, const char *tag, const char *why)
 		ice_cli_warn("tag '%s' may never be invalidated: %s", given, why);
 }
 
-/* Whether any of the n tags names a table (ice_tag_table). */
-static bool any_tied(const char *const *tags, size_t n)
-{
-	const char *tb;
-	size_t tl, i;
-
-	for (i = 0; i < n; i++)
-		if (ice_tag_table(tags[i], &tb, &tl))
-			return true;
-	return false;
-}
-
 /* Whether tag is the name of a table the pipeline has recorded. */
 static bool names_known_table(ice_tagnorm *t, const char *tag)
 {
@@ -66,7 +54,7 @@ static size_t report_untied(ice_tagnorm *t, check_ctx *c)
 	                          "(tag it with --table, --partition or --file, or give --ttl)";
 	size_t i;
 
-	if (any_tied((const char *const *)c->canon, c->n))
+	if (ice_tags_name_a_table((const char *const *)c->canon, c->n))
 		return 0;
 	for (i = 0; i < c->n; i++) {
 		char *hint = NULL;
@@ -209,7 +197,7 @@ static int check_untied(doctor_ctx *c)
 	size_t i;
 	int rc;
 
-	if (c->m->expires_ms || any_tied((const char *const *)c->m->tags, c->m->n_tags))
+	if (c->m->expires_ms || ice_tags_name_a_table((const char *const *)c->m->tags, c->m->n_tags))
 		return ICE_OK;
 	bad = json_array();
 	for (i = 0; bad && i < c->m->n_tags; i++)

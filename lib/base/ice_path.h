@@ -10,6 +10,8 @@
 #ifndef ICE_PATH_H
 #define ICE_PATH_H
 
+#include <stdbool.h>
+
 #include "ice_error.h"
 
 /* "a" + "/" + "b" (no doubled slash). Caller frees; NULL on ENOMEM. */
@@ -18,6 +20,11 @@ char *ice_path_join(const char *a, const char *b);
 /* The directory part / last segment, as new strings (caller frees). */
 char *ice_path_dirname(const char *path);
 char *ice_path_basename(const char *path);
+
+/* Whether path is whole as Iceberg metadata writes a file's path: absolute
+ * (/x) or a URI with a scheme (s3://b/x, file:/x, abfss://c@a/x); a
+ * relative path (data/x) never equals one. */
+bool ice_path_is_full(const char *path);
 
 /* Normalise a location for prefix comparison: file:///x, file://x and
  * file:/x become /x, leading ./ is dropped, trailing / and doubled / in the

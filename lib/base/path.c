@@ -45,17 +45,32 @@ char *ice_path_basename(const char *path)
 	return strdup(slash ? slash + 1 : path);
 }
 
-/* Length of a leading "scheme://" (letters, digits, + - .), else 0. */
-static size_t scheme_len(const char *s)
+/* Length of a leading scheme name (a letter, then letters, digits, + - .). */
+static size_t scheme_name_len(const char *s)
 {
 	size_t i = 0;
 
 	while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 	       (i > 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' || s[i] == '.')))
 		i++;
+	return i;
+}
+
+/* Length of a leading "scheme://", else 0. */
+static size_t scheme_len(const char *s)
+{
+	size_t i = scheme_name_len(s);
+
 	if (i > 1 && strncmp(s + i, "://", 3) == 0)
 		return i + 3;
 	return 0;
+}
+
+bool ice_path_is_full(const char *path)
+{
+	size_t i = scheme_name_len(path);
+
+	return path[0] == '/' || (i > 0 && path[i] == ':');
 }
 
 static const char *strip_file_scheme(const char *s)

@@ -10,6 +10,7 @@
 #ifndef ICE_TAG_H
 #define ICE_TAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ice_error.h"
@@ -33,6 +34,9 @@ int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err);
  * number of tables. ICE_OK or ICE_EINVAL naming the tag. */
 int ice_tags_check(const char *const *tags, size_t n, ice_err *err);
 
+
+/* Whether any of the n tags names a table (ice_tag_table). */
+bool ice_tags_name_a_table(const char *const *tags, size_t n);
 
 /* An entry's table: that of its first table-scoped tag, else "_"; a new
  * string the caller frees (NULL when out of memory). */

@@ -61,6 +61,17 @@ int ice_tags_check(const char *const *tags, size_t n, ice_err *err)
 	return ice_tags_check_each(tags, n, err);
 }
 
+bool ice_tags_name_a_table(const char *const *tags, size_t n)
+{
+	const char *t;
+	size_t i, tl;
+
+	for (i = 0; i < n; i++)
+		if (ice_tag_table(tags[i], &t, &tl))
+			return true;
+	return false;
+}
+
 char *ice_tags_table(const char *const *tags, size_t n)
 {
 	const char *t = "_";

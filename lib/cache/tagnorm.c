@@ -3,6 +3,7 @@
 #include "config.h"
 #include "ice_tagnorm.h"
 
+#include "ice_path.h"
 #include "ice_tag.h"
 #include "ice_time.h"
 
@@ -458,37 +459,27 @@ static char *specs_list(const json_t *info)
 	return list;
 }
 
-/* Whether path is as a manifest holds it: absolute, or a URI (a scheme
- * and a colon: s3://..., file:/..., hdfs://...). The spec's file_path is
- * a full URI; a path relative to the table or the working directory never
- * equals one. */
-static bool full_path(const char *path)
-{
-	const char *p = path;
-
-	if (*p == '/')
-		return true;
-	if (!isalpha((unsigned char)*p))
-		return false;
-	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
-		p++;
-	return *p == ':';
-}
-
-/* The problem of file tag file:T:PATH, or NULL. */
+/* The problem of file tag file:T:PATH, or NULL: a missing or relative
+ * PATH never equals the full path a manifest holds (ice_path_is_full). */
 static char *file_problem(const char *tag, int *oom)
 {
 	const char *t, *path;
 	size_t tl;
 	char *why = NULL;
+	int n;
 
-	if (!ice_tag_table(tag, &t, &tl) || t[tl] != ':')
+	if (!ice_tag_table(tag, &t, &tl))
 		return NULL;
-	path = t + tl + 1;
-	if (full_path(path))
+	path = t[tl] == ':' ? t + tl + 1 : "";
+	if (ice_path_is_full(path))
 		return NULL;
-	if (asprintf(&why, "file path '%s' is relative: the pipeline emits the full path the manifests "
-	                   "hold (absolute, or a URI such as s3://bucket/...)", path) < 0) {
+	if (!*path)
+		n = asprintf(&why, "file tag without a path (file:%.*s:PATH, PATH as the manifests hold it)",
+		             (int)tl, t);
+	else
+		n = asprintf(&why, "file path '%s' is relative: the pipeline emits the full path the manifests "
+		                   "hold (absolute, or a URI such as s3://bucket/...)", path);
+	if (n < 0) {
 		*oom = 1;
 		why = NULL;
 	}

@@ -153,6 +153,15 @@ static void test_paths(void)
 	check_norm("s3://bucket/wh//db/t/", "s3://bucket/wh/db/t");
 	check_norm("/a//b/", "/a/b");
 
+	tap_ok(ice_path_is_full("/wh/t/data/a.parquet"), "full path: absolute");
+	tap_ok(ice_path_is_full("s3://b/t/a.parquet"), "full path: s3://");
+	tap_ok(ice_path_is_full("file:/wh/t/a.parquet"), "full path: file:/ (Hadoop's form)");
+	tap_ok(ice_path_is_full("abfss://c@acct.dfs.core.windows.net/t/a"), "full path: abfss://");
+	tap_ok(!ice_path_is_full("data/a.parquet"), "full path: not a relative one");
+	tap_ok(!ice_path_is_full("./a.parquet"), "full path: not ./");
+	tap_ok(!ice_path_is_full("1s3://b/a"), "full path: a scheme starts with a letter");
+	tap_ok(!ice_path_is_full(""), "full path: not an empty one");
+
 	ice_remap_init(&m);
 	ice_remap_set_location(&m, "./lineitem_iceberg", "/data/t", &err);
 	check_resolve(&m, "lineitem_iceberg/metadata/snap-1.avro", "/data/t/metadata/snap-1.avro");

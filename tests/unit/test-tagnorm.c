@@ -76,7 +76,9 @@ static void test_problems(const json_t *info)
 	expect_problem(NULL, "file:db.events:abfss://c@acct.dfs.core.windows.net/e/a.parquet", NULL);
 	expect_problem(info, "file:db.events:data/a.parquet", "file path 'data/a.parquet' is relative");
 	expect_problem(NULL, "file:db.events:./a.parquet", "is relative");
-	expect_problem(NULL, "file:db.events:", "is relative");
+	expect_problem(NULL, "file:db.events:", "file tag without a path");
+	expect_problem(NULL, "file:db.events", "file tag without a path");
+	expect_problem(NULL, "file:db.events:1data/a.parquet", "is relative");
 	json_decref(flat);
 }
 
