@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ice_batch.h"
 #include "ice_jsonl.h"
 #include "ice_tag.h"
 #include "ice_time.h"
@@ -458,6 +459,7 @@ typedef struct importer {
 	struct archive *a;
 	const ice_archive_import_opts *o;
 	ice_archive_stats st;
+	ice_batch batch; /* the entries put; st counts them once committed */
 	int64_t exported_ms, now;
 	meta m;
 } importer;
@@ -575,23 +577,26 @@ static int put_entry(importer *im, const char *member, const char *val, size_t l
 		im->st.expired++;
 		return ICE_OK;
 	}
-	if (!im->o->dry_run) {
-		rc = ice_backend_put_at(im->b, m->key, val, len, (const char *const *)m->tags,
-		                        m->n_tags, ttl, m->origin, m->created_ms, &perr);
-		/* a bad entry, or one this cache cannot hold (several tables in a
-		 * one-table layout): that member is refused, the rest go on */
-		if (rc == ICE_EINVAL || rc == ICE_EUNSUPPORTED) {
-			refuse(im, member, perr.msg);
-			return ICE_OK;
-		}
-		if (rc) {
-			*err = perr;
-			return ice_err_prefix(err, "%s: ", member);
-		}
+	if (im->o->dry_run) {
+		im->st.entries++;
+		im->st.bytes += len;
+		return ICE_OK;
 	}
-	im->st.entries++;
-	im->st.bytes += len;
-	return ICE_OK;
+	if ((rc = ice_batch_open(&im->batch, err)))
+		return rc;
+	rc = ice_backend_put_at(im->b, m->key, val, len, (const char *const *)m->tags, m->n_tags,
+	                        ttl, m->origin, m->created_ms, &perr);
+	/* a bad entry, or one this cache cannot hold (several tables in a
+	 * one-table layout): that member is refused, the rest go on */
+	if (rc == ICE_EINVAL || rc == ICE_EUNSUPPORTED) {
+		refuse(im, member, perr.msg);
+		return ICE_OK;
+	}
+	if (rc) {
+		*err = perr;
+		return ice_err_prefix(err, "%s: ", member);
+	}
+	return ice_batch_wrote(&im->batch, len, err);
 }
 
 /* A value member: put it with the metadata before it. */
@@ -662,8 +667,10 @@ int ice_archive_import(ice_backend *b, int fd, const ice_archive_import_opts *o,
 	static const ice_archive_import_opts defaults = { false, NULL, NULL };
 	importer im = { .b = b, .o = o ? o : &defaults, .now = ice_now_ms() };
 	struct archive_entry *e;
+	ice_err cerr = { 0 };
 	int rc = ICE_OK, r, first = 1;
 
+	ice_batch_init(&im.batch, b);
 	if (!(im.a = archive_read_new())) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
@@ -691,6 +698,14 @@ int ice_archive_import(ice_backend *b, int fd, const ice_archive_import_opts *o,
 	if (rc == ICE_OK && im.m.have)
 		refuse(&im, im.m.member, "metadata without a value");
 out:
+	/* what was put before a failure stays, as it would entry by entry;
+	 * a failure that lost the open batch is the first failure's doing */
+	if (ice_batch_close(&im.batch, &cerr) && !rc) {
+		rc = cerr.code;
+		*err = cerr;
+	}
+	im.st.entries += im.batch.entries;
+	im.st.bytes += im.batch.bytes;
 	if (st)
 		*st = im.st;
 	meta_clear(&im.m);

@@ -201,6 +201,13 @@ int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *ad
 	return b->ext->counters_add(b->impl, table, add, err);
 }
 
+int ice_backend_batch(ice_backend *b, int op, ice_err *err)
+{
+	if (!b->ext || !b->ext->batch)
+		return unsupported(b, "group writes into one transaction", err);
+	return b->ext->batch(b->impl, op, err);
+}
+
 int ice_backend_counters_reset(ice_backend *b, const char *table, ice_err *err)
 {
 	return b->ops->counters_reset(b->impl, table, err);

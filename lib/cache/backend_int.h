@@ -49,6 +49,7 @@ typedef struct ice_backend_ext_ops {
 	int (*restore)(void *impl, const char *key, const void *val, size_t len,
 	               const ice_entry_meta *m, ice_err *err);
 	int (*counters_add)(void *impl, const char *table, const json_t *add, ice_err *err);
+	int (*batch)(void *impl, int op, ice_err *err);
 } ice_backend_ext_ops;
 
 /* sqlite.c: open (creating as needed) the database of a parsed sqlite://

@@ -180,4 +180,16 @@ int ice_backend_restore(ice_backend *b, const char *key, const void *val, size_t
  * name, of table (NULL: the global counters). */
 int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *add, ice_err *err);
 
+/* Group the writes that follow into one transaction (ICE_BATCH_BEGIN),
+ * until ICE_BATCH_COMMIT or ICE_BATCH_ROLLBACK. Inside a batch each put,
+ * restore or counter change is still all-or-nothing on its own (a failed
+ * one leaves the others); none is visible to other clients, or durable,
+ * before the commit, and other writers wait for it. A commit that fails
+ * (or a failure that ended the transaction) loses the whole batch: the
+ * caller counts its writes as done only once the commit returned ICE_OK.
+ * For many small writes in a row (import, migrate): one transaction each
+ * costs the embedded store a WAL commit per entry. Callers use ice_batch.h. */
+enum { ICE_BATCH_BEGIN, ICE_BATCH_COMMIT, ICE_BATCH_ROLLBACK };
+int ice_backend_batch(ice_backend *b, int op, ice_err *err);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ice_batch.h"
 #include "ice_strset.h"
 #include "ice_time.h"
 
@@ -60,20 +61,23 @@ static int collect(void *ctx, const char *key, const ice_entry_meta *m)
 }
 
 /* Write one entry read from the source; *copied 0 when it had expired. */
-static int copy_entry(ice_backend *to, const char *key, const void *val, size_t len,
+static int copy_entry(ice_batch *bt, const char *key, const void *val, size_t len,
                       const ice_entry_meta *m, ice_migrate_stats *st, int *copied, ice_err *err)
 {
+	ice_backend *to = bt->b;
 	int64_t ttl = 0, now = ice_now_ms();
 	int rc;
 
 	*copied = 0;
 	if (m->expires_ms && m->expires_ms <= now)
 		return ICE_OK;
+	if ((rc = ice_batch_open(bt, err)))
+		return rc;
 	if (st->metadata_kept) {
 		rc = ice_backend_restore(to, key, val, len, m, err);
 		if (rc != ICE_EUNSUPPORTED) {
 			*copied = rc == ICE_OK;
-			return rc;
+			return rc ? rc : ice_batch_wrote(bt, len, err);
 		}
 		st->metadata_kept = false; /* from now on: put, created = now */
 	}
@@ -82,15 +86,19 @@ static int copy_entry(ice_backend *to, const char *key, const void *val, size_t 
 	rc = ice_backend_put(to, key, val, len, (const char *const *)m->tags, m->n_tags, ttl,
 	                     m->origin, err);
 	*copied = rc == ICE_OK;
-	return rc;
+	return rc ? rc : ice_batch_wrote(bt, len, err);
 }
 
+/* Copy every entry of k, in batches: st->entries counts the committed ones. */
 static int copy_entries(ice_backend *from, ice_backend *to, const strv *k, ice_migrate_stats *st,
                         ice_err *err)
 {
+	ice_batch bt;
+	ice_err cerr = { 0 };
 	size_t i;
 	int rc = ICE_OK, copied;
 
+	ice_batch_init(&bt, to);
 	for (i = 0; i < k->n && !rc; i++) {
 		ice_entry_meta m = { 0 };
 		void *val = NULL;
@@ -100,15 +108,19 @@ static int copy_entries(ice_backend *from, ice_backend *to, const strv *k, ice_m
 		if (rc == ICE_ENOENT) {
 			st->skipped++;
 			rc = ICE_OK;
-		} else if (rc == ICE_OK && !(rc = copy_entry(to, k->v[i], val, len, &m, st, &copied, err))) {
-			if (copied)
-				st->entries++;
-			else
+		} else if (rc == ICE_OK && !(rc = copy_entry(&bt, k->v[i], val, len, &m, st, &copied, err))) {
+			if (!copied)
 				st->skipped++;
 		}
 		free(val);
 		ice_entry_meta_clear(&m);
 	}
+	/* entries copied before a failure stay, as they would one by one */
+	if (ice_batch_close(&bt, &cerr) && !rc) {
+		rc = cerr.code;
+		*err = cerr;
+	}
+	st->entries = bt.entries;
 	return rc;
 }
 

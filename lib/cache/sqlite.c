@@ -2,6 +2,8 @@
  *
  * Every change is one transaction (BEGIN IMMEDIATE), so a process killed in
  * the middle of a put or an invalidation leaves the file as it was before;
+ * inside a batch (import, migrate) every change is a savepoint of the
+ * batch's one transaction instead, undone alone when it fails;
  * several processes share the file, waiting for each other up to the
  * command timeout (busy_timeout). Triggers keep the tag index and the byte
  * count in step with the entries whoever deletes them. The key prefix is a
@@ -89,7 +91,7 @@ static const char migrate_1_2_sql[] =
 /* The statements, prepared once per connection. Wherever they appear, ?1
  * is the namespace and ?3 the time now (bound by stmt()). */
 enum {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
 	Q_GET, Q_TOUCH, Q_COUNT, Q_DEL_KEY, Q_INSERT, Q_TAG, Q_DEP,
 	Q_PURGE, Q_EVICT, Q_STORE_GET, Q_STORE_ADD, Q_STORE_SET,
 	Q_HIT_CLEAR, Q_HIT_EXPLICIT, Q_HIT_TAG, Q_DEL_TAG, Q_HIT_COUNT_INVAL, Q_HIT_COUNT_GONE, Q_HIT_SUM,
@@ -103,6 +105,9 @@ static const char *const sql_text[Q_COUNT_N] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT one_change",
+	[Q_RELEASE] = "RELEASE one_change",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO one_change",
 	[Q_GET] = "SELECT " META_COLS ", e.value FROM entries e WHERE e.ns = ?1 AND e.key = ?2",
 	/* atime strictly increases: the eviction order is exact */
 	[Q_TOUCH] = "UPDATE entries SET hits = hits + 1,"
@@ -178,6 +183,8 @@ typedef struct sq_be {
 	char *where; /* "sqlite:///path", for messages */
 	char *ns;
 	sqlite3_stmt *st[Q_COUNT_N];
+	int batch;      /* a batch is open: begin and finish are savepoints */
+	int batch_lost; /* a failure ended the batch's transaction */
 } sq_be;
 
 /* ---- plumbing ---- */
@@ -273,7 +280,24 @@ static int first_row(sq_be *s, sqlite3_stmt *st, ice_err *err)
 
 static int begin(sq_be *s, ice_err *err)
 {
-	return run(s, stmt(s, Q_BEGIN, 0, err), NULL, err);
+	return run(s, stmt(s, s->batch ? Q_SAVEPOINT : Q_BEGIN, 0, err), NULL, err);
+}
+
+/* The end of one change inside a batch: kept in the batch's transaction
+ * when rc is ICE_OK, else undone alone. SQLite itself rolls back the whole
+ * transaction on some failures (a full disk, an I/O error); then the batch
+ * is lost, and its commit says so. */
+static int end_savepoint(sq_be *s, int rc, ice_err *err)
+{
+	if (sqlite3_get_autocommit(s->db)) {
+		s->batch_lost = 1;
+		return rc;
+	}
+	if (rc == ICE_OK && (rc = run(s, stmt(s, Q_RELEASE, 0, err), NULL, err)) == ICE_OK)
+		return ICE_OK;
+	run(s, stmt(s, Q_ROLLBACK_TO, 0, NULL), NULL, NULL);
+	run(s, stmt(s, Q_RELEASE, 0, NULL), NULL, NULL);
+	return rc;
 }
 
 /* Commit when rc is ICE_OK, else roll back; returns the outcome. */
@@ -284,6 +308,8 @@ static int finish(sq_be *s, int rc, ice_err *err)
 	for (i = 0; i < Q_COUNT_N; i++)
 		if (s->st[i])
 			sqlite3_reset(s->st[i]);
+	if (s->batch)
+		return end_savepoint(s, rc, err);
 	if (rc == ICE_OK)
 		rc = run(s, stmt(s, Q_COMMIT, 0, err), NULL, err);
 	if (rc != ICE_OK && !sqlite3_get_autocommit(s->db))
@@ -443,6 +469,79 @@ static int enforce_limit(sq_be *s, const char *keep, int64_t now, ice_err *err)
 			break;
 	}
 	return rc;
+}
+
+/* ---- batches ---- */
+
+/* Where SQLite keeps its temporary data, and the temporary table of hit
+ * counts (a change of place drops every temporary table). In memory for a
+ * batch: each change's savepoint journals the pages it touches (about
+ * 60 KiB for a put), which on disk made a temporary file's writes most of
+ * an import's time. On disk otherwise, where a list a query builds (the
+ * keys of a table, for ls --table) spills to a file beyond SQLite's cache
+ * instead of growing with the table. Not inside a transaction. */
+static int temp_storage(sq_be *s, int in_memory, ice_err *err)
+{
+	if (sqlite3_exec(s->db, in_memory ? "PRAGMA temp_store = MEMORY" : "PRAGMA temp_store = DEFAULT",
+	                 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS hit (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+	                 NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, sqlite3_errcode(s->db), err);
+	return ICE_OK;
+}
+
+static int batch_begin(sq_be *s, ice_err *err)
+{
+	int rc;
+
+	if (s->batch)
+		return ice_err_set(err, ICE_EINVAL, "%s: a batch is already open", s->where);
+	if ((rc = temp_storage(s, 1, err)))
+		return rc;
+	if ((rc = begin(s, err))) {
+		temp_storage(s, 0, NULL);
+		return rc;
+	}
+	s->batch = 1;
+	s->batch_lost = 0;
+	return ICE_OK;
+}
+
+/* Commit (or roll back) the open batch's transaction. */
+static int batch_end(sq_be *s, int op, ice_err *err)
+{
+	int lost = s->batch_lost || sqlite3_get_autocommit(s->db), rc = ICE_OK;
+
+	s->batch = 0;
+	if (op == ICE_BATCH_COMMIT && lost)
+		rc = ice_err_set(err, ICE_EBACKEND,
+		                 "%s: an earlier failure rolled the batch back; none of its writes was stored",
+		                 s->where);
+	else if (op == ICE_BATCH_COMMIT)
+		rc = finish(s, ICE_OK, err);
+	else if (!lost)
+		run(s, stmt(s, Q_ROLLBACK, 0, NULL), NULL, NULL);
+	if (sqlite3_get_autocommit(s->db)) {
+		ice_err terr = { 0 };
+		int trc = temp_storage(s, 0, &terr);
+		if (trc && !rc) {
+			rc = trc;
+			if (err)
+				*err = terr;
+		}
+	}
+	return rc;
+}
+
+static int sq_batch(void *impl, int op, ice_err *err)
+{
+	sq_be *s = impl;
+
+	if (op == ICE_BATCH_BEGIN)
+		return batch_begin(s, err);
+	if (!s->batch)
+		return ice_err_set(err, ICE_EINVAL, "%s: no batch is open", s->where);
+	return batch_end(s, op, err);
 }
 
 /* ---- put / get / peek / delete ---- */
@@ -1238,10 +1337,10 @@ static int configure(sq_be *s, int timeout_ms, ice_err *err)
 		return ice_err_set(err, ICE_EBACKEND, "%s: cannot switch to WAL mode", s->where);
 	/* NORMAL in WAL mode: a crashed process never corrupts the file; a power
 	 * cut may lose the last transactions, which for a cache is a miss. */
-	if (sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS hit (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL)",
-	                 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(s, sqlite3_errcode(s->db), err);
+	if ((rc = temp_storage(s, 0, err)))
+		return rc;
 	return ensure_schema(s, err);
 }
 
@@ -1267,7 +1366,7 @@ static const ice_backend_ops sq_ops = {
 };
 
 static const ice_backend_ext_ops sq_ext = {
-	.restore = sq_restore, .counters_add = sq_counters_add,
+	.restore = sq_restore, .counters_add = sq_counters_add, .batch = sq_batch,
 };
 
 int ice_sqlite_open(const ice_backend_url *u, const ice_backend_opts *o,

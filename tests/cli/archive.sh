@@ -200,6 +200,79 @@ like "$(cat "$TMP/err")" "nonexistent.tar: No such file" "import of a missing fi
 "$C" export "$TMP/no/such/dir/x.tar" 2> "$TMP/err"
 is "$?" "1" "export into a missing folder: exit 1"
 
+# ---- many entries: committed in batches, each entry whole --------------------------
+# 2,500 entries (the embedded store commits them about a thousand at a
+# time), then the same archive cut in the middle of member 1,201's value:
+# what came before the cut stays, and the summary counts exactly that.
+empty_cache b
+python3 - "$TMP" << 'EOF'
+import io, json, sys, tarfile, time
+tmp = sys.argv[1]
+now = int(time.time() * 1000)
+
+def add(t, name, data):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    t.addfile(ti, io.BytesIO(data))
+
+def archive(name, entries): # entries: (key, value, tags)
+    with tarfile.open(f"{tmp}/{name}", "w", format=tarfile.PAX_FORMAT) as t:
+        add(t, "icecache-archive.json",
+            json.dumps({"kind": "icecache-archive", "version": 1, "exported_ms": now}).encode())
+        for i, (key, value, tags) in enumerate(entries, 1):
+            meta = {"kind": "entry", "key": key, "size": len(value), "created_ms": now,
+                    "ttl_ms": 0, "tags": tags}
+            add(t, "entries/%08d.json" % i, json.dumps(meta).encode())
+            add(t, "entries/%08d.value" % i, value)
+
+archive("many.tar", [("m%d" % i, b"v%d" % i, ["partition:db.many:p=%d" % (i % 10)])
+                     for i in range(1, 2501)])
+# the third entry larger than a 100K size limit
+archive("toobig.tar", [("s%d" % i, b"x" * size, ["table:db.s"])
+                       for i, size in enumerate([10, 10, 200000, 10], 1)])
+with tarfile.open(f"{tmp}/many.tar") as t:
+    cut = t.getmember("entries/00001201.value").offset_data
+with open(f"{tmp}/many.tar", "rb") as f, open(f"{tmp}/cut.tar", "wb") as out:
+    out.write(f.read(cut + 2))
+EOF
+"$C" --url "$B" import "$TMP/many.tar" > "$TMP/summary" 2> "$TMP/err"
+is "$?:$($JSONQ '(r["imported"], r["skipped"])' < "$TMP/summary"):$(cat "$TMP/err")" "0:(2500, 0):" \
+	"2,500 entries: all imported, nothing on stderr"
+is "$("$C" --url "$B" ls | wc -l | tr -d ' ')" "2500" "2,500 entries: every one is in the cache"
+is "$("$C" --url "$B" get m1):$("$C" --url "$B" get m1000):$("$C" --url "$B" get m1001):$("$C" --url "$B" get m2500)" \
+	"v1:v1000:v1001:v2500" "2,500 entries: the values on both sides of a batch's end"
+printf '%s\n' '{"kind":"file","table":"db.many","change":"removed","content":"data","file_path":"/d/x.parquet","partition_key":"p=3"}' \
+	'{"kind":"diff","table":"db.many","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[{"spec_id":0,"partition_key":"p=3"}]}' |
+	"$top_builddir/ice-invalidate" --url "$B" > /dev/null
+is "$("$C" --url "$B" ls | wc -l | tr -d ' '):$("$C" --url "$B" get m3; echo "$?"):$("$C" --url "$B" get m4)" \
+	"2250:1:v4" "2,500 entries: their tags are live (one partition's 250 invalidated, no other)"
+
+empty_cache b
+"$C" --url "$B" import "$TMP/cut.tar" > "$TMP/summary" 2> "$TMP/err"
+is "$?:$($JSONQ 'r["imported"]' < "$TMP/summary")" "1:1200" \
+	"an archive cut in entry 1,201: exit 1, 1,200 imported"
+like "$(cat "$TMP/err")" "cut.tar: entries/00001201.value: Truncated tar archive" "an archive cut in entry 1,201: one clear line"
+is "$("$C" --url "$B" ls | wc -l | tr -d ' '):$("$C" --url "$B" get m1200):$("$C" --url "$B" get m1201; echo "$?")" \
+	"1200:v1200:1" "an archive cut in entry 1,201: the 1,200 entries before it stay, and only they"
+
+if ! on_redis; then
+	# Under a size limit an entry too large for it stops the import inside
+	# a batch: that entry is undone alone, the ones before it stay.
+	empty_cache b
+	"$C" --url "$B" --max-size 100K import "$TMP/toobig.tar" > "$TMP/summary" 2> "$TMP/err"
+	rc=$?
+	is "$([ "$rc" -ne 0 ] && echo failed):$($JSONQ 'r["imported"]' < "$TMP/summary")" "failed:2" \
+		"an entry over the size limit: the import fails, 2 imported"
+	like "$(cat "$TMP/err")" "toobig.tar: entries/00000003.value: sqlite://$TMP/b.db: the entry alone is larger than the cache's size limit" \
+		"an entry over the size limit: the message names the member"
+	is "$("$C" --url "$B" ls | $JSONQ 'r["key"]' | sort | tr '\n' ' ')" "s1 s2 " \
+		"an entry over the size limit: the entries before it stay, nothing of it or after it"
+	is "$(sql "SELECT value = (SELECT IFNULL(SUM(bytes), 0) FROM entries) FROM store WHERE name = 'used_bytes'")" "1" \
+		"an entry over the size limit: the byte count matches the entries"
+else
+	for _i in 1 2 3 4; do skip "the size limit is the embedded store's"; done
+fi
+
 # ---- hostile archives ---------------------------------------------------------------
 empty_cache b
 python3 - "$TMP" << 'EOF'

@@ -1,7 +1,8 @@
 /* test-sqlite: the embedded backend on a temporary file: the shared
  * behaviour checks (backend-checks.c), its tables after each step, URLs and
  * the default location, the size limit with LRU eviction, several
- * connections at once, a writer killed mid-transaction, and migrate. */
+ * connections at once, a writer killed mid-transaction, batches of writes
+ * (one transaction, a savepoint per write) and migrate. */
 #include "config.h"
 #include "tests.h"
 
@@ -16,6 +17,7 @@
 
 #include "backend-checks.h"
 #include "ice_backend.h"
+#include "ice_batch.h"
 #include "ice_migrate.h"
 
 static sqlite3 *raw; /* our own connection, for checking the tables */
@@ -286,6 +288,94 @@ static void test_failures(const char *dir)
 	tap_ok(rc == ICE_EBACKEND && b == NULL, "a folder that cannot be made: ICE_EBACKEND (%s)", err.msg);
 }
 
+/* ---- batches ---- */
+
+/* Whether key is there, read without counting (a get counts, which
+ * writes, and would wait for the other connection's batch). */
+static int peek_rc(ice_backend *b, const char *key)
+{
+	ice_entry_meta m = { 0 };
+	void *v = NULL;
+	size_t len;
+	int rc = ice_backend_peek(b, key, &v, &len, &m, NULL);
+
+	free(v);
+	ice_entry_meta_clear(&m);
+	return rc;
+}
+
+/* Inside a batch: nothing is visible to another connection before the
+ * commit; a write that fails (an entry over the size limit) is undone
+ * alone; a rollback drops the batch; the connection works as before after
+ * it (its temporary hit table is made again). */
+static void test_batch_backend(const char *url)
+{
+	ice_backend *a = NULL, *b = NULL;
+	char *huge = calloc(1, 20000);
+	ice_err err = { 0 };
+	int rc;
+
+	if (!huge || ice_backend_open(url, NULL, &a, &err) || ice_backend_open(url, NULL, &b, &err)) {
+		tap_ok(0, "batch: open (%s)", err.msg);
+		goto out;
+	}
+	tap_is_int(ice_backend_batch(a, ICE_BATCH_COMMIT, &err), ICE_EINVAL, "batch: a commit without a batch is refused");
+	tap_is_int(ice_backend_batch(a, ICE_BATCH_BEGIN, &err), ICE_OK, "batch: begin");
+	tap_is_int(ice_backend_batch(a, ICE_BATCH_BEGIN, &err), ICE_EINVAL, "batch: no batch inside a batch");
+	bc_put(a, "b1", "one", "table:db.bt", NULL, NULL);
+	rc = ice_backend_put(a, "huge", huge, 19999, NULL, 0, 0, NULL, &err);
+	bc_put(a, "b2", "two", "table:db.bt", "file:db.bt:/f", NULL);
+	tap_ok(rc == ICE_ETOOBIG && bc_get_rc(a, "huge") == ICE_ENOENT && bc_get_rc(a, "b1") == ICE_OK,
+	       "batch: a write that fails is undone alone (%s)", err.msg);
+	tap_ok(peek_rc(b, "b1") == ICE_ENOENT && peek_rc(b, "b2") == ICE_ENOENT,
+	       "batch: another connection reads on, and sees nothing before the commit");
+	tap_is_int(ice_backend_batch(a, ICE_BATCH_COMMIT, &err), ICE_OK, "batch: commit");
+	tap_ok(bc_get_rc(b, "b1") == ICE_OK && bc_get_rc(b, "b2") == ICE_OK && bc_get_rc(b, "huge") == ICE_ENOENT,
+	       "batch: after the commit the other connection sees both writes, not the failed one");
+	tap_ok(ice_backend_batch(a, ICE_BATCH_BEGIN, &err) == ICE_OK && bc_put(a, "b3", "three", "table:db.bt", NULL, NULL) == ICE_OK &&
+	       ice_backend_batch(a, ICE_BATCH_ROLLBACK, &err) == ICE_OK,
+	       "batch: begin, put, roll back (%s)", err.msg);
+	tap_ok(bc_get_rc(a, "b3") == ICE_ENOENT && bc_get_rc(b, "b3") == ICE_ENOENT, "batch: a rolled back write is nowhere");
+	tap_is_int((long long)bc_inval1(a, "table:db.bt"), 2, "batch: the connection invalidates as before after its batches");
+out:
+	free(huge);
+	ice_backend_close(a);
+	ice_backend_close(b);
+}
+
+/* ice_batch: a write counts once its batch committed; 2,500 writes make
+ * at least three commits (at most ICE_BATCH_MAX_ENTRIES each). */
+static void test_batch_counts(const char *url)
+{
+	ice_backend *a = NULL;
+	ice_batch bt;
+	ice_err err = { 0 };
+	char key[32];
+	uint64_t max_pending = 0;
+	int i, rc = ICE_OK;
+
+	if (ice_backend_open(url, NULL, &a, &err)) {
+		tap_ok(0, "ice_batch: open (%s)", err.msg);
+		return;
+	}
+	ice_batch_init(&bt, a);
+	for (i = 0; i < 2500 && !rc; i++) {
+		snprintf(key, sizeof key, "c%d", i);
+		if (!(rc = ice_batch_open(&bt, &err)) && !(rc = bc_put(a, key, "v", "table:db.bc", NULL, NULL)))
+			rc = ice_batch_wrote(&bt, 1, &err);
+		if (bt.pending > max_pending)
+			max_pending = bt.pending;
+	}
+	tap_ok(rc == ICE_OK && bt.entries + bt.pending == 2500 && max_pending < ICE_BATCH_MAX_ENTRIES &&
+	       bt.entries >= 2 * ICE_BATCH_MAX_ENTRIES, "ice_batch: committed plus pending is every write, a batch never over its size (%s)",
+	       err.msg);
+	rc = ice_batch_close(&bt, &err);
+	tap_ok(rc == ICE_OK && bt.entries == 2500 && bt.bytes == 2500 && bt.pending == 0 &&
+	       bc_count_scan(a, "db.bc", NULL, NULL, 0) == 2500, "ice_batch: closed, all 2,500 committed and counted");
+	tap_is_int(ice_batch_close(&bt, &err), ICE_OK, "ice_batch: closing again is harmless");
+	ice_backend_close(a);
+}
+
 static void test_migrate(const char *dir)
 {
 	char from_url[512], to_url[512];
@@ -359,6 +449,10 @@ void test_sqlite(void)
 	test_limit(dir);
 	test_kill(dir);
 	test_failures(dir);
+	snprintf(url, sizeof url, "sqlite://%s/batch.db?max_size=10K", dir);
+	test_batch_backend(url);
+	snprintf(url, sizeof url, "sqlite://%s/batch-count.db", dir);
+	test_batch_counts(url);
 	test_migrate(dir);
 	free(dir);
 }
