@@ -180,15 +180,18 @@ int ice_backend_restore(ice_backend *b, const char *key, const void *val, size_t
  * name, of table (NULL: the global counters). */
 int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *add, ice_err *err);
 
-/* Group the writes that follow into one transaction (ICE_BATCH_BEGIN),
- * until ICE_BATCH_COMMIT or ICE_BATCH_ROLLBACK. Inside a batch each put,
- * restore or counter change is still all-or-nothing on its own (a failed
- * one leaves the others); none is visible to other clients, or durable,
- * before the commit, and other writers wait for it. A commit that fails
- * (or a failure that ended the transaction) loses the whole batch: the
- * caller counts its writes as done only once the commit returned ICE_OK.
- * For many small writes in a row (import, migrate): one transaction each
- * costs the embedded store a WAL commit per entry. Callers use ice_batch.h. */
+/* Group the writes that follow (ICE_BATCH_BEGIN) until ICE_BATCH_COMMIT
+ * or ICE_BATCH_ROLLBACK, for many small writes in a row (import,
+ * migrate). Inside a batch each put or restore is still all-or-nothing on
+ * its own, and none is visible to other clients before the commit.
+ * The embedded store makes the batch one transaction (a put a savepoint
+ * of it: a failed put fails at once and leaves the others); other writers
+ * wait for it. Redis checks a put at once and queues it; the commit
+ * writes the queue pipelined, and its failures show there. A commit that
+ * fails may have written none of the batch (SQLite) or part of it
+ * (Redis), each entry whole or not at all: the caller counts the batch's
+ * writes as done only once the commit returned ICE_OK. Callers use
+ * ice_batch.h. */
 enum { ICE_BATCH_BEGIN, ICE_BATCH_COMMIT, ICE_BATCH_ROLLBACK };
 int ice_backend_batch(ice_backend *b, int op, ice_err *err);
 

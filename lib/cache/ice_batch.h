@@ -1,6 +1,7 @@
 /* ice_batch: many writes in a row (import, migrate) grouped into a few
- * commits on a backend that can group them (the embedded store), so a copy
- * of many small entries does not pay a transaction per entry.
+ * commits (ice_backend_batch), so a copy of many small entries does not
+ * pay a transaction (embedded store) or three round trips (Redis) per
+ * entry.
  *
  * A batch commits after ICE_BATCH_MAX_ENTRIES writes, ICE_BATCH_MAX_BYTES
  * bytes of values or ICE_BATCH_MAX_MS milliseconds, whichever comes first,
@@ -34,7 +35,8 @@ typedef struct ice_batch {
 
 void ice_batch_init(ice_batch *bt, ice_backend *b);
 
-/* Open a batch unless one is open (or the backend cannot group writes). */
+/* Open a batch unless one is open (or the backend cannot group writes).
+ * Inside it, a write's own failure may show only at the commit (Redis). */
 int ice_batch_open(ice_batch *bt, ice_err *err);
 
 /* One write of bytes succeeded; commits the batch when it is full. */

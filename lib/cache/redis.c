@@ -3,6 +3,7 @@
 #include "config.h"
 #include "backend_int.h"
 #include "ice_slot.h"
+#include "ice_strset.h"
 #include "ice_tag.h"
 #include "ice_time.h"
 #include "rlink.h"
@@ -87,11 +88,17 @@ static const char *const script_src[S_COUNT] = {
  * found no table), N = slot of the key mod ICE_REDIS_SPREAD. */
 #define ICE_REDIS_SPREAD 16
 
+struct queued;
+
 typedef struct redis_be {
 	ice_rlink *link;
 	char *prefix;
 	int wait_replicas, wait_timeout_ms; /* as in ice_backend_opts */
 	char sha[S_COUNT][41];
+	int batch;          /* ICE_BATCH_BEGIN: puts wait in q until the commit */
+	struct queued *q;   /* owned, with everything in it */
+	size_t nq, capq;
+	ice_strset *qkeys;  /* the keys in q */
 } redis_be;
 
 /* ---- argument vectors (every argument copied, lengths explicit) ---- */
@@ -400,12 +407,17 @@ oom:
 
 /* ---- open / close ---- */
 
+static void queue_clear(redis_be *r);
+
 static void redis_close(void *impl)
 {
 	redis_be *r = impl;
 
 	if (!r)
 		return;
+	queue_clear(r); /* a batch never committed is dropped */
+	free(r->q);
+	ice_strset_free(r->qkeys);
 	ice_rlink_close(r->link);
 	free(r->prefix);
 	free(r);
@@ -1044,6 +1056,9 @@ out:
 	return rc;
 }
 
+/* Queue a put of an open batch (below). */
+static int queue_put(redis_be *r, const entry_args *a, ice_err *err);
+
 static int redis_put(void *impl, const char *key, const void *val, size_t len,
                      const char *const *tags, size_t n_tags, int64_t ttl_ms,
                      const char *origin, int64_t created_ms, ice_err *err)
@@ -1051,7 +1066,7 @@ static int redis_put(void *impl, const char *key, const void *val, size_t len,
 	entry_args a = { .key = key, .origin = origin, .val = val, .len = len, .tags = tags,
 	                 .n_tags = n_tags, .created_ms = created_ms, .ttl_ms = ttl_ms, .count = 1 };
 
-	return write_entry(impl, &a, err);
+	return ((redis_be *)impl)->batch ? queue_put(impl, &a, err) : write_entry(impl, &a, err);
 }
 
 /* An entry as it was (migrate): creation time, absolute expiry and hits
@@ -1068,7 +1083,258 @@ static int redis_restore(void *impl, const char *key, const void *val, size_t le
 		if (a.ttl_ms <= 0)
 			return ICE_OK;
 	}
-	return write_entry(impl, &a, err);
+	return ((redis_be *)impl)->batch ? queue_put(impl, &a, err) : write_entry(impl, &a, err);
+}
+
+/* ---- batches of puts (import, migrate) ----
+ *
+ * Inside a batch a put or restore is checked at once and queued; the
+ * commit writes the queue with the steps of write_entry pipelined over
+ * every queued entry: the index GETs, then the stored tags, then the put
+ * scripts with the index SETs, three round trips for the lot instead of
+ * three per entry. An entry that is not a plain one-table put (over
+ * several tables, or moving from another table) and one whose stored
+ * tags changed meanwhile go on alone, as outside a batch. A key queued
+ * twice commits the queue first, so the later put wins as it would. */
+
+typedef struct queued {
+	entry_args a;        /* pointing into the copies below */
+	char *key, *origin, **tags, *idx;
+	void *val;
+	char **tables;       /* every table the tags name, home first */
+	size_t n_tables;
+	int64_t expires_ms;  /* absolute (0: none); the TTL is taken at the commit */
+} queued;
+
+static void queued_free(queued *e)
+{
+	free(e->key);
+	free(e->origin);
+	free(e->val);
+	free(e->idx);
+	ice_backend_strv_free(e->tags, e->a.n_tags);
+	ice_backend_strv_free(e->tables, e->n_tables);
+}
+
+static void queue_clear(redis_be *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nq; i++)
+		queued_free(&r->q[i]);
+	r->nq = 0;
+	ice_strset_free(r->qkeys);
+	r->qkeys = NULL;
+}
+
+/* Copy a into e, checked as write_entry checks it. */
+static int queued_fill(queued *e, const entry_args *a, ice_err *err)
+{
+	size_t i;
+	int rc;
+
+	if (!a->key || a->ttl_ms < 0)
+		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)) ||
+	    (rc = ice_tags_table_list(a->tags, a->n_tags, &e->tables, &e->n_tables, err)))
+		return rc;
+	e->a = *a;
+	e->expires_ms = a->ttl_ms ? ice_now_ms() + a->ttl_ms : 0;
+	if (!(e->key = strdup(a->key)) || (a->origin && !(e->origin = strdup(a->origin))) ||
+	    !(e->val = malloc(a->len ? a->len : 1)) || !(e->idx = join_lines(e->tables, e->n_tables)) ||
+	    (a->n_tags && !(e->tags = calloc(a->n_tags, sizeof *e->tags))))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (i = 0; i < a->n_tags; i++)
+		if (!(e->tags[i] = strdup(a->tags[i])))
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	memcpy(e->val, a->len ? a->val : "", a->len);
+	e->a.key = e->key;
+	e->a.origin = e->origin;
+	e->a.val = e->val;
+	e->a.tags = (const char *const *)e->tags;
+	return ICE_OK;
+}
+
+static int flush_puts(redis_be *r, ice_err *err);
+
+static int queue_put(redis_be *r, const entry_args *a, ice_err *err)
+{
+	queued *e;
+	int rc;
+
+	if (a->key && r->qkeys && ice_strset_has(r->qkeys, a->key) && (rc = flush_puts(r, err)))
+		return rc;
+	if (r->nq == r->capq) {
+		size_t cap = r->capq ? r->capq * 2 : 64;
+		if (!(e = realloc(r->q, cap * sizeof *e)))
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+		r->q = e;
+		r->capq = cap;
+	}
+	e = memset(&r->q[r->nq], 0, sizeof *e);
+	if ((rc = queued_fill(e, a, err))) {
+		queued_free(e);
+		return rc;
+	}
+	if ((!r->qkeys && !(r->qkeys = ice_strset_new())) || ice_strset_add(r->qkeys, e->key) < 0) {
+		queued_free(e);
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
+	r->nq++;
+	return ICE_OK;
+}
+
+/* Whether e is a plain put: one table, and the index (*old_idx, NULL
+ * none) names no other. */
+static int plain_put(const queued *e, const char *old_idx)
+{
+	return e->n_tables == 1 && (!old_idx || strcmp(old_idx, e->tables[0]) == 0);
+}
+
+/* Step one and two for every queued entry: the index (idx[i]), then, for
+ * the plain ones, the stored tags (old[i]; "" none). */
+static int read_queued(redis_be *r, char **idx, char **old, ice_err *err)
+{
+	size_t n = r->nq, i;
+	cmd *cs = calloc(n, sizeof *cs);
+	redisReply **reps = calloc(n, sizeof *reps);
+	int rc = ICE_OK;
+
+	if (!cs || !reps) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		cmd_add(&cs[i], "GET");
+		cmd_addglobal(&cs[i], r, "k:", r->q[i].key, strlen(r->q[i].key));
+	}
+	if ((rc = run_many(r, cs, n, reps, err)))
+		goto out;
+	for (i = 0; i < n && !rc; i++)
+		if (take_str(&idx[i], reps[i]))
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		cmd_free(&cs[i]);
+		freeReplyObject(reps[i]);
+		reps[i] = NULL;
+		cs[i] = (cmd){ 0 };
+		/* an entry not read here has no command: an empty one is a PING */
+		if (plain_put(&r->q[i], idx[i])) {
+			cmd_add(&cs[i], "HGET");
+			cmd_addkey(&cs[i], r, r->q[i].tables[0], "e:", r->q[i].key);
+			cmd_add(&cs[i], "tags");
+		} else {
+			cmd_add(&cs[i], "PING");
+		}
+	}
+	if (!rc && !(rc = run_many(r, cs, n, reps, err)))
+		for (i = 0; i < n && !rc; i++)
+			if (plain_put(&r->q[i], idx[i]) && take_str(&old[i], reps[i]))
+				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+out:
+	cmds_free(cs, reps, cs ? n : 0);
+	return rc;
+}
+
+/* Step three: the plain entries' put scripts, each with its index SET
+ * behind it, pipelined; one whose stored tags changed meanwhile goes on
+ * alone (its index is written). The others are written alone. */
+static int write_queued(redis_be *r, char **idx, char **old, ice_err *err)
+{
+	size_t n = r->nq, i;
+	cmd *cs = calloc(2 * n, sizeof *cs);
+	redisReply **reps = calloc(2 * n, sizeof *reps);
+	int64_t now = ice_now_ms();
+	int rc = ICE_OK;
+
+	if (!cs || !reps) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		queued *e = &r->q[i];
+		e->a.ttl_ms = e->expires_ms ? e->expires_ms - now : 0;
+		if (e->expires_ms && e->a.ttl_ms <= 0) {
+			cmd_add(&cs[2 * i], "PING"); /* its time ran out meanwhile */
+			cmd_add(&cs[2 * i + 1], "PING");
+		} else if (plain_put(e, idx[i])) {
+			put_cmd(&cs[2 * i], r, &e->a, e->tables[0], old[i] ? old[i] : "", "", "");
+			index_cmd(&cs[2 * i + 1], r, e->key, e->idx, e->a.ttl_ms);
+		} else {
+			cmd_add(&cs[2 * i], "PING");
+			cmd_add(&cs[2 * i + 1], "PING");
+		}
+	}
+	if ((rc = run_many(r, cs, 2 * n, reps, err)))
+		goto out;
+	for (i = 0; i < n && !rc; i++) {
+		queued *e = &r->q[i];
+		redisReply *put = reps[2 * i], *set = reps[2 * i + 1];
+		if (e->expires_ms && e->a.ttl_ms <= 0)
+			continue;
+		if (!plain_put(e, idx[i])) {
+			rc = write_entry(r, &e->a, err);
+		} else if (put->type == REDIS_REPLY_ERROR || set->type == REDIS_REPLY_ERROR) {
+			redisReply *bad = put->type == REDIS_REPLY_ERROR ? put : set;
+			rc = ice_err_set(err, ICE_EBACKEND, "%s: put %s: %.*s", ice_rlink_where(r->link), e->key,
+			                 (int)bad->len, bad->str);
+		} else if (put->type == REDIS_REPLY_STRING) {
+			free(old[i]);
+			old[i] = NULL;
+			rc = take_str(&old[i], put) ? ice_err_set(err, ICE_ENOMEM, "out of memory")
+			                            : put_one(r, &e->a, e->tables[0], &old[i], "", "", NULL, err);
+		}
+	}
+out:
+	cmds_free(cs, reps, cs ? 2 * n : 0);
+	return rc;
+}
+
+/* Write every queued entry, then empty the queue (also after a failure:
+ * what a failed commit did not write is lost, as the batch contract
+ * says; each entry is whole or not there). */
+static int flush_puts(redis_be *r, ice_err *err)
+{
+	char **idx = NULL, **old = NULL;
+	size_t n = r->nq, i;
+	int rc = ICE_OK;
+
+	if (!n)
+		goto out;
+	if (!(idx = calloc(n, sizeof *idx)) || !(old = calloc(n, sizeof *old))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!(rc = read_queued(r, idx, old, err)))
+		rc = write_queued(r, idx, old, err);
+	for (i = 0; i < n; i++) {
+		free(idx[i]);
+		free(old[i]);
+	}
+out:
+	free(idx);
+	free(old);
+	queue_clear(r);
+	return rc;
+}
+
+static int redis_batch(void *impl, int op, ice_err *err)
+{
+	redis_be *r = impl;
+
+	if (op == ICE_BATCH_BEGIN) {
+		if (r->batch)
+			return ice_err_set(err, ICE_EINVAL, "%s: a batch is already open", ice_rlink_where(r->link));
+		r->batch = 1;
+		return ICE_OK;
+	}
+	if (!r->batch)
+		return ice_err_set(err, ICE_EINVAL, "%s: no batch is open", ice_rlink_where(r->link));
+	r->batch = 0;
+	if (op == ICE_BATCH_COMMIT)
+		return flush_puts(r, err);
+	queue_clear(r);
+	return ICE_OK;
 }
 
 /* The table the index P:k:KEY names (*t NULL: none). */
@@ -2874,5 +3140,5 @@ static const ice_backend_ops redis_ops = {
 };
 
 static const ice_backend_ext_ops redis_ext = {
-	.restore = redis_restore, .counters_add = redis_counters_add,
+	.restore = redis_restore, .counters_add = redis_counters_add, .batch = redis_batch,
 };

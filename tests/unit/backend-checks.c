@@ -297,6 +297,72 @@ static void test_peek(ice_backend *b)
 	layout("peeked", b);
 }
 
+/* A value and its tables, read without counting: "v@home,other" or the
+ * code of the failure. */
+static void peek_where(ice_backend *b, const char *key, char *out, size_t n)
+{
+	ice_entry_meta m = { 0 };
+	void *val = NULL;
+	size_t len = 0, i, o;
+	int rc = ice_backend_peek(b, key, &val, &len, &m, NULL);
+
+	if (rc != ICE_OK) {
+		snprintf(out, n, "rc %d", rc);
+		return;
+	}
+	o = (size_t)snprintf(out, n, "%.*s@", (int)len, (const char *)val);
+	for (i = 0; i < m.n_tables && o < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? "," : "", m.tables[i]);
+	free(val);
+	ice_entry_meta_clear(&m);
+}
+
+/* Batches (import, migrate): every kind of put inside one (a new entry,
+ * one over two tables, one moving to another table, a key put twice, a
+ * restore) ends as the same puts one by one would leave it; a rollback
+ * keeps none; stray calls are refused. */
+static void test_batch(ice_backend *b, const char *backend)
+{
+	ice_entry_meta rm = { 0 };
+	char *rtags[1] = { (char *)"table:db.bb" }, got[4][128];
+	ice_err err = { 0 };
+	int rc;
+
+	bc_put(b, "bmove", "old", "table:db.bc", NULL, NULL);
+	rc = ice_backend_batch(b, ICE_BATCH_BEGIN, &err);
+	tap_is_int(rc, ICE_OK, "batch: begin (%s: %s)", backend, err.msg);
+	if (rc)
+		return;
+	tap_is_int(ice_backend_batch(b, ICE_BATCH_BEGIN, &err), ICE_EINVAL, "batch: none inside a batch");
+	ice_err_clear(&err);
+	bc_put(b, "bnew", "1", "table:db.bb", NULL, NULL);
+	bc_put(b, "bjoin", "2", "table:db.bb", "file:db.bd:/f", NULL);
+	bc_put(b, "bmove", "3", "table:db.bb", NULL, NULL);
+	bc_put(b, "btwice", "first", "table:db.bc", NULL, NULL);
+	bc_put(b, "btwice", "second", "table:db.bb", NULL, NULL);
+	rm.tags = rtags;
+	rm.n_tags = 1;
+	rm.created_ms = 1234567;
+	rm.hits = 7;
+	tap_is_int(ice_backend_restore(b, "brestored", "4", 1, &rm, &err), ICE_OK, "batch: restore (%s)", err.msg);
+	tap_is_int(ice_backend_batch(b, ICE_BATCH_COMMIT, &err), ICE_OK, "batch: commit (%s)", err.msg);
+	peek_where(b, "bnew", got[0], sizeof got[0]);
+	peek_where(b, "bjoin", got[1], sizeof got[1]);
+	peek_where(b, "bmove", got[2], sizeof got[2]);
+	peek_where(b, "btwice", got[3], sizeof got[3]);
+	tap_ok(strcmp(got[0], "1@db.bb") == 0 && strcmp(got[1], "2@db.bb,db.bd") == 0 &&
+	       strcmp(got[2], "3@db.bb") == 0 && strcmp(got[3], "second@db.bb") == 0,
+	       "batch: each entry as one put after the other leaves it (%s; %s; %s; %s)", got[0], got[1], got[2], got[3]);
+	tap_ok(bc_count_scan(b, "db.bc", NULL, NULL, 0) == 0 && bc_count_scan(b, "db.bb", NULL, NULL, 0) == 5,
+	       "batch: nothing left in the table the moved entries left");
+	tap_is_int((long long)bc_inval1(b, "file:db.bd:/f"), 1, "batch: the second table's tag removes the entry over two");
+	tap_is_int((long long)bc_inval1(b, "table:db.bb"), 4, "batch: the table's tags are live for the rest");
+	tap_ok(ice_backend_batch(b, ICE_BATCH_BEGIN, &err) == ICE_OK && bc_put(b, "bgone", "x", "table:db.bb", NULL, NULL) == ICE_OK &&
+	       ice_backend_batch(b, ICE_BATCH_ROLLBACK, &err) == ICE_OK && bc_get_rc(b, "bgone") == ICE_ENOENT,
+	       "batch: a rolled back put is not there (%s)", err.msg);
+	tap_is_int(ice_backend_batch(b, ICE_BATCH_COMMIT, &err), ICE_EINVAL, "batch: a commit without a batch is refused");
+}
+
 /* put_at (import): the creation time is kept, the TTL counts from now. */
 static void test_put_at(ice_backend *b)
 {
@@ -540,6 +606,7 @@ void bc_run_all(ice_backend *b, const char *url, const char *backend, bc_layout_
 	test_locks(b);
 	test_peek(b);
 	test_put_at(b);
+	test_batch(b, backend);
 	test_server_info(b, backend);
 	test_cursors(b);
 	test_counters(url);
