@@ -96,6 +96,7 @@ typedef struct redis_be {
 	int wait_replicas, wait_timeout_ms; /* as in ice_backend_opts */
 	char sha[S_COUNT][41];
 	int batch;          /* ICE_BATCH_BEGIN: puts wait in q until the commit */
+	int batch_lost;     /* a commit inside the batch failed: its commit fails */
 	struct queued *q;   /* owned, with everything in it */
 	size_t nq, capq;
 	ice_strset *qkeys;  /* the keys in q */
@@ -1162,8 +1163,10 @@ static int queue_put(redis_be *r, const entry_args *a, ice_err *err)
 	queued *e;
 	int rc;
 
-	if (a->key && r->qkeys && ice_strset_has(r->qkeys, a->key) && (rc = flush_puts(r, err)))
+	if (a->key && r->qkeys && ice_strset_has(r->qkeys, a->key) && (rc = flush_puts(r, err))) {
+		r->batch_lost = 1; /* the puts queued before are not all written */
 		return rc;
+	}
 	if (r->nq == r->capq) {
 		size_t cap = r->capq ? r->capq * 2 : 64;
 		if (!(e = realloc(r->q, cap * sizeof *e)))
@@ -1321,20 +1324,27 @@ out:
 static int redis_batch(void *impl, int op, ice_err *err)
 {
 	redis_be *r = impl;
+	int rc;
 
 	if (op == ICE_BATCH_BEGIN) {
 		if (r->batch)
 			return ice_err_set(err, ICE_EINVAL, "%s: a batch is already open", ice_rlink_where(r->link));
 		r->batch = 1;
+		r->batch_lost = 0;
 		return ICE_OK;
 	}
 	if (!r->batch)
 		return ice_err_set(err, ICE_EINVAL, "%s: no batch is open", ice_rlink_where(r->link));
 	r->batch = 0;
-	if (op == ICE_BATCH_COMMIT)
-		return flush_puts(r, err);
-	queue_clear(r);
-	return ICE_OK;
+	if (op != ICE_BATCH_COMMIT) {
+		queue_clear(r);
+		return ICE_OK;
+	}
+	rc = flush_puts(r, err);
+	if (!rc && r->batch_lost)
+		rc = ice_err_set(err, ICE_EBACKEND, "%s: an earlier failure lost some of the batch's writes",
+		                 ice_rlink_where(r->link));
+	return rc;
 }
 
 /* The table the index P:k:KEY names (*t NULL: none). */

@@ -435,6 +435,29 @@ static void test_two_steps(ice_backend *b)
 }
 
 /* A command that outlives command_timeout_ms is ICE_ETIMEOUT. */
+/* A batch whose queue had to be written early (a key put twice) and
+ * failed there (Redis out of memory, maxmemory 1 with noeviction): the
+ * put says so, and the commit fails too, so a caller counts nothing of
+ * the batch as written; the server's limit lifted, puts work again. */
+static void test_batch_lost(ice_backend *b)
+{
+	ice_err err = { 0 }, cerr = { 0 };
+	int rc1, rc2, rc3;
+
+	rc1 = ice_backend_batch(b, ICE_BATCH_BEGIN, &err);
+	if (!rc1)
+		rc1 = bc_put(b, "lost1", "1", "table:db.lost", NULL, NULL);
+	freeReplyObject(redisCommand(raw, "CONFIG SET maxmemory-policy noeviction"));
+	freeReplyObject(redisCommand(raw, "CONFIG SET maxmemory 1"));
+	rc2 = ice_backend_put(b, "lost1", "2", 1, (const char *const[]){ "table:db.lost" }, 1, 0, NULL, &err);
+	freeReplyObject(redisCommand(raw, "CONFIG SET maxmemory 0"));
+	rc3 = ice_backend_batch(b, ICE_BATCH_COMMIT, &cerr);
+	tap_ok(rc1 == ICE_OK && rc2 == ICE_EBACKEND && strstr(err.msg, "OOM") && rc3 == ICE_EBACKEND &&
+	       strstr(cerr.msg, "lost"), "batch: a failure writing the queue early fails the put (%s) and the commit (%s)",
+	       err.msg, cerr.msg);
+	tap_is_int(bc_put(b, "lost2", "3", "table:db.lost", NULL, NULL), ICE_OK, "batch: puts work again after it");
+}
+
 static void test_timeout(const char *url)
 {
 	ice_backend_opts o = { .prefix = "to", .command_timeout_ms = 200 };
@@ -565,6 +588,7 @@ void test_redis(void)
 	if (ice_backend_open(url, NULL, &b, &err) == ICE_OK && raw && !raw->err) {
 		bc_run_all(b, url, "redis", redis_layout);
 		test_two_steps(b);
+		test_batch_lost(b);
 		freeReplyObject(redisCommand(raw, "SCRIPT FLUSH"));
 		tap_ok(bc_put(b, "after-flush", "v", "table:db.f", NULL, NULL) == ICE_OK &&
 		       bc_get_rc(b, "after-flush") == ICE_OK && bc_inval1(b, "table:db.f") == 1,
