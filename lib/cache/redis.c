@@ -1096,7 +1096,8 @@ static int redis_restore(void *impl, const char *key, const void *val, size_t le
  * three per entry. An entry that is not a plain one-table put (over
  * several tables, or moving from another table) and one whose stored
  * tags changed meanwhile go on alone, as outside a batch. A key queued
- * twice commits the queue first, so the later put wins as it would. */
+ * twice commits the queue first, so the later put wins as it would; so
+ * does a large value, then written alone. */
 
 typedef struct queued {
 	entry_args a;        /* pointing into the copies below */
@@ -1158,14 +1159,24 @@ static int queued_fill(queued *e, const entry_args *a, ice_err *err)
 
 static int flush_puts(redis_be *r, ice_err *err);
 
+/* A value at least this large is not queued but written at once, after
+ * the queue: a copy would double the memory it takes, for a round trip
+ * or two saved. */
+#define ICE_REDIS_QUEUE_MAX_VALUE (1u << 20)
+
 static int queue_put(redis_be *r, const entry_args *a, ice_err *err)
 {
 	queued *e;
 	int rc;
 
-	if (a->key && r->qkeys && ice_strset_has(r->qkeys, a->key) && (rc = flush_puts(r, err))) {
-		r->batch_lost = 1; /* the puts queued before are not all written */
-		return rc;
+	if (a->len >= ICE_REDIS_QUEUE_MAX_VALUE ||
+	    (a->key && r->qkeys && ice_strset_has(r->qkeys, a->key))) {
+		if ((rc = flush_puts(r, err))) {
+			r->batch_lost = 1; /* the puts queued before are not all written */
+			return rc;
+		}
+		if (a->len >= ICE_REDIS_QUEUE_MAX_VALUE)
+			return write_entry(r, a, err);
 	}
 	if (r->nq == r->capq) {
 		size_t cap = r->capq ? r->capq * 2 : 64;

@@ -325,14 +325,20 @@ static void test_batch(ice_backend *b, const char *backend)
 {
 	ice_entry_meta rm = { 0 };
 	char *rtags[1] = { (char *)"table:db.bb" }, got[4][128];
+	const char *btags[1] = { "table:db.bb" };
+	size_t big_len = (size_t)3 << 20, len = 0; /* past any queue's limit */
+	char *big = malloc(big_len);
+	void *v = NULL;
 	ice_err err = { 0 };
 	int rc;
 
 	bc_put(b, "bmove", "old", "table:db.bc", NULL, NULL);
 	rc = ice_backend_batch(b, ICE_BATCH_BEGIN, &err);
 	tap_is_int(rc, ICE_OK, "batch: begin (%s: %s)", backend, err.msg);
-	if (rc)
+	if (rc) {
+		free(big);
 		return;
+	}
 	tap_is_int(ice_backend_batch(b, ICE_BATCH_BEGIN, &err), ICE_EINVAL, "batch: none inside a batch");
 	ice_err_clear(&err);
 	bc_put(b, "bnew", "1", "table:db.bb", NULL, NULL);
@@ -345,6 +351,10 @@ static void test_batch(ice_backend *b, const char *backend)
 	rm.created_ms = 1234567;
 	rm.hits = 7;
 	tap_is_int(ice_backend_restore(b, "brestored", "4", 1, &rm, &err), ICE_OK, "batch: restore (%s)", err.msg);
+	if (big)
+		memset(big, 'b', big_len);
+	tap_ok(big && ice_backend_put(b, "bbig", big, big_len, btags, 1, 0, NULL, &err) == ICE_OK,
+	       "batch: a 3 MiB value (%s)", err.msg);
 	tap_is_int(ice_backend_batch(b, ICE_BATCH_COMMIT, &err), ICE_OK, "batch: commit (%s)", err.msg);
 	peek_where(b, "bnew", got[0], sizeof got[0]);
 	peek_where(b, "bjoin", got[1], sizeof got[1]);
@@ -353,10 +363,14 @@ static void test_batch(ice_backend *b, const char *backend)
 	tap_ok(strcmp(got[0], "1@db.bb") == 0 && strcmp(got[1], "2@db.bb,db.bd") == 0 &&
 	       strcmp(got[2], "3@db.bb") == 0 && strcmp(got[3], "second@db.bb") == 0,
 	       "batch: each entry as one put after the other leaves it (%s; %s; %s; %s)", got[0], got[1], got[2], got[3]);
-	tap_ok(bc_count_scan(b, "db.bc", NULL, NULL, 0) == 0 && bc_count_scan(b, "db.bb", NULL, NULL, 0) == 5,
+	tap_ok(ice_backend_peek(b, "bbig", &v, &len, NULL, &err) == ICE_OK && len == big_len &&
+	       memcmp(v, big, big_len) == 0, "batch: the 3 MiB value byte for byte");
+	free(v);
+	free(big);
+	tap_ok(bc_count_scan(b, "db.bc", NULL, NULL, 0) == 0 && bc_count_scan(b, "db.bb", NULL, NULL, 0) == 6,
 	       "batch: nothing left in the table the moved entries left");
 	tap_is_int((long long)bc_inval1(b, "file:db.bd:/f"), 1, "batch: the second table's tag removes the entry over two");
-	tap_is_int((long long)bc_inval1(b, "table:db.bb"), 4, "batch: the table's tags are live for the rest");
+	tap_is_int((long long)bc_inval1(b, "table:db.bb"), 5, "batch: the table's tags are live for the rest");
 	tap_ok(ice_backend_batch(b, ICE_BATCH_BEGIN, &err) == ICE_OK && bc_put(b, "bgone", "x", "table:db.bb", NULL, NULL) == ICE_OK &&
 	       ice_backend_batch(b, ICE_BATCH_ROLLBACK, &err) == ICE_OK && bc_get_rc(b, "bgone") == ICE_ENOENT,
 	       "batch: a rolled back put is not there (%s)", err.msg);
