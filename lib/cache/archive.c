@@ -13,6 +13,7 @@
 
 #include "ice_batch.h"
 #include "ice_jsonl.h"
+#include "ice_keyscan.h"
 #include "ice_tag.h"
 #include "ice_time.h"
 #include "ice_version.h"
@@ -65,44 +66,10 @@ static char *text_from_json(const json_t *j, const char **why)
 
 /* ---- export ---- */
 
-typedef struct keylist {
-	char **v;
-	size_t n, cap;
-	int oom;
-} keylist;
-
-static void keylist_free(keylist *k)
-{
-	for (size_t i = 0; i < k->n; i++)
-		free(k->v[i]);
-	free(k->v);
-}
-
+/* The scan's callback: every key, with its size. */
 static int collect_key(void *ctx, const char *key, const ice_entry_meta *m)
 {
-	keylist *k = ctx;
-	char **v;
-
-	(void)m;
-	if (k->n == k->cap) {
-		k->cap = k->cap ? k->cap * 2 : 256;
-		if (!(v = realloc(k->v, k->cap * sizeof *v))) {
-			k->oom = 1;
-			return 1;
-		}
-		k->v = v;
-	}
-	if (!(k->v[k->n] = strdup(key))) {
-		k->oom = 1;
-		return 1;
-	}
-	k->n++;
-	return 0;
-}
-
-static int cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return ice_keyscan_add(ctx, key, m) < 0;
 }
 
 static int archive_fail(struct archive *a, const char *what, ice_err *err)
@@ -176,39 +143,34 @@ static json_t *entry_json(const char *key, const ice_entry_meta *m, int64_t ttl_
 	                 ice_json_text(m->table ? m->table : "_"), "tags", tags);
 }
 
-/* Peek one entry and write its two members; *written tells whether it was
- * still there. */
-static int export_one(ice_backend *b, struct archive *a, const char *key, size_t index,
-                      int64_t now, int *written, ice_err *err)
-{
-	ice_entry_meta m = { 0 };
-	char name[STEM_MAX + 16];
-	void *val = NULL;
-	size_t len = 0;
-	int64_t ttl = 0;
+typedef struct exporter {
+	struct archive *a;
+	int64_t now;
+	ice_archive_stats *st;
 	int rc;
+	ice_err *err;
+} exporter;
 
-	*written = 0;
-	rc = ice_backend_peek(b, key, &val, &len, &m, err);
-	if (rc == ICE_ENOENT) {
-		rc = ICE_OK; /* removed since the scan */
-		goto out;
-	}
-	if (rc)
-		goto out;
-	if (m.expires_ms && (ttl = m.expires_ms - ice_now_ms()) <= 0)
-		goto out; /* expired since the scan */
+/* One entry peeked: its two members (none when it was removed or expired
+ * since the scan). */
+static int export_one(void *ctx, const char *key, int found, const void *val, size_t len,
+                      const ice_entry_meta *m)
+{
+	exporter *x = ctx;
+	char name[STEM_MAX + 16];
+	size_t index = (size_t)x->st->entries + 1;
+	int64_t ttl = 0;
+
+	if (found != ICE_OK || (m->expires_ms && (ttl = m->expires_ms - ice_now_ms()) <= 0))
+		return 0;
 	snprintf(name, sizeof name, "entries/%08zu.json", index);
-	if ((rc = write_json_member(a, name, entry_json(key, &m, ttl), now, err)))
-		goto out;
+	if ((x->rc = write_json_member(x->a, name, entry_json(key, m, ttl), x->now, x->err)))
+		return 1;
 	snprintf(name, sizeof name, "entries/%08zu.value", index);
-	if ((rc = write_member(a, name, val, len, now, err)))
-		goto out;
-	*written = 1;
-out:
-	free(val);
-	ice_entry_meta_clear(&m);
-	return rc;
+	if ((x->rc = write_member(x->a, name, val, len, x->now, x->err)))
+		return 1;
+	x->st->entries++;
+	return 0;
 }
 
 static json_t *marker_json(int64_t now)
@@ -227,9 +189,10 @@ int ice_archive_export(ice_backend *b, const ice_archive_filter *f, int fd,
 	static const ice_archive_filter all = { NULL, NULL, NULL };
 	struct archive *a = archive_write_new();
 	ice_archive_stats s = { 0 };
-	keylist keys = { 0 };
+	ice_keyscan keys = { 0 };
 	int64_t now = ice_now_ms();
-	int rc, written;
+	exporter x = { .a = a, .now = now, .st = &s, .err = err };
+	int rc;
 
 	if (!f)
 		f = &all;
@@ -243,7 +206,10 @@ int ice_archive_export(ice_backend *b, const ice_archive_filter *f, int fd,
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	qsort(keys.v, keys.n, sizeof *keys.v, cmp_keys);
+	if (ice_keyscan_sort(&keys) < 0) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		rc = archive_fail(a, "archive", err);
@@ -251,18 +217,15 @@ int ice_archive_export(ice_backend *b, const ice_archive_filter *f, int fd,
 	}
 	if ((rc = write_json_member(a, ICE_ARCHIVE_MARKER, marker_json(now), now, err)))
 		goto out;
-	for (size_t i = 0; i < keys.n; i++) {
-		if ((rc = export_one(b, a, keys.v[i], (size_t)s.entries + 1, now, &written, err)))
-			goto out;
-		s.entries += (uint64_t)written;
-	}
+	if ((rc = ice_keyscan_peek(b, &keys, export_one, &x, err)) || (rc = x.rc))
+		goto out;
 	if (archive_write_close(a) != ARCHIVE_OK)
 		rc = archive_fail(a, "archive", err);
 out:
 	if (st)
 		*st = s;
 	archive_write_free(a);
-	keylist_free(&keys);
+	ice_keyscan_free(&keys);
 	return rc;
 }
 

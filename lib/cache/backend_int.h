@@ -50,6 +50,8 @@ typedef struct ice_backend_ext_ops {
 	               const ice_entry_meta *m, ice_err *err);
 	int (*counters_add)(void *impl, const char *table, const json_t *add, ice_err *err);
 	int (*batch)(void *impl, int op, ice_err *err);
+	int (*peek_many)(void *impl, const char *const *keys, size_t n, ice_backend_peek_cb cb,
+	                 void *ctx, ice_err *err);
 } ice_backend_ext_ops;
 
 /* sqlite.c: open (creating as needed) the database of a parsed sqlite://

@@ -90,6 +90,16 @@ int ice_backend_get(ice_backend *b, const char *key, void **val, size_t *len,
 int ice_backend_peek(ice_backend *b, const char *key, void **val, size_t *len,
                      ice_entry_meta *meta, ice_err *err);
 
+/* A peek of each of keys[0..n), in that order, handed to cb: rc ICE_OK
+ * (val, len and meta valid during the call only) or ICE_ENOENT; cb
+ * returns nonzero to stop. Redis reads them in one pipeline (two round
+ * trips for all, not two each), so the caller should bound n by the
+ * values' sizes (the scan's meta has them). Another failure stops it. */
+typedef int (*ice_backend_peek_cb)(void *ctx, const char *key, int rc, const void *val,
+                                   size_t len, const ice_entry_meta *meta);
+int ice_backend_peek_many(ice_backend *b, const char *const *keys, size_t n,
+                          ice_backend_peek_cb cb, void *ctx, ice_err *err);
+
 int ice_backend_delete(ice_backend *b, const char *const *keys, size_t n,
                        uint64_t *removed, ice_err *err);
 

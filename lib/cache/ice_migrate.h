@@ -1,7 +1,8 @@
 /* ice_migrate: copy a cache from one backend to another (ice-cache migrate).
  *
- * Only the ice_backend interface is used: scan + peek on the source, put
- * (or restore, when the destination has it) on the destination, so any two
+ * Only the ice_backend interface is used: scan + peek_many on the source
+ * (in key order, in bounded batches), put (or restore, when the
+ * destination has it) in write batches on the destination, so any two
  * backends work. Entries keep their tags, origin and remaining TTL; with
  * restore also created and hits. Counters are added to the destination's
  * when it can (counters_add); cursors are copied. Entries that expire

@@ -1205,13 +1205,13 @@ static int plain_put(const queued *e, const char *old_idx)
 	return e->n_tables == 1 && (!old_idx || strcmp(old_idx, e->tables[0]) == 0);
 }
 
-/* Step one and two for every queued entry: the index (idx[i]), then, for
- * the plain ones, the stored tags (old[i]; "" none). */
-static int read_queued(redis_be *r, char **idx, char **old, ice_err *err)
+/* The indexes P:k:KEY of keys[0..n) in one pipeline: idx[i] what it
+ * names, NULL none (idx zeroed; the caller frees its strings). */
+static int read_indexes(redis_be *r, const char *const *keys, size_t n, char **idx, ice_err *err)
 {
-	size_t n = r->nq, i;
-	cmd *cs = calloc(n, sizeof *cs);
-	redisReply **reps = calloc(n, sizeof *reps);
+	cmd *cs = calloc(n ? n : 1, sizeof *cs);
+	redisReply **reps = calloc(n ? n : 1, sizeof *reps);
+	size_t i;
 	int rc = ICE_OK;
 
 	if (!cs || !reps) {
@@ -1220,18 +1220,37 @@ static int read_queued(redis_be *r, char **idx, char **old, ice_err *err)
 	}
 	for (i = 0; i < n; i++) {
 		cmd_add(&cs[i], "GET");
-		cmd_addglobal(&cs[i], r, "k:", r->q[i].key, strlen(r->q[i].key));
+		cmd_addglobal(&cs[i], r, "k:", keys[i], strlen(keys[i]));
 	}
 	if ((rc = run_many(r, cs, n, reps, err)))
 		goto out;
 	for (i = 0; i < n && !rc; i++)
 		if (take_str(&idx[i], reps[i]))
 			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+out:
+	cmds_free(cs, reps, cs ? n : 0);
+	return rc;
+}
+
+/* Step one and two for every queued entry: the index (idx[i]), then, for
+ * the plain ones, the stored tags (old[i]; "" none). */
+static int read_queued(redis_be *r, char **idx, char **old, ice_err *err)
+{
+	size_t n = r->nq, i;
+	cmd *cs = calloc(n, sizeof *cs);
+	redisReply **reps = calloc(n, sizeof *reps);
+	const char **keys = calloc(n, sizeof *keys);
+	int rc = ICE_OK;
+
+	if (!cs || !reps || !keys) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = r->q[i].key;
+	if ((rc = read_indexes(r, keys, n, idx, err)))
+		goto out;
 	for (i = 0; i < n; i++) {
-		cmd_free(&cs[i]);
-		freeReplyObject(reps[i]);
-		reps[i] = NULL;
-		cs[i] = (cmd){ 0 };
 		/* an entry not read here has no command: an empty one is a PING */
 		if (plain_put(&r->q[i], idx[i])) {
 			cmd_add(&cs[i], "HGET");
@@ -1241,11 +1260,12 @@ static int read_queued(redis_be *r, char **idx, char **old, ice_err *err)
 			cmd_add(&cs[i], "PING");
 		}
 	}
-	if (!rc && !(rc = run_many(r, cs, n, reps, err)))
+	if (!(rc = run_many(r, cs, n, reps, err)))
 		for (i = 0; i < n && !rc; i++)
 			if (plain_put(&r->q[i], idx[i]) && take_str(&old[i], reps[i]))
 				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 out:
+	free(keys);
 	cmds_free(cs, reps, cs ? n : 0);
 	return rc;
 }
@@ -1493,6 +1513,86 @@ out:
 	cmd_free(&c);
 	strlist_free(&ts);
 	free(t);
+	return rc;
+}
+
+/* The get script of KEY in its one table t, counting nothing. */
+static void peek_cmd(cmd *c, redis_be *r, const char *t, const char *key)
+{
+	eval_init(c, r, S_GET);
+	cmd_addkey(c, r, t, "e:", key);
+	cmd_addkeys(c, r, t, (const char *const[]){ "dead", "stats", "gstats", NULL });
+	eval_args(c);
+	cmd_add(c, "0");
+	cmd_add(c, "");
+}
+
+/* Hand one key's peek to cb: rep the get script's reply (an entry in one
+ * table), or with idx naming several tables, fetch_entry's own steps. */
+static int peek_one(redis_be *r, const char *key, const char *idx, const redisReply *rep,
+                    ice_backend_peek_cb cb, void *ctx, int *stop, ice_err *err)
+{
+	ice_entry_meta m = { 0 };
+	void *val = NULL;
+	size_t len = 0;
+	int rc = ICE_OK;
+
+	if (!idx || (!strchr(idx, '\n') && rep->type == REDIS_REPLY_NIL)) {
+		*stop = cb(ctx, key, ICE_ENOENT, NULL, 0, NULL);
+		return ICE_OK;
+	}
+	if (strchr(idx, '\n')) {
+		rc = fetch_entry(r, 0, key, &val, &len, &m, err);
+		if (rc == ICE_ENOENT)
+			ice_err_clear(err);
+		if (rc == ICE_OK || rc == ICE_ENOENT)
+			*stop = cb(ctx, key, rc, val, len, &m);
+		free(val);
+		ice_entry_meta_clear(&m);
+		return rc == ICE_ENOENT ? ICE_OK : rc;
+	}
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 || rep->element[0]->type != REDIS_REPLY_STRING)
+		return ice_err_set(err, ICE_EBACKEND, "%s: get %s: %s", ice_rlink_where(r->link), key,
+		                   rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+	if (!(rc = fill_meta(&m, rep->element + 1, err)))
+		*stop = cb(ctx, key, ICE_OK, rep->element[0]->str, rep->element[0]->len, &m);
+	ice_entry_meta_clear(&m);
+	return rc;
+}
+
+/* Peeks of n keys in two pipelines: their indexes, then the get script
+ * of each entry in one table (an entry over several goes by fetch_entry,
+ * its guards checked). */
+static int redis_peek_many(void *impl, const char *const *keys, size_t n, ice_backend_peek_cb cb,
+                           void *ctx, ice_err *err)
+{
+	redis_be *r = impl;
+	cmd *cs = calloc(n ? n : 1, sizeof *cs);
+	redisReply **reps = calloc(n ? n : 1, sizeof *reps);
+	char **idx = calloc(n ? n : 1, sizeof *idx);
+	size_t i;
+	int rc = ICE_OK, stop = 0;
+
+	if (!cs || !reps || !idx) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = read_indexes(r, keys, n, idx, err)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (idx[i] && *idx[i] && !strchr(idx[i], '\n'))
+			peek_cmd(&cs[i], r, idx[i], keys[i]);
+		else
+			cmd_add(&cs[i], "PING"); /* no entry, or one read alone */
+	}
+	rc = run_many(r, cs, n, reps, err);
+	for (i = 0; i < n && !rc && !stop; i++)
+		rc = peek_one(r, keys[i], idx[i] && *idx[i] ? idx[i] : NULL, reps[i], cb, ctx, &stop, err);
+out:
+	for (i = 0; idx && i < n; i++)
+		free(idx[i]);
+	free(idx);
+	cmds_free(cs, reps, cs ? n : 0);
 	return rc;
 }
 
@@ -3162,4 +3262,5 @@ static const ice_backend_ops redis_ops = {
 
 static const ice_backend_ext_ops redis_ext = {
 	.restore = redis_restore, .counters_add = redis_counters_add, .batch = redis_batch,
+	.peek_many = redis_peek_many,
 };

@@ -377,6 +377,49 @@ static void test_batch(ice_backend *b, const char *backend)
 	tap_is_int(ice_backend_batch(b, ICE_BATCH_COMMIT, &err), ICE_EINVAL, "batch: a commit without a batch is refused");
 }
 
+/* What peek_many handed over, as "key=value@table,..." or "key:none". */
+typedef struct peeked {
+	char text[512];
+	int calls, stop_after;
+} peeked;
+
+static int note_peek(void *ctx, const char *key, int rc, const void *val, size_t len,
+                     const ice_entry_meta *m)
+{
+	peeked *s = ctx;
+	size_t o = strlen(s->text);
+
+	if (rc == ICE_OK)
+		snprintf(s->text + o, sizeof s->text - o, "%s=%.*s@%s%s ", key, (int)len, (const char *)val,
+		         m->table, m->n_tables > 1 ? "+" : "");
+	else
+		snprintf(s->text + o, sizeof s->text - o, "%s:none ", key);
+	return ++s->calls == s->stop_after;
+}
+
+/* peek_many: every key in order (one table, two tables, none), counting
+ * nothing; the callback stops it. */
+static void test_peek_many(ice_backend *b, const char *backend)
+{
+	const char *keys[4] = { "pm1", "pm-none", "pm2", "pm3" };
+	long long hits = bc_counter(b, NULL, "hits");
+	peeked all = { .stop_after = -1 }, two = { .stop_after = 2 };
+	ice_err err = { 0 };
+	int rc;
+
+	bc_put(b, "pm1", "one", "table:db.pm", NULL, NULL);
+	bc_put(b, "pm2", "two", "table:db.pm", "file:db.pm2:/f", NULL);
+	bc_put(b, "pm3", "three", "partition:db.pm:p=1", NULL, NULL);
+	rc = ice_backend_peek_many(b, keys, 4, note_peek, &all, &err);
+	tap_ok(rc == ICE_OK && strcmp(all.text, "pm1=one@db.pm pm-none:none pm2=two@db.pm+ pm3=three@db.pm ") == 0 &&
+	       bc_counter(b, NULL, "hits") == hits,
+	       "peek_many (%s): each key in order, none counted (%s%s)", backend, all.text, err.msg);
+	rc = ice_backend_peek_many(b, keys, 4, note_peek, &two, &err);
+	tap_ok(rc == ICE_OK && two.calls == 2, "peek_many: the callback stops it (%d calls)", two.calls);
+	rc = ice_backend_peek_many(b, keys, 0, note_peek, &two, &err);
+	tap_ok(rc == ICE_OK && two.calls == 2, "peek_many: no keys, no call");
+}
+
 /* put_at (import): the creation time is kept, the TTL counts from now. */
 static void test_put_at(ice_backend *b)
 {
@@ -619,6 +662,7 @@ void bc_run_all(ice_backend *b, const char *url, const char *backend, bc_layout_
 	test_invalidate_table(b);
 	test_locks(b);
 	test_peek(b);
+	test_peek_many(b, backend);
 	test_put_at(b);
 	test_batch(b, backend);
 	test_server_info(b, backend);
