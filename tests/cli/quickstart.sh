@@ -23,6 +23,7 @@ expect_main_job() {
   added    data" "$1: ice-snapshot poll | ice-diff lists a commit and its added files"
 	like "$out" "(delete)
   removed  data" "$1: and a delete with its removed files"
+	like "$out" '"event":"new"' "$1: watch reports the commit that landed while it watched"
 	like "$out" "invalidated:  orders report" "$1: the entry on the table is invalidated by the commit"
 	like "$out" "invalidated:  rows of a file that will be deleted" "$1: the entry on the deleted file too"
 	like "$out" "still cached: rows of a file that stays" "$1: the entry on a file that stays is still served"
@@ -38,7 +39,7 @@ if [ -d "$top_srcdir/tests/s3/node_modules/s3rver" ] && command -v node > /dev/n
 	expect_main_job s3
 	like "$out" "s3://demo/warehouse/shop/orders" "s3: every program read the table from the S3 server"
 else
-	for _i in 1 2 3 4 5 6 7; do skip "s3rver not installed in tests/s3 (scripts/setup installs it)"; done
+	for _i in 1 2 3 4 5 6 7 8; do skip "s3rver not installed in tests/s3 (scripts/setup installs it)"; done
 fi
 
 done_testing
