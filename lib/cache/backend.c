@@ -99,6 +99,25 @@ int ice_backend_peek(ice_backend *b, const char *key, void **val, size_t *len,
 	return b->ops->peek(b->impl, key, val, len, meta, err);
 }
 
+int ice_backend_peek_to(ice_backend_peek_fn peek, void *impl, const char *key,
+                        ice_backend_peek_cb cb, void *ctx, int *stop, ice_err *err)
+{
+	ice_entry_meta m = { 0 };
+	void *val = NULL;
+	size_t len = 0;
+	int rc = peek(impl, key, &val, &len, &m, err);
+
+	if (rc == ICE_ENOENT)
+		ice_err_clear(err);
+	if (rc == ICE_OK || rc == ICE_ENOENT) {
+		*stop = cb(ctx, key, rc, val, len, rc == ICE_OK ? &m : NULL);
+		rc = ICE_OK;
+	}
+	free(val);
+	ice_entry_meta_clear(&m);
+	return rc;
+}
+
 int ice_backend_peek_many(ice_backend *b, const char *const *keys, size_t n,
                           ice_backend_peek_cb cb, void *ctx, ice_err *err)
 {
@@ -106,21 +125,8 @@ int ice_backend_peek_many(ice_backend *b, const char *const *keys, size_t n,
 
 	if (b->ext && b->ext->peek_many)
 		return b->ext->peek_many(b->impl, keys, n, cb, ctx, err);
-	for (size_t i = 0; i < n && !rc && !stop; i++) {
-		ice_entry_meta m = { 0 };
-		void *val = NULL;
-		size_t len = 0;
-
-		rc = ice_backend_peek(b, keys[i], &val, &len, &m, err);
-		if (rc == ICE_ENOENT)
-			ice_err_clear(err);
-		if (rc == ICE_OK || rc == ICE_ENOENT) {
-			stop = cb(ctx, keys[i], rc, val, len, &m);
-			rc = ICE_OK;
-		}
-		free(val);
-		ice_entry_meta_clear(&m);
-	}
+	for (size_t i = 0; i < n && !rc && !stop; i++)
+		rc = ice_backend_peek_to(b->ops->peek, b->impl, keys[i], cb, ctx, &stop, err);
 	return rc;
 }
 

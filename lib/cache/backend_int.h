@@ -54,6 +54,14 @@ typedef struct ice_backend_ext_ops {
 	                 void *ctx, ice_err *err);
 } ice_backend_ext_ops;
 
+/* One key's peek by the backend's peek op, handed to cb as
+ * ice_backend_peek_many does (*stop: what cb returned). ICE_OK when it
+ * was found or not, else the failure. */
+typedef int (*ice_backend_peek_fn)(void *impl, const char *key, void **val, size_t *len,
+                                   ice_entry_meta *meta, ice_err *err);
+int ice_backend_peek_to(ice_backend_peek_fn peek, void *impl, const char *key,
+                        ice_backend_peek_cb cb, void *ctx, int *stop, ice_err *err);
+
 /* sqlite.c: open (creating as needed) the database of a parsed sqlite://
  * URL. */
 int ice_sqlite_open(const ice_backend_url *u, const ice_backend_opts *o,

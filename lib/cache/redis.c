@@ -995,6 +995,22 @@ static char *join_lines(char *const *v, size_t n)
 	return s;
 }
 
+/* Check a put's arguments; its tables (home first) and the index value
+ * naming them, both the caller's to free (also after a failure). */
+static int entry_tables(const entry_args *a, char ***tables, size_t *n, char **idx, ice_err *err)
+{
+	int rc;
+
+	if (!a->key || a->ttl_ms < 0)
+		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
+	if ((rc = ice_tags_check(a->tags, a->n_tags, err)) ||
+	    (rc = ice_tags_table_list(a->tags, a->n_tags, tables, n, err)))
+		return rc;
+	if (!(*idx = join_lines(*tables, *n)))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	return ICE_OK;
+}
+
 /* A version no other put of an entry over several tables takes. */
 static void new_ver(char *buf, size_t n)
 {
@@ -1017,17 +1033,8 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 	char ver[64] = "";
 	int rc, code;
 
-	if (!a->key || a->ttl_ms < 0) {
-		rc = ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
+	if ((rc = entry_tables(a, &tables, &n_tables, &idx, err)))
 		goto out;
-	}
-	if ((rc = ice_tags_check(a->tags, a->n_tags, err)) ||
-	    (rc = ice_tags_table_list(a->tags, a->n_tags, &tables, &n_tables, err)))
-		goto out;
-	if (!(idx = join_lines(tables, n_tables))) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
 	if (n_tables > 1)
 		new_ver(ver, sizeof ver);
 	if ((rc = read_index(r, a->key, &old_idx, err)))
@@ -1135,15 +1142,12 @@ static int queued_fill(queued *e, const entry_args *a, ice_err *err)
 	size_t i;
 	int rc;
 
-	if (!a->key || a->ttl_ms < 0)
-		return ice_err_set(err, ICE_EINVAL, "put: missing key or negative TTL");
-	if ((rc = ice_tags_check(a->tags, a->n_tags, err)) ||
-	    (rc = ice_tags_table_list(a->tags, a->n_tags, &e->tables, &e->n_tables, err)))
+	if ((rc = entry_tables(a, &e->tables, &e->n_tables, &e->idx, err)))
 		return rc;
 	e->a = *a;
 	e->expires_ms = a->ttl_ms ? ice_now_ms() + a->ttl_ms : 0;
 	if (!(e->key = strdup(a->key)) || (a->origin && !(e->origin = strdup(a->origin))) ||
-	    !(e->val = malloc(a->len ? a->len : 1)) || !(e->idx = join_lines(e->tables, e->n_tables)) ||
+	    !(e->val = malloc(a->len ? a->len : 1)) ||
 	    (a->n_tags && !(e->tags = calloc(a->n_tags, sizeof *e->tags))))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	for (i = 0; i < a->n_tags; i++)
@@ -1451,6 +1455,30 @@ out:
 	return rc;
 }
 
+/* The get script of KEY in its home table t: count "1" counts the hit,
+ * ver the version the guards in other tables hold ("" for none). */
+static void get_cmd(cmd *c, redis_be *r, const char *t, const char *key, int count, const char *ver)
+{
+	eval_init(c, r, S_GET);
+	cmd_addkey(c, r, t, "e:", key);
+	cmd_addkeys(c, r, t, (const char *const[]){ "dead", "stats", "gstats", NULL });
+	eval_args(c);
+	cmd_add(c, count ? "1" : "0");
+	cmd_add(c, ver);
+}
+
+/* The get script's reply: ICE_OK (an entry: value, then its metadata),
+ * ICE_ENOENT (none, or invalidated), else ICE_EBACKEND. */
+static int get_reply(redis_be *r, const char *key, const redisReply *rep, ice_err *err)
+{
+	if (rep->type == REDIS_REPLY_NIL)
+		return ice_err_set(err, ICE_ENOENT, "%s: no entry", key);
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 || rep->element[0]->type != REDIS_REPLY_STRING)
+		return ice_err_set(err, ICE_EBACKEND, "%s: get %s: %s", ice_rlink_where(r->link), key,
+		                   rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+	return ICE_OK;
+}
+
 /* get (count set: counts the hit or miss) and peek (counts nothing): the
  * index, then the entry in its home table: two single-slot steps; for an
  * entry over several tables, the guards in the others (a pipeline) before
@@ -1483,23 +1511,9 @@ static int fetch_entry(redis_be *r, int count, const char *key, void **val, size
 	}
 	if (ts.n > 1 && (rc = guards_ver(r, key, &ts, ver, sizeof ver, err)))
 		goto out;
-	eval_init(&c, r, S_GET);
-	cmd_addkey(&c, r, ts.v[0], "e:", key);
-	cmd_addkeys(&c, r, ts.v[0], (const char *const[]){ "dead", "stats", "gstats", NULL });
-	eval_args(&c);
-	cmd_add(&c, count ? "1" : "0");
-	cmd_add(&c, ver);
-	if ((rc = run(r, &c, &rep, err)))
+	get_cmd(&c, r, ts.v[0], key, count, ver);
+	if ((rc = run(r, &c, &rep, err)) || (rc = get_reply(r, key, rep, err)))
 		goto out;
-	if (rep->type == REDIS_REPLY_NIL) {
-		rc = ice_err_set(err, ICE_ENOENT, "%s: no entry", key);
-		goto out;
-	}
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
-	    rep->element[0]->type != REDIS_REPLY_STRING) {
-		rc = ice_err_set(err, ICE_EBACKEND, "%s: get: unexpected reply", ice_rlink_where(r->link));
-		goto out;
-	}
 	if (meta && (rc = fill_meta(meta, rep->element + 1, err)))
 		goto out;
 	if (!(*val = dup_reply(rep->element[0]))) {
@@ -1516,16 +1530,8 @@ out:
 	return rc;
 }
 
-/* The get script of KEY in its one table t, counting nothing. */
-static void peek_cmd(cmd *c, redis_be *r, const char *t, const char *key)
-{
-	eval_init(c, r, S_GET);
-	cmd_addkey(c, r, t, "e:", key);
-	cmd_addkeys(c, r, t, (const char *const[]){ "dead", "stats", "gstats", NULL });
-	eval_args(c);
-	cmd_add(c, "0");
-	cmd_add(c, "");
-}
+static int redis_peek(void *impl, const char *key, void **val, size_t *len,
+                      ice_entry_meta *meta, ice_err *err);
 
 /* Hand one key's peek to cb: rep the get script's reply (an entry in one
  * table), or with idx naming several tables, fetch_entry's own steps. */
@@ -1533,28 +1539,17 @@ static int peek_one(redis_be *r, const char *key, const char *idx, const redisRe
                     ice_backend_peek_cb cb, void *ctx, int *stop, ice_err *err)
 {
 	ice_entry_meta m = { 0 };
-	void *val = NULL;
-	size_t len = 0;
-	int rc = ICE_OK;
+	int rc;
 
-	if (!idx || (!strchr(idx, '\n') && rep->type == REDIS_REPLY_NIL)) {
+	if (idx && strchr(idx, '\n'))
+		return ice_backend_peek_to(redis_peek, r, key, cb, ctx, stop, err);
+	rc = idx ? get_reply(r, key, rep, err) : ICE_ENOENT;
+	if (rc == ICE_ENOENT) {
+		ice_err_clear(err);
 		*stop = cb(ctx, key, ICE_ENOENT, NULL, 0, NULL);
 		return ICE_OK;
 	}
-	if (strchr(idx, '\n')) {
-		rc = fetch_entry(r, 0, key, &val, &len, &m, err);
-		if (rc == ICE_ENOENT)
-			ice_err_clear(err);
-		if (rc == ICE_OK || rc == ICE_ENOENT)
-			*stop = cb(ctx, key, rc, val, len, &m);
-		free(val);
-		ice_entry_meta_clear(&m);
-		return rc == ICE_ENOENT ? ICE_OK : rc;
-	}
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 || rep->element[0]->type != REDIS_REPLY_STRING)
-		return ice_err_set(err, ICE_EBACKEND, "%s: get %s: %s", ice_rlink_where(r->link), key,
-		                   rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
-	if (!(rc = fill_meta(&m, rep->element + 1, err)))
+	if (!rc && !(rc = fill_meta(&m, rep->element + 1, err)))
 		*stop = cb(ctx, key, ICE_OK, rep->element[0]->str, rep->element[0]->len, &m);
 	ice_entry_meta_clear(&m);
 	return rc;
@@ -1581,7 +1576,7 @@ static int redis_peek_many(void *impl, const char *const *keys, size_t n, ice_ba
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (idx[i] && *idx[i] && !strchr(idx[i], '\n'))
-			peek_cmd(&cs[i], r, idx[i], keys[i]);
+			get_cmd(&cs[i], r, idx[i], keys[i], 0, "");
 		else
 			cmd_add(&cs[i], "PING"); /* no entry, or one read alone */
 	}
