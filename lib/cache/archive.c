@@ -189,7 +189,7 @@ int ice_archive_export(ice_backend *b, const ice_archive_filter *f, int fd,
 	static const ice_archive_filter all = { NULL, NULL, NULL };
 	struct archive *a = archive_write_new();
 	ice_archive_stats s = { 0 };
-	ice_keyscan keys = { 0 };
+	ice_keyscan *keys = NULL;
 	int64_t now = ice_now_ms();
 	exporter x = { .a = a, .now = now, .st = &s, .err = err };
 	int rc;
@@ -200,16 +200,10 @@ int ice_archive_export(ice_backend *b, const ice_archive_filter *f, int fd,
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ice_backend_scan(b, f->table, f->tag, f->pattern, collect_key, &keys, err)))
+	if ((rc = ice_keyscan_open(&keys, err)) ||
+	    (rc = ice_backend_scan(b, f->table, f->tag, f->pattern, collect_key, keys, err)) ||
+	    (rc = ice_keyscan_error(keys, err)))
 		goto out;
-	if (keys.oom) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (ice_keyscan_sort(&keys) < 0) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		rc = archive_fail(a, "archive", err);
@@ -217,7 +211,7 @@ int ice_archive_export(ice_backend *b, const ice_archive_filter *f, int fd,
 	}
 	if ((rc = write_json_member(a, ICE_ARCHIVE_MARKER, marker_json(now), now, err)))
 		goto out;
-	if ((rc = ice_keyscan_peek(b, &keys, export_one, &x, err)) || (rc = x.rc))
+	if ((rc = ice_keyscan_peek(b, keys, export_one, &x, err)) || (rc = x.rc))
 		goto out;
 	if (archive_write_close(a) != ARCHIVE_OK)
 		rc = archive_fail(a, "archive", err);
@@ -225,7 +219,7 @@ out:
 	if (st)
 		*st = s;
 	archive_write_free(a);
-	ice_keyscan_free(&keys);
+	ice_keyscan_free(keys);
 	return rc;
 }
 

@@ -1,10 +1,16 @@
 /* ice_keyscan: the keys a scan found, with the value sizes it saw, read
- * back in bounded batches (export, migrate): at most ICE_KEYSCAN_KEYS
- * keys and ICE_KEYSCAN_BYTES bytes of values per ice_backend_peek_many,
- * one pipeline on Redis, so memory stays bounded whatever the cache's
- * size beyond the key list itself.
+ * back in key order and in bounded batches (export, migrate): at most
+ * ICE_KEYSCAN_KEYS keys and ICE_KEYSCAN_BYTES bytes of values per
+ * ice_backend_peek_many, one pipeline on Redis.
  *
- * The struct owns its keys; ice_keyscan_free releases them. */
+ * The list itself lives in a private temporary SQLite database, not in
+ * the heap: it holds a couple of MiB in memory and spills the rest to a
+ * file in $TMPDIR (removed when the list is freed), so memory stays
+ * bounded whatever the cache's size. The database also sorts the keys
+ * and drops a key seen twice (Redis's SCAN may return one twice).
+ *
+ * An ice_keyscan is owned by its opener; ice_keyscan_free releases it and
+ * its file. */
 #ifndef ICE_KEYSCAN_H
 #define ICE_KEYSCAN_H
 
@@ -16,23 +22,23 @@
 #define ICE_KEYSCAN_KEYS 256
 #define ICE_KEYSCAN_BYTES (16u << 20)
 
-typedef struct ice_keyscan {
-	char **keys;
-	uint64_t *sizes;
-	size_t n, cap;
-	int oom; /* an add failed: the list is incomplete */
-} ice_keyscan;
+typedef struct ice_keyscan ice_keyscan;
 
-/* Add key with m's size (m may be NULL: size 0). -1 when out of memory
- * (oom is set too). */
+/* An empty list in *out. ICE_EIO when the temporary database cannot be
+ * made, ICE_ENOMEM. */
+int ice_keyscan_open(ice_keyscan **out, ice_err *err);
+
+/* Add key with m's size (m may be NULL: size 0); a key added twice is
+ * read back once, with the larger size. -1 on failure: the list is incomplete, and
+ * ice_keyscan_error says why (shaped as a scan callback wants). */
 int ice_keyscan_add(ice_keyscan *k, const char *key, const ice_entry_meta *m);
 
-/* Sort by key, the sizes with them. -1 when out of memory. */
-int ice_keyscan_sort(ice_keyscan *k);
+/* ICE_OK, or the first failure of ice_keyscan_add, copied into *err. */
+int ice_keyscan_error(const ice_keyscan *k, ice_err *err);
 
-/* Peek every key, in order, handing each to cb as ice_backend_peek_many
- * does; cb returning nonzero stops it. */
-int ice_keyscan_peek(ice_backend *b, const ice_keyscan *k, ice_backend_peek_cb cb, void *ctx,
+/* Peek every key, in key order (bytewise), handing each to cb as
+ * ice_backend_peek_many does; cb returning nonzero stops it. */
+int ice_keyscan_peek(ice_backend *b, ice_keyscan *k, ice_backend_peek_cb cb, void *ctx,
                      ice_err *err);
 
 void ice_keyscan_free(ice_keyscan *k);

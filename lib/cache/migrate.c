@@ -38,7 +38,7 @@ static int strv_add(strv *l, const char *s)
 }
 
 typedef struct keys {
-	ice_keyscan keys;
+	ice_keyscan *keys;
 	strv tables;        /* of the entries, and all the source knows of */
 	ice_strset *seen;   /* tables already listed */
 	int oom;
@@ -55,7 +55,7 @@ static int collect(void *ctx, const char *key, const ice_entry_meta *m)
 {
 	keys *k = ctx;
 
-	if (ice_keyscan_add(&k->keys, key, m) < 0 || note_table(k, m->table ? m->table : "_") < 0) {
+	if (ice_keyscan_add(k->keys, key, m) < 0 || note_table(k, m->table ? m->table : "_") < 0) {
 		k->oom = 1;
 		return 1;
 	}
@@ -114,7 +114,7 @@ static int copy_one(void *ctx, const char *key, int found, const void *val, size
 
 /* Copy every entry of k, read and written in batches: st->entries counts
  * the committed ones. */
-static int copy_entries(ice_backend *from, ice_backend *to, const ice_keyscan *k,
+static int copy_entries(ice_backend *from, ice_backend *to, ice_keyscan *k,
                         ice_migrate_stats *st, ice_err *err)
 {
 	copier c = { .st = st, .err = err };
@@ -210,24 +210,24 @@ int ice_migrate(ice_backend *from, ice_backend *to, ice_migrate_stats *st, ice_e
 	st->metadata_kept = st->counters_copied = true;
 	if (!(k.seen = ice_strset_new()))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	rc = ice_backend_scan(from, NULL, NULL, NULL, collect, &k, err);
-	if (!rc && k.oom)
+	rc = ice_keyscan_open(&k.keys, err);
+	if (!rc)
+		rc = ice_backend_scan(from, NULL, NULL, NULL, collect, &k, err);
+	if (!rc && (rc = ice_keyscan_error(k.keys, err)) == ICE_OK && k.oom)
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 	if (!rc)
 		rc = source_tables(from, &k, err);
-	/* in key order: the embedded store's entries then go in at the end
-	 * of its index, not all over it (from Redis, whose scan order is a
-	 * hash's, a quarter of the page reads and writes) */
-	if (!rc && ice_keyscan_sort(&k.keys) < 0)
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	/* in key order (the list's): the embedded store's entries then go in
+	 * at the end of its index, not all over it (from Redis, whose scan
+	 * order is a hash's, a quarter of the page reads and writes) */
 	if (!rc)
-		rc = copy_entries(from, to, &k.keys, st, err);
+		rc = copy_entries(from, to, k.keys, st, err);
 	if (!rc)
 		rc = copy_counters(from, to, NULL, st, err);
 	for (i = 0; i < k.tables.n && !rc; i++)
 		if (!(rc = copy_counters(from, to, k.tables.v[i], st, err)))
 			rc = copy_cursors(from, to, k.tables.v[i], st, err);
-	ice_keyscan_free(&k.keys);
+	ice_keyscan_free(k.keys);
 	strv_free(&k.tables);
 	ice_strset_free(k.seen);
 	return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ice_keyscan.h"
 #include "ice_time.h"
 
 static bc_layout_fn layout_fn;
@@ -420,6 +421,71 @@ static void test_peek_many(ice_backend *b, const char *backend)
 	tap_ok(rc == ICE_OK && two.calls == 2, "peek_many: no keys, no call");
 }
 
+/* Counts the keys a keyscan hands over and checks their order. */
+typedef struct walked {
+	char last[64];
+	int calls, found, ordered, stop_after;
+} walked;
+
+static int note_walk(void *ctx, const char *key, int rc, const void *val, size_t len,
+                     const ice_entry_meta *m)
+{
+	walked *w = ctx;
+
+	(void)val;
+	(void)len;
+	(void)m;
+	if (w->calls++ > 0 && strcmp(w->last, key) >= 0)
+		w->ordered = 0;
+	snprintf(w->last, sizeof w->last, "%s", key);
+	w->found += rc == ICE_OK;
+	return w->calls == w->stop_after;
+}
+
+/* keyscan (export, migrate): keys handed back sorted bytewise, a key
+ * added twice once, across many batches; a missing key reported as
+ * such; the callback stops the walk. */
+static void test_keyscan(ice_backend *b, const char *backend)
+{
+	static const char *const odd[] = { "ks-b", "ks-a\xc3\xa9", "ks-A", "ks-a", "ks-b" };
+	peeked few = { .stop_after = -1 };
+	walked many = { .ordered = 1, .stop_after = -1 }, stopped = { .ordered = 1, .stop_after = 300 };
+	ice_keyscan *k = NULL;
+	ice_err err = { 0 };
+	char key[32];
+	int rc, i;
+
+	bc_put(b, "ks-a", "1", "table:db.ks", NULL, NULL);
+	bc_put(b, "ks-b", "2", "table:db.ks", NULL, NULL);
+	rc = ice_keyscan_open(&k, &err);
+	for (i = 0; rc == ICE_OK && i < 5; i++)
+		rc = ice_keyscan_add(k, odd[i], NULL) < 0 ? ice_keyscan_error(k, &err) : ICE_OK;
+	if (rc == ICE_OK)
+		rc = ice_keyscan_peek(b, k, note_peek, &few, &err);
+	tap_ok(rc == ICE_OK && few.calls == 4 &&
+	       strcmp(few.text, "ks-A:none ks-a=1@db.ks ks-a\xc3\xa9:none ks-b=2@db.ks ") == 0,
+	       "keyscan (%s): bytewise order, a key added twice once (%s%s)", backend, few.text, err.msg);
+	ice_keyscan_free(k);
+	k = NULL;
+
+	/* 1,000 keys in reverse, the two entries among them: four batches */
+	rc = ice_keyscan_open(&k, &err);
+	for (i = 999; rc == ICE_OK && i >= 0; i--) {
+		snprintf(key, sizeof key, "ks-%04d", i);
+		rc = ice_keyscan_add(k, i == 500 ? "ks-a" : i == 501 ? "ks-b" : key, NULL) < 0
+		             ? ice_keyscan_error(k, &err) : ICE_OK;
+	}
+	if (rc == ICE_OK)
+		rc = ice_keyscan_peek(b, k, note_walk, &many, &err);
+	tap_ok(rc == ICE_OK && many.calls == 1000 && many.found == 2 && many.ordered,
+	       "keyscan (%s): 1,000 keys over batches of %d, in order, every one once (%d calls, %d found%s)",
+	       backend, ICE_KEYSCAN_KEYS, many.calls, many.found, err.msg);
+	rc = ice_keyscan_peek(b, k, note_walk, &stopped, &err);
+	tap_ok(rc == ICE_OK && stopped.calls == 300 && stopped.ordered,
+	       "keyscan: the callback stops the walk mid-batch (%d calls)", stopped.calls);
+	ice_keyscan_free(k);
+}
+
 /* put_at (import): the creation time is kept, the TTL counts from now. */
 static void test_put_at(ice_backend *b)
 {
@@ -663,6 +729,7 @@ void bc_run_all(ice_backend *b, const char *url, const char *backend, bc_layout_
 	test_locks(b);
 	test_peek(b);
 	test_peek_many(b, backend);
+	test_keyscan(b, backend);
 	test_put_at(b);
 	test_batch(b, backend);
 	test_server_info(b, backend);
