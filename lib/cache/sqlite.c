@@ -278,8 +278,18 @@ static int first_row(sq_be *s, sqlite3_stmt *st, ice_err *err)
 	return rc;
 }
 
+/* Open one change: a transaction, or inside a batch a savepoint. Once
+ * SQLite has rolled a batch's transaction back, a savepoint would start a
+ * transaction of its own and the change would be stored alone, behind the
+ * batch's back: so changes are refused until the batch ends. */
 static int begin(sq_be *s, ice_err *err)
 {
+	if (s->batch && (s->batch_lost || sqlite3_get_autocommit(s->db))) {
+		s->batch_lost = 1;
+		return ice_err_set(err, ICE_EBACKEND,
+		                   "%s: an earlier failure rolled the batch back; no change is taken until it ends",
+		                   s->where);
+	}
 	return run(s, stmt(s, s->batch ? Q_SAVEPOINT : Q_BEGIN, 0, err), NULL, err);
 }
 

@@ -2,7 +2,8 @@
  * behaviour checks (backend-checks.c), its tables after each step, URLs and
  * the default location, the size limit with LRU eviction, several
  * connections at once, a writer killed mid-transaction, batches of writes
- * (one transaction, a savepoint per write) and migrate. */
+ * (one transaction, a savepoint per write; one SQLite rolls back on a full
+ * disk) and migrate. */
 #include "config.h"
 #include "tests.h"
 
@@ -343,6 +344,142 @@ out:
 	ice_backend_close(b);
 }
 
+/* ---- a disk that fills up ----
+ * A VFS over the default one whose writes fail with SQLITE_FULL while
+ * disk_full is set: made the default for the length of one test, so the
+ * backend's own connection goes through it. */
+
+static int disk_full;
+static sqlite3_vfs *real_vfs, full_vfs;
+
+typedef struct full_file {
+	sqlite3_file base;
+	sqlite3_file *real; /* the default VFS's file, right after this struct */
+} full_file;
+
+#define REAL(f) (((full_file *)(f))->real)
+
+static int ff_close(sqlite3_file *f) { return REAL(f)->pMethods->xClose(REAL(f)); }
+static int ff_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xRead(REAL(f), b, n, o); }
+static int ff_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+	return disk_full ? SQLITE_FULL : REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int ff_truncate(sqlite3_file *f, sqlite3_int64 n) { return REAL(f)->pMethods->xTruncate(REAL(f), n); }
+static int ff_sync(sqlite3_file *f, int fl) { return REAL(f)->pMethods->xSync(REAL(f), fl); }
+static int ff_size(sqlite3_file *f, sqlite3_int64 *n) { return REAL(f)->pMethods->xFileSize(REAL(f), n); }
+static int ff_lock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
+static int ff_unlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
+static int ff_reserved(sqlite3_file *f, int *r) { return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r); }
+static int ff_control(sqlite3_file *f, int op, void *a) { return REAL(f)->pMethods->xFileControl(REAL(f), op, a); }
+static int ff_sector(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
+static int ff_device(sqlite3_file *f) { return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)); }
+static int ff_shm_map(sqlite3_file *f, int i, int sz, int ext, void volatile **p) { return REAL(f)->pMethods->xShmMap(REAL(f), i, sz, ext, p); }
+static int ff_shm_lock(sqlite3_file *f, int o, int n, int fl) { return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl); }
+static void ff_shm_barrier(sqlite3_file *f) { REAL(f)->pMethods->xShmBarrier(REAL(f)); }
+static int ff_shm_unmap(sqlite3_file *f, int del) { return REAL(f)->pMethods->xShmUnmap(REAL(f), del); }
+
+/* Version 2: no memory-mapped reads, which would bypass nothing here but
+ * need two more methods. */
+static const sqlite3_io_methods full_methods = {
+	2, ff_close, ff_read, ff_write, ff_truncate, ff_sync, ff_size, ff_lock, ff_unlock, ff_reserved,
+	ff_control, ff_sector, ff_device, ff_shm_map, ff_shm_lock, ff_shm_barrier, ff_shm_unmap,
+	NULL, NULL,
+};
+
+static int full_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	full_file *ff = (full_file *)f;
+	int rc;
+
+	(void)v;
+	ff->real = (sqlite3_file *)(ff + 1);
+	rc = real_vfs->xOpen(real_vfs, name, ff->real, flags, out);
+	/* SQLite calls xClose only when pMethods is set */
+	f->pMethods = rc == SQLITE_OK ? &full_methods : NULL;
+	return rc;
+}
+
+static void full_vfs_install(void)
+{
+	real_vfs = sqlite3_vfs_find(NULL);
+	full_vfs = *real_vfs;
+	full_vfs.iVersion = 1; /* the version-1 calls, passed on as they are */
+	full_vfs.zName = "ice-test-full";
+	full_vfs.szOsFile = (int)sizeof(full_file) + real_vfs->szOsFile;
+	full_vfs.xOpen = full_open;
+	sqlite3_vfs_register(&full_vfs, 1);
+}
+
+static void full_vfs_remove(void)
+{
+	sqlite3_vfs_unregister(&full_vfs);
+	sqlite3_vfs_register(real_vfs, 1);
+}
+
+/* Puts a 64 KiB value under key, tagged with table db.full. */
+static int put_big(ice_backend *b, const char *key, ice_err *err)
+{
+	static char val[64 << 10];
+	const char *tags[1] = { "table:db.full" };
+
+	memset(val, 'v', sizeof val);
+	return ice_backend_put(b, key, val, sizeof val, tags, 1, 0, NULL, err);
+}
+
+/* A batch that SQLite itself rolls back (the disk fills up while a write
+ * spills the page cache): the failing write says so, the writes after it
+ * are refused rather than stored outside the batch, the commit reports
+ * the batch lost, nothing of it is in the file, the entries from before
+ * it are, and the connection batches normally once the disk has room. */
+static void test_batch_lost(const char *dir)
+{
+	char url[600], key[32];
+	ice_backend *b = NULL;
+	ice_err err = { 0 }, werr = { 0 };
+	int rc = ICE_OK, i, failed_at = -1, after;
+
+	full_vfs_install();
+	snprintf(url, sizeof url, "sqlite://%s/full.db", dir);
+	if (ice_backend_open(url, NULL, &b, &err) != ICE_OK) {
+		tap_ok(0, "batch lost: open (%s)", err.msg);
+		goto out;
+	}
+	tap_ok(bc_put(b, "before", "kept", "table:db.full", NULL, NULL) == ICE_OK, "batch lost: an entry before the batch");
+	tap_is_int(ice_backend_batch(b, ICE_BATCH_BEGIN, &err), ICE_OK, "batch lost: begin");
+	disk_full = 1;
+	/* 64 KiB each: past the 2 MiB page cache within a hundred */
+	for (i = 0; i < 200 && failed_at < 0; i++) {
+		snprintf(key, sizeof key, "in-%03d", i);
+		if (put_big(b, key, &werr) != ICE_OK)
+			failed_at = i;
+	}
+	tap_ok(failed_at > 0 && werr.code != ICE_OK,
+	       "batch lost: a write spilling the cache fails on the full disk (write %d: %s)", failed_at, werr.msg);
+	disk_full = 0;
+	after = put_big(b, "after-loss", &err);
+	tap_ok(after != ICE_OK && strstr(err.msg, "rolled the batch back; no change"),
+	       "batch lost: a write after the loss is refused, not stored alone (%s)", err.msg);
+	rc = ice_backend_batch(b, ICE_BATCH_COMMIT, &err);
+	tap_ok(rc == ICE_EBACKEND && strstr(err.msg, "none of its writes was stored"),
+	       "batch lost: the commit reports the batch lost (%s)", err.msg);
+	tap_ok(peek_rc(b, "in-000") == ICE_ENOENT && peek_rc(b, "after-loss") == ICE_ENOENT &&
+	       peek_rc(b, "before") == ICE_OK,
+	       "batch lost: none of the batch's writes is stored; the entry from before is");
+	err = (ice_err){ 0 };
+	rc = ice_backend_batch(b, ICE_BATCH_BEGIN, &err);
+	if (rc == ICE_OK)
+		rc = put_big(b, "next", &err);
+	if (rc == ICE_OK)
+		rc = ice_backend_batch(b, ICE_BATCH_COMMIT, &err);
+	tap_ok(rc == ICE_OK && peek_rc(b, "next") == ICE_OK,
+	       "batch lost: with room on the disk, the next batch commits (%s)", err.msg);
+out:
+	disk_full = 0;
+	ice_backend_close(b);
+	full_vfs_remove();
+}
+
 /* ice_batch: a write counts once its batch committed; 2,500 writes make
  * at least three commits (at most ICE_BATCH_MAX_ENTRIES each). */
 static void test_batch_counts(const char *url)
@@ -453,6 +590,7 @@ void test_sqlite(void)
 	test_batch_backend(url);
 	snprintf(url, sizeof url, "sqlite://%s/batch-count.db", dir);
 	test_batch_counts(url);
+	test_batch_lost(dir);
 	test_migrate(dir);
 	free(dir);
 }
