@@ -1098,11 +1098,12 @@ static int redis_restore(void *impl, const char *key, const void *val, size_t le
  *
  * Inside a batch a put or restore is checked at once and queued; the
  * commit writes the queue with the steps of write_entry pipelined over
- * every queued entry: the index GETs, then the stored tags, then the put
- * scripts with the index SETs, three round trips for the lot instead of
- * three per entry. An entry that is not a plain one-table put (over
- * several tables, or moving from another table) and one whose stored
- * tags changed meanwhile go on alone, as outside a batch. A key queued
+ * every queued entry: the index GETs, then the stored tags in each of
+ * the entries' tables, then the guards of the entries over several
+ * tables, then the home entries' put scripts with the index SETs: four
+ * round trips for the lot instead of 1 + 2n per entry over n tables. An
+ * entry moving out of a table it was in, and one whose stored tags
+ * changed meanwhile, go on alone, as outside a batch. A key queued
  * twice commits the queue first, so the later put wins as it would; so
  * does a large value, then written alone. */
 
@@ -1113,6 +1114,7 @@ typedef struct queued {
 	char **tables;       /* every table the tags name, home first */
 	size_t n_tables;
 	int64_t expires_ms;  /* absolute (0: none); the TTL is taken at the commit */
+	char ver[64];        /* over several tables: its version; else "" */
 } queued;
 
 static void queued_free(queued *e)
@@ -1146,6 +1148,8 @@ static int queued_fill(queued *e, const entry_args *a, ice_err *err)
 		return rc;
 	e->a = *a;
 	e->expires_ms = a->ttl_ms ? ice_now_ms() + a->ttl_ms : 0;
+	if (e->n_tables > 1)
+		new_ver(e->ver, sizeof e->ver);
 	if (!(e->key = strdup(a->key)) || (a->origin && !(e->origin = strdup(a->origin))) ||
 	    !(e->val = malloc(a->len ? a->len : 1)) ||
 	    (a->n_tags && !(e->tags = calloc(a->n_tags, sizeof *e->tags))))
@@ -1202,13 +1206,6 @@ static int queue_put(redis_be *r, const entry_args *a, ice_err *err)
 	return ICE_OK;
 }
 
-/* Whether e is a plain put: one table, and the index (*old_idx, NULL
- * none) names no other. */
-static int plain_put(const queued *e, const char *old_idx)
-{
-	return e->n_tables == 1 && (!old_idx || strcmp(old_idx, e->tables[0]) == 0);
-}
-
 /* The indexes P:k:KEY of keys[0..n) in one pipeline: idx[i] what it
  * names, NULL none (idx zeroed; the caller frees its strings). */
 static int read_indexes(redis_be *r, const char *const *keys, size_t n, char **idx, ice_err *err)
@@ -1236,96 +1233,203 @@ out:
 	return rc;
 }
 
-/* Step one and two for every queued entry: the index (idx[i]), then, for
- * the plain ones, the stored tags (old[i]; "" none). */
-static int read_queued(redis_be *r, char **idx, char **old, ice_err *err)
+/* Whether e goes in the pipelined steps: the index (old_idx, NULL none)
+ * names no table e leaves. Moving out of a table means removing the
+ * entry or guard there first, which write_entry does, alone. */
+static int pipelined(const queued *e, const char *old_idx)
 {
-	size_t n = r->nq, i;
-	cmd *cs = calloc(n, sizeof *cs);
-	redisReply **reps = calloc(n, sizeof *reps);
-	const char **keys = calloc(n, sizeof *keys);
+	strlist olds = { 0 };
+	size_t i, j;
+	int ok = 1;
+
+	if (!old_idx)
+		return 1;
+	if (e->n_tables == 1)
+		return strcmp(old_idx, e->tables[0]) == 0;
+	if (split_tags(old_idx, strlen(old_idx), &olds))
+		return 0; /* no memory to tell: the careful way */
+	for (i = 0; i < olds.n && ok; i++) {
+		for (j = 0; j < e->n_tables && strcmp(olds.v[i], e->tables[j]) != 0; j++)
+			;
+		ok = j < e->n_tables;
+	}
+	strlist_free(&olds);
+	return ok;
+}
+
+/* The commands of one pipelined step of a commit, each for a place
+ * (an entry in one of its tables, numbered as in flush). */
+typedef struct step {
+	cmd *cs;
+	redisReply **reps;
+	size_t *at, n;
+} step;
+
+static int step_init(step *st, size_t cap)
+{
+	cap = cap ? cap : 1;
+	st->n = 0;
+	st->cs = calloc(cap, sizeof *st->cs);
+	st->reps = calloc(cap, sizeof *st->reps);
+	st->at = calloc(cap, sizeof *st->at);
+	return st->cs && st->reps && st->at ? 0 : -1;
+}
+
+static cmd *step_add(step *st, size_t at)
+{
+	st->at[st->n] = at;
+	return &st->cs[st->n++];
+}
+
+static int step_run(redis_be *r, step *st, ice_err *err)
+{
+	return st->n ? run_many(r, st->cs, st->n, st->reps, err) : ICE_OK;
+}
+
+static void step_free(step *st)
+{
+	cmds_free(st->cs, st->reps, st->cs ? st->n : 0);
+	free(st->at);
+	*st = (step){ 0 };
+}
+
+/* A commit of the queue: entry i's place in table j is off[i] + j. */
+typedef struct flush {
+	char **idx;    /* [entry] the index as read (NULL none) */
+	char **old;    /* [place] the stored tags as read (NULL none) */
+	size_t *off;   /* [entry] its first place; off[nq] the places */
+	int *go;       /* [entry] 1 pipelined, 0 alone, -1 its time ran out */
+} flush;
+
+static int put_failed(redis_be *r, const queued *e, const redisReply *bad, ice_err *err)
+{
+	return ice_err_set(err, ICE_EBACKEND, "%s: put %s: %.*s", ice_rlink_where(r->link), e->key,
+	                   (int)bad->len, bad->str);
+}
+
+/* Steps one and two: every queued entry's index, then for the pipelined
+ * ones the stored tags in each of their tables. */
+static int read_queued(redis_be *r, flush *f, ice_err *err)
+{
+	size_t n = r->nq, i, j, k;
+	const char **keys = calloc(n ? n : 1, sizeof *keys);
+	step st = { 0 };
 	int rc = ICE_OK;
 
-	if (!cs || !reps || !keys) {
+	if (!keys || step_init(&st, f->off[n])) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
 		keys[i] = r->q[i].key;
-	if ((rc = read_indexes(r, keys, n, idx, err)))
+	if ((rc = read_indexes(r, keys, n, f->idx, err)))
 		goto out;
 	for (i = 0; i < n; i++) {
-		/* an entry not read here has no command: an empty one is a PING */
-		if (plain_put(&r->q[i], idx[i])) {
-			cmd_add(&cs[i], "HGET");
-			cmd_addkey(&cs[i], r, r->q[i].tables[0], "e:", r->q[i].key);
-			cmd_add(&cs[i], "tags");
-		} else {
-			cmd_add(&cs[i], "PING");
+		if (!(f->go[i] = pipelined(&r->q[i], f->idx[i])))
+			continue;
+		for (j = 0; j < r->q[i].n_tables; j++) {
+			cmd *c = step_add(&st, f->off[i] + j);
+			cmd_add(c, "HGET");
+			cmd_addkey(c, r, r->q[i].tables[j], "e:", r->q[i].key);
+			cmd_add(c, "tags");
 		}
 	}
-	if (!(rc = run_many(r, cs, n, reps, err)))
-		for (i = 0; i < n && !rc; i++)
-			if (plain_put(&r->q[i], idx[i]) && take_str(&old[i], reps[i]))
-				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if ((rc = step_run(r, &st, err)))
+		goto out;
+	for (k = 0; k < st.n && !rc; k++)
+		if (take_str(&f->old[st.at[k]], st.reps[k]))
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 out:
 	free(keys);
-	cmds_free(cs, reps, cs ? n : 0);
+	step_free(&st);
 	return rc;
 }
 
-/* Step three: the plain entries' put scripts, each with its index SET
- * behind it, pipelined; one whose stored tags changed meanwhile goes on
- * alone (its index is written). The others are written alone. */
-static int write_queued(redis_be *r, char **idx, char **old, ice_err *err)
+/* Step three: the guards of the pipelined entries over several tables,
+ * in one pipeline, before any home entry (a guard is unreachable until
+ * the index names it). One whose stored tags changed meanwhile is
+ * written again alone. */
+static int write_guards(redis_be *r, flush *f, ice_err *err)
 {
-	size_t n = r->nq, i;
-	cmd *cs = calloc(2 * n, sizeof *cs);
-	redisReply **reps = calloc(2 * n, sizeof *reps);
-	int64_t now = ice_now_ms();
+	size_t i, j, k;
+	step st = { 0 };
 	int rc = ICE_OK;
 
-	if (!cs || !reps) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+	if (step_init(&st, f->off[r->nq]))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (i = 0; i < r->nq; i++)
+		for (j = 1; f->go[i] == 1 && j < r->q[i].n_tables; j++)
+			put_cmd(step_add(&st, f->off[i] + j), r, &r->q[i].a, r->q[i].tables[j],
+			        f->old[f->off[i] + j] ? f->old[f->off[i] + j] : "", r->q[i].ver, r->q[i].tables[0]);
+	if ((rc = step_run(r, &st, err)))
 		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		queued *e = &r->q[i];
-		e->a.ttl_ms = e->expires_ms ? e->expires_ms - now : 0;
-		if (e->expires_ms && e->a.ttl_ms <= 0) {
-			cmd_add(&cs[2 * i], "PING"); /* its time ran out meanwhile */
-			cmd_add(&cs[2 * i + 1], "PING");
-		} else if (plain_put(e, idx[i])) {
-			put_cmd(&cs[2 * i], r, &e->a, e->tables[0], old[i] ? old[i] : "", "", "");
-			index_cmd(&cs[2 * i + 1], r, e->key, e->idx, e->a.ttl_ms);
-		} else {
-			cmd_add(&cs[2 * i], "PING");
-			cmd_add(&cs[2 * i + 1], "PING");
-		}
-	}
-	if ((rc = run_many(r, cs, 2 * n, reps, err)))
-		goto out;
-	for (i = 0; i < n && !rc; i++) {
-		queued *e = &r->q[i];
-		redisReply *put = reps[2 * i], *set = reps[2 * i + 1];
-		if (e->expires_ms && e->a.ttl_ms <= 0)
-			continue;
-		if (!plain_put(e, idx[i])) {
-			rc = write_entry(r, &e->a, err);
-		} else if (put->type == REDIS_REPLY_ERROR || set->type == REDIS_REPLY_ERROR) {
-			redisReply *bad = put->type == REDIS_REPLY_ERROR ? put : set;
-			rc = ice_err_set(err, ICE_EBACKEND, "%s: put %s: %.*s", ice_rlink_where(r->link), e->key,
-			                 (int)bad->len, bad->str);
-		} else if (put->type == REDIS_REPLY_STRING) {
-			free(old[i]);
-			old[i] = NULL;
-			rc = take_str(&old[i], put) ? ice_err_set(err, ICE_ENOMEM, "out of memory")
-			                            : put_one(r, &e->a, e->tables[0], &old[i], "", "", NULL, err);
-		}
+	for (k = 0, i = 0; k < st.n && !rc; k++) {
+		size_t at = st.at[k];
+		while (f->off[i + 1] <= at)
+			i++;
+		if (st.reps[k]->type == REDIS_REPLY_ERROR)
+			rc = put_failed(r, &r->q[i], st.reps[k], err);
+		else if (st.reps[k]->type == REDIS_REPLY_STRING)
+			rc = take_str(&f->old[at], st.reps[k]) ? ice_err_set(err, ICE_ENOMEM, "out of memory")
+			     : put_one(r, &r->q[i].a, r->q[i].tables[at - f->off[i]], &f->old[at], r->q[i].ver,
+			               r->q[i].tables[0], NULL, err);
 	}
 out:
-	cmds_free(cs, reps, cs ? 2 * n : 0);
+	step_free(&st);
 	return rc;
+}
+
+/* Step four: the pipelined entries' home put scripts, each with its
+ * index SET behind it; one whose stored tags changed meanwhile goes on
+ * alone (its index is written). Then the others, alone. */
+static int write_homes(redis_be *r, flush *f, ice_err *err)
+{
+	size_t i, k;
+	step st = { 0 };
+	int rc = ICE_OK;
+
+	if (step_init(&st, 2 * r->nq))
+		return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	for (i = 0; i < r->nq; i++) {
+		queued *e = &r->q[i];
+		if (f->go[i] != 1)
+			continue;
+		put_cmd(step_add(&st, i), r, &e->a, e->tables[0], f->old[f->off[i]] ? f->old[f->off[i]] : "",
+		        e->ver, "");
+		index_cmd(step_add(&st, i), r, e->key, e->idx, e->a.ttl_ms);
+	}
+	if ((rc = step_run(r, &st, err)))
+		goto out;
+	for (k = 0; k + 1 < st.n && !rc; k += 2) {
+		queued *e = &r->q[st.at[k]];
+		char **old = &f->old[f->off[st.at[k]]];
+		redisReply *put = st.reps[k], *set = st.reps[k + 1];
+		if (put->type == REDIS_REPLY_ERROR || set->type == REDIS_REPLY_ERROR)
+			rc = put_failed(r, e, put->type == REDIS_REPLY_ERROR ? put : set, err);
+		else if (put->type == REDIS_REPLY_STRING)
+			rc = take_str(old, put) ? ice_err_set(err, ICE_ENOMEM, "out of memory")
+			                        : put_one(r, &e->a, e->tables[0], old, e->ver, "", NULL, err);
+	}
+	for (i = 0; i < r->nq && !rc; i++)
+		if (f->go[i] == 0)
+			rc = write_entry(r, &r->q[i].a, err);
+out:
+	step_free(&st);
+	return rc;
+}
+
+/* The TTLs, taken now: an entry whose time ran out meanwhile is left. */
+static void queued_ttls(redis_be *r, flush *f)
+{
+	int64_t now = ice_now_ms();
+	size_t i;
+
+	for (i = 0; i < r->nq; i++) {
+		queued *e = &r->q[i];
+		e->a.ttl_ms = e->expires_ms ? e->expires_ms - now : 0;
+		if (e->expires_ms && e->a.ttl_ms <= 0)
+			f->go[i] = -1;
+	}
 }
 
 /* Write every queued entry, then empty the queue (also after a failure:
@@ -1333,25 +1437,35 @@ out:
  * says; each entry is whole or not there). */
 static int flush_puts(redis_be *r, ice_err *err)
 {
-	char **idx = NULL, **old = NULL;
+	flush f = { 0 };
 	size_t n = r->nq, i;
 	int rc = ICE_OK;
 
 	if (!n)
 		goto out;
-	if (!(idx = calloc(n, sizeof *idx)) || !(old = calloc(n, sizeof *old))) {
+	if (!(f.idx = calloc(n, sizeof *f.idx)) || !(f.off = calloc(n + 1, sizeof *f.off)) ||
+	    !(f.go = calloc(n, sizeof *f.go))) {
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!(rc = read_queued(r, idx, old, err)))
-		rc = write_queued(r, idx, old, err);
-	for (i = 0; i < n; i++) {
-		free(idx[i]);
-		free(old[i]);
+	for (i = 0; i < n; i++)
+		f.off[i + 1] = f.off[i] + r->q[i].n_tables;
+	if (!(f.old = calloc(f.off[n] ? f.off[n] : 1, sizeof *f.old))) {
+		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!(rc = read_queued(r, &f, err))) {
+		queued_ttls(r, &f);
+		if (!(rc = write_guards(r, &f, err)))
+			rc = write_homes(r, &f, err);
 	}
 out:
-	free(idx);
-	free(old);
+	if (f.idx)
+		ice_backend_strv_free(f.idx, n);
+	if (f.old)
+		ice_backend_strv_free(f.old, f.off[n]);
+	free(f.off);
+	free(f.go);
 	queue_clear(r);
 	return rc;
 }

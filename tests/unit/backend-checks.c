@@ -334,6 +334,8 @@ static void test_batch(ice_backend *b, const char *backend)
 	int rc;
 
 	bc_put(b, "bmove", "old", "table:db.bc", NULL, NULL);
+	bc_put(b, "bre", "old", "table:db.bb", "file:db.bd:/old", NULL);
+	bc_put(b, "bshrink", "old", "table:db.bb", "file:db.bf:/s", NULL);
 	rc = ice_backend_batch(b, ICE_BATCH_BEGIN, &err);
 	tap_is_int(rc, ICE_OK, "batch: begin (%s: %s)", backend, err.msg);
 	if (rc) {
@@ -347,6 +349,11 @@ static void test_batch(ice_backend *b, const char *backend)
 	bc_put(b, "bmove", "3", "table:db.bb", NULL, NULL);
 	bc_put(b, "btwice", "first", "table:db.bc", NULL, NULL);
 	bc_put(b, "btwice", "second", "table:db.bb", NULL, NULL);
+	/* over three tables, new; over the same two, its tag changed; out
+	 * of one of its two tables (that one goes alone) */
+	bc_put(b, "bjoin3", "5", "table:db.bb", "file:db.bd:/f3", "partition:db.be:p=1");
+	bc_put(b, "bre", "6", "table:db.bb", "file:db.bd:/new", NULL);
+	bc_put(b, "bshrink", "7", "table:db.bb", NULL, NULL);
 	rm.tags = rtags;
 	rm.n_tags = 1;
 	rm.created_ms = 1234567;
@@ -368,10 +375,23 @@ static void test_batch(ice_backend *b, const char *backend)
 	       memcmp(v, big, big_len) == 0, "batch: the 3 MiB value byte for byte");
 	free(v);
 	free(big);
-	tap_ok(bc_count_scan(b, "db.bc", NULL, NULL, 0) == 0 && bc_count_scan(b, "db.bb", NULL, NULL, 0) == 6,
+	peek_where(b, "bjoin3", got[0], sizeof got[0]);
+	peek_where(b, "bre", got[1], sizeof got[1]);
+	peek_where(b, "bshrink", got[2], sizeof got[2]);
+	tap_ok(strcmp(got[0], "5@db.bb,db.bd,db.be") == 0 && strcmp(got[1], "6@db.bb,db.bd") == 0 &&
+	       strcmp(got[2], "7@db.bb") == 0,
+	       "batch: entries over several tables as one put after the other leaves them (%s; %s; %s)", got[0], got[1],
+	       got[2]);
+	tap_ok(bc_count_scan(b, "db.bc", NULL, NULL, 0) == 0 && bc_count_scan(b, "db.bb", NULL, NULL, 0) == 9,
 	       "batch: nothing left in the table the moved entries left");
+	tap_ok(bc_inval1(b, "file:db.bd:/old") == 0 && bc_inval1(b, "file:db.bf:/s") == 0 &&
+	       bc_get_rc(b, "bre") == ICE_OK && bc_get_rc(b, "bshrink") == ICE_OK,
+	       "batch: the tags the puts replaced remove nothing, in the other tables too");
+	tap_ok(bc_inval1(b, "partition:db.be:p=1") == 1 && bc_get_rc(b, "bjoin3") == ICE_ENOENT &&
+	       bc_inval1(b, "file:db.bd:/new") == 1 && bc_get_rc(b, "bre") == ICE_ENOENT,
+	       "batch: a third table's tag, and a replaced tag, remove their entries over several tables");
 	tap_is_int((long long)bc_inval1(b, "file:db.bd:/f"), 1, "batch: the second table's tag removes the entry over two");
-	tap_is_int((long long)bc_inval1(b, "table:db.bb"), 5, "batch: the table's tags are live for the rest");
+	tap_is_int((long long)bc_inval1(b, "table:db.bb"), 6, "batch: the table's tags are live for the rest");
 	tap_ok(ice_backend_batch(b, ICE_BATCH_BEGIN, &err) == ICE_OK && bc_put(b, "bgone", "x", "table:db.bb", NULL, NULL) == ICE_OK &&
 	       ice_backend_batch(b, ICE_BATCH_ROLLBACK, &err) == ICE_OK && bc_get_rc(b, "bgone") == ICE_ENOENT,
 	       "batch: a rolled back put is not there (%s)", err.msg);
