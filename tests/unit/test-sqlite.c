@@ -344,6 +344,49 @@ out:
 	ice_backend_close(b);
 }
 
+/* An invalidation of many tags (64 here: its journals in memory)
+ * deletes in bounded statements, run until one deletes fewer than its
+ * bound: a tag over 700 entries (three runs) goes whole, in one
+ * transaction with the others', and nothing else does. */
+static void test_big_tag(const char *dir)
+{
+	char url[600], key[32], names[64][32];
+	const char *tags[64];
+	ice_backend *b = NULL;
+	ice_err err = { 0 };
+	uint64_t removed = 0;
+	int i, rc = ICE_OK;
+
+	for (i = 0; i < 64; i++) {
+		if (i)
+			snprintf(names[i], sizeof names[i], "file:db.big:/f%02d", i);
+		else
+			snprintf(names[i], sizeof names[i], "partition:db.big:p=1");
+		tags[i] = names[i];
+	}
+
+	snprintf(url, sizeof url, "sqlite://%s/big-tag.db", dir);
+	if (ice_backend_open(url, NULL, &b, &err) != ICE_OK) {
+		tap_ok(0, "big tag: open (%s)", err.msg);
+		return;
+	}
+	rc = ice_backend_batch(b, ICE_BATCH_BEGIN, &err);
+	for (i = 0; i < 710 && rc == ICE_OK; i++) {
+		snprintf(key, sizeof key, "big%03d", i);
+		rc = bc_put(b, key, "v", "table:db.big", i < 700 ? tags[0] : i == 705 ? tags[1] : NULL, NULL);
+	}
+	if (rc == ICE_OK)
+		rc = ice_backend_batch(b, ICE_BATCH_COMMIT, &err);
+	if (rc == ICE_OK)
+		rc = ice_backend_invalidate(b, tags, 64, &removed, &err);
+	tap_ok(rc == ICE_OK && removed == 701 && bc_count_scan(b, "db.big", NULL, NULL, 0) == 9 &&
+	       bc_get_rc(b, "big699") == ICE_ENOENT && bc_get_rc(b, "big700") == ICE_OK,
+	       "big tag: a tag over 700 entries goes whole with the file's, the rest stays (%llu removed%s)",
+	       (unsigned long long)removed, err.msg);
+	tap_is_int(bc_counter(b, "db.big", "invalidated"), 701, "big tag: the table counts 701 invalidated");
+	ice_backend_close(b);
+}
+
 /* ---- a disk that fills up ----
  * A VFS over the default one whose writes fail with SQLITE_FULL while
  * disk_full is set: made the default for the length of one test, so the
@@ -591,6 +634,7 @@ void test_sqlite(void)
 	snprintf(url, sizeof url, "sqlite://%s/batch-count.db", dir);
 	test_batch_counts(url);
 	test_batch_lost(dir);
+	test_big_tag(dir);
 	test_migrate(dir);
 	free(dir);
 }
