@@ -491,9 +491,9 @@ static void test_batch_lost(const char *dir)
 	tap_ok(bc_put(b, "before", "kept", "table:db.full", NULL, NULL) == ICE_OK, "batch lost: an entry before the batch");
 	tap_is_int(ice_backend_batch(b, ICE_BATCH_BEGIN, &err), ICE_OK, "batch lost: begin");
 	disk_full = 1;
-	/* 64 KiB each: past the 2 MiB page cache within a hundred */
-	for (i = 0; i < 200 && failed_at < 0; i++) {
-		snprintf(key, sizeof key, "in-%03d", i);
+	/* 64 KiB each: past a batch's 16 MiB page cache within 300 */
+	for (i = 0; i < 1000 && failed_at < 0; i++) {
+		snprintf(key, sizeof key, "in-%04d", i);
 		if (put_big(b, key, &werr) != ICE_OK)
 			failed_at = i;
 	}
@@ -506,7 +506,7 @@ static void test_batch_lost(const char *dir)
 	rc = ice_backend_batch(b, ICE_BATCH_COMMIT, &err);
 	tap_ok(rc == ICE_EBACKEND && strstr(err.msg, "none of its writes was stored"),
 	       "batch lost: the commit reports the batch lost (%s)", err.msg);
-	tap_ok(peek_rc(b, "in-000") == ICE_ENOENT && peek_rc(b, "after-loss") == ICE_ENOENT &&
+	tap_ok(peek_rc(b, "in-0000") == ICE_ENOENT && peek_rc(b, "after-loss") == ICE_ENOENT &&
 	       peek_rc(b, "before") == ICE_OK,
 	       "batch lost: none of the batch's writes is stored; the entry from before is");
 	err = (ice_err){ 0 };
