@@ -844,27 +844,26 @@ static int sq_del(void *impl, const char *const *keys, size_t n, uint64_t *remov
  * each journaling the B-tree pages its entries share with the others':
  * for bench 4's 100k entries 3M small writes and 0.28M reads to that
  * file, more than half of the invalidation's time. So an invalidation of
- * many tags switches the temporary store to memory for its length and
- * deletes in bounded statements (DELETE_CHUNK): on disk, chunks would
- * journal the pages they share once each, rather than once. An invalidation of a whole table
- * is one DELETE, whose journal is written once: it keeps the default
- * store (in memory it would grow with the table). Inside a batch the
- * store is memory already. */
+ * many tags runs in bulk mode (bulk_mode: the temporary store in memory,
+ * a larger page cache) and deletes in bounded statements (DELETE_CHUNK);
+ * on disk, chunks would journal the pages they share once per chunk. An
+ * invalidation of a whole table is one DELETE, whose journal is written
+ * once: it keeps the default store (in memory it would grow with the
+ * table). Inside a batch the connection is in bulk mode already. */
 
-/* Tags from which an invalidation holds its statement journals in
- * memory. Switching the store costs about half a millisecond (the
- * temporary tables are made again and the statements using them
- * prepared again), more than the journals of a few tags cost on disk:
- * a stream of small commits stays on the default store. */
-#define INVAL_MEMORY_TAGS 64
+/* Tags from which an invalidation runs in bulk mode. Switching costs
+ * about half a millisecond (the temporary tables are made again and the
+ * statements using them prepared again), more than the journals of a few
+ * tags cost on disk: a stream of small commits stays as it is. */
+#define INVAL_BULK_TAGS 64
 
-/* begin(); for an invalidation of n tags from INVAL_MEMORY_TAGS on, the
- * temporary store in memory first (*switched says so). */
+/* begin(); for an invalidation of n tags from INVAL_BULK_TAGS on, bulk
+ * mode first (*switched says so). */
 static int inval_begin(sq_be *s, size_t n, int *switched, ice_err *err)
 {
 	int rc;
 
-	*switched = !s->batch && n >= INVAL_MEMORY_TAGS;
+	*switched = !s->batch && n >= INVAL_BULK_TAGS;
 	if (*switched && (rc = bulk_mode(s, 1, err)))
 		return rc;
 	if ((rc = begin(s, err)) && *switched)
@@ -872,8 +871,8 @@ static int inval_begin(sq_be *s, size_t n, int *switched, ice_err *err)
 	return rc;
 }
 
-/* finish(), then the temporary store back to the default when
- * inval_begin switched it (the outcome is the first failure). */
+/* finish(), then out of bulk mode when inval_begin switched to it (the
+ * outcome is the first failure). */
 static int inval_finish(sq_be *s, int rc, int switched, ice_err *err)
 {
 	ice_err terr = { 0 };
@@ -887,9 +886,9 @@ static int inval_finish(sq_be *s, int rc, int switched, ice_err *err)
 	return trc;
 }
 
-/* Delete the entries carrying tag: one statement, or when bounded (the
- * journals in memory) statements of DELETE_CHUNK entries until fewer
- * go. *deleted adds up what went. */
+/* Delete the entries carrying tag: one statement, or when bounded (in
+ * bulk mode) statements of DELETE_CHUNK entries until fewer go.
+ * *deleted adds up what went. */
 static int delete_tag(sq_be *s, const char *tag, int bounded, int *deleted, ice_err *err)
 {
 	sqlite3_stmt *st;
