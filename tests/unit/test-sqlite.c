@@ -531,8 +531,8 @@ static void test_batch_counts(const char *url)
 	ice_batch bt;
 	ice_err err = { 0 };
 	char key[32];
-	uint64_t max_pending = 0;
-	int i, rc = ICE_OK;
+	uint64_t max_pending = 0, seen = 0;
+	int i, rc = ICE_OK, commits = 0;
 
 	if (ice_backend_open(url, NULL, &a, &err)) {
 		tap_ok(0, "ice_batch: open (%s)", err.msg);
@@ -545,10 +545,17 @@ static void test_batch_counts(const char *url)
 			rc = ice_batch_wrote(&bt, 1, &err);
 		if (bt.pending > max_pending)
 			max_pending = bt.pending;
+		if (bt.entries != seen) {
+			commits++;
+			seen = bt.entries;
+		}
 	}
+	/* A batch also commits after its time limit, so how many commits a
+	 * slow machine (a sanitizer build) makes is not fixed; at least two,
+	 * since no batch holds a thousand. */
 	tap_ok(rc == ICE_OK && bt.entries + bt.pending == 2500 && max_pending < ICE_BATCH_MAX_ENTRIES &&
-	       bt.entries >= 2 * ICE_BATCH_MAX_ENTRIES, "ice_batch: committed plus pending is every write, a batch never over its size (%s)",
-	       err.msg);
+	       commits >= 2, "ice_batch: committed plus pending is every write, a batch never over its size "
+	       "(%d commits%s)", commits, err.msg);
 	rc = ice_batch_close(&bt, &err);
 	tap_ok(rc == ICE_OK && bt.entries == 2500 && bt.bytes == 2500 && bt.pending == 0 &&
 	       bc_count_scan(a, "db.bc", NULL, NULL, 0) == 2500, "ice_batch: closed, all 2,500 committed and counted");
