@@ -198,8 +198,9 @@ int ice_backend_counters_add(ice_backend *b, const char *table, const json_t *ad
  * of it: a failed put fails at once and leaves the others); other writers
  * wait for it. When SQLite itself rolls the transaction back (a full disk,
  * an I/O error), every change after that is refused (ICE_EBACKEND) until
- * the batch ends, rather than stored outside it. Redis checks a put at once and queues it; the commit
- * writes the queue pipelined, and its failures show there. A commit that
+ * the batch ends, rather than stored outside it. Redis checks a put at
+ * once and queues it; the commit writes the queue pipelined, and its
+ * failures show there. A commit that
  * fails may have written none of the batch (SQLite) or part of it
  * (Redis), each entry whole or not at all: the caller counts the batch's
  * writes as done only once the commit returned ICE_OK. Callers use

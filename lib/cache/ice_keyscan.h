@@ -29,8 +29,9 @@ typedef struct ice_keyscan ice_keyscan;
 int ice_keyscan_open(ice_keyscan **out, ice_err *err);
 
 /* Add key with m's size (m may be NULL: size 0); a key added twice is
- * read back once, with the larger size. -1 on failure: the list is incomplete, and
- * ice_keyscan_error says why (shaped as a scan callback wants). */
+ * read back once, with the larger size. -1 on failure (shaped as a scan
+ * callback wants): the list is incomplete, and ice_keyscan_error says
+ * why. */
 int ice_keyscan_add(ice_keyscan *k, const char *key, const ice_entry_meta *m);
 
 /* ICE_OK, or the first failure of ice_keyscan_add, copied into *err. */

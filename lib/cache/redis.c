@@ -1011,6 +1011,16 @@ static int entry_tables(const entry_args *a, char ***tables, size_t *n, char **i
 	return ICE_OK;
 }
 
+/* Whether t is one of v[0..n) (an entry's tables). */
+static int is_one_of(const char *t, char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcmp(t, v[i]) != 0; i++)
+		;
+	return i < n;
+}
+
 /* A version no other put of an entry over several tables takes. */
 static void new_ver(char *buf, size_t n)
 {
@@ -1028,7 +1038,7 @@ static void new_ver(char *buf, size_t n)
 static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 {
 	char **tables = NULL, *idx = NULL, *old_idx = NULL, *old = NULL;
-	size_t n_tables = 0, i, j;
+	size_t n_tables = 0, i;
 	strlist olds = { 0 };
 	char ver[64] = "";
 	int rc, code;
@@ -1043,12 +1053,9 @@ static int write_entry(redis_be *r, const entry_args *a, ice_err *err)
 		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < olds.n && !rc; i++) {
-		for (j = 0; j < n_tables && strcmp(olds.v[i], tables[j]) != 0; j++)
-			;
-		if (j == n_tables)
+	for (i = 0; i < olds.n && !rc; i++)
+		if (!is_one_of(olds.v[i], tables, n_tables))
 			rc = drop_entry(r, olds.v[i], a->key, &code, err);
-	}
 	for (i = n_tables; i-- > 0 && !rc;) {
 		free(old);
 		old = NULL;
@@ -1239,7 +1246,7 @@ out:
 static int pipelined(const queued *e, const char *old_idx)
 {
 	strlist olds = { 0 };
-	size_t i, j;
+	size_t i;
 	int ok = 1;
 
 	if (!old_idx)
@@ -1248,11 +1255,8 @@ static int pipelined(const queued *e, const char *old_idx)
 		return strcmp(old_idx, e->tables[0]) == 0;
 	if (split_tags(old_idx, strlen(old_idx), &olds))
 		return 0; /* no memory to tell: the careful way */
-	for (i = 0; i < olds.n && ok; i++) {
-		for (j = 0; j < e->n_tables && strcmp(olds.v[i], e->tables[j]) != 0; j++)
-			;
-		ok = j < e->n_tables;
-	}
+	for (i = 0; i < olds.n && ok; i++)
+		ok = is_one_of(olds.v[i], e->tables, e->n_tables);
 	strlist_free(&olds);
 	return ok;
 }
@@ -1698,9 +1702,7 @@ static int redis_peek_many(void *impl, const char *const *keys, size_t n, ice_ba
 	for (i = 0; i < n && !rc && !stop; i++)
 		rc = peek_one(r, keys[i], idx[i] && *idx[i] ? idx[i] : NULL, reps[i], cb, ctx, &stop, err);
 out:
-	for (i = 0; idx && i < n; i++)
-		free(idx[i]);
-	free(idx);
+	ice_backend_strv_free(idx, n);
 	cmds_free(cs, reps, cs ? n : 0);
 	return rc;
 }

@@ -529,6 +529,20 @@ static int bulk_mode(sq_be *s, int on, ice_err *err)
 	return ICE_OK;
 }
 
+/* Out of bulk mode after work whose outcome is rc: rc, or when that was
+ * ICE_OK, the switch's own failure. */
+static int leave_bulk(sq_be *s, int rc, ice_err *err)
+{
+	ice_err terr = { 0 };
+	int trc = bulk_mode(s, 0, &terr);
+
+	if (!trc || rc)
+		return rc;
+	if (err)
+		*err = terr;
+	return trc;
+}
+
 static int batch_begin(sq_be *s, ice_err *err)
 {
 	int rc;
@@ -560,15 +574,8 @@ static int batch_end(sq_be *s, int op, ice_err *err)
 		rc = finish(s, ICE_OK, err);
 	else if (!lost)
 		run(s, stmt(s, Q_ROLLBACK, 0, NULL), NULL, NULL);
-	if (sqlite3_get_autocommit(s->db)) {
-		ice_err terr = { 0 };
-		int trc = bulk_mode(s, 0, &terr);
-		if (trc && !rc) {
-			rc = trc;
-			if (err)
-				*err = terr;
-		}
-	}
+	if (sqlite3_get_autocommit(s->db))
+		rc = leave_bulk(s, rc, err);
 	return rc;
 }
 
@@ -875,15 +882,8 @@ static int inval_begin(sq_be *s, size_t n, int *switched, ice_err *err)
  * outcome is the first failure). */
 static int inval_finish(sq_be *s, int rc, int switched, ice_err *err)
 {
-	ice_err terr = { 0 };
-	int trc;
-
 	rc = finish(s, rc, err);
-	if (!switched || !(trc = bulk_mode(s, 0, &terr)) || rc)
-		return rc;
-	if (err)
-		*err = terr;
-	return trc;
+	return switched ? leave_bulk(s, rc, err) : rc;
 }
 
 /* Delete the entries carrying tag: one statement, or when bounded (in

@@ -463,8 +463,10 @@ static int note_walk(void *ctx, const char *key, int rc, const void *val, size_t
 }
 
 /* keyscan (export, migrate): keys handed back sorted bytewise, a key
- * added twice once, across many batches; a missing key reported as
- * such; the callback stops the walk. */
+ * added twice once, over more keys than one read takes (where one batch
+ * ends is not visible to the callback, so only order and count are
+ * checked); a missing key reported as such; the callback stops the
+ * walk. */
 static void test_keyscan(ice_backend *b, const char *backend)
 {
 	static const char *const odd[] = { "ks-b", "ks-a\xc3\xa9", "ks-A", "ks-a", "ks-b" };
@@ -498,11 +500,11 @@ static void test_keyscan(ice_backend *b, const char *backend)
 	if (rc == ICE_OK)
 		rc = ice_keyscan_peek(b, k, note_walk, &many, &err);
 	tap_ok(rc == ICE_OK && many.calls == 1000 && many.found == 2 && many.ordered,
-	       "keyscan (%s): 1,000 keys over batches of %d, in order, every one once (%d calls, %d found%s)",
+	       "keyscan (%s): 1,000 keys (reads of %d), in order, every one once (%d calls, %d found%s)",
 	       backend, ICE_KEYSCAN_KEYS, many.calls, many.found, err.msg);
 	rc = ice_keyscan_peek(b, k, note_walk, &stopped, &err);
 	tap_ok(rc == ICE_OK && stopped.calls == 300 && stopped.ordered,
-	       "keyscan: the callback stops the walk mid-batch (%d calls)", stopped.calls);
+	       "keyscan: the callback stops the walk at its 300th key (%d calls)", stopped.calls);
 	ice_keyscan_free(k);
 }
 
