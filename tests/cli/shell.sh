@@ -91,7 +91,9 @@ check "exec in the shell stored its output (after streaming it)" wait_for 30 sto
 type_keys s1 "ls" Enter
 wait_for 30 shows_line s1 '^KEY +SIZE +CREATED +EXPIRES +HITS +TAGS$'
 ok $? "ls in the shell: a table with column headers (the session survived the errors)"
-check "ls in the shell: a row per entry with its tags" shows_line s1 '^alpha-report +11 +[0-9-]+T[0-9:]+ +never +[0-9]+ +table:db\.t$'
+# the headers can reach the pane before the rows: wait for the row too
+wait_for 30 shows_line s1 '^alpha-report +11 +[0-9-]+T[0-9:]+ +never +[0-9]+ +table:db\.t$'
+ok $? "ls in the shell: a row per entry with its tags"
 if shows s1 "[ended"; then ok 1 "the session is still running"; else ok 0 "the session is still running"; fi
 
 type_keys s1 "quit" Enter
