@@ -76,7 +76,8 @@ int ice_cache_check_tags(ice_backend *b, const char *const *tags, size_t n, bool
 	size_t problems = 0;
 	int status = -1;
 
-	if (!b || !n)
+	/* tags put refuses get that one error from put, not warnings first */
+	if (!b || !n || ice_tags_check(tags, n, &err) != ICE_OK)
 		return -1;
 	if (!(t = ice_tagnorm_new(b))) {
 		ice_cli_error("out of memory");

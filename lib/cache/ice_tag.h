@@ -30,8 +30,9 @@ int ice_tag_check(const char *tag, size_t pos, ice_err *err);
 /* Every tag well-formed: what invalidate accepts. */
 int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err);
 
-/* put's rules: every tag well-formed; the table-scoped ones may name any
- * number of tables. ICE_OK or ICE_EINVAL naming the tag. */
+/* put's rules: every tag well-formed, no table name beginning with "}"
+ * (icecache-keys(7)); the table-scoped ones may name any number of
+ * tables. ICE_OK or ICE_EINVAL naming the tag. */
 int ice_tags_check(const char *const *tags, size_t n, ice_err *err);
 
 

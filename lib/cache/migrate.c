@@ -105,8 +105,12 @@ static int copy_one(void *ctx, const char *key, int found, const void *val, size
 	copier *c = ctx;
 	int copied = 0;
 
-	if (found == ICE_OK && (c->rc = copy_entry(&c->bt, key, val, len, m, c->st, &copied, c->err)))
+	if (found == ICE_OK && (c->rc = copy_entry(&c->bt, key, val, len, m, c->st, &copied, c->err))) {
+		/* an entry the target refuses is named (the others stop there too) */
+		if (c->rc == ICE_EINVAL)
+			ice_err_prefix(c->err, "entry '%s': ", key);
 		return 1;
+	}
 	if (!copied)
 		c->st->skipped++;
 	return 0;

@@ -1852,6 +1852,14 @@ static int group_add(group *g, const char *t, size_t tl, const char *tag, int ex
 	return strlist_push(&g->tags[i], tag, strlen(tag)) < 0 ? ICE_ENOMEM : ICE_OK;
 }
 
+/* Whether table t can hold entries in this cache: on a cluster, not one
+ * whose name begins with "}" (P:{}...} is no hash tag, so its keys share
+ * no slot and no put can write them: ice_tags_check refuses the name). */
+static int can_hold(const redis_be *r, const char *t)
+{
+	return t[0] != '}' || !ice_rlink_is_cluster(r->link);
+}
+
 /* Group the tags by table; free-form tags go to every table in use. */
 static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, ice_err *err)
 {
@@ -1864,14 +1872,14 @@ static int group_tags(redis_be *r, const char *const *tags, size_t n, group *g, 
 		if ((rc = ice_tag_check(tags[i], i, err)))
 			break;
 		if (ice_tag_table(tags[i], &t, &tl)) {
-			if (group_add(g, t, tl, tags[i], 1))
+			if (can_hold(r, t) && group_add(g, t, tl, tags[i], 1))
 				rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		} else {
 			if (!loaded && (rc = list_tables(r, &all, err)))
 				break;
 			loaded = 1;
 			for (j = 0; j < all.n && !rc; j++)
-				if (group_add(g, all.v[j], strlen(all.v[j]), tags[i], 0))
+				if (can_hold(r, all.v[j]) && group_add(g, all.v[j], strlen(all.v[j]), tags[i], 0))
 					rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
 		}
 	}
@@ -3359,7 +3367,7 @@ static int redis_invalidate_table(void *impl, const char *table, uint64_t *remov
 
 	if (!table || !table[0])
 		return ice_err_set(err, ICE_EINVAL, "invalidate_table: no table");
-	rc = mark_and_drain(impl, table, NULL, 1, 1, 1, &total, err);
+	rc = can_hold(impl, table) ? mark_and_drain(impl, table, NULL, 1, 1, 1, &total, err) : ICE_OK;
 	if (removed)
 		*removed = total;
 	return rc;

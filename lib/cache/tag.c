@@ -58,7 +58,23 @@ int ice_tags_check_each(const char *const *tags, size_t n, ice_err *err)
 
 int ice_tags_check(const char *const *tags, size_t n, ice_err *err)
 {
-	return ice_tags_check_each(tags, n, err);
+	const char *t;
+	size_t i, tl;
+	int rc;
+
+	if ((rc = ice_tags_check_each(tags, n, err)))
+		return rc;
+	/* In Redis the table's keys are P:{T}:...; a T that begins with "}"
+	 * would leave an empty hash tag, and a cluster would scatter the
+	 * table's keys over every slot. Invalidation still accepts such a
+	 * table (a single server may hold entries written before). */
+	for (i = 0; i < n; i++)
+		if (ice_tag_table(tags[i], &t, &tl) && t[0] == '}')
+			return ice_err_set(err, ICE_EINVAL,
+			                   "tag %zu: table '%.*s' begins with '}' (it would end the hash tag "
+			                   "of the table's Redis keys; see icecache-keys(7))",
+			                   i + 1, (int)tl, t);
+	return ICE_OK;
 }
 
 bool ice_tags_name_a_table(const char *const *tags, size_t n)

@@ -74,6 +74,24 @@ printf '%s\n' '{"kind":"file","table":"db.t","change":"removed","content":"data"
 is "$("$C" get a2; echo "$?")" "1" "ice-invalidate removes an entry put by ice-cache (partition tag)"
 is "$("$C" get b1)" "three" "another table's entry stays"
 
+# A table name beginning with "}" would end the hash tag of its Redis keys
+# (P:{}x}:...: no slot in common on a cluster): every backend refuses it,
+# in one line. A "}" further in is fine, and invalidating such a table
+# goes on with nothing to remove.
+"$C" put brace --value v --tag 'table:}x' > "$TMP/out" 2> "$TMP/err"
+is "$?:$(wc -l < "$TMP/err" | tr -d ' ')" "1:1" "put of a table beginning with '}': exit 1, one line"
+check "... naming the tag and the table" grep -q "tag 1: table '}x' begins with '}'" "$TMP/err"
+is "$("$C" get brace; echo "$?")" "1" "... and nothing stored"
+"$C" put brace2 --value v2 --tag 'table:x}y' --tag 'partition:x}y:d=1'
+is "$("$C" get brace2)" "v2" "a table with a '}' after its first character is stored"
+printf '%s\n' '{"kind":"diff","table":"}x","from":1,"to":2,"scope":"table","reason":"test"}' |
+	"$top_builddir/ice-invalidate" > "$TMP/out"
+is "$?:$(tail -n 1 "$TMP/out" | $JSONQ 'r["entries_removed"]')" "0:0" \
+	"invalidating a table beginning with '}': exit 0, nothing removed"
+printf '%s\n' '{"kind":"diff","table":"x}y","from":1,"to":2,"scope":"table","reason":"test"}' |
+	"$top_builddir/ice-invalidate" > /dev/null
+is "$("$C" get brace2; echo "$?")" "1" "an entry of table x}y goes with its table"
+
 if on_cluster; then
 	skip "a full Redis (maxmemory, noeviction): checked on one server, whose rules each master follows"
 fi

@@ -50,6 +50,16 @@ static void test_put_rules(void)
 	tap_is_int(ice_tags_check(join, 2, &err), ICE_OK, "put: tags over two tables are allowed");
 	tap_is_int(ice_tags_check(bad, 2, &err), ICE_EINVAL, "put: an empty tag is refused");
 	tap_ok(strstr(err.msg, "tag 2") != NULL, "put: the message counts tags from 1 (%s)", err.msg);
+
+	/* P:{}x}:... is no hash tag: refused in every kind of table-scoped tag */
+	const char *brace[] = { "table:db.o", "file:}x:s3://b/f" };
+	const char *inner[] = { "table:x}y", "partition:x}y:d=1", "}free-form" };
+	tap_is_int(ice_tags_check(brace, 2, &err), ICE_EINVAL, "put: a table beginning with '}' is refused");
+	tap_ok(strstr(err.msg, "tag 2: table '}x'") != NULL, "put: ... named with its tag (%s)", err.msg);
+	tap_is_int(ice_tags_check(inner, 3, &err), ICE_OK,
+	           "put: a '}' inside a table name, or opening a free-form tag, is allowed");
+	tap_is_int(ice_tags_check_each(brace, 2, &err), ICE_OK,
+	           "invalidate still takes such a table (one server may hold old entries)");
 }
 
 static void test_is_file(void)
