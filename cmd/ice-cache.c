@@ -36,6 +36,7 @@
 #include "ice_migrate.h"
 #include "ice_once.h"
 #include "ice_readthrough.h"
+#include "ice_text.h"
 #include "ice_time.h"
 #include "ice_ttl.h"
 
@@ -310,22 +311,18 @@ typedef struct {
 	int found;
 } ls_ctx;
 
-/* The key padded to its column, control characters shown as \n or \xHH
- * so that one entry stays one row. */
-static void print_key_cell(const char *key)
+/* Bytes of a key or tag as a terminal row shows them: control characters
+ * as \n or \xHH, so that one entry stays one row and no stored byte can
+ * drive the terminal, and bytes that are not UTF-8 as \xHH
+ * (ice_text_visible); padded to pad columns. */
+static void print_cell(const char *s, size_t pad)
 {
-	int width = 0;
+	size_t cols = 0;
+	char *shown = ice_text_visible(s, &cols);
 
-	for (; *key; key++) {
-		unsigned char c = (unsigned char)*key;
-		if (c == '\n')
-			width += printf("\\n");
-		else if (c < 0x20 || c == 0x7f)
-			width += printf("\\x%02x", c);
-		else
-			width += putchar(c) != EOF;
-	}
-	printf("%*s", width < 32 ? 32 - width : 0, "");
+	fputs(shown ? shown : "?", stdout);
+	printf("%*s", cols < pad ? (int)(pad - cols) : 0, "");
+	free(shown);
 }
 
 static void print_row(const char *key, const ice_entry_meta *m)
@@ -337,11 +334,13 @@ static void print_row(const char *key, const ice_entry_meta *m)
 		ice_format_time_ms(m->expires_ms, expires);
 	else
 		strcpy(expires, "never");
-	print_key_cell(key);
+	print_cell(key, 32);
 	printf(" %10llu  %.19s  %-19.19s %6llu  ", (unsigned long long)m->size, created, expires,
 	       (unsigned long long)m->hits);
-	for (size_t i = 0; i < m->n_tags; i++)
-		printf("%s%s", i ? "," : "", m->tags[i]);
+	for (size_t i = 0; i < m->n_tags; i++) {
+		fputs(i ? "," : "", stdout);
+		print_cell(m->tags[i], 0);
+	}
 	putchar('\n');
 }
 

@@ -16,6 +16,7 @@
 #include "ice-stat-serve.h"
 #include "ice_backend.h"
 #include "ice_fileio.h"
+#include "ice_jsonl.h"
 #include "ice_stats.h"
 #include "ice_time.h"
 
@@ -127,11 +128,21 @@ static const char *hit_rate(const json_t *o, char *buf, size_t size)
 	return buf;
 }
 
-static void print_row(int w, const char *name, const json_t *o, const char *last)
+/* A table's name as the summary shows it: its "table" (a string, or
+ * {"hex":...} for bytes that are not UTF-8) with control characters and
+ * stray bytes escaped, so no name can drive the terminal; *cols its
+ * width. A new string, or NULL when out of memory. */
+static char *shown_name(const json_t *t, size_t *cols)
+{
+	return ice_json_text_shown(json_object_get(t, "table"), cols);
+}
+
+static void print_row(int w, const char *name, size_t cols, const json_t *o, const char *last)
 {
 	char bytes[32], rate[16];
 
-	printf("%-*s %9lld %11s %9lld %9lld %8s %9lld %13lld %11lld%s%s\n", w, name, num(o, "entries"),
+	printf("%s%*s %9lld %11s %9lld %9lld %8s %9lld %13lld %11lld%s%s\n", name,
+	       (int)cols < w ? w - (int)cols : 0, "", num(o, "entries"),
 	       human_bytes(num(o, "bytes"), bytes, sizeof bytes), num(o, "hits"), num(o, "misses"),
 	       hit_rate(o, rate, sizeof rate), num(o, "puts"), num(o, "invalidations"), num(o, "invalidated"),
 	       last ? "  " : "", last ? last : "");
@@ -199,10 +210,15 @@ static void print_shared(const json_t *tables)
 	size_t i;
 	int any = 0;
 
-	json_array_foreach(tables, i, t)
-		if (num(t, "shared_entries") > 0)
-			printf("%s%s %lld", any++ ? ", " : "\nentries over several tables: ",
-			       json_string_value(json_object_get(t, "table")), num(t, "shared_entries"));
+	json_array_foreach(tables, i, t) {
+		char *name;
+		if (num(t, "shared_entries") <= 0)
+			continue;
+		name = shown_name(t, NULL);
+		printf("%s%s %lld", any++ ? ", " : "\nentries over several tables: ", name ? name : "?",
+		       num(t, "shared_entries"));
+		free(name);
+	}
 	if (any)
 		putchar('\n');
 }
@@ -215,15 +231,20 @@ static void print_summary(const json_t *stats)
 	int w = 5;
 
 	json_array_foreach(tables, i, t) {
-		int l = (int)strlen(json_string_value(json_object_get(t, "table")));
-		w = l > w ? l : w;
+		size_t cols = 1;
+		free(shown_name(t, &cols));
+		w = (int)cols > w ? (int)cols : w;
 	}
 	print_server(stats);
 	printf("%-*s %9s %11s %9s %9s %8s %9s %13s %11s  %s\n", w, "TABLE", "ENTRIES", "BYTES", "HITS", "MISSES",
 	       "HIT RATE", "PUTS", "INVALIDATIONS", "INVALIDATED", "LAST INVALIDATED");
-	json_array_foreach(tables, i, t)
-		print_row(w, json_string_value(json_object_get(t, "table")), t, last_text(t, last, sizeof last));
-	print_row(w, "(all)", json_object_get(stats, "totals"), NULL);
+	json_array_foreach(tables, i, t) {
+		size_t cols = 1;
+		char *name = shown_name(t, &cols);
+		print_row(w, name ? name : "?", cols, t, last_text(t, last, sizeof last));
+		free(name);
+	}
+	print_row(w, "(all)", 5, json_object_get(stats, "totals"), NULL);
 	print_shared(tables);
 }
 

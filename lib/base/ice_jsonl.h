@@ -84,4 +84,14 @@ const char *ice_json_get_str(const json_t *obj, const char *key);
  * lost. A new reference; NULL when out of memory. */
 json_t *ice_json_text(const char *s);
 
+/* The bytes ice_json_text wrote v from: a copy of a string, or the bytes
+ * of {"hex":"..."}. A new string the caller frees; NULL when v is neither
+ * (or its hex is bad, or holds a NUL) or out of memory. */
+char *ice_json_text_bytes(const json_t *v);
+
+/* Those bytes as a terminal or a label may show them (ice_text_visible:
+ * control characters and stray bytes as \xHH; *cols, may be NULL, its
+ * width). A new string; NULL as ice_json_text_bytes. */
+char *ice_json_text_shown(const json_t *v, size_t *cols);
+
 #endif

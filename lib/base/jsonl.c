@@ -1,6 +1,7 @@
 /* jsonl: line-bounded JSON lines reader and compact writer. */
 #include "config.h"
 #include "ice_jsonl.h"
+#include "ice_text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -245,6 +246,41 @@ json_t *ice_json_text(const char *s)
 	return h;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *ice_json_text_bytes(const json_t *v)
+{
+	const char *hex = json_string_value(json_object_get(v, "hex"));
+	size_t n, i;
+	char *out;
+
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (!hex || (n = strlen(hex)) % 2 || !(out = malloc(n / 2 + 1)))
+		return NULL;
+	for (i = 0; i < n / 2; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0 || (hi | lo) == 0) { /* not hex, or a NUL */
+			free(out);
+			return NULL;
+		}
+		out[i] = (char)(hi << 4 | lo);
+	}
+	out[n / 2] = '\0';
+	return out;
+}
+
+char *ice_json_text_shown(const json_t *v, size_t *cols)
+{
+	char *bytes = ice_json_text_bytes(v), *shown = bytes ? ice_text_visible(bytes, cols) : NULL;
+
+	free(bytes);
+	return shown;
+}
+
 /* ---- JSON text by hand ------------------------------------------------------ */
 
 void ice_jbuf_reset(ice_jbuf *b)
@@ -283,33 +319,6 @@ void ice_jbuf_raw(ice_jbuf *b, const char *s, size_t n)
 		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
-}
-
-/* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), or 0: no
- * overlong forms, surrogates or code points past U+10FFFF, as jansson. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 static void jbuf_escape(ice_jbuf *b, unsigned char c)
@@ -356,7 +365,7 @@ void ice_jbuf_str(ice_jbuf *b, const char *s)
 			continue;
 		}
 		if (*p >= 0x80) {
-			if (!(n = utf8_len(p))) {
+			if (!(n = ice_utf8_len(p))) {
 				b->invalid = true;
 				return;
 			}

@@ -3,6 +3,7 @@
  * table, every name under icecache_. */
 #include "config.h"
 #include "ice_stats.h"
+#include "ice_jsonl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,8 +99,9 @@ static void sample(FILE *f, const family *fa, const char *backend, const char *t
 		fprintf(f, "} %lld\n", (long long)json_integer_value(v));
 }
 
-/* A family's samples, the HELP and TYPE lines only when it has any. */
-static void put_family(FILE *f, const family *fa, const json_t *stats, const char *backend)
+/* A family's samples, the HELP and TYPE lines only when it has any; -1
+ * when out of memory. */
+static int put_family(FILE *f, const family *fa, const json_t *stats, const char *backend)
 {
 	const json_t *tables = json_object_get(stats, "tables"), *t, *v;
 	int headed = 0;
@@ -111,17 +113,23 @@ static void put_family(FILE *f, const family *fa, const json_t *stats, const cha
 			head(f, fa);
 			sample(f, fa, backend, NULL, v);
 		}
-		return;
+		return 0;
 	}
 	json_array_foreach(tables, i, t) {
 		const json_t *src = fa->from == FROM_TABLE ? t : json_object_get(t, "last_invalidated");
+		char *name;
 		v = json_object_get(src, fa->field);
 		if (!json_is_integer(v))
 			continue;
+		/* the name's control characters and stray bytes as \xHH: valid UTF-8 */
+		if (!(name = ice_json_text_shown(json_object_get(t, "table"), NULL)))
+			return -1;
 		if (!headed++)
 			head(f, fa);
-		sample(f, fa, backend, json_string_value(json_object_get(t, "table")), v);
+		sample(f, fa, backend, name, v);
+		free(name);
 	}
+	return 0;
 }
 
 int ice_stats_prometheus(const json_t *stats, const char *backend, double scrape_s,
@@ -149,9 +157,9 @@ int ice_stats_prometheus(const json_t *stats, const char *backend, double scrape
 		put_label(f, "backend", backend);
 		fprintf(f, "} %.6f\n", scrape_s);
 	}
-	for (i = 0; stats && i < sizeof families / sizeof families[0]; i++)
-		put_family(f, &families[i], stats, backend);
-	bad = ferror(f);
+	for (i = 0, bad = 0; stats && i < sizeof families / sizeof families[0] && !bad; i++)
+		bad = put_family(f, &families[i], stats, backend) < 0;
+	bad |= ferror(f);
 	if (fclose(f) != 0 || bad) {
 		free(*text);
 		*text = NULL;

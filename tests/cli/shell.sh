@@ -115,13 +115,18 @@ type_keys s2 C-u C-d
 wait_for 30 shows s2 "[ended 0]"
 ok $? "Ctrl-D ends the shell with status 0"
 
-# ice-cache ls on a terminal, outside the shell.
+# ice-cache ls on a terminal, outside the shell; one tag holds a
+# terminal's escape sequence (set the window title), which must show as
+# text.
+"$C" put painted --ttl 1h --value p --tag "$(printf 'free\033]0;pwned\007')"
 run_in_pane s3 "'$C' ls"
 wait_for 30 shows s3 "[ended"
 check "ice-cache ls on a terminal: column headers" shows_line s3 '^KEY +SIZE +CREATED +EXPIRES +HITS +TAGS$'
 check "ice-cache ls on a terminal: an entry with a TTL shows when it expires" \
 	shows_line s3 '^zeta +1 +[0-9-]+T[0-9:]+ +[0-9-]+T[0-9:]+ +[0-9]+ *$'
 check "ice-cache ls on a terminal: exit 0" shows s3 "[ended 0]"
+check "ice-cache ls on a terminal: a tag's escape sequence shown as text" shows s3 'free\x1b]0;pwned\x07'
+"$C" rm painted
 
 # Not on a terminal: no shell.
 "$C" > "$TMP/out" 2> "$TMP/err" < /dev/null

@@ -153,6 +153,29 @@ is "$(q 'r["totals"]["entries"]'):$(tq db.t 't["last_invalidated"]["snapshot_id"
 "$C" get c > /dev/null
 is "$(tq db.u 't["hits"]')" "1" "after a reset counting goes on"
 
+# Table names are bytes: one that is not UTF-8, one holding an escape
+# sequence. --json keeps them ({"hex":...} for the first); the summary and
+# the labels show them escaped, so no byte of theirs reaches a terminal.
+"$C" put odd1 --value x --tag "$(printf 'table:caf\351')" 2> /dev/null
+"$C" put odd2 --value x --tag "$(printf 'table:e\033[31mred')" 2> /dev/null
+is "$(q '[t["table"] for t in r["tables"] if not isinstance(t["table"], str) or t["table"].startswith("e")]')" \
+	'[{"hex":"636166e9"},"e\u001b[31mred"]' "--json: a table name that is not UTF-8 as {\"hex\":...}, one with ESC as is"
+"$S" > "$TMP/summary" < /dev/null
+is "$?" "0" "summary with such table names: exit 0"
+check "summary: a stray byte escaped" grep -q '^caf\\xe9  *1 ' "$TMP/summary"
+check "summary: an escape character escaped" grep -q '^e\\x1b\[31mred  *1 ' "$TMP/summary"
+check "summary: no escape character, no stray byte" \
+	python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.exit(b"\x1b" in b or b"\xe9" in b)' "$TMP/summary"
+"$S" --prometheus > "$TMP/metrics"
+is "$?:$(grep -c 'icecache_table_entries{backend="'"$BE"'",table="caf\\\\xe9"} 1$' "$TMP/metrics")" "0:1" \
+	"--prometheus: the label shows the stray byte as \\xe9"
+check "--prometheus: valid UTF-8, no escape character" \
+	python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); b.decode("utf-8"); sys.exit(b"\x1b" in b)' "$TMP/metrics"
+if command -v promtool > /dev/null; then
+	check "promtool accepts those labels" sh -c "promtool check metrics < '$TMP/metrics' > /dev/null 2>&1"
+fi
+"$C" rm odd1 odd2
+
 # Bad flags.
 for args in "--json --prometheus" "--output x" "--watch soon" "--count 2" "--watch 1s --count 0" "--listen :1" \
 	"--table t" "bogus" "--bogus" "serve --json" "reset extra" "serve --listen nowhere" "--url bogus://x" "serve --url redis://h:99999"; do

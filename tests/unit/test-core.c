@@ -1,6 +1,6 @@
 /* test-core: JSON lines, file reading and atomic writes, paths and
  * remapping, durations, the table locator, the small shared helpers (XDG
- * paths, growing arrays, glob literals). */
+ * paths, growing arrays, glob literals, visible text). */
 #include "config.h"
 #include "tests.h"
 
@@ -16,6 +16,7 @@
 #include "ice_jsonl.h"
 #include "ice_path.h"
 #include "ice_table.h"
+#include "ice_text.h"
 #include "ice_time.h"
 #include "ice_words.h"
 #include "ice_xdg.h"
@@ -410,6 +411,55 @@ static void test_grow_and_glob(void)
 	free(g);
 }
 
+/* ice_text_visible(s) is want, shows in cols columns, and is valid
+ * UTF-8 (jansson takes it as a string). */
+static void visible_is(const char *s, const char *want, size_t cols, const char *what)
+{
+	size_t got_cols = 0;
+	char *v = ice_text_visible(s, &got_cols);
+	json_t *j = v ? json_string(v) : NULL;
+
+	tap_is_str(v, want, "visible: %s", what);
+	tap_ok(got_cols == cols && j, "visible: %s: %zu columns (%zu), valid UTF-8", what, cols, got_cols);
+	json_decref(j);
+	free(v);
+}
+
+/* ice_json_text and ice_json_text_bytes: bytes there and back. */
+static void text_round_trip(const char *s, const char *what)
+{
+	json_t *j = ice_json_text(s);
+	char *back = ice_json_text_bytes(j);
+
+	tap_ok(back && strcmp(back, s) == 0, "json text: %s comes back byte for byte", what);
+	free(back);
+	json_decref(j);
+}
+
+static void test_text(void)
+{
+	const char *bad[] = { "{\"hex\":\"00\"}", "{\"hex\":\"zz\"}", "{\"hex\":\"abc\"}", "{\"nohex\":1}", "7" };
+
+	visible_is("db.orders", "db.orders", 9, "plain ASCII as is");
+	visible_is("caf\xc3\xa9 \xe6\x97\xa5", "caf\xc3\xa9 \xe6\x97\xa5", 6, "UTF-8 as is, a column a character");
+	visible_is("a\nb\tc", "a\\nb\\x09c", 9, "newline and tab escaped");
+	visible_is("e\x1b[31mred\x7f", "e\\x1b[31mred\\x7f", 16, "ESC and DEL escaped");
+	visible_is("\xc2\x9b" "2J", "\\xc2\\x9b2J", 10, "a C1 control (8-bit CSI) escaped, each byte");
+	visible_is("caf\xe9", "caf\\xe9", 7, "a byte that is not UTF-8 escaped");
+	visible_is("\xe2\x82", "\\xe2\\x82", 8, "a cut UTF-8 sequence escaped");
+	visible_is("\xed\xa0\x80", "\\xed\\xa0\\x80", 12, "a surrogate escaped");
+	visible_is("a\\b", "a\\b", 3, "a backslash as is");
+	text_round_trip("db.orders", "a UTF-8 name");
+	text_round_trip("caf\xe9\x01\xff", "bytes that are not UTF-8");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *j = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+		char *b = ice_json_text_bytes(j);
+		tap_ok(j && !b, "json text: %s is no text", bad[i]);
+		free(b);
+		json_decref(j);
+	}
+}
+
 void test_core(void)
 {
 	test_jsonl_reader();
@@ -421,4 +471,5 @@ void test_core(void)
 	test_atomic_file();
 	test_xdg();
 	test_grow_and_glob();
+	test_text();
 }
