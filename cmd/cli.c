@@ -2,6 +2,7 @@
 #include "config.h"
 #include "cli.h"
 #include "ice_jsonl.h"
+#include "ice_text.h"
 #include "ice_version.h"
 
 #include <errno.h>
@@ -30,11 +31,26 @@ const char *ice_cli_program(void)
 static void vreport(const char *level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* One line whatever the message holds: keys, tags and what servers
+ * answer are bytes that may hold newlines or a terminal's escape
+ * sequences, so those show as \n and \xHH (ice_text_visible). */
 static void vreport(const char *level, const char *fmt, va_list ap)
 {
+	char *msg = NULL, *shown = NULL;
+	va_list copy;
+
+	va_copy(copy, ap);
+	if (vasprintf(&msg, fmt, copy) >= 0)
+		shown = ice_text_visible(msg, NULL);
+	va_end(copy);
 	fprintf(stderr, "%s: %s: ", program, level);
-	vfprintf(stderr, fmt, ap);
+	if (shown)
+		fputs(shown, stderr);
+	else
+		vfprintf(stderr, fmt, ap); /* no memory: as it is */
 	fputc('\n', stderr);
+	free(shown);
+	free(msg);
 }
 
 void ice_cli_error(const char *fmt, ...)

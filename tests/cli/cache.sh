@@ -25,6 +25,12 @@ line" "glob*?[x]"; do
 	is "$("$C" get "$key")" "v:$key" "odd key round trip: $(printf '%s' "$key" | tr '\n' '~')"
 done
 
+# A diagnostic is one line whatever the key holds, and shows a terminal's
+# escape sequence as text.
+"$C" info "$(printf 'k\033[31m\nx')" 2> "$TMP/err"
+is "$?:$(wc -l < "$TMP/err" | tr -d ' ')" "1:1" "a missing odd key: exit 1, one line"
+is "$(cat "$TMP/err")" "ice-cache: error: no entry 'k\x1b[31m\nx'" "... with ESC and the newline escaped"
+
 # A large value (8 MiB).
 head -c 8388608 /dev/zero | tr '\0' 'x' > "$TMP/big"
 "$C" put big < "$TMP/big"
