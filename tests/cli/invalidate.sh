@@ -134,6 +134,28 @@ check "--granularity table: an entry on a file the commit did not touch goes" ab
 check "--granularity table: a snapshot's entry goes with the whole table" absent "g of a snapshot" db.t
 check "--granularity table: another table's entry stays" present "g of another table" db.other
 
+# A table name holding ':' (Iceberg allows one): its partition tags name
+# the table before the ':' (icecache-keys(7)). They still match exactly,
+# and a change of the whole table takes that table's entries too: more
+# misses, never a stale hit.
+gone() { "$C" --url "$URL" get "$1" > /dev/null 2>&1; [ "$?" = 1 ]; }
+for k in 1 2; do "$C" --url "$URL" put "colon $k" --value x --tag "partition:db.a:b:d=$k" 2> /dev/null; done
+"$C" --url "$URL" put "colon table" --value x --tag "table:db.a:b" 2> /dev/null
+"$C" --url "$URL" put "colon other" --value x --tag "table:db.other2" 2> /dev/null
+printf '%s\n' '{"kind":"file","table":"db.a:b","from":1,"to":2,"change":"removed","content":"data","file_path":"s3://b/f1","partition_key":"d=1"}' \
+	'{"kind":"diff","table":"db.a:b","from":1,"to":2,"scope":"files","data_preserving":false,"partitions":[{"spec_id":0,"partition_key":"d=1"}]}' |
+	"$INV" --url "$URL" > /dev/null
+check "table with ':': the changed partition's entry goes" gone "colon 1"
+check "table with ':': the table's entry goes" gone "colon table"
+is "$("$C" --url "$URL" get "colon 2")" "x" "table with ':': another partition's entry stays"
+printf '%s\n' '{"kind":"diff","table":"db.a:b","from":2,"to":3,"scope":"table","reason":"schema changed"}' |
+	"$INV" --url "$URL" > "$TMP/out" 2> "$TMP/err"
+is "$?:$(tail -n 1 "$TMP/out" | $JSONQ '(r["whole_table"], r["also_table"])')" "0:(True, 'db.a')" \
+	"table with ':', a change of the whole table: also_table names the table its tags name"
+check "... its other partition's entry goes" gone "colon 2"
+is "$("$C" --url "$URL" get "colon other")" "x" "... another table's entry stays"
+like "$(cat "$TMP/err")" "warning: table 'db.a:b': its partition and file tags name table 'db.a'" "... and a warning says why"
+
 # Monotonic cursor: replaying an older transition after a newer one (a
 # late or restarted invalidator) still invalidates but leaves the cursor
 # at the newer snapshot.
