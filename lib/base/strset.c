@@ -69,20 +69,29 @@ static int grow(ice_strset *s)
 	return 0;
 }
 
-int ice_strset_add(ice_strset *s, const char *key)
+int ice_strset_insert(ice_strset *s, const char *key, const char **stored)
 {
 	slot *sl;
+	int added = 0;
 
 	if ((s->n + 1) * 2 > s->cap && grow(s) != 0)
 		return -1;
 	sl = find(s, key);
-	if (sl->key)
-		return 0;
-	if (!(sl->key = strdup(key)))
-		return -1;
-	sl->mark = false;
-	s->n++;
-	return 1;
+	if (!sl->key) {
+		if (!(sl->key = strdup(key)))
+			return -1;
+		sl->mark = false;
+		s->n++;
+		added = 1;
+	}
+	if (stored)
+		*stored = sl->key;
+	return added;
+}
+
+int ice_strset_add(ice_strset *s, const char *key)
+{
+	return ice_strset_insert(s, key, NULL);
 }
 
 bool ice_strset_has(const ice_strset *s, const char *key)

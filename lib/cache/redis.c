@@ -552,24 +552,40 @@ static void strlist_free(strlist *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* Room for one more string in l: 0, or -1 when out of memory. */
+static int strlist_room(strlist *l)
+{
+	char **v;
+	size_t cap = l->cap ? l->cap * 2 : 16;
+
+	if (l->n < l->cap)
+		return 0;
+	if (!(v = realloc(l->v, cap * sizeof *v)))
+		return -1;
+	l->v = v;
+	l->cap = cap;
+	return 0;
+}
+
 /* Append s, which l then owns (NULL: out of memory); its index or -1 when
  * out of memory (s freed). */
 static long strlist_take(strlist *l, char *s)
 {
-	char **v;
-
-	if (s && l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		if (!(v = realloc(l->v, cap * sizeof *v))) {
-			free(s);
-			return -1;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
-	if (!s)
+	if (!s || strlist_room(l) < 0) {
+		free(s);
 		return -1;
+	}
 	l->v[l->n] = s;
+	return (long)l->n++;
+}
+
+/* Append s, which stays the caller's (a list of such strings is freed by
+ * freeing its vector alone); its index or -1 when out of memory. */
+static long strlist_lend(strlist *l, const char *s)
+{
+	if (strlist_room(l) < 0)
+		return -1;
+	l->v[l->n] = (char *)s;
 	return (long)l->n++;
 }
 
@@ -1806,9 +1822,11 @@ static int list_tables(redis_be *r, strlist *out, ice_err *err)
 	return list_tables_by(r, "}:tags", out, err);
 }
 
+/* The tags of an invalidation by table. The per-table lists point into
+ * the caller's tags (a commit's may be 100k): they own only their vector. */
 typedef struct group {
 	strlist tables;
-	strlist *tags;  /* per table */
+	strlist *tags;  /* per table: borrowed strings */
 	int *explicit_; /* per table: named by a table-scoped tag */
 } group;
 
@@ -1817,7 +1835,7 @@ static void group_free(group *g)
 	size_t i;
 
 	for (i = 0; i < g->tables.n; i++)
-		strlist_free(&g->tags[i]);
+		free(g->tags[i].v);
 	free(g->tags);
 	free(g->explicit_);
 	strlist_free(&g->tables);
@@ -1849,7 +1867,7 @@ static int group_add(group *g, const char *t, size_t tl, const char *tag, int ex
 	g->explicit_[i] |= expl;
 	/* No search: a tag named twice is marked once anyway (its set is gone
 	 * after the first RENAME), and searching made 100k tags quadratic. */
-	return strlist_push(&g->tags[i], tag, strlen(tag)) < 0 ? ICE_ENOMEM : ICE_OK;
+	return strlist_lend(&g->tags[i], tag) < 0 ? ICE_ENOMEM : ICE_OK;
 }
 
 /* Whether table t can hold entries in this cache: on a cluster, not one
@@ -2450,42 +2468,52 @@ static void stage_cmd(cmd *c, const redis_be *r, const char *t, long long g, cha
 		cmd_add(c, v[j]);
 }
 
+/* Stage calls per pipeline: the commands of a commit's marks are built a
+ * window at a time, so memory stays bounded however many tags it has. */
+#define ICE_REDIS_STAGE_WINDOW 16
+
+/* Stage calls [from, to) of tags (whole: the table's one) under g,
+ * pipelined; their marks written added to *staged. */
+static int stage_window(redis_be *r, const char *t, const strlist *tags, int whole, long long g,
+                        size_t from, size_t to, long long *staged, ice_err *err)
+{
+	size_t n = whole ? 1 : tags->n, nc = to - from, i;
+	cmd cs[ICE_REDIS_STAGE_WINDOW] = { { 0 } };
+	redisReply *reps[ICE_REDIS_STAGE_WINDOW] = { NULL };
+	int rc;
+
+	for (i = 0; i < nc; i++) {
+		size_t first = (from + i) * ICE_REDIS_STAGE_TAGS;
+		size_t k = n - first < ICE_REDIS_STAGE_TAGS ? n - first : ICE_REDIS_STAGE_TAGS;
+		stage_cmd(&cs[i], r, t, g, whole ? NULL : tags->v + first, k, whole);
+	}
+	rc = run_many_typed(r, cs, nc, reps, REDIS_REPLY_INTEGER, err);
+	for (i = 0; i < nc; i++) {
+		if (!rc)
+			*staged += reps[i]->integer;
+		freeReplyObject(reps[i]);
+		cmd_free(&cs[i]);
+	}
+	return rc;
+}
+
 /* Step 1 for table t: *g from P:{T}:seq, then the marks of the tags
  * (whole: of the table) staged in calls of ICE_REDIS_STAGE_TAGS tags,
- * pipelined; *staged the number of marks written. */
+ * pipelined a window at a time; *staged the number of marks written. */
 static int stage(redis_be *r, const char *t, const strlist *tags, int whole, long long *g,
                  long long *staged, ice_err *err)
 {
 	size_t n = whole ? 1 : tags ? tags->n : 0, nc = (n + ICE_REDIS_STAGE_TAGS - 1) / ICE_REDIS_STAGE_TAGS, i;
-	cmd inc = { 0 }, *cs = NULL;
-	redisReply **reps = NULL;
+	cmd inc = { 0 };
 	int rc;
 
 	*staged = 0;
 	cmd_add(&inc, "INCR");
 	cmd_addkey(&inc, r, t, "seq", NULL);
-	if ((rc = run_integer(r, &inc, "INCR", g, err)) || nc == 0)
-		goto out;
-	cs = calloc(nc, sizeof *cs);
-	reps = calloc(nc, sizeof *reps);
-	if (!cs || !reps) {
-		rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < nc; i++) {
-		size_t from = i * ICE_REDIS_STAGE_TAGS;
-		size_t k = n - from < ICE_REDIS_STAGE_TAGS ? n - from : ICE_REDIS_STAGE_TAGS;
-		stage_cmd(&cs[i], r, t, *g, whole ? NULL : tags->v + from, k, whole);
-	}
-	if ((rc = run_many_typed(r, cs, nc, reps, REDIS_REPLY_INTEGER, err)))
-		goto out;
-	for (i = 0; i < nc; i++)
-		*staged += reps[i]->integer;
-out:
-	if (cs)
-		cmds_free(cs, reps, nc);
-	else
-		free(reps);
+	rc = run_integer(r, &inc, "INCR", g, err);
+	for (i = 0; !rc && i < nc; i += ICE_REDIS_STAGE_WINDOW)
+		rc = stage_window(r, t, tags, whole, *g, i,
+		                  nc - i < ICE_REDIS_STAGE_WINDOW ? nc : i + ICE_REDIS_STAGE_WINDOW, staged, err);
 	cmd_free(&inc);
 	return rc;
 }

@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Memory grows with the files a transition changes, not with the table:
+ * a removed data file's tag is made as its record comes (each file once),
+ * and the partitions of changed files are kept once each. */
 struct ice_stale {
 	ice_grain grain;
 	bool finished;           /* the last record ended a transition */
 	char *table, *reason;
-	json_t *removed_files;   /* paths of removed data files (and rows_deleted) */
-	json_t *removed_other;   /* paths of removed delete files */
-	json_t *file_partitions; /* partition keys of those files */
-	ice_strset *seen;
-	char **tags;
+	size_t removed_other;    /* removed delete files */
+	json_t *file_partitions; /* partition keys of changed files, each once */
+	ice_strset *partitions_seen;
+	ice_strset *seen;        /* the tags so far: it owns their strings */
+	const char **tags;       /* the removed data files' tags, then the rest */
 	size_t n_tags, cap_tags;
 	ice_stale_result result;
 };
@@ -31,20 +34,24 @@ ice_stale *ice_stale_new(ice_grain grain)
 	return s;
 }
 
+static void drop_tags(ice_stale *s)
+{
+	s->n_tags = 0;
+	ice_strset_free(s->seen);
+	s->seen = NULL;
+}
+
 static void reset(ice_stale *s)
 {
-	for (size_t i = 0; i < s->n_tags; i++)
-		free(s->tags[i]);
-	s->n_tags = 0;
+	drop_tags(s);
 	free(s->table);
 	free(s->reason);
 	s->table = s->reason = NULL;
-	json_decref(s->removed_files);
-	json_decref(s->removed_other);
+	s->removed_other = 0;
 	json_decref(s->file_partitions);
-	s->removed_files = s->removed_other = s->file_partitions = NULL;
-	ice_strset_free(s->seen);
-	s->seen = NULL;
+	s->file_partitions = NULL;
+	ice_strset_free(s->partitions_seen);
+	s->partitions_seen = NULL;
 	memset(&s->result, 0, sizeof s->result);
 	s->finished = false;
 }
@@ -61,11 +68,10 @@ void ice_stale_free(ice_stale *s)
 static int start(ice_stale *s, const char *table, ice_err *err)
 {
 	s->table = strdup(table);
-	s->removed_files = json_array();
-	s->removed_other = json_array();
 	s->file_partitions = json_array();
+	s->partitions_seen = ice_strset_new();
 	s->seen = ice_strset_new();
-	if (!s->table || !s->removed_files || !s->removed_other || !s->file_partitions || !s->seen)
+	if (!s->table || !s->file_partitions || !s->partitions_seen || !s->seen)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	return ICE_OK;
 }
@@ -73,25 +79,24 @@ static int start(ice_stale *s, const char *table, ice_err *err)
 static int add_tag(ice_stale *s, const char *kind, const char *rest, ice_err *err)
 {
 	char *tag = NULL;
+	const char *stored = NULL;
 	int added;
 
 	if ((rest ? asprintf(&tag, "%s:%s:%s", kind, s->table, rest)
 	          : asprintf(&tag, "%s:%s", kind, s->table)) < 0)
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
-	added = ice_strset_add(s->seen, tag);
-	if (added <= 0) {
-		free(tag);
+	added = ice_strset_insert(s->seen, tag, &stored);
+	free(tag);
+	if (added <= 0)
 		return added < 0 ? ice_err_set(err, ICE_ENOMEM, "out of memory") : ICE_OK;
-	}
 	if (s->n_tags == s->cap_tags) {
-		char **q = realloc(s->tags, (s->cap_tags = s->cap_tags * 2 + 16) * sizeof *q);
-		if (!q) {
-			free(tag);
+		const char **q = realloc(s->tags, (s->cap_tags * 2 + 16) * sizeof *q);
+		if (!q)
 			return ice_err_set(err, ICE_ENOMEM, "out of memory");
-		}
 		s->tags = q;
+		s->cap_tags = s->cap_tags * 2 + 16;
 	}
-	s->tags[s->n_tags++] = tag;
+	s->tags[s->n_tags++] = stored;
 	return ICE_OK;
 }
 
@@ -103,12 +108,21 @@ static int add_file(ice_stale *s, const json_t *rec, ice_err *err)
 	const char *key = ice_json_get_str(rec, "partition_key");
 	bool data = content && strcmp(content, "data") == 0;
 
+	int added, rc;
+
 	if (!path || !change)
 		return ice_err_set(err, ICE_EINVAL, "file record without file_path or change");
-	if (strcmp(change, "removed") == 0 || strcmp(change, "rows_deleted") == 0)
-		json_array_append_new(data ? s->removed_files : s->removed_other, json_string(path));
-	if (key && strcmp(change, "added") != 0)
-		json_array_append_new(s->file_partitions, json_string(key));
+	if (strcmp(change, "removed") == 0 || strcmp(change, "rows_deleted") == 0) {
+		if (!data)
+			s->removed_other++;
+		else if ((rc = add_tag(s, "file", path, err)))
+			return rc;
+	}
+	if (key && strcmp(change, "added") != 0) {
+		if ((added = ice_strset_add(s->partitions_seen, key)) < 0 ||
+		    (added && json_array_append_new(s->file_partitions, json_string(key))))
+			return ice_err_set(err, ICE_ENOMEM, "out of memory");
+	}
 	return ICE_OK;
 }
 
@@ -137,7 +151,7 @@ static int finish(ice_stale *s, const json_t *diff, ice_err *err)
 
 	/* A delete file removed outside compaction brings rows back in data
 	 * files no record names: only the whole table is certainly right. */
-	if (!preserving && json_array_size(s->removed_other) > 0)
+	if (!preserving && s->removed_other > 0)
 		why = "delete files removed: rows restored in files not listed";
 	else if (!scope || strcmp(scope, "table") != 0)
 		why = NULL;
@@ -148,16 +162,16 @@ static int finish(ice_stale *s, const json_t *diff, ice_err *err)
 		why = "granularity table: any change removes every entry of the table";
 	if (why) {
 		s->result.whole_table = true;
-		if (!(s->reason = strdup(why)))
+		drop_tags(s); /* the removed files' tags: the table's covers them */
+		if (!(s->seen = ice_strset_new()) || !(s->reason = strdup(why)))
 			return ice_err_set(err, ICE_ENOMEM, "out of memory");
 		return add_tag(s, "table", NULL, err);
 	}
-	/* Never less than the finest grain: the file tags go at every grain.
-	 * The partition grain adds the partitions of the changed files, also
-	 * when a compaction keeps the rows (a change of a file is a change of
-	 * its partition). */
-	rc = strings_as_tags(s, "file", s->removed_files, err);
-	if (!rc && s->grain == ICE_GRAIN_PARTITION)
+	/* Never less than the finest grain: the file tags (made as their
+	 * records came) go at every grain. The partition grain adds the
+	 * partitions of the changed files, also when a compaction keeps the
+	 * rows (a change of a file is a change of its partition). */
+	if (s->grain == ICE_GRAIN_PARTITION)
 		rc = strings_as_tags(s, "partition", s->file_partitions, err);
 	/* Compaction keeps rows: partition- and table-level results stay valid. */
 	if (rc || preserving)
@@ -191,7 +205,7 @@ int ice_stale_add(ice_stale *s, const json_t *rec, bool *done, ice_err *err)
 	s->finished = true;
 	s->result.table = s->table;
 	s->result.reason = s->reason;
-	s->result.tags = (const char *const *)s->tags;
+	s->result.tags = s->tags;
 	s->result.n_tags = s->n_tags;
 	*done = true;
 	return ICE_OK;

@@ -15,6 +15,7 @@
 #include "ice_grow.h"
 #include "ice_jsonl.h"
 #include "ice_path.h"
+#include "ice_strset.h"
 #include "ice_table.h"
 #include "ice_text.h"
 #include "ice_time.h"
@@ -460,6 +461,32 @@ static void test_text(void)
 	}
 }
 
+/* ice_strset: each string once, and the copy insert hands out stays put
+ * while the set grows (ice_stale keeps those pointers as its tags). */
+static void test_strset(void)
+{
+	ice_strset *s = ice_strset_new();
+	const char *first = NULL, *again = NULL;
+	char key[32];
+	bool each_once = true;
+
+	tap_ok(s != NULL, "strset: a new set");
+	if (!s)
+		return;
+	tap_is_int(ice_strset_insert(s, "file:db.t:a", &first), 1, "strset: a new string is added");
+	for (int i = 0; i < 5000 && each_once; i++) {
+		const char *p = NULL;
+		snprintf(key, sizeof key, "k%d", i);
+		each_once = ice_strset_insert(s, key, &p) == 1 && strcmp(p, key) == 0;
+	}
+	tap_ok(each_once, "strset: 5000 more, each added once with its copy");
+	tap_is_int(ice_strset_insert(s, "file:db.t:a", &again), 0, "strset: a string present is not added again");
+	tap_ok(first && again == first && strcmp(first, "file:db.t:a") == 0,
+	       "strset: its copy is the same one after the set grew");
+	tap_is_int((long long)ice_strset_size(s), 5001, "strset: 5001 strings");
+	ice_strset_free(s);
+}
+
 void test_core(void)
 {
 	test_jsonl_reader();
@@ -472,4 +499,5 @@ void test_core(void)
 	test_xdg();
 	test_grow_and_glob();
 	test_text();
+	test_strset();
 }
