@@ -10,6 +10,7 @@
 #include "ice_jsonl.h"
 #include "ice_tag.h"
 #include "ice_tagnorm.h"
+#include "ice_text.h"
 
 /* ---- put and exec ---- */
 
@@ -127,14 +128,19 @@ static void note_bad(void *ctx, const char *tag, const char *why)
 	doctor_ctx *c = ctx;
 	const char *tb;
 	size_t tl;
-	char *table;
+	char *table, *shown;
 	json_t *list;
 
 	if (!ice_tag_table(tag, &tb, &tl) || !(table = strndup(tb, tl)))
 		return;
-	if (!(list = json_object_get(c->bad, table)))
-		json_object_set_new(c->bad, table, list = json_array());
-	json_array_append_new(list, json_pack("[o, s]", ice_json_text(tag), why));
+	/* keyed by the table's bytes (it may not be UTF-8): never written out */
+	if (!(list = json_object_get(c->bad, table)) &&
+	    json_object_set_new_nocheck(c->bad, table, list = json_array()) != 0)
+		list = NULL; /* no memory: freed by the failed set */
+	/* the reason quotes the table: a JSON string only as visible text */
+	shown = ice_text_visible(why, NULL);
+	json_array_append_new(list, json_pack("[o, s]", ice_json_text(tag), shown ? shown : "?"));
+	free(shown);
 	free(table);
 }
 

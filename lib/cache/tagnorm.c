@@ -635,7 +635,12 @@ int ice_tagnorm_info(ice_tagnorm *t, const char *table, size_t len, const json_t
 			v = json_null();
 		}
 		memo = got ? v : json_integer((json_int_t)ice_now_ms());
-		json_object_set_new(t->infos, name, memo);
+		/* keyed by the name's bytes (it may not be UTF-8): a private memo,
+		 * never written out; a failed set has freed memo */
+		if (!memo || json_object_set_new_nocheck(t->infos, name, memo)) {
+			rc = ice_err_set(err, ICE_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	*seen = !json_is_integer(memo);
 	*info = json_is_object(memo) ? memo : NULL;
@@ -714,7 +719,7 @@ static int lint_one(ice_tagnorm *t, const char *tag, json_t *told, char **why, i
 	if (!(table = strndup(tb, tl)))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	if (!seen && !json_object_get(told, table)) {
-		json_object_set_new(told, table, json_true());
+		json_object_set_new_nocheck(told, table, json_true()); /* bytes: never written out */
 		if (!(*why = unseen_table(t, table, err)))
 			oom = 1;
 	} else if (seen) {

@@ -160,6 +160,10 @@ is "$(tq db.u 't["hits"]')" "1" "after a reset counting goes on"
 "$C" put odd2 --value x --tag "$(printf 'table:e\033[31mred')" 2> /dev/null
 is "$(q '[t["table"] for t in r["tables"] if not isinstance(t["table"], str) or t["table"].startswith("e")]')" \
 	'[{"hex":"636166e9"},"e\u001b[31mred"]' "--json: a table name that is not UTF-8 as {\"hex\":...}, one with ESC as is"
+"$C" doctor > "$TMP/doctor"
+is "$?:$(grep -F '"table":{"hex":"636166e9"}' "$TMP/doctor" | $JSONQ '(r["tags"], r["reasons"])')" \
+	"1:([{'hex': '7461626c653a636166e9'}], [\"the pipeline has never invalidated table 'caf\\\\xe9' in this cache\"])" \
+	"doctor: such a table's entry (exit 1: found), its tag and the reason (the name escaped)"
 "$S" > "$TMP/summary" < /dev/null
 is "$?" "0" "summary with such table names: exit 0"
 check "summary: a stray byte escaped" grep -q '^caf\\xe9  *1 ' "$TMP/summary"
