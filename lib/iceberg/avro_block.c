@@ -207,6 +207,23 @@ int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t 
 	return 1;
 }
 
+int ice_avro_blocks_check_mem(const void *data, size_t len, const char *name, ice_err *err)
+{
+	ice_avro_blocks b = { .data = data, .len = len, .name = (char *)name };
+	int64_t count = 0, size;
+	int rc;
+
+	if ((rc = ice_avro_header_parse_mem(data, len, name, &b.meta, b.sync, &b.pos, err)))
+		return rc;
+	do {
+		b.block++;
+		size = -1; /* stays so at the end of the file */
+		rc = read_block(&b, &count, &size, err);
+	} while (!rc && size >= 0);
+	json_decref(b.meta);
+	return rc;
+}
+
 void ice_avro_blocks_close(ice_avro_blocks *b)
 {
 	if (!b)

@@ -42,6 +42,13 @@ const json_t *ice_avro_blocks_meta(const ice_avro_blocks *b);
 int ice_avro_blocks_next(ice_avro_blocks *b, const unsigned char **data, size_t *len,
                          int64_t *count, ice_err *err);
 
+/* Whether the file's blocks are framed soundly, whatever its codec: each
+ * an object count and a byte size that are not negative, the bytes there,
+ * the sync marker after them (ICE_EFORMAT or ICE_ETOOBIG naming the block
+ * otherwise). Run before a file goes to avro-c, whose reader leaks what
+ * it allocated when a length is corrupt. */
+int ice_avro_blocks_check_mem(const void *data, size_t len, const char *name, ice_err *err);
+
 void ice_avro_blocks_close(ice_avro_blocks *b);
 
 #endif

@@ -197,6 +197,10 @@ static int projected_open(projected_file *pf, const void *data, size_t len, cons
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: not an Avro container file", name);
 		goto out;
 	}
+	/* avro-c's reader leaks when a block's length is corrupt: the framing
+	 * is checked first */
+	if ((rc = ice_avro_blocks_check_mem(data, len, name, err)))
+		goto out;
 	if (avro_file_reader_fp(f, name, 1, &pf->file) != 0) {
 		pf->file = NULL;
 		rc = ice_err_set(err, ICE_EFORMAT, "%s: %s", name, avro_strerror());

@@ -308,6 +308,29 @@ static bool truncated_block(const char *path)
 	return ok;
 }
 
+/* Found by fuzz-manifest-list: a codec only avro-c reads (snappy) and a
+ * block whose byte size is negative; avro-c's reader failed to allocate
+ * it and leaked what it had allocated (its schema, its reader). */
+static bool negative_block_size(const char *path)
+{
+	hbuf f = { 0 };
+	const char *schema = "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":[" PATH_FIELD "]}";
+
+	hb_raw(&f, "Obj\1", 4);
+	hb_long(&f, 2);
+	hb_str(&f, "avro.schema");
+	hb_str(&f, schema);
+	hb_str(&f, "avro.codec");
+	hb_str(&f, "snappy");
+	hb_long(&f, 0);
+	hb_raw(&f, sync_marker, 16);
+	hb_long(&f, 1);   /* one record */
+	hb_long(&f, -31); /* in -31 bytes */
+	hb_str(&f, "m1.avro");
+	hb_raw(&f, sync_marker, 16);
+	return write_out(path, &f);
+}
+
 const hostile_case hostile_cases[] = {
 	{ "summary-count.avro", HOSTILE_LIST, "corrupt Avro data in entry",
 	  "1: summaries grown before the count check (use after free)", summary_count },
@@ -331,5 +354,7 @@ const hostile_case hostile_cases[] = {
 	  "8: partition spec id past an int", spec_id_huge },
 	{ "truncated-block.avro", HOSTILE_LIST, "corrupt or truncated Avro data in block 1",
 	  "fuzz-manifest-list: a short block, no ice_err (null dereference)", truncated_block },
+	{ "negative-block-size.avro", HOSTILE_LIST, "corrupt or truncated Avro data in block 1",
+	  "fuzz-manifest-list: a negative block size handed to avro-c (leak)", negative_block_size },
 };
 const unsigned hostile_n_cases = sizeof hostile_cases / sizeof hostile_cases[0];
