@@ -72,6 +72,19 @@ static bool write_out(const char *path, hbuf *f)
 	return ok;
 }
 
+/* The header: magic, the map of schema and codec, the sync marker. */
+static void hb_header(hbuf *f, const char *schema, const char *codec)
+{
+	hb_raw(f, "Obj\1", 4);
+	hb_long(f, 2);
+	hb_str(f, "avro.schema");
+	hb_str(f, schema);
+	hb_str(f, "avro.codec");
+	hb_str(f, codec);
+	hb_long(f, 0);
+	hb_raw(f, sync_marker, 16);
+}
+
 /* One file: the header with `schema` and `codec`, then `data` as one block
  * of `count` records (no block when count is 0). */
 static bool write_avro(const char *path, const char *schema, const char *codec, int64_t count,
@@ -79,14 +92,7 @@ static bool write_avro(const char *path, const char *schema, const char *codec, 
 {
 	hbuf f = { 0 };
 
-	hb_raw(&f, "Obj\1", 4);
-	hb_long(&f, 2);
-	hb_str(&f, "avro.schema");
-	hb_str(&f, schema);
-	hb_str(&f, "avro.codec");
-	hb_str(&f, codec);
-	hb_long(&f, 0);
-	hb_raw(&f, sync_marker, 16);
+	hb_header(&f, schema, codec);
 	if (count) {
 		hb_long(&f, count);
 		hb_long(&f, (int64_t)data->len);
@@ -314,16 +320,9 @@ static bool truncated_block(const char *path)
 static bool negative_block_size(const char *path)
 {
 	hbuf f = { 0 };
-	const char *schema = "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":[" PATH_FIELD "]}";
 
-	hb_raw(&f, "Obj\1", 4);
-	hb_long(&f, 2);
-	hb_str(&f, "avro.schema");
-	hb_str(&f, schema);
-	hb_str(&f, "avro.codec");
-	hb_str(&f, "snappy");
-	hb_long(&f, 0);
-	hb_raw(&f, sync_marker, 16);
+	hb_header(&f, "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":[" PATH_FIELD "]}",
+	          "snappy");
 	hb_long(&f, 1);   /* one record */
 	hb_long(&f, -31); /* in -31 bytes */
 	hb_str(&f, "m1.avro");
