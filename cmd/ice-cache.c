@@ -1051,8 +1051,8 @@ static void report_refused(void *ctx, const char *member, const char *why)
 
 static int import_summary(const char *name, const ice_archive_stats *st, bool dry_run)
 {
-	return ice_cli_emit(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "kind", "import",
-	                              "archive", name, "imported", (json_int_t)st->entries,
+	return ice_cli_emit(json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:b}", "kind", "import",
+	                              "archive", ice_json_text(name), "imported", (json_int_t)st->entries,
 	                              "bytes", (json_int_t)st->bytes, "expired",
 	                              (json_int_t)st->expired, "skipped", (json_int_t)st->refused,
 	                              "dry_run", dry_run));

@@ -189,12 +189,14 @@ static void print_redis_server(const json_t *s)
 static void print_server(const json_t *stats)
 {
 	const json_t *s = json_object_get(stats, "server");
-	char when[ICE_TIME_BUF];
+	char when[ICE_TIME_BUF], *location;
 
 	ice_format_time_ms(num(stats, "time_ms"), when);
 	when[10] = ' '; /* 2026-11-22 04:48:40 UTC: no milliseconds for people */
+	location = ice_json_text_shown(json_object_get(stats, "location"), NULL);
 	printf("IceCache  %s %s  %.19s UTC\n", json_string_value(json_object_get(stats, "backend")),
-	       json_string_value(json_object_get(stats, "location")), when);
+	       location ? location : "?", when);
+	free(location);
 	if (json_object_get(s, "file_bytes")) /* the embedded store: a file of its own */
 		print_file_store(s);
 	else

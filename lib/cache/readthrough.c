@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ice_derive.h"
+#include "ice_jsonl.h"
 
 /* ---- the origin record --------------------------------------------------------- */
 
@@ -38,7 +39,8 @@ static json_t *info_of(const ice_entry_meta *m)
 
 char *ice_readthrough_file_origin(const char *abs_path, const ice_file_id *id)
 {
-	return origin_of(json_pack("{s:s, s:I, s:I}", "path", abs_path, "size", (json_int_t)id->size,
+	/* a path is bytes: {"hex":...} when not UTF-8 (only size and mtime are checked) */
+	return origin_of(json_pack("{s:o, s:I, s:I}", "path", ice_json_text(abs_path), "size", (json_int_t)id->size,
 	                           "mtime_ns", (json_int_t)id->mtime_ns));
 }
 

@@ -12,6 +12,7 @@
 #include "backend_int.h"
 #include "ice_tag.h"
 #include "ice_fileio.h"
+#include "ice_jsonl.h"
 #include "ice_time.h"
 
 #include <errno.h>
@@ -1285,7 +1286,8 @@ static int sq_server_info(void *impl, json_t **out, ice_err *err)
 	size_t i;
 	int rc = ICE_OK;
 
-	if (!(*out = json_pack("{s:s, s:s}", "backend", "sqlite", "location", s->where)))
+	/* the file's path is bytes: {"hex":...} when not UTF-8 */
+	if (!(*out = json_pack("{s:s, s:o}", "backend", "sqlite", "location", ice_json_text(s->where))))
 		return ice_err_set(err, ICE_ENOMEM, "out of memory");
 	for (i = 0; i < sizeof fields / sizeof fields[0] && !rc; i++)
 		if (!(rc = store_get(s, fields[i], &v, err)))

@@ -191,6 +191,14 @@ is "$(tar -tf "$TMP/pat.tar" | tr '\n' ' ')" \
 	"export PATTERN: marker first, then metadata and value named by position"
 is "$("$C" --url "$B" ls | wc -l | tr -d ' ')" "0" "import --dry-run stores nothing"
 
+# An archive whose name is not UTF-8: the import record names it as
+# {"hex":...} (it said "out of memory" instead, the import done).
+odd=$TMP/$(printf 'caf\351').tar
+cp "$TMP/t.tar" "$odd"
+"$C" --url "$B" import --dry-run "$odd" > "$TMP/summary" 2> "$TMP/err"
+is "$?:$($JSONQ '(r["archive"]["hex"][-16:], r["imported"])' < "$TMP/summary"):$(cat "$TMP/err")" \
+	"0:('636166e92e746172', 2):" "an archive named with bytes that are not UTF-8: its record, no error"
+
 # ---- usage -------------------------------------------------------------------------
 "$C" export 2> /dev/null
 is "$?" "2" "export without FILE: exit 2"

@@ -25,6 +25,13 @@ printf 'changed' > blob.bin
 touch -d '2024-01-02 00:00:00' blob.bin
 is "$("$C" fetch blob.bin)" "changed" "file: a changed file is read again"
 is "$("$C" ls 'fetch:file:*blob.bin' | wc -l | tr -d ' ')" "1" "file: one entry per path, replaced"
+# A path that is not UTF-8: its origin keeps the path as {"hex":...}, and
+# the second fetch is a hit (without an origin every fetch read again).
+odd=$(printf 'caf\351.txt')
+echo odd > "$odd"
+"$C" fetch "$odd" > /dev/null
+is "$("$C" fetch "$odd"):$("$C" ls 'fetch:file:*caf*' | $JSONQ 'r["hits"]')" "odd:1" \
+	"file: a path that is not UTF-8 is cached, the second fetch a hit"
 "$C" fetch no-such-file > /dev/null 2> err
 is "$?" "1" "file: missing file: exit 1"
 like "$(cat err)" "no-such-file: No such file or directory" "file: missing file: named"

@@ -179,6 +179,13 @@ if command -v promtool > /dev/null; then
 	check "promtool accepts those labels" sh -c "promtool check metrics < '$TMP/metrics' > /dev/null 2>&1"
 fi
 "$C" rm odd1 odd2
+if ! on_redis; then
+	# a cache file whose path is not UTF-8: --json names it as {"hex":...}
+	# and the summary shows it escaped (both said "out of memory")
+	oddb="sqlite://$TMP/$(printf 'c\351').db"
+	is "$("$S" --url "$oddb" --json | $JSONQ 'r["location"]["hex"][-8:]'):$("$S" --url "$oddb" | head -n 1 | grep -c 'c\\xe9\.db')" \
+		"e92e6462:1" "a cache file named with bytes that are not UTF-8: --json and the summary"
+fi
 
 # Bad flags.
 for args in "--json --prometheus" "--output x" "--watch soon" "--count 2" "--watch 1s --count 0" "--listen :1" \
