@@ -17,6 +17,7 @@
 #include "ice_path.h"
 #include "ice_storage.h"
 #include "ice_table.h"
+#include "ice_text.h"
 
 static const char usage_text[] =
 	"Usage: ice-diff [OPTION]... [[NAME=]TABLE [--from ID|none] [--to ID]]\n"
@@ -226,6 +227,11 @@ static int run_table(const options *o, const char *arg)
 	if (ice_table_arg_split(arg, &given, &given_len, &table_arg) && o->name)
 		return ice_cli_usage_error("the table is named twice: --name %s and %s", o->name, arg);
 	name = given ? strndup(given, given_len) : o->name ? strdup(o->name) : NULL;
+	/* records carry the name as JSON text, and cache tags as that text */
+	if (name && !ice_text_is_utf8(name)) {
+		free(name);
+		return ice_cli_usage_error("table name of '%s' is not UTF-8", arg);
+	}
 	if ((rc = open_catalog_table(table_arg, &md, &name, &root, &st)) == ICE_OK)
 		goto opened;
 	if (rc != ICE_EINVAL)
@@ -240,8 +246,11 @@ static int run_table(const options *o, const char *arg)
 		goto out;
 	}
 	root = t.root;
-	if (!name)
-		name = ice_table_default_name(&t);
+	if (!name && (name = ice_table_default_name(&t)) && !ice_text_is_utf8(name)) {
+		ice_cli_error("%s: the table's name from its folders, '%s', is not UTF-8: name it with --name",
+		              table_arg, name);
+		goto out;
+	}
 opened:
 	if ((rc = resolve_snapshots(o, md, &from, &to, &reason)) >= 0) {
 		status = rc;

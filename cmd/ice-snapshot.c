@@ -24,6 +24,7 @@
 #include "ice_metadata.h"
 #include "ice_snaprec.h"
 #include "ice_table.h"
+#include "ice_text.h"
 #include "ice_time.h"
 #include "ice_track.h"
 #include "snapshot-catalog.h"
@@ -231,6 +232,10 @@ static int init_target(tables *ts, const char *arg, const options *o, ice_err *e
 		t->name = strndup(name, len);
 	else if (o->name)
 		t->name = strdup(o->name);
+	/* records carry the table's name and paths as JSON text (a name
+	 * taken from the folders is then UTF-8 too) */
+	if ((t->name && !ice_text_is_utf8(t->name)) || !ice_text_is_utf8(t->path))
+		return ice_err_set(err, ICE_EINVAL, "'%s': a table's name and path must be UTF-8", arg);
 	return ICE_OK;
 }
 

@@ -5,12 +5,16 @@
 #ifndef ICE_TEXT_H
 #define ICE_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), or 0: no
  * overlong forms, surrogates or code points past U+10FFFF, as jansson. s
  * is NUL-terminated (a NUL ends a sequence early: 0). */
 size_t ice_utf8_len(const unsigned char *s);
+
+/* Whether s is valid UTF-8 (what JSON text may hold). */
+bool ice_text_is_utf8(const char *s);
 
 /* s as text that shows as it reads: a newline as "\n"; every other
  * control character (below 0x20, DEL, and U+0080..U+009F, which some

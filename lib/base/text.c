@@ -30,6 +30,22 @@ size_t ice_utf8_len(const unsigned char *s)
 	return n;
 }
 
+bool ice_text_is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p) {
+		if (*p < 0x80)
+			p++;
+		else if ((n = ice_utf8_len(p)))
+			p += n;
+		else
+			return false;
+	}
+	return true;
+}
+
 /* Bytes of s shown as they are from p on (0: escape the byte at p). */
 static size_t shown_as_is(const unsigned char *p)
 {

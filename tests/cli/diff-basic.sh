@@ -172,5 +172,17 @@ like "$(cat "$TMP/err")" "stdin:2:" "garbage on stdin: names the line"
 is "$($JSONQ 'r["kind"]' < "$TMP/out" | tr '\n' ' ')" "note other " "garbage on stdin: other records pass through"
 "$D" --from 1 > /dev/null 2> "$TMP/err"
 is "$?" "2" "--from without TABLE: usage error"
+# The records carry the table's name as JSON text: a name that is not UTF-8
+# is refused (the records came out without "table"), from --name or from
+# the folders; a path that is not UTF-8 is fine with a name given.
+"$D" --name "$(printf 'db.caf\351')" "$t" > "$TMP/out" 2> "$TMP/err"
+is "$?:$(wc -c < "$TMP/out" | tr -d ' ')" "2:0" "a --name that is not UTF-8: usage error, no output"
+like "$(cat "$TMP/err")" "table name of '$t' is not UTF-8" "... saying so"
+odd=$TMP/wh/$(printf 'd\351')/t1
+mkdir -p "$(dirname "$odd")" && cp -r "$t" "$odd"
+"$D" "$odd" > /dev/null 2> "$TMP/err"
+is "$?" "1" "a name from folders that is not UTF-8: exit 1"
+like "$(cat "$TMP/err")" "is not UTF-8: name it with --name" "... saying how to name it"
+is "$("$D" --name db.odd "$odd" | tail -n 1 | $JSONQ 'r["table"]')" "db.odd" "... and with --name it is diffed"
 
 done_testing

@@ -76,6 +76,13 @@ expect_error "poll without state" 2 "poll needs --state PATH" poll "$good"
 expect_error "flag of another command" 2 "--all is for log" show --all "$good"
 expect_error "--url without --state cache" 2 "--url and --prefix go with poll --state cache" show --url redis://x "$good"
 expect_error "--name with two tables" 2 "--name applies to a single TABLE" show --name x "$good" "$good"
+# Records carry a table's name and paths as JSON text: bytes that are not
+# UTF-8 there are refused (the record came out without the field).
+expect_error "a name that is not UTF-8" 2 "a table's name and path must be UTF-8" \
+	show --name "$(printf 'db.caf\351')" "$good"
+oddpath=$TMP/$(printf 'w\351')/db/good
+mkdir -p "$oddpath" && cp -r "$good/metadata" "$oddpath/"
+expect_error "a path that is not UTF-8" 2 "a table's name and path must be UTF-8" show "$oddpath"
 
 # A closed pipe is not an error worth a message.
 for i in 1 2 3 4 5 6; do cp "$good/metadata/v1.metadata.json" "$TMP/db/good/metadata/x$i.json"; done

@@ -450,6 +450,9 @@ static void test_text(void)
 	visible_is("\xe2\x82", "\\xe2\\x82", 8, "a cut UTF-8 sequence escaped");
 	visible_is("\xed\xa0\x80", "\\xed\\xa0\\x80", 12, "a surrogate escaped");
 	visible_is("a\\b", "a\\b", 3, "a backslash as is");
+	tap_ok(ice_text_is_utf8("db.caf\xc3\xa9 \xe6\x97\xa5") && ice_text_is_utf8(""), "utf-8: valid text is");
+	tap_ok(!ice_text_is_utf8("db.caf\xe9") && !ice_text_is_utf8("\xe2\x82") && !ice_text_is_utf8("\xc0\xaf"),
+	       "utf-8: a stray byte, a cut sequence, an overlong form are not");
 	text_round_trip("db.orders", "a UTF-8 name");
 	text_round_trip("caf\xe9\x01\xff", "bytes that are not UTF-8");
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
