@@ -107,7 +107,6 @@ static int add_file(ice_stale *s, const json_t *rec, ice_err *err)
 	const char *path = ice_json_get_str(rec, "file_path");
 	const char *key = ice_json_get_str(rec, "partition_key");
 	bool data = content && strcmp(content, "data") == 0;
-
 	int added, rc;
 
 	if (!path || !change)
