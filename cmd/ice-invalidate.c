@@ -65,28 +65,13 @@ static int collect_key(void *ctx, const char *key, const ice_entry_meta *m)
 	return 0;
 }
 
-/* The table the partition, file and snapshot tags of table t name when
- * t holds a ':' (icecache-keys(7): T ends at the first ':', so
- * "partition:db.a:b:d=1" is table db.a's): a new string, or NULL when t
- * has no ':' (or none after its first character) or out of memory. An
- * entry of such a table's partitions lives in that table, where a
- * whole-table change of t must reach it too. */
-static char *tags_table(const char *t)
-{
-	const char *colon = strchr(t, ':');
-
-	return colon && colon > t ? strndup(t, (size_t)(colon - t)) : NULL;
-}
-
 /* The entries a result would remove (the blast radius), by scanning. */
 static int affected(ice_backend *b, const ice_stale_result *r, key_collector *c, ice_err *err)
 {
 	if (r->whole_table) {
-		char *also = tags_table(r->table);
 		int rc = ice_backend_scan(b, r->table, NULL, NULL, collect_key, c, err);
-		if (!rc && also)
-			rc = ice_backend_scan(b, also, NULL, NULL, collect_key, c, err);
-		free(also);
+		if (!rc && r->also_table)
+			rc = ice_backend_scan(b, r->also_table, NULL, NULL, collect_key, c, err);
 		return rc;
 	}
 	for (size_t i = 0; i < r->n_tags; i++) {
@@ -97,23 +82,21 @@ static int affected(ice_backend *b, const ice_stale_result *r, key_collector *c,
 	return ICE_OK;
 }
 
-/* Every entry of table t, and for a name holding ':' those of the table
- * its partition and file tags name as well (more than the change needs:
- * a miss, never a stale hit). */
-static int invalidate_tables(ice_backend *b, const char *t, uint64_t *removed, ice_err *err)
+/* Every entry of the result's table, and those of the table its
+ * partition and file tags name when that differs (more than the change
+ * needs: a miss, never a stale hit). */
+static int invalidate_tables(ice_backend *b, const ice_stale_result *r, uint64_t *removed, ice_err *err)
 {
-	char *also = tags_table(t);
 	uint64_t more = 0;
-	int rc = ice_backend_invalidate_table(b, t, removed, err);
+	int rc = ice_backend_invalidate_table(b, r->table, removed, err);
 
-	if (!rc && also) {
+	if (!rc && r->also_table) {
 		ice_cli_warn("table '%s': its partition and file tags name table '%s' (a table name ends at its "
 		             "first ':', icecache-keys(7)): a change of the whole table removes that table's "
-		             "entries too", t, also);
-		rc = ice_backend_invalidate_table(b, also, &more, err);
+		             "entries too", r->table, r->also_table);
+		rc = ice_backend_invalidate_table(b, r->also_table, &more, err);
 		*removed += more;
 	}
-	free(also);
 	return rc;
 }
 
@@ -127,7 +110,7 @@ static int apply(ice_backend *b, const ice_stale_result *r, const options *o, ui
 	*removed = 0;
 	if (!o->dry_run) {
 		if (r->whole_table)
-			return invalidate_tables(b, r->table, removed, err);
+			return invalidate_tables(b, r, removed, err);
 		return ice_backend_invalidate(b, (const char *const *)r->tags, r->n_tags, removed, err);
 	}
 	c.keys = ice_strset_new();
@@ -145,7 +128,6 @@ static json_t *report(const ice_stale_result *r, const json_t *diff, const optio
                       uint64_t removed)
 {
 	json_t *rec = ice_record_new("invalidated"), *tags = json_array();
-	char *also = NULL;
 
 	if (!rec || !tags) {
 		json_decref(rec);
@@ -160,9 +142,8 @@ static json_t *report(const ice_stale_result *r, const json_t *diff, const optio
 	json_object_set_new(rec, "whole_table", json_boolean(r->whole_table));
 	if (r->reason)
 		json_object_set_new(rec, "reason", json_string(r->reason));
-	if (r->whole_table && (also = tags_table(r->table)))
-		json_object_set_new(rec, "also_table", json_string(also));
-	free(also);
+	if (r->also_table)
+		json_object_set_new(rec, "also_table", json_string(r->also_table));
 	json_object_set_new(rec, "tags", tags);
 	json_object_set_new(rec, "entries_removed", json_integer((json_int_t)removed));
 	json_object_set_new(rec, "dry_run", json_boolean(o->dry_run));

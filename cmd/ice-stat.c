@@ -228,26 +228,35 @@ static void print_shared(const json_t *tables)
 static void print_summary(const json_t *stats)
 {
 	const json_t *tables = json_object_get(stats, "tables"), *t;
-	char last[96];
-	size_t i;
+	size_t n = json_array_size(tables), i;
+	char last[96], **names = calloc(n + 1, sizeof *names);
+	size_t *cols = calloc(n + 1, sizeof *cols);
 	int w = 5;
 
+	if (!names || !cols) { /* no memory: every name shows as "?" */
+		free(names);
+		free(cols);
+		names = NULL;
+		cols = NULL;
+	}
+	/* each name made visible once: for the column's width, then its row */
 	json_array_foreach(tables, i, t) {
-		size_t cols = 1;
-		free(shown_name(t, &cols));
-		w = (int)cols > w ? (int)cols : w;
+		if (names && (names[i] = shown_name(t, &cols[i])) && (int)cols[i] > w)
+			w = (int)cols[i];
 	}
 	print_server(stats);
 	printf("%-*s %9s %11s %9s %9s %8s %9s %13s %11s  %s\n", w, "TABLE", "ENTRIES", "BYTES", "HITS", "MISSES",
 	       "HIT RATE", "PUTS", "INVALIDATIONS", "INVALIDATED", "LAST INVALIDATED");
 	json_array_foreach(tables, i, t) {
-		size_t cols = 1;
-		char *name = shown_name(t, &cols);
-		print_row(w, name ? name : "?", cols, t, last_text(t, last, sizeof last));
-		free(name);
+		bool named = names && names[i];
+		print_row(w, named ? names[i] : "?", named ? cols[i] : 1, t, last_text(t, last, sizeof last));
 	}
-	print_row(w, "(all)", 5, json_object_get(stats, "totals"), NULL);
+	print_row(w, "(all)", strlen("(all)"), json_object_get(stats, "totals"), NULL);
 	print_shared(tables);
+	for (i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(cols);
 }
 
 /* ---- output -------------------------------------------------------------------- */

@@ -49,6 +49,11 @@ typedef struct ice_stale_result {
 	const char *table;
 	bool whole_table;       /* scope "table": every entry of the table */
 	const char *reason;     /* why, when whole_table */
+	/* When whole_table and the table's name holds a ':': the table its
+	 * partition, file and snapshot tags name (icecache-keys(7) ends a
+	 * tag's table at its first ':'), whose entries must go too; else
+	 * NULL. */
+	const char *also_table;
 	const char *const *tags;/* the tags to invalidate, without duplicates */
 	size_t n_tags;
 } ice_stale_result;

@@ -99,9 +99,10 @@ static void sample(FILE *f, const family *fa, const char *backend, const char *t
 		fprintf(f, "} %lld\n", (long long)json_integer_value(v));
 }
 
-/* A family's samples, the HELP and TYPE lines only when it has any; -1
- * when out of memory. */
-static int put_family(FILE *f, const family *fa, const json_t *stats, const char *backend)
+/* A family's samples, the HELP and TYPE lines only when it has any;
+ * names[i] the label of table i. */
+static void put_family(FILE *f, const family *fa, const json_t *stats, const char *backend,
+                       char *const *names)
 {
 	const json_t *tables = json_object_get(stats, "tables"), *t, *v;
 	int headed = 0;
@@ -113,30 +114,46 @@ static int put_family(FILE *f, const family *fa, const json_t *stats, const char
 			head(f, fa);
 			sample(f, fa, backend, NULL, v);
 		}
-		return 0;
+		return;
 	}
 	json_array_foreach(tables, i, t) {
 		const json_t *src = fa->from == FROM_TABLE ? t : json_object_get(t, "last_invalidated");
-		char *name;
 		v = json_object_get(src, fa->field);
 		if (!json_is_integer(v))
 			continue;
-		/* the name's control characters and stray bytes as \xHH: valid UTF-8 */
-		if (!(name = ice_json_text_shown(json_object_get(t, "table"), NULL)))
-			return -1;
 		if (!headed++)
 			head(f, fa);
-		sample(f, fa, backend, name, v);
-		free(name);
+		sample(f, fa, backend, names[i], v);
 	}
-	return 0;
+}
+
+/* The label of each table of stats, made once for every family: its name
+ * with control characters and stray bytes as \xHH, valid UTF-8. A new
+ * vector of n new strings, or NULL when out of memory. */
+static char **table_labels(const json_t *stats, size_t *n)
+{
+	const json_t *tables = json_object_get(stats, "tables"), *t;
+	char **names;
+	size_t i;
+
+	*n = json_array_size(tables);
+	if (!(names = calloc(*n + 1, sizeof *names)))
+		return NULL;
+	json_array_foreach(tables, i, t) {
+		if (!(names[i] = ice_json_text_shown(json_object_get(t, "table"), NULL))) {
+			ice_backend_strv_free(names, i);
+			return NULL;
+		}
+	}
+	return names;
 }
 
 int ice_stats_prometheus(const json_t *stats, const char *backend, double scrape_s,
                          char **text, size_t *len, ice_err *err)
 {
 	FILE *f;
-	size_t i;
+	char **names;
+	size_t i, n = 0;
 	int bad;
 
 	*text = NULL;
@@ -157,8 +174,11 @@ int ice_stats_prometheus(const json_t *stats, const char *backend, double scrape
 		put_label(f, "backend", backend);
 		fprintf(f, "} %.6f\n", scrape_s);
 	}
-	for (i = 0, bad = 0; stats && i < sizeof families / sizeof families[0] && !bad; i++)
-		bad = put_family(f, &families[i], stats, backend) < 0;
+	names = stats ? table_labels(stats, &n) : NULL;
+	bad = stats && !names;
+	for (i = 0; names && i < sizeof families / sizeof families[0]; i++)
+		put_family(f, &families[i], stats, backend, names);
+	ice_backend_strv_free(names, n);
 	bad |= ferror(f);
 	if (fclose(f) != 0 || bad) {
 		free(*text);

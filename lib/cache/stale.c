@@ -3,6 +3,7 @@
 #include "ice_stale.h"
 #include "ice_jsonl.h"
 #include "ice_strset.h"
+#include "ice_tag.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 struct ice_stale {
 	ice_grain grain;
 	bool finished;           /* the last record ended a transition */
-	char *table, *reason;
+	char *table, *reason, *also_table;
 	size_t removed_other;    /* removed delete files */
 	json_t *file_partitions; /* partition keys of changed files, each once */
 	ice_strset *partitions_seen;
@@ -46,7 +47,8 @@ static void reset(ice_stale *s)
 	drop_tags(s);
 	free(s->table);
 	free(s->reason);
-	s->table = s->reason = NULL;
+	free(s->also_table);
+	s->table = s->reason = s->also_table = NULL;
 	s->removed_other = 0;
 	json_decref(s->file_partitions);
 	s->file_partitions = NULL;
@@ -140,6 +142,25 @@ static int strings_as_tags(ice_stale *s, const char *kind, const json_t *arr, ic
 	return ICE_OK;
 }
 
+/* *out: the table the table's partition tags name when that is not the
+ * table itself (a name holding ':'), as the tag grammar reads them; else
+ * NULL. -1 when out of memory. */
+static int tags_table(const ice_stale *s, char **out)
+{
+	char *tag = NULL;
+	const char *t;
+	size_t tl;
+	int rc = 0;
+
+	*out = NULL;
+	if (asprintf(&tag, "partition:%s:", s->table) < 0)
+		return -1;
+	if (ice_tag_table(tag, &t, &tl) && tl != strlen(s->table) && !(*out = strndup(t, tl)))
+		rc = -1;
+	free(tag);
+	return rc;
+}
+
 static int finish(ice_stale *s, const json_t *diff, ice_err *err)
 {
 	const char *scope = ice_json_get_str(diff, "scope");
@@ -162,7 +183,8 @@ static int finish(ice_stale *s, const json_t *diff, ice_err *err)
 	if (why) {
 		s->result.whole_table = true;
 		drop_tags(s); /* the removed files' tags: the table's covers them */
-		if (!(s->seen = ice_strset_new()) || !(s->reason = strdup(why)))
+		if (!(s->seen = ice_strset_new()) || !(s->reason = strdup(why)) ||
+		    tags_table(s, &s->also_table))
 			return ice_err_set(err, ICE_ENOMEM, "out of memory");
 		return add_tag(s, "table", NULL, err);
 	}
@@ -204,6 +226,7 @@ int ice_stale_add(ice_stale *s, const json_t *rec, bool *done, ice_err *err)
 	s->finished = true;
 	s->result.table = s->table;
 	s->result.reason = s->reason;
+	s->result.also_table = s->also_table;
 	s->result.tags = s->tags;
 	s->result.n_tags = s->n_tags;
 	*done = true;

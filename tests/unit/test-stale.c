@@ -32,6 +32,11 @@ static char *run(ice_grain grain, const char *records)
 	}
 	if (r->whole_table)
 		strcat(out, "WHOLE ");
+	if (r->also_table) {
+		strcat(out, "ALSO ");
+		strcat(out, r->also_table);
+		strcat(out, " ");
+	}
 	for (size_t i = 0; i < r->n_tags; i++) {
 		strcat(out, r->tags[i]);
 		strcat(out, i + 1 < r->n_tags ? " " : "");
@@ -96,6 +101,16 @@ void test_stale(void)
 	check(ICE_GRAIN_FINEST,
 	      "{\"kind\":\"diff\",\"table\":\"db.t\",\"scope\":\"table\",\"reason\":\"schema changed\"}\n",
 	      "WHOLE table:db.t", "table scope: the whole table");
+	check(ICE_GRAIN_FINEST,
+	      "{\"kind\":\"diff\",\"table\":\"db.a:b\",\"scope\":\"table\",\"reason\":\"schema changed\"}\n",
+	      "WHOLE ALSO db.a table:db.a:b",
+	      "a whole table named with ':' also names the table its partition tags belong to");
+	check(ICE_GRAIN_FINEST,
+	      "{\"kind\":\"file\",\"table\":\"db.a:b\",\"change\":\"removed\",\"content\":\"data\","
+	      "\"file_path\":\"f\",\"partition_key\":\"d=1\"}\n"
+	      "{\"kind\":\"diff\",\"table\":\"db.a:b\",\"scope\":\"files\",\"data_preserving\":false,"
+	      "\"partitions\":[]}\n",
+	      "file:db.a:b:f table:db.a:b", "... and only the whole table does (its tags match exactly)");
 	check(ICE_GRAIN_FINEST,
 	      F("removed", "position_deletes", "s3://b/pd.parquet", "day=1")
 	      DIFF("\"data_preserving\":false,\"partitions\":[]"),
